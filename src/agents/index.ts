@@ -1,0 +1,5 @@
+export * from './agent.ts';
+export * from './registry.ts';
+export * from './oracle.ts';
+export * from './naive.ts';
+export * from './scripted-session.ts';

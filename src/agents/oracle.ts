@@ -1,0 +1,37 @@
+import { GroundworkError } from '../errors.ts';
+import type { Agent } from './agent.ts';
+import { callTurn, scriptedSession, type AgentScript } from './scripted-session.ts';
+
+/**
+ * Plays the task's reference solution through the normal interface: one tool call per turn,
+ * each `say` step sent to the user (then it waits for the reply). Privileged: it reads the task.
+ * On every well-formed task it must reach reward 1; when it does not, the task is broken.
+ */
+export function createOracleAgent(): Agent {
+  return {
+    name: 'oracle',
+    privileged: true,
+    start(context) {
+      const task = context.task;
+      if (!task) throw new GroundworkError('AGENT_FAILED', 'the oracle agent needs the task');
+      return scriptedSession(function* (): AgentScript {
+        for (const step of task.oracle) {
+          if (step.kind === 'call') yield callTurn(step.call.name, step.call.arguments);
+          else yield { message: step.text };
+        }
+        return { end: true };
+      });
+    },
+  };
+}
+
+/** Does nothing useful: never calls a tool, politely declines. A grader it passes is broken. */
+export function createNoopAgent(): Agent {
+  return {
+    name: 'noop',
+    start: () =>
+      scriptedSession(function* (): AgentScript {
+        while (true) yield { message: "I'm sorry, I can't help with that." };
+      }),
+  };
+}

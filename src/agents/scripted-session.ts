@@ -1,0 +1,53 @@
+import type { TrajectoryEvent } from '../schema/trajectory.ts';
+import type { AgentSession, AgentToolCall, AgentTurn } from './agent.ts';
+
+/** What a script sees after yielding a turn: results of its tool calls, or the user's reply. */
+export interface ScriptInput {
+  /** Tool results for the calls of the previous turn, in order (content strings). */
+  results: string[];
+  /** The user's messages since the previous turn. */
+  userMessages: string[];
+}
+
+/** A built-in agent written as a generator: yield a turn, receive what came back. */
+export type AgentScript = Generator<AgentTurn, AgentTurn | void, ScriptInput>;
+
+/**
+ * Adapts a generator script to the AgentSession contract: each `next(events)` resumes the
+ * script with what happened since its last turn. When the script is finished it ends the episode.
+ */
+export function scriptedSession(start: (firstUserMessage: string) => AgentScript): AgentSession {
+  let script: AgentScript | undefined;
+  let seen = 0;
+  let callCounter = 0;
+  return {
+    async next(events: readonly TrajectoryEvent[]): Promise<AgentTurn> {
+      const fresh = events.slice(seen);
+      seen = events.length;
+      const input: ScriptInput = {
+        results: fresh.filter((e) => e.type === 'tool_result').map((e) => (e as { content: string }).content),
+        userMessages: fresh.filter((e) => e.type === 'message' && e.role === 'user').map((e) => (e as { content: string }).content),
+      };
+      script ??= start(input.userMessages.join('\n'));
+      const step = script.next(input);
+      const turn = step.value ?? { end: true };
+      if (turn.toolCalls) turn.toolCalls = turn.toolCalls.map((c: AgentToolCall) => ({ ...c, id: c.id || `call-${++callCounter}` }));
+      return step.done && !step.value ? { end: true } : turn;
+    },
+  };
+}
+
+/** A turn with one tool call. */
+export function callTurn(name: string, args: Record<string, unknown>): AgentTurn {
+  return { toolCalls: [{ id: '', name, arguments: args as AgentToolCall['arguments'] }] };
+}
+
+/** Parse a JSON tool result, or undefined when it is an error or not JSON. */
+export function parseResult<T = unknown>(content: string | undefined): T | undefined {
+  if (content === undefined || content.startsWith('Error:')) return undefined;
+  try {
+    return JSON.parse(content) as T;
+  } catch {
+    return undefined;
+  }
+}

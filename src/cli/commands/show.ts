@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { GroundworkError } from '../../errors.ts';
+import { summariseRun } from '../../report/run-summary.ts';
+import type { EpisodeRecord } from '../../store/store.ts';
+import { clip, indent, table } from '../format.ts';
+import { openStore, positiveInt, printJson } from '../context.ts';
+import { formatRunSummary } from '../summary-text.ts';
+
+const FAILED_LISTED = 25;
+
+/** `groundwork show RUN_ID [--episode ID]`: a run's summary, or one episode in full. */
+export function registerShowCommand(program: Command): void {
+  program
+    .command('show')
+    .description("show a run's summary and failed episodes, or one episode's transcript and state diff")
+    .argument('<runId>', 'run id (see groundwork runs)')
+    .option('--episode <id>', 'show this episode in full')
+    .option('--limit <n>', 'failed episodes to list', positiveInt('--limit'), FAILED_LISTED)
+    .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (runId: string, options: { episode?: string; limit: number; db?: string; json?: boolean }) => {
+      const store = openStore(options.db);
+      try {
+        const run = await store.getRun(runId);
+        if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+        if (options.episode) {
+          const episode = await store.getEpisode(runId, options.episode);
+          if (!episode) throw new GroundworkError('UNKNOWN_EPISODE', `no episode ${JSON.stringify(options.episode)} in run ${runId}`, { hint: `list episodes with groundwork show ${runId}` });
+          if (options.json) printJson(episode);
+          else process.stdout.write(`${formatEpisode(episode)}\n`);
+          return;
+        }
+        const summary = await summariseRun(store, run);
+        const failed = await store.listEpisodes(runId, { result: 'fail', limit: options.limit });
+        if (options.json) {
+          printJson({ ...summary, failedEpisodes: failed });
+          return;
+        }
+        process.stdout.write(`${formatRunSummary(summary)}\n`);
+        if (failed.length > 0) {
+          process.stdout.write(`\nFailed episodes (first ${failed.length}; open one with --episode ID):\n`);
+          process.stdout.write(`${table(['episode', 'agent', 'task', 'family', 'trial', 'termination'], failed.map((e) => [e.id, e.agent, e.taskId, e.family, String(e.trial), e.termination]))}\n`);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+const show = (value: unknown) => (value === undefined ? '∅' : JSON.stringify(value));
+
+/** One episode as text: transcript with tool traffic, then the grade and the field-level diff. */
+export function formatEpisode(episode: EpisodeRecord): string {
+  const { trajectory: t, outcome: o } = episode;
+  const lines: string[] = [];
+  lines.push(`Episode ${episode.id}  agent=${episode.agent}  task=${episode.taskId} (${episode.family})  trial=${episode.trial}  reward=${o.reward}  termination=${t.termination.reason}${t.termination.detail ? ` (${t.termination.detail})` : ''}`);
+  lines.push('', 'Transcript:');
+  for (const event of t.events) {
+    switch (event.type) {
+      case 'message':
+        lines.push(`  ${event.role === 'user' ? 'USER ' : 'AGENT'} ${clip(event.content)}${event.control ? `  [${event.control}]` : ''}`);
+        break;
+      case 'tool_call':
+        lines.push(`    → ${event.name}(${clip(typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments), 200)})`);
+        break;
+      case 'tool_result':
+        lines.push(`    ${event.isError ? '✗' : '←'} ${clip(event.content, 300)}${event.stateHash ? `  [state ${event.stateHash}]` : ''}`);
+        break;
+      case 'note':
+        lines.push(`    · ${event.content}`);
+        break;
+    }
+  }
+  lines.push('', `Grade: reward ${o.reward}  state ${o.state.pass ? 'pass' : 'FAIL'}  collateral ${o.collateral.pass ? 'none' : `${o.collateral.changes.length} change(s)`}  communication ${o.communication.pass ? 'pass' : 'FAIL'}`);
+  if (o.note) lines.push(`  note: ${o.note}`);
+  if (o.state.predicates.length > 0) {
+    lines.push('  Required:');
+    for (const p of o.state.predicates) {
+      const what = p.predicate.description ?? JSON.stringify(p.predicate);
+      lines.push(`    ${p.pass ? '✓' : '✗'} ${what}${p.pass ? '' : `  (actual: ${show(p.actual)})`}`);
+    }
+  }
+  if (o.communication.items.length > 0) {
+    lines.push('  Told to the user:');
+    for (const item of o.communication.items) lines.push(`    ${item.pass ? '✓' : '✗'} ${item.id}`);
+  }
+  lines.push('', 'State diff (initial → final):');
+  if (o.diff.length === 0) lines.push('  (no change)');
+  for (const change of o.diff) {
+    const where = `${change.table}/${change.key}${change.path ? `.${change.path}` : ''}`;
+    const what = change.op === 'update' ? `${show(change.before)} → ${show(change.after)}` : change.op === 'create' ? `created ${clip(show(change.after), 200)}` : `deleted ${clip(show(change.before), 200)}`;
+    lines.push(`  [${change.verdict}] ${where}: ${what}`);
+  }
+  return lines.join('\n');
+}
+
+export { indent };

@@ -1,0 +1,29 @@
+import { TERMINATION_REASONS } from '../schema/trajectory.ts';
+import type { RunSummary } from '../report/run-summary.ts';
+import { num, table } from './format.ts';
+
+/** The human summary of a run: metrics per agent, per family, terminations. */
+export function formatRunSummary(summary: RunSummary): string {
+  const agents = Object.entries(summary.agents);
+  const ks = [...new Set(agents.flatMap(([, m]) => Object.keys(m.passHatK)))].sort((a, b) => Number(a) - Number(b));
+  const lines: string[] = [];
+  lines.push(`Run ${summary.runId}  ${summary.domain}/${summary.split ?? '-'}  ${summary.tasks} tasks × ${agents.length} agents × ${summary.trials} trials  user=${summary.user}  ${summary.episodes}/${summary.planned} episodes  [${summary.status}]`);
+  lines.push('');
+  lines.push(
+    table(
+      ['agent', 'episodes', 'reward', ...ks.map((k) => `pass^${k}`), 'pass^1 95% CI', 'flip rate', 'infra errors'],
+      agents.map(([name, m]) => [name, m.episodes, num(m.meanReward), ...ks.map((k) => num(m.passHatK[k])), `[${num(m.ci95[0])}, ${num(m.ci95[1])}]`, num(m.flipRate, 2), m.infraErrors]),
+    ),
+  );
+  const families = [...new Set(agents.flatMap(([, m]) => Object.keys(m.families)))].sort();
+  if (families.length > 0) {
+    lines.push('', 'Success by task family (mean reward):');
+    lines.push(table(['family', ...agents.map(([n]) => n)], families.map((f) => [f, ...agents.map(([, m]) => num(m.families[f]?.meanReward, 2))])));
+  }
+  lines.push('', 'Termination reasons:');
+  lines.push(table(['agent', ...TERMINATION_REASONS], agents.map(([n, m]) => [n, ...TERMINATION_REASONS.map((r) => m.terminations[r])])));
+  const infra = agents.reduce((a, [, m]) => a + m.infraErrors, 0);
+  if (infra > 0) lines.push('', `${infra} episode(s) could not run (infra_error); they are excluded from the rates above. Re-run them with: groundwork run --resume ${summary.runId} --retry-errors`);
+  if (summary.status !== 'finished') lines.push('', `The run is ${summary.status}: continue it with: groundwork run --resume ${summary.runId}`);
+  return lines.join('\n');
+}

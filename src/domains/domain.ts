@@ -1,0 +1,77 @@
+import type { z } from 'zod';
+import type { JsonValue } from '../schema/json.ts';
+import type { Task } from '../schema/task.ts';
+import type { Tables, TableState } from '../state/table-state.ts';
+
+/** read: no state change; write: may change state; think: scratchpad, no state access. */
+export type ToolKind = 'read' | 'write' | 'think';
+
+/**
+ * A tool the agent can call. The zod `input` schema is the single source of truth: it validates
+ * calls and is published to models as JSON Schema.
+ */
+export interface DomainTool<Input = any> {
+  name: string;
+  description: string;
+  kind: ToolKind;
+  input: z.ZodType<Input>;
+  /** Calling it ends the episode with `agent_stop` (e.g. transfer to a human agent). */
+  terminal?: boolean;
+  /**
+   * Runs the tool on the episode's state. Returns what the agent sees (a string is passed through,
+   * anything else is JSON-encoded). Throw `ToolError` to refuse: the agent sees `Error: <message>`.
+   */
+  execute(state: TableState, input: Input): JsonValue | string;
+}
+
+/** A domain query used by graders and audits, e.g. "is this customer's data reachable?". Pure. */
+export type DomainQuery = (state: TableState, args: Record<string, JsonValue>) => JsonValue;
+
+/** Options every domain factory accepts. */
+export interface DomainOptions {
+  /** Seed of generated domains (helpdesk): same seed, same world and tasks. @default 42 */
+  seed?: number;
+  /** Directory with published benchmark data (τ-bench domains). */
+  dataDir?: string;
+  /** A task file to load instead of the default one (τ-bench domains). */
+  tasksFile?: string;
+}
+
+/** Which tasks to take from a domain. */
+export interface TaskSelection {
+  /** Split name, e.g. `train` or `test`. */
+  split?: string;
+  /** Take the first N tasks of the split. */
+  count?: number;
+  /** Take exactly these task ids (in this order). */
+  ids?: string[];
+}
+
+/**
+ * A world: typed state, tools, a policy the agent must follow, queries for graders, and tasks.
+ * Registered with one line in `registry.ts`; nothing else needs to know about a new domain.
+ */
+export interface Domain {
+  /** Registry name, e.g. `helpdesk` or `tau-bench/retail`. */
+  name: string;
+  description: string;
+  /** Policy text: the agent's system prompt. */
+  policy: string;
+  tools: readonly DomainTool[];
+  queries: Readonly<Record<string, DomainQuery>>;
+  /** Shared, frozen initial tables (built once per domain instance) and their hash. */
+  base(): { tables: Tables; hash: string };
+  /** Split names this domain offers. */
+  splits: readonly string[];
+  /** Default split for `groundwork run`. */
+  defaultSplit: string;
+  /** All tasks of a selection. Deterministic. */
+  tasks(selection: TaskSelection): Task[];
+  /** Behaviour the orchestrator adapts to. */
+  options: {
+    /** Keep only the first tool call of an agent reply (τ-bench does). @default false */
+    singleToolCallPerTurn?: boolean;
+    /** Default maximum number of steps of an episode. */
+    maxSteps?: number;
+  };
+}

@@ -1,0 +1,3 @@
+export * from './domain.ts';
+export * from './tools.ts';
+export * from './registry.ts';

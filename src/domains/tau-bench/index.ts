@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { GroundworkError } from '../../errors.ts';
+import type { JsonValue } from '../../schema/json.ts';
+import type { Task } from '../../schema/task.ts';
+import { hashTables, TableState } from '../../state/table-state.ts';
+import type { Domain, DomainOptions, DomainTool, TaskSelection } from '../domain.ts';
+import { airlineFormatter, createAirlineTools } from './airline/tools.ts';
+import { domainDir, loadTau2RetailWorld, loadV1World, readJsonFile, readTau2Tasks, readV1Tasks } from './data.ts';
+import { replayGold, type GoldReplay } from './replay.ts';
+import { createRetailTools, retailFormatter } from './retail/tools.ts';
+import { fromTau2Task, fromV1Task, toTask, type TauTaskSource } from './tasks.ts';
+import type { RecordFormatter, TauWorld } from './world.ts';
+
+export * from './replay.ts';
+export { pyDumps, pyRound, pyFloatRepr } from './py-format.ts';
+export { benchmarksDir } from './data.ts';
+
+/** The τ-bench domains this folder provides. */
+export type TauDomainName = 'tau-bench/retail' | 'tau-bench/airline' | 'tau2-bench/retail';
+
+/** A τ-bench domain plus what gold replay and the CLI need beyond the Domain interface. */
+export interface TauBench {
+  domain: Domain;
+  /** The frozen data (loaded on first use, once). */
+  world(): TauWorld;
+  /** Formats records as τ-bench prints them. */
+  format: RecordFormatter;
+  /** Published task sources of a split. */
+  sources(split?: string): TauTaskSource[];
+  /** Replay one task's gold actions on a fresh view. */
+  replay(source: TauTaskSource): GoldReplay;
+}
+
+interface Spec {
+  name: TauDomainName;
+  description: string;
+  folder: string;
+  marker: string;
+  load(dir: string): TauWorld;
+  tools(world: TauWorld): DomainTool[];
+  format(world: TauWorld): RecordFormatter;
+  /** split name -> task sources, read from the folder. */
+  splits: readonly string[];
+  defaultSplit: string;
+  readSplit(dir: string, split: string): TauTaskSource[];
+  readFile(file: string): TauTaskSource[];
+}
+
+const V1_RETAIL: Spec = {
+  name: 'tau-bench/retail',
+  description: 'τ-bench (v1) retail: orders, products and users of an online store; tools re-implemented to match the originals exactly.',
+  folder: 'tau-bench/retail',
+  marker: 'orders.json',
+  load: (dir) => loadV1World(dir, ['orders', 'products', 'users']),
+  tools: (world) => createRetailTools(world, 'v1'),
+  format: (world) => retailFormatter(world, 'v1'),
+  splits: ['test', 'train', 'dev'],
+  defaultSplit: 'test',
+  readSplit: (dir, split) => readV1Tasks(path.join(dir, `tasks_${split}.json`)).map((t) => fromV1Task(t, split)),
+  readFile: (file) => readV1Tasks(file).map((t) => fromV1Task(t, 'custom')),
+};
+
+const V1_AIRLINE: Spec = {
+  name: 'tau-bench/airline',
+  description: 'τ-bench (v1) airline: flights, reservations and users of an airline; tools re-implemented to match the originals exactly.',
+  folder: 'tau-bench/airline',
+  marker: 'flights.json',
+  load: (dir) => loadV1World(dir, ['flights', 'reservations', 'users']),
+  tools: () => createAirlineTools(),
+  format: () => airlineFormatter,
+  splits: ['test'],
+  defaultSplit: 'test',
+  readSplit: (dir, split) => readV1Tasks(path.join(dir, `tasks_${split}.json`)).map((t) => fromV1Task(t, split)),
+  readFile: (file) => readV1Tasks(file).map((t) => fromV1Task(t, 'custom')),
+};
+
+const TAU2_RETAIL: Spec = {
+  name: 'tau2-bench/retail',
+  description: 'τ²-bench retail: the τ-bench store with τ²-bench’s policy, tools (get_item_details, raised errors) and 114 tasks.',
+  folder: 'tau2-bench/retail',
+  marker: 'db.json',
+  load: (dir) => loadTau2RetailWorld(dir),
+  tools: (world) => createRetailTools(world, 'tau2'),
+  format: (world) => retailFormatter(world, 'tau2'),
+  splits: ['train', 'test', 'base'],
+  defaultSplit: 'test',
+  readSplit: (dir, split) => {
+    const ids = (readJsonFile(path.join(dir, 'split_tasks.json')) as Record<string, string[]>)[split] ?? [];
+    const byId = new Map(readTau2Tasks(path.join(dir, 'tasks.json')).map((t) => [t.id, t]));
+    return ids.map((id) => byId.get(id)).filter((t) => t !== undefined).map((t) => fromTau2Task(t, split));
+  },
+  readFile: (file) => readTau2Tasks(file).map((t) => fromTau2Task(t, 'custom')),
+};
+
+const SPECS: Record<TauDomainName, Spec> = { 'tau-bench/retail': V1_RETAIL, 'tau-bench/airline': V1_AIRLINE, 'tau2-bench/retail': TAU2_RETAIL };
+
+/**
+ * Open a τ-bench domain. Data is read from `options.dataDir` (benchmarks root or the domain folder;
+ * default `$GROUNDWORK_BENCHMARKS_DIR` or `../shared/benchmarks`), lazily and once per instance.
+ */
+export function openTauBench(name: TauDomainName, options: DomainOptions = {}): TauBench {
+  const spec = SPECS[name];
+  if (!spec) throw new GroundworkError('UNKNOWN_DOMAIN', `unknown τ-bench domain ${JSON.stringify(name)}`, { hint: `known: ${Object.keys(SPECS).join(', ')}` });
+  const dir = domainDir(options.dataDir, spec.folder, spec.marker);
+  let loaded: TauWorld | undefined;
+  let baseInfo: { tables: TauWorld['base']; hash: string } | undefined;
+  let policy: string | undefined;
+  const load = (): TauWorld => (loaded ??= spec.load(dir));
+  // Tools and formatters only touch the data when called, so the domain is cheap to create.
+  const world: TauWorld = {
+    get base() {
+      return load().base;
+    },
+    get keyOrder() {
+      return load().keyOrder;
+    },
+  };
+  const tools = spec.tools(world);
+  const format = spec.format(world);
+  const splits = options.tasksFile ? ['custom'] : spec.splits;
+  const defaultSplit = options.tasksFile ? 'custom' : spec.defaultSplit;
+  const sourceCache = new Map<string, TauTaskSource[]>();
+  const taskCache = new Map<string, Task[]>();
+  const base = () => (baseInfo ??= { tables: load().base, hash: hashTables(load().base) });
+
+  const sources = (split: string = defaultSplit): TauTaskSource[] => {
+    if (!splits.includes(split)) {
+      throw new GroundworkError('INVALID_ARGUMENT', `${name} has no split ${JSON.stringify(split)}`, { hint: `splits: ${splits.join(', ')}` });
+    }
+    let list = sourceCache.get(split);
+    if (!list) {
+      list = options.tasksFile ? spec.readFile(path.resolve(options.tasksFile)) : spec.readSplit(dir, split);
+      sourceCache.set(split, list);
+    }
+    return list;
+  };
+  const replay = (source: TauTaskSource): GoldReplay => {
+    const index = /^\d+$/.test(source.id) && spec.name !== 'tau2-bench/retail' ? Number(source.id) : source.id;
+    return replayGold(load(), tools, index, source.actions, base().hash);
+  };
+
+  const domain: Domain = {
+    name,
+    description: spec.description,
+    get policy() {
+      return (policy ??= readFileSync(path.join(dir, 'policy.md'), 'utf8'));
+    },
+    tools,
+    queries: {
+      /** A record by table and key (null when absent). */
+      record: (state: TableState, args: Record<string, JsonValue>) => (state.get(String(args.table), String(args.key)) as JsonValue | undefined) ?? null,
+    },
+    base,
+    splits,
+    defaultSplit,
+    tasks(selection: TaskSelection = {}): Task[] {
+      const split = selection.split ?? defaultSplit;
+      let all = taskCache.get(split);
+      if (!all) {
+        all = sources(split).map((source) => toTask(source, name, tools, Object.keys(replay(source).changed).length === 0));
+        taskCache.set(split, all);
+      }
+      let picked = all;
+      if (selection.ids) {
+        picked = selection.ids.map((id) => {
+          const task = all!.find((t) => t.id === id);
+          if (!task) throw new GroundworkError('UNKNOWN_TASK', `${name} ${split} has no task ${JSON.stringify(id)}`, { hint: `ids run from ${all![0]?.id} to ${all![all!.length - 1]?.id}` });
+          return task;
+        });
+      }
+      return selection.count === undefined ? picked : picked.slice(0, selection.count);
+    },
+    options: {
+      // τ-bench executes only the first tool call of an assistant reply.
+      singleToolCallPerTurn: true,
+      // τ-bench allows 30 agent actions; our steps also count user turns.
+      maxSteps: 60,
+    },
+  };
+  return { domain, world: load, format, sources, replay };
+}
+
+/** Registry factory: τ-bench v1 retail. */
+export function createTauBenchRetailDomain(options: DomainOptions = {}): Domain {
+  return openTauBench('tau-bench/retail', options).domain;
+}
+
+/** Registry factory: τ-bench v1 airline. */
+export function createTauBenchAirlineDomain(options: DomainOptions = {}): Domain {
+  return openTauBench('tau-bench/airline', options).domain;
+}
+
+/** Registry factory: τ²-bench retail. */
+export function createTau2RetailDomain(options: DomainOptions = {}): Domain {
+  return openTauBench('tau2-bench/retail', options).domain;
+}

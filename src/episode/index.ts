@@ -1,0 +1,2 @@
+export * from './orchestrator.ts';
+export * from './initial-state.ts';

@@ -1,0 +1,18 @@
+import type { Domain } from '../domains/domain.ts';
+import type { TablePatch, Task } from '../schema/task.ts';
+import { TableState } from '../state/table-state.ts';
+
+/** The state a task starts from: the domain's shared base plus the task's patch (copy-on-write). */
+export function initialStateFor(domain: Domain, task: Task): TableState {
+  const base = domain.base();
+  const state = TableState.over(base.tables, base.hash);
+  if (task.initialPatch) state.apply(task.initialPatch);
+  return state;
+}
+
+/** Rebuild a final state from the initial state and stored changes (for re-grading). */
+export function finalStateFrom(initial: TableState, finalChanges: TablePatch): TableState {
+  const final = initial.fork();
+  final.apply(finalChanges);
+  return final;
+}

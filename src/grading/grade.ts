@@ -1,0 +1,153 @@
+import type { Domain } from '../domains/domain.ts';
+import { executeToolCall } from '../domains/tools.ts';
+import { jsonEqual, type JsonValue } from '../schema/json.ts';
+import { OUTCOME_SCHEMA_VERSION, type FieldChange, type Outcome } from '../schema/outcome.ts';
+import type { ChangeRule, OutcomeAlternative, Predicate, PlannedToolCall, Task } from '../schema/task.ts';
+import type { Trajectory } from '../schema/trajectory.ts';
+import { diffStates, getPath, type RawFieldChange } from '../state/diff.ts';
+import type { TableState } from '../state/table-state.ts';
+import { checkCommunication } from './communication.ts';
+
+/** Bumped whenever grading rules change, so stored outcomes say which rules produced them. */
+export const GRADER_VERSION = 'groundwork-grader/1';
+
+/** Inputs of grading: all stored data (plus the domain's pure queries and tools). */
+export interface GradeInput {
+  domain: Pick<Domain, 'queries' | 'tools'>;
+  task: Task;
+  initialState: TableState;
+  finalState: TableState;
+  trajectory: Pick<Trajectory, 'events' | 'termination'>;
+}
+
+/**
+ * Grades an episode from initial state, final state and trajectory only — never from what the
+ * agent claimed. Pure: same inputs, same outcome, so stored runs can be re-graded.
+ */
+export function gradeEpisode(input: GradeInput): Outcome {
+  const { task, trajectory } = input;
+  const agentMessages = trajectory.events.filter((e) => e.type === 'message' && e.role === 'agent').map((e) => (e as { content: string }).content);
+  const communication = checkCommunication(task.expected.communicate, agentMessages);
+  const raw = diffStates(input.initialState, input.finalState);
+
+  const graded = task.expected.kind === 'declared' ? gradeDeclared(input, task.expected.alternatives, raw) : gradeGoldReplay(input, task.expected.actions, raw);
+  const communicationPass = communication.every((c) => c.pass);
+  const collateral = graded.diff.filter((c) => c.verdict === 'collateral');
+  const infra = trajectory.termination.reason === 'infra_error';
+  const reward = !infra && graded.statePass && collateral.length === 0 && communicationPass ? 1 : 0;
+  return {
+    schemaVersion: OUTCOME_SCHEMA_VERSION,
+    reward,
+    alternative: graded.alternative,
+    state: { pass: graded.statePass, predicates: graded.predicates },
+    collateral: { pass: collateral.length === 0, changes: collateral },
+    communication: { pass: communicationPass, items: communication },
+    diff: graded.diff,
+    ...(infra ? { note: 'infra_error: the episode could not run; not a verdict on the agent' } : {}),
+    graderVersion: GRADER_VERSION,
+  };
+}
+
+interface Graded {
+  alternative: number;
+  statePass: boolean;
+  predicates: Outcome['state']['predicates'];
+  diff: FieldChange[];
+}
+
+/** Evaluate one predicate on a state. */
+export function evaluatePredicate(domain: Pick<Domain, 'queries'>, state: TableState, predicate: Predicate): { pass: boolean; actual?: JsonValue } {
+  switch (predicate.kind) {
+    case 'field': {
+      const actual = getPath(state.get(predicate.table, predicate.key), predicate.path);
+      return { pass: jsonEqual(actual, predicate.equals), ...(actual === undefined ? {} : { actual }) };
+    }
+    case 'present':
+      return { pass: state.has(predicate.table, predicate.key) };
+    case 'absent':
+      return { pass: !state.has(predicate.table, predicate.key) };
+    case 'query': {
+      const query = domain.queries[predicate.query];
+      if (!query) return { pass: false, actual: `unknown query ${predicate.query}` };
+      const actual = query(state, predicate.args);
+      return { pass: jsonEqual(actual, predicate.equals), actual };
+    }
+  }
+}
+
+function ruleAllows(rule: ChangeRule, change: RawFieldChange, initial: TableState, final: TableState): boolean {
+  if (rule.table !== change.table) return false;
+  if (rule.keys && !rule.keys.includes(change.key)) return false;
+  if (rule.ops && !rule.ops.includes(change.op)) return false;
+  if (rule.fields && change.op === 'update' && !rule.fields.includes(change.path.split('.')[0])) return false;
+  if (rule.where) {
+    const before = initial.get(change.table, change.key);
+    const after = final.get(change.table, change.key);
+    const fits = (record: unknown) => record !== undefined && Object.entries(rule.where!).every(([field, value]) => jsonEqual(getPath(record, field), value));
+    if (!fits(before) && !fits(after)) return false;
+  }
+  return true;
+}
+
+/** Records a predicate names directly (query predicates name none). */
+function predicateTouches(predicate: Predicate, change: RawFieldChange): boolean {
+  if (predicate.kind === 'query') return false;
+  if (predicate.table !== change.table || predicate.key !== change.key) return false;
+  return predicate.kind !== 'field' || change.path === '' || change.path === predicate.path || change.path.startsWith(`${predicate.path}.`) || predicate.path.startsWith(`${change.path}.`);
+}
+
+function gradeDeclared(input: GradeInput, alternatives: readonly OutcomeAlternative[], raw: RawFieldChange[]): Graded {
+  let best: (Graded & { score: number }) | undefined;
+  alternatives.forEach((alternative, index) => {
+    const predicates = alternative.required.map((predicate) => ({ predicate, ...evaluatePredicate(input.domain, input.finalState, predicate) }));
+    const diff: FieldChange[] = raw.map((change) => {
+      const required = alternative.required.some((p) => predicateTouches(p, change)) || (alternative.allowed.some((rule) => ruleAllows(rule, change, input.initialState, input.finalState)) && alternative.required.some((p) => p.kind === 'query'));
+      const allowed = alternative.allowed.some((rule) => ruleAllows(rule, change, input.initialState, input.finalState));
+      return { ...change, verdict: allowed ? (required ? 'required' : 'allowed') : 'collateral' };
+    });
+    const passed = predicates.filter((p) => p.pass).length;
+    const collateral = diff.filter((c) => c.verdict === 'collateral').length;
+    // Prefer the alternative that fully holds; otherwise the closest one explains the failure.
+    const score = (passed === predicates.length && collateral === 0 ? 1e9 : 0) + passed * 1000 - collateral;
+    if (!best || score > best.score) best = { alternative: index, statePass: passed === predicates.length, predicates, diff, score };
+  });
+  const { score: _score, ...graded } = best!;
+  return graded;
+}
+
+/** The expected final state of a gold-replay task: gold actions replayed on the initial state. */
+export function replayGoldActions(domain: Pick<Domain, 'tools'>, initial: TableState, actions: readonly PlannedToolCall[]): { state: TableState; outputs: string[] } {
+  const state = initial.fork();
+  const outputs: string[] = [];
+  for (const action of actions) {
+    // τ-bench does not execute terminal actions (transfer to a human) when building the gold state.
+    if (domain.tools.find((t) => t.name === action.name)?.terminal) continue;
+    outputs.push(executeToolCall(domain, state, action.name, action.arguments).content);
+  }
+  return { state, outputs };
+}
+
+function gradeGoldReplay(input: GradeInput, actions: readonly PlannedToolCall[], raw: RawFieldChange[]): Graded {
+  const gold = replayGoldActions(input.domain, input.initialState, actions).state;
+  const goldChanges = diffStates(input.initialState, gold);
+  const predicates = goldChanges.map((change) => {
+    const predicate: Predicate =
+      change.op === 'delete'
+        ? { kind: 'absent', table: change.table, key: change.key }
+        : change.op === 'create'
+          ? { kind: 'field', table: change.table, key: change.key, path: '', equals: change.after ?? null }
+          : { kind: 'field', table: change.table, key: change.key, path: change.path, equals: change.after ?? null };
+    const actualRecord = input.finalState.get(change.table, change.key);
+    const actual = predicate.kind === 'field' ? (predicate.path === '' ? (actualRecord as JsonValue | undefined) : getPath(actualRecord, predicate.path)) : undefined;
+    const pass = predicate.kind === 'absent' ? actualRecord === undefined : jsonEqual(actual, predicate.equals);
+    return { predicate, pass, ...(actual === undefined ? {} : { actual }) };
+  });
+  const diff: FieldChange[] = raw.map((change) => {
+    const goldValue = change.op === 'delete' ? undefined : change.path === '' ? gold.get(change.table, change.key) : getPath(gold.get(change.table, change.key), change.path);
+    const matchesGold = change.op === 'delete' ? !gold.has(change.table, change.key) : jsonEqual(goldValue, change.after);
+    return { ...change, verdict: matchesGold ? 'required' : 'collateral' };
+  });
+  // τ-bench's rule: the whole final state must equal the gold state.
+  const statePass = gold.hash() === input.finalState.hash() || jsonEqual(gold.changesFromBase(), input.finalState.changesFromBase());
+  return { alternative: -1, statePass, predicates, diff };
+}

@@ -1,0 +1,4 @@
+export * from './grade.ts';
+export * from './communication.ts';
+export * from './pass-k.ts';
+export * from './metrics.ts';

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { bootstrapMeanCi, summarise, type EpisodeFacts } from './metrics.ts';
+
+const ep = (taskId: string, trial: number, reward: number, termination: EpisodeFacts['termination'] = 'user_stop', family = 'f'): EpisodeFacts => ({ agent: 'a', taskId, family, trial, reward, termination });
+
+test('flip rate, families and terminations; infra errors are counted but not graded', () => {
+  const m = summarise([ep('t1', 0, 1), ep('t1', 1, 0), ep('t2', 0, 1), ep('t2', 1, 1), ep('t3', 0, 0, 'max_steps', 'g'), ep('t3', 1, 0, 'infra_error', 'g')]).a;
+  assert.equal(m.episodes, 6);
+  assert.equal(m.graded, 5);
+  assert.equal(m.infraErrors, 1);
+  assert.equal(m.terminations.infra_error, 1);
+  assert.equal(m.terminations.max_steps, 1);
+  assert.equal(m.meanReward, 3 / 5);
+  // t1 flips, t2 does not; t3 has one graded trial so it cannot flip.
+  assert.equal(m.flipRate, 1 / 2);
+  assert.deepEqual(m.families, { f: { episodes: 4, meanReward: 0.75 }, g: { episodes: 1, meanReward: 0 } });
+  assert.equal(m.passHatK['1'], (0.5 + 1 + 0) / 3);
+  assert.equal(m.passHatK['2'], (0 + 1) / 2);
+});
+
+test('bootstrap CI brackets the mean, is seeded, and collapses for constant data', () => {
+  const values = [1, 0, 1, 1, 0, 1, 0, 1, 1, 1];
+  const [lo, hi] = bootstrapMeanCi(values, 2000, 7);
+  assert.ok(lo < 0.7 && 0.7 < hi, `${lo} < 0.7 < ${hi}`);
+  assert.deepEqual(bootstrapMeanCi(values, 2000, 7), [lo, hi]);
+  assert.deepEqual(bootstrapMeanCi([1, 1, 1], 500, 1), [1, 1]);
+});

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/** A run as configured: stored with the run, so `--resume` rebuilds exactly the same plan. */
+export const runConfigSchema = z.object({
+  /** Domain name from the registry, e.g. `helpdesk` or `tau-bench/retail`. */
+  domain: z.string().min(1),
+  /** Options passed to the domain factory (generator seed, data directory, task file). */
+  domainOptions: z
+    .object({
+      seed: z.number().int().optional(),
+      dataDir: z.string().optional(),
+      tasksFile: z.string().optional(),
+    })
+    .default({}),
+  /** Task split. Defaults to the domain's default split. */
+  split: z.string().optional(),
+  /** The first N tasks of the split, or exact task ids. All tasks of the split when absent. */
+  tasks: z.object({ count: z.number().int().positive().optional(), ids: z.array(z.string()).optional() }).default({}),
+  /** Agents under test: built-in names or model specs. */
+  agents: z.array(z.string().min(1)).min(1),
+  /** User simulator: `scripted` or a model spec. @default 'scripted' */
+  user: z.string().default('scripted'),
+  /** Trials per task and agent. @default 3 */
+  trials: z.number().int().positive().default(3),
+  /** Episodes run at once. @default 4 */
+  concurrency: z.number().int().positive().default(4),
+  /** Seed of the episodes (users, agents). @default 1 */
+  seed: z.number().int().default(1),
+  /** Steps per episode before `max_steps` (domain default when absent). */
+  maxSteps: z.number().int().positive().optional(),
+  /** Invalid tool calls tolerated per episode before `agent_error`. @default 5 */
+  maxInvalidToolCalls: z.number().int().nonnegative().default(5),
+});
+export type RunConfig = z.infer<typeof runConfigSchema>;
+export type RunConfigInput = z.input<typeof runConfigSchema>;

@@ -1,0 +1,200 @@
+import { randomBytes } from 'node:crypto';
+import type { Agent } from '../agents/agent.ts';
+import type { Domain } from '../domains/domain.ts';
+import { createDomain } from '../domains/registry.ts';
+import { runEpisode } from '../episode/orchestrator.ts';
+import { initialStateFor } from '../episode/initial-state.ts';
+import { describeError, GroundworkError } from '../errors.ts';
+import { gradeEpisode } from '../grading/grade.ts';
+import { OUTCOME_SCHEMA_VERSION, type Outcome } from '../schema/outcome.ts';
+import type { Task } from '../schema/task.ts';
+import { TRAJECTORY_SCHEMA_VERSION, type Trajectory } from '../schema/trajectory.ts';
+import { episodeKey, type EpisodeRecord, type Store } from '../store/store.ts';
+import type { UserSimulator } from '../users/user.ts';
+import { buildAgent, buildUser, type ParticipantFactory } from './build.ts';
+import { runConfigSchema, type RunConfig, type RunConfigInput } from './config.ts';
+import { planEpisodes, type EpisodeSpec } from './plan.ts';
+
+/** Progress of a run, reported after every stored episode. */
+export interface RunProgress {
+  done: number;
+  total: number;
+  /** Episodes already stored when this invocation started (resume). */
+  skipped: number;
+  last?: { agent: string; taskId: string; trial: number; reward: number; termination: string };
+}
+
+/** Options of `executeRun`. */
+export interface ExecuteRunOptions {
+  store: Store;
+  /** Builds model-backed agents and users (see `ParticipantFactory`). */
+  participants?: ParticipantFactory;
+  onProgress?: (progress: RunProgress) => void;
+  /** Abort to stop scheduling new episodes; in-flight ones finish and are stored. */
+  signal?: AbortSignal;
+  /** Clock, injectable for deterministic tests. */
+  now?: () => Date;
+  /** Build the domain (default: from the registry). */
+  domainFactory?: (config: RunConfig) => Domain;
+  /** Delete the run's infra_error episodes first, so exactly those run again. @default false */
+  retryErrors?: boolean;
+}
+
+/** What `executeRun` did. */
+export interface ExecuteRunResult {
+  runId: string;
+  status: 'finished' | 'interrupted';
+  /** Episodes run by this invocation. */
+  ran: number;
+  /** Episodes found already stored (resume). */
+  skipped: number;
+  planned: number;
+  /** Infra-error episodes deleted to run again (`retryErrors`). */
+  retried: number;
+  durationMs: number;
+}
+
+/** A new run id: time-ordered and unique. */
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `run-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** Build the domain of a config. */
+export function domainFor(config: RunConfig): Domain {
+  return createDomain(config.domain, config.domainOptions);
+}
+
+/** Select the tasks of a config from its domain. */
+export function selectTasks(domain: Domain, config: RunConfig): Task[] {
+  return domain.tasks({ split: config.split ?? domain.defaultSplit, count: config.tasks.count, ids: config.tasks.ids });
+}
+
+/**
+ * Validates a config, stores a new run with its tasks, and returns its id. Nothing runs yet.
+ * Participants are built once here so an unknown agent fails before anything is stored.
+ */
+export async function createRun(store: Store, input: RunConfigInput, options: { participants?: ParticipantFactory; now?: () => Date; domainFactory?: (config: RunConfig) => Domain } = {}): Promise<{ runId: string; config: RunConfig; tasks: Task[] }> {
+  const parsed = runConfigSchema.safeParse(input);
+  if (!parsed.success) throw new GroundworkError('INVALID_CONFIG', `invalid run config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const config = parsed.data;
+  const domain = (options.domainFactory ?? domainFor)(config);
+  config.split ??= domain.defaultSplit;
+  for (const agent of config.agents) buildAgent(agent, options.participants);
+  buildUser(config.user, options.participants);
+  if (new Set(config.agents).size !== config.agents.length) throw new GroundworkError('INVALID_ARGUMENT', `agent listed twice: ${config.agents.join(', ')}`);
+  const tasks = selectTasks(domain, config);
+  if (tasks.length === 0) throw new GroundworkError('INVALID_ARGUMENT', `no tasks selected from ${config.domain}/${config.split}`);
+  const now = options.now ?? (() => new Date());
+  const runId = newRunId(now());
+  await store.createRun({ id: runId, config, tasks, planned: tasks.length * config.agents.length * config.trials, createdAt: now().toISOString() });
+  return { runId, config, tasks };
+}
+
+/** Runs a bounded pool of async jobs. */
+async function pool<T>(items: readonly T[], concurrency: number, signal: AbortSignal | undefined, worker: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length && !signal?.aborted) {
+      const item = items[next++];
+      await worker(item);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+/** An outcome for an episode that could not be graded normally (infra error before any state). */
+function infraOutcome(note: string): Outcome {
+  return {
+    schemaVersion: OUTCOME_SCHEMA_VERSION,
+    reward: 0,
+    alternative: -1,
+    state: { pass: false, predicates: [] },
+    collateral: { pass: true, changes: [] },
+    communication: { pass: false, items: [] },
+    diff: [],
+    note,
+    graderVersion: 'none',
+  };
+}
+
+/**
+ * Runs (or resumes) a stored run: every planned episode not yet stored is run, graded and
+ * committed as it finishes. Safe to call again after a crash or SIGKILL: stored episodes are
+ * never repeated or duplicated.
+ */
+export async function executeRun(runId: string, options: ExecuteRunOptions): Promise<ExecuteRunResult> {
+  const { store } = options;
+  const now = options.now ?? (() => new Date());
+  const started = Date.now();
+  const run = await store.getRun(runId);
+  if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+  const config = run.config;
+  const domain = (options.domainFactory ?? domainFor)(config);
+  const tasks = await store.runTasks(runId);
+  const tasksById = new Map(tasks.map((t) => [t.id, t]));
+  const plan = planEpisodes(runId, config.seed, tasks, config.agents, config.trials);
+  const retried = options.retryErrors ? await store.deleteInfraErrors(runId) : 0;
+  const stored = await store.episodeKeys(runId);
+  const todo = plan.filter((spec) => !stored.has(episodeKey(spec.agent, spec.taskId, spec.trial)));
+  const skipped = plan.length - todo.length;
+  await store.setRunStatus(runId, 'running');
+
+  const agents = new Map<string, Agent>(config.agents.map((name) => [name, buildAgent(name, options.participants)]));
+  const user: UserSimulator = buildUser(config.user, options.participants);
+  let done = skipped;
+  options.onProgress?.({ done, total: plan.length, skipped });
+
+  await pool(todo, config.concurrency, options.signal, async (spec: EpisodeSpec) => {
+    const task = tasksById.get(spec.taskId)!;
+    const record = await runOne(spec, task, domain, agents.get(spec.agent)!, user, config, now);
+    await store.saveEpisode(record);
+    done++;
+    options.onProgress?.({ done, total: plan.length, skipped, last: { agent: spec.agent, taskId: spec.taskId, trial: spec.trial, reward: record.reward, termination: record.termination } });
+  });
+
+  const complete = (await store.episodeKeys(runId)).size >= plan.length;
+  const status = complete ? 'finished' : 'interrupted';
+  await store.setRunStatus(runId, status);
+  return { runId, status, ran: done - skipped, skipped, retried, planned: plan.length, durationMs: Date.now() - started };
+}
+
+/** Run and grade one episode. Never throws for the episode's own failures. */
+async function runOne(spec: EpisodeSpec, task: Task, domain: Domain, agent: Agent, user: UserSimulator, config: RunConfig, now: () => Date): Promise<EpisodeRecord> {
+  const base = { id: spec.episodeId, runId: spec.runId, agent: spec.agent, taskId: spec.taskId, trial: spec.trial, seed: spec.seed, family: task.family, split: task.split };
+  try {
+    const result = await runEpisode({ domain, task, agent, user, episodeId: spec.episodeId, trial: spec.trial, seed: spec.seed, maxSteps: config.maxSteps, maxInvalidToolCalls: config.maxInvalidToolCalls, now });
+    const outcome = gradeEpisode({ domain, task, initialState: result.initialState, finalState: result.finalState, trajectory: result.trajectory });
+    return { ...base, reward: outcome.reward, termination: result.trajectory.termination.reason, trajectory: result.trajectory, outcome, createdAt: now().toISOString() };
+  } catch (error) {
+    // A crash outside the participants (a bug, a broken domain): record it, never drop it.
+    const initial = (() => {
+      try {
+        return initialStateFor(domain, task).hash();
+      } catch {
+        return 'unknown';
+      }
+    })();
+    const trajectory: Trajectory = {
+      schemaVersion: TRAJECTORY_SCHEMA_VERSION,
+      episodeId: spec.episodeId,
+      taskId: spec.taskId,
+      domain: domain.name,
+      agent: spec.agent,
+      user: user.name,
+      trial: spec.trial,
+      seed: spec.seed,
+      events: [{ type: 'note', content: `episode crashed: ${describeError(error)}` }],
+      termination: { reason: 'infra_error', detail: describeError(error) },
+      finalChanges: {},
+      initialStateHash: initial,
+      finalStateHash: initial,
+      steps: 0,
+      usage: {},
+      participants: {},
+      startedAt: now().toISOString(),
+      durationMs: 0,
+    };
+    return { ...base, reward: 0, termination: 'infra_error', trajectory, outcome: infraOutcome(`episode crashed: ${describeError(error)}`), createdAt: now().toISOString() };
+  }
+}

@@ -1,0 +1,4 @@
+export * from './json.ts';
+export * from './task.ts';
+export * from './trajectory.ts';
+export * from './outcome.ts';

@@ -1,0 +1,2 @@
+export * from './table-state.ts';
+export * from './diff.ts';

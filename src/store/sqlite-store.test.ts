@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { createRun, executeRun } from '../runner/local-runner.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+const tempDb = () => join(mkdtempSync(join(tmpdir(), 'gw-store-')), 'g.db');
+
+test('a run stores every planned episode once; saving again is a no-op', async () => {
+  const store = SqliteStore.open(tempDb());
+  const { runId, tasks } = await createRun(store, { domain: 'helpdesk', tasks: { count: 4 }, agents: ['oracle', 'noop'], trials: 2 });
+  const result = await executeRun(runId, { store });
+  assert.equal(result.status, 'finished');
+  assert.equal(result.ran, 16);
+  const rows = await store.listEpisodes(runId);
+  assert.equal(rows.length, tasks.length * 2 * 2);
+  const first = (await store.getEpisode(runId, rows[0].id))!;
+  assert.equal(await store.saveEpisode(first), false);
+  const again = await executeRun(runId, { store });
+  assert.equal(again.ran, 0);
+  assert.equal(again.skipped, 16);
+  assert.equal((await store.listEpisodes(runId)).length, 16);
+  assert.equal((await store.listEpisodes(runId, { agent: 'noop', result: 'pass' })).length, 0);
+  let streamed = 0;
+  for await (const episode of store.iterateEpisodes(runId)) streamed += episode.trajectory.events.length > 0 ? 1 : 0;
+  assert.equal(streamed, 16);
+  await store.close();
+});
+
+test('stored tasks are the exact tasks of the run (re-grading needs no regeneration)', async () => {
+  const store = SqliteStore.open(tempDb());
+  const { runId, tasks } = await createRun(store, { domain: 'helpdesk', tasks: { ids: ['hd-test-002', 'hd-test-009'] }, agents: ['oracle'], trials: 1 });
+  assert.deepEqual(await store.runTasks(runId), tasks);
+  await store.close();
+});
+
+test('refuses a newer layout and foreign databases without touching them', async () => {
+  const newer = tempDb();
+  (await SqliteStore.open(newer).close());
+  const raw = new Database(newer);
+  raw.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+  raw.close();
+  assert.throws(() => SqliteStore.open(newer), /layout version 99, newer/);
+
+  const foreign = tempDb();
+  const other = new Database(foreign);
+  other.exec('CREATE TABLE mine (x INTEGER); INSERT INTO mine VALUES (1);');
+  other.close();
+  assert.throws(() => SqliteStore.open(foreign), /not a Groundwork one/);
+  const check = new Database(foreign);
+  assert.deepEqual(check.prepare('SELECT x FROM mine').all(), [{ x: 1 }]);
+  check.close();
+});
+
+test('an unwritable path fails with STORE_FAILED and a hint', () => {
+  // A path below a regular file cannot be created, even by root.
+  const file = join(mkdtempSync(join(tmpdir(), 'gw-store-')), 'plain-file');
+  writeFileSync(file, 'x');
+  assert.throws(() => SqliteStore.open(join(file, 'sub', 'g.db')), (error: Error & { code?: string }) => error.code === 'STORE_FAILED' && /--db/.test(String((error as { hint?: string }).hint)));
+});

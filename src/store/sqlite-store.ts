@@ -1,0 +1,214 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { GroundworkError } from '../errors.ts';
+import { outcomeSchema, type Outcome } from '../schema/outcome.ts';
+import { taskSchema, type Task } from '../schema/task.ts';
+import { trajectorySchema } from '../schema/trajectory.ts';
+import { runConfigSchema } from '../runner/config.ts';
+import { episodeKey, type EpisodeFilter, type EpisodeRecord, type EpisodeRow, type RunListing, type RunRecord, type RunStatus, type Store } from './store.ts';
+
+/** Version of the SQLite layout. Readers refuse newer databases instead of damaging them. */
+export const SQLITE_STORE_VERSION = 1;
+
+const MIGRATIONS = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE runs (
+     id TEXT PRIMARY KEY, created_at TEXT NOT NULL, status TEXT NOT NULL,
+     config TEXT NOT NULL, planned INTEGER NOT NULL);
+   CREATE TABLE run_tasks (
+     run_id TEXT NOT NULL REFERENCES runs(id), task_id TEXT NOT NULL, position INTEGER NOT NULL, task TEXT NOT NULL,
+     PRIMARY KEY (run_id, task_id));
+   CREATE TABLE episodes (
+     id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id), agent TEXT NOT NULL, task_id TEXT NOT NULL,
+     trial INTEGER NOT NULL, seed INTEGER NOT NULL, family TEXT NOT NULL, split TEXT NOT NULL,
+     reward REAL NOT NULL, termination TEXT NOT NULL, trajectory TEXT NOT NULL, outcome TEXT NOT NULL,
+     created_at TEXT NOT NULL,
+     UNIQUE (run_id, agent, task_id, trial));
+   CREATE INDEX episodes_run ON episodes (run_id, agent);`,
+];
+
+interface EpisodeRowSql {
+  id: string;
+  run_id: string;
+  agent: string;
+  task_id: string;
+  trial: number;
+  seed: number;
+  family: string;
+  split: string;
+  reward: number;
+  termination: string;
+  created_at: string;
+  trajectory?: string;
+  outcome?: string;
+}
+
+/**
+ * The embedded default store: one SQLite file in WAL mode. Every episode is committed in its own
+ * transaction when it finishes, so a killed run loses at most the episodes in flight.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+  }
+
+  /** Open (creating if needed) the database at `path`. Throws STORE_FAILED with the reason. */
+  static open(path: string): SqliteStore {
+    let db: Database.Database;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    } catch (error) {
+      throw new GroundworkError('STORE_FAILED', `cannot open the database ${path}: ${(error as Error).message}`, { cause: error, hint: 'choose a writable path with --db PATH' });
+    }
+    const store = new SqliteStore(db);
+    store.migrate(path);
+    return store;
+  }
+
+  private migrate(path: string): void {
+    const hasMeta = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+    const version = hasMeta ? Number((this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value ?? 0) : 0;
+    if (version > SQLITE_STORE_VERSION) {
+      this.db.close();
+      throw new GroundworkError('SCHEMA_VERSION', `the database ${path} has layout version ${version}, newer than this Groundwork (${SQLITE_STORE_VERSION})`, { hint: 'upgrade Groundwork or use another --db' });
+    }
+    if (version === 0 && !hasMeta) {
+      const tables = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
+      if (tables.n > 0) {
+        this.db.close();
+        throw new GroundworkError('STORE_FAILED', `${path} is an SQLite database but not a Groundwork one`, { hint: 'use another --db path' });
+      }
+    }
+    const apply = this.db.transaction(() => {
+      for (let v = version; v < SQLITE_STORE_VERSION; v++) this.db.exec(MIGRATIONS[v]);
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(SQLITE_STORE_VERSION));
+    });
+    if (version < SQLITE_STORE_VERSION) {
+      try {
+        apply();
+      } catch (error) {
+        throw new GroundworkError('STORE_FAILED', `cannot write the database ${path}: ${(error as Error).message}`, { cause: error, hint: 'choose a writable path with --db PATH' });
+      }
+    }
+  }
+
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      if (GroundworkError.isInstance(error)) throw error;
+      throw new GroundworkError('STORE_FAILED', `${what}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  async createRun(run: { id: string; config: RunRecord['config']; tasks: Task[]; planned: number; createdAt: string }): Promise<void> {
+    this.guard('cannot store the run', () =>
+      this.db.transaction(() => {
+        this.db.prepare('INSERT INTO runs (id, created_at, status, config, planned) VALUES (?, ?, ?, ?, ?)').run(run.id, run.createdAt, 'running', JSON.stringify(run.config), run.planned);
+        const insert = this.db.prepare('INSERT INTO run_tasks (run_id, task_id, position, task) VALUES (?, ?, ?, ?)');
+        run.tasks.forEach((task, position) => insert.run(run.id, task.id, position, JSON.stringify(task)));
+      })(),
+    );
+  }
+
+  private toRun(row: { id: string; created_at: string; status: string; config: string; planned: number }): RunRecord {
+    return { id: row.id, createdAt: row.created_at, status: row.status as RunStatus, config: runConfigSchema.parse(JSON.parse(row.config)), planned: row.planned };
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Parameters<SqliteStore['toRun']>[0] | undefined;
+    return row ? this.toRun(row) : undefined;
+  }
+
+  async listRuns(): Promise<RunListing[]> {
+    const rows = this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as Parameters<SqliteStore['toRun']>[0][];
+    const stats = this.db.prepare("SELECT agent, count(*) AS n, avg(CASE WHEN termination = 'infra_error' THEN NULL ELSE reward END) AS mean FROM episodes WHERE run_id = ? GROUP BY agent");
+    return rows.map((row) => {
+      const perAgent = stats.all(row.id) as { agent: string; n: number; mean: number | null }[];
+      return { ...this.toRun(row), episodes: perAgent.reduce((a, b) => a + b.n, 0), meanReward: Object.fromEntries(perAgent.map((s) => [s.agent, s.mean ?? 0])) };
+    });
+  }
+
+  async setRunStatus(id: string, status: RunStatus): Promise<void> {
+    this.guard('cannot update the run', () => this.db.prepare('UPDATE runs SET status = ? WHERE id = ?').run(status, id));
+  }
+
+  async runTasks(runId: string): Promise<Task[]> {
+    const rows = this.db.prepare('SELECT task FROM run_tasks WHERE run_id = ? ORDER BY position').all(runId) as { task: string }[];
+    return rows.map((row) => taskSchema.parse(JSON.parse(row.task)));
+  }
+
+  async saveEpisode(episode: EpisodeRecord): Promise<boolean> {
+    return this.guard('cannot store the episode', () => {
+      const result = this.db
+        .prepare(
+          `INSERT INTO episodes (id, run_id, agent, task_id, trial, seed, family, split, reward, termination, trajectory, outcome, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+        )
+        .run(episode.id, episode.runId, episode.agent, episode.taskId, episode.trial, episode.seed, episode.family, episode.split, episode.reward, episode.termination, JSON.stringify(episode.trajectory), JSON.stringify(episode.outcome), episode.createdAt);
+      return result.changes === 1;
+    });
+  }
+
+  async updateOutcome(episodeId: string, outcome: Outcome): Promise<void> {
+    this.guard('cannot update the outcome', () => this.db.prepare('UPDATE episodes SET outcome = ?, reward = ? WHERE id = ?').run(JSON.stringify(outcome), outcome.reward, episodeId));
+  }
+
+  async episodeKeys(runId: string): Promise<Set<string>> {
+    const rows = this.db.prepare('SELECT agent, task_id, trial FROM episodes WHERE run_id = ?').all(runId) as { agent: string; task_id: string; trial: number }[];
+    return new Set(rows.map((r) => episodeKey(r.agent, r.task_id, r.trial)));
+  }
+
+  private toRow(row: EpisodeRowSql): EpisodeRow {
+    return { id: row.id, runId: row.run_id, agent: row.agent, taskId: row.task_id, trial: row.trial, seed: row.seed, family: row.family, split: row.split, reward: row.reward, termination: row.termination as EpisodeRow['termination'], createdAt: row.created_at };
+  }
+
+  private toRecord(row: EpisodeRowSql): EpisodeRecord {
+    return { ...this.toRow(row), trajectory: trajectorySchema.parse(JSON.parse(row.trajectory!)), outcome: outcomeSchema.parse(JSON.parse(row.outcome!)) };
+  }
+
+  async listEpisodes(runId: string, filter: EpisodeFilter = {}): Promise<EpisodeRow[]> {
+    const where = ['run_id = ?'];
+    const params: (string | number)[] = [runId];
+    if (filter.agent) (where.push('agent = ?'), params.push(filter.agent));
+    if (filter.family) (where.push('family = ?'), params.push(filter.family));
+    if (filter.termination) (where.push('termination = ?'), params.push(filter.termination));
+    if (filter.result) where.push(filter.result === 'pass' ? 'reward >= 1' : 'reward < 1');
+    const sql = `SELECT id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at FROM episodes WHERE ${where.join(' AND ')} ORDER BY rowid LIMIT ? OFFSET ?`;
+    params.push(filter.limit ?? -1, filter.offset ?? 0);
+    return (this.db.prepare(sql).all(...params) as EpisodeRowSql[]).map((row) => this.toRow(row));
+  }
+
+  async getEpisode(runId: string, episodeId: string): Promise<EpisodeRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM episodes WHERE run_id = ? AND id = ?').get(runId, episodeId) as EpisodeRowSql | undefined;
+    return row ? this.toRecord(row) : undefined;
+  }
+
+  async *iterateEpisodes(runId: string): AsyncIterable<EpisodeRecord> {
+    // Page by rowid so memory stays flat on very large runs.
+    let after = 0;
+    const page = this.db.prepare('SELECT rowid AS rid, * FROM episodes WHERE run_id = ? AND rowid > ? ORDER BY rowid LIMIT 200');
+    while (true) {
+      const rows = page.all(runId, after) as (EpisodeRowSql & { rid: number })[];
+      if (rows.length === 0) return;
+      for (const row of rows) yield this.toRecord(row);
+      after = rows[rows.length - 1].rid;
+    }
+  }
+
+  async deleteInfraErrors(runId: string): Promise<number> {
+    return this.guard('cannot delete infra errors', () => this.db.prepare("DELETE FROM episodes WHERE run_id = ? AND termination = 'infra_error'").run(runId).changes);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,84 @@
+import type { Outcome } from '../schema/outcome.ts';
+import type { Task } from '../schema/task.ts';
+import type { TerminationReason, Trajectory } from '../schema/trajectory.ts';
+import type { RunConfig } from '../runner/config.ts';
+
+export type RunStatus = 'running' | 'finished' | 'interrupted';
+
+/** A stored run. */
+export interface RunRecord {
+  id: string;
+  createdAt: string;
+  status: RunStatus;
+  config: RunConfig;
+  /** Episodes the plan contains (tasks × agents × trials). */
+  planned: number;
+}
+
+/** One line of `groundwork runs`. */
+export interface RunListing extends RunRecord {
+  episodes: number;
+  meanReward: Record<string, number>;
+}
+
+/** A stored, graded episode. */
+export interface EpisodeRecord {
+  id: string;
+  runId: string;
+  agent: string;
+  taskId: string;
+  trial: number;
+  seed: number;
+  family: string;
+  split: string;
+  reward: number;
+  termination: TerminationReason;
+  trajectory: Trajectory;
+  outcome: Outcome;
+  createdAt: string;
+}
+
+/** The light part of an episode record (no trajectory), for metrics and listings. */
+export type EpisodeRow = Omit<EpisodeRecord, 'trajectory' | 'outcome'>;
+
+/** Filters for listing episodes. */
+export interface EpisodeFilter {
+  agent?: string;
+  family?: string;
+  /** `pass` (reward 1) or `fail` (reward 0). */
+  result?: 'pass' | 'fail';
+  termination?: TerminationReason;
+  limit?: number;
+  offset?: number;
+}
+
+/**
+ * Where runs live. Async so that a server-backed store (PostgreSQL) implements the same contract
+ * as the embedded SQLite default.
+ */
+export interface Store {
+  /** Store a new run with its config and the exact tasks it plans (for pure re-grading). */
+  createRun(run: { id: string; config: RunConfig; tasks: Task[]; planned: number; createdAt: string }): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  listRuns(): Promise<RunListing[]>;
+  setRunStatus(id: string, status: RunStatus): Promise<void>;
+  runTasks(runId: string): Promise<Task[]>;
+  /** Commit one finished episode. Returns false (and changes nothing) when it already exists. */
+  saveEpisode(episode: EpisodeRecord): Promise<boolean>;
+  /** Replace the outcome of an episode (re-grading). */
+  updateOutcome(episodeId: string, outcome: Outcome): Promise<void>;
+  /** Keys `agent \0 taskId \0 trial` of the run's stored episodes. */
+  episodeKeys(runId: string): Promise<Set<string>>;
+  listEpisodes(runId: string, filter?: EpisodeFilter): Promise<EpisodeRow[]>;
+  getEpisode(runId: string, episodeId: string): Promise<EpisodeRecord | undefined>;
+  /** Iterate full episodes without loading the whole run into memory. */
+  iterateEpisodes(runId: string): AsyncIterable<EpisodeRecord>;
+  /** Delete the run's infra_error episodes so they can run again. Returns how many. */
+  deleteInfraErrors(runId: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Key of an episode slot in a run's plan. */
+export function episodeKey(agent: string, taskId: string, trial: number): string {
+  return `${agent}\u0000${taskId}\u0000${trial}`;
+}
