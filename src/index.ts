@@ -5,6 +5,7 @@ export * from './errors.ts';
 export * from './schema/index.ts';
 export * from './state/index.ts';
 export * from './domains/index.ts';
+export * from './models/index.ts';
 export * from './agents/index.ts';
 export * from './users/index.ts';
 export * from './episode/index.ts';

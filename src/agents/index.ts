@@ -3,3 +3,4 @@ export * from './registry.ts';
 export * from './oracle.ts';
 export * from './naive.ts';
 export * from './scripted-session.ts';
+export * from './llm-agent.ts';

@@ -6,9 +6,14 @@ import { GroundworkError } from '../errors.ts';
 /** Default database path (relative to the working directory). */
 export const DEFAULT_DB = '.groundwork/groundwork.db';
 
+/** The database path named by --db (or GROUNDWORK_DB, or the default), absolute. */
+export function resolveDbPath(db: string | undefined): string {
+  return resolve(db ?? process.env.GROUNDWORK_DB ?? DEFAULT_DB);
+}
+
 /** Open the store named by --db (or GROUNDWORK_DB, or the default). */
 export function openStore(db: string | undefined): Store {
-  return SqliteStore.open(resolve(db ?? process.env.GROUNDWORK_DB ?? DEFAULT_DB));
+  return SqliteStore.open(resolveDbPath(db));
 }
 
 /** Parse a positive integer option, with a clear error naming the option. */

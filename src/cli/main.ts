@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, GroundworkError } from '../errors.ts';
+import { registerInitCommands } from './commands/init.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerRunsCommand } from './commands/runs.ts';
 import { registerShowCommand } from './commands/show.ts';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   registerRunCommand(program);
+  registerInitCommands(program);
   registerRunsCommand(program);
   registerShowCommand(program);
   registerTasksCommand(program);

@@ -22,6 +22,19 @@ export function formatRunSummary(summary: RunSummary): string {
   }
   lines.push('', 'Termination reasons:');
   lines.push(table(['agent', ...TERMINATION_REASONS], agents.map(([n, m]) => [n, ...TERMINATION_REASONS.map((r) => m.terminations[r])])));
+  const roles = Object.keys(summary.usage);
+  if (roles.length > 0) {
+    lines.push('', 'Model usage (calls, tokens in/out, cost, model time):');
+    const rows: (string | number)[][] = [];
+    for (const [name, m] of agents) {
+      for (const [role, u] of Object.entries(m.usage)) rows.push([name, role, u.calls, u.inputTokens, u.outputTokens, `$${u.costUsd.toFixed(4)}`, `${(u.latencyMs / 1000).toFixed(1)}s`]);
+    }
+    for (const role of roles) {
+      const u = summary.usage[role];
+      rows.push(['(run)', role, u.calls, u.inputTokens, u.outputTokens, `$${u.costUsd.toFixed(4)}`, `${(u.latencyMs / 1000).toFixed(1)}s`]);
+    }
+    lines.push(table(['agent', 'role', 'calls', 'input tokens', 'output tokens', 'cost', 'model time'], rows));
+  }
   const infra = agents.reduce((a, [, m]) => a + m.infraErrors, 0);
   if (infra > 0) lines.push('', `${infra} episode(s) could not run (infra_error); they are excluded from the rates above. Re-run them with: groundwork run --resume ${summary.runId} --retry-errors`);
   if (summary.status !== 'finished') lines.push('', `The run is ${summary.status}: continue it with: groundwork run --resume ${summary.runId}`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { modelsConfigSchema } from '../models/model-config.ts';
 
 /** A run as configured: stored with the run, so `--resume` rebuilds exactly the same plan. */
 export const runConfigSchema = z.object({
@@ -30,6 +31,8 @@ export const runConfigSchema = z.object({
   maxSteps: z.number().int().positive().optional(),
   /** Invalid tool calls tolerated per episode before `agent_error`. @default 5 */
   maxInvalidToolCalls: z.number().int().nonnegative().default(5),
+  /** Named models used by the run (no keys: only the variables that hold them). */
+  models: modelsConfigSchema.default({}),
 });
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;

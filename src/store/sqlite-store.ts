@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { GroundworkError } from '../errors.ts';
 import { outcomeSchema, type Outcome } from '../schema/outcome.ts';
 import { taskSchema, type Task } from '../schema/task.ts';
-import { trajectorySchema } from '../schema/trajectory.ts';
+import { trajectorySchema, type Usage } from '../schema/trajectory.ts';
 import { runConfigSchema } from '../runner/config.ts';
 import { episodeKey, type EpisodeFilter, type EpisodeRecord, type EpisodeRow, type RunListing, type RunRecord, type RunStatus, type Store } from './store.ts';
 
@@ -202,6 +202,11 @@ export class SqliteStore implements Store {
       for (const row of rows) yield this.toRecord(row);
       after = rows[rows.length - 1].rid;
     }
+  }
+
+  async listUsage(runId: string): Promise<{ agent: string; usage: Record<string, Usage> }[]> {
+    const rows = this.db.prepare("SELECT agent, json_extract(trajectory, '$.usage') AS usage FROM episodes WHERE run_id = ?").all(runId) as { agent: string; usage: string | null }[];
+    return rows.map((row) => ({ agent: row.agent, usage: row.usage ? (JSON.parse(row.usage) as Record<string, Usage>) : {} }));
   }
 
   async deleteInfraErrors(runId: string): Promise<number> {

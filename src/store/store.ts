@@ -1,6 +1,6 @@
 import type { Outcome } from '../schema/outcome.ts';
 import type { Task } from '../schema/task.ts';
-import type { TerminationReason, Trajectory } from '../schema/trajectory.ts';
+import type { TerminationReason, Trajectory, Usage } from '../schema/trajectory.ts';
 import type { RunConfig } from '../runner/config.ts';
 
 export type RunStatus = 'running' | 'finished' | 'interrupted';
@@ -73,6 +73,8 @@ export interface Store {
   getEpisode(runId: string, episodeId: string): Promise<EpisodeRecord | undefined>;
   /** Iterate full episodes without loading the whole run into memory. */
   iterateEpisodes(runId: string): AsyncIterable<EpisodeRecord>;
+  /** Model usage of each episode of a run, by role (read without loading whole trajectories). */
+  listUsage(runId: string): Promise<{ agent: string; usage: Record<string, Usage> }[]>;
   /** Delete the run's infra_error episodes so they can run again. Returns how many. */
   deleteInfraErrors(runId: string): Promise<number>;
   close(): Promise<void>;

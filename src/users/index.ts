@@ -1,2 +1,3 @@
 export * from './user.ts';
 export * from './scripted.ts';
+export * from './llm-user.ts';

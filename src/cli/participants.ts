@@ -1,0 +1,39 @@
+import { createLlmAgent } from '../agents/llm-agent.ts';
+import { ModelHub } from '../models/model-hub.ts';
+import type { ModelsConfig } from '../models/model-config.ts';
+import type { ModelEvent } from '../models/model-session.ts';
+import type { ParticipantFactory } from '../runner/build.ts';
+import { createLlmUser } from '../users/llm-user.ts';
+
+/** Options for model-backed participants of one run. */
+export interface ModelParticipantsOptions {
+  models: ModelsConfig;
+  record?: string;
+  replay?: string;
+  onEvent?: (event: ModelEvent) => void;
+}
+
+/**
+ * One model hub per run (shared limits, record/replay) and a participant factory that turns
+ * model specs and configured model names into LLM agents and users.
+ */
+export function modelParticipants(options: ModelParticipantsOptions): { hub: ModelHub; factory: ParticipantFactory } {
+  // The AI SDK prints its own warnings to the console; ours go to the run log.
+  (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
+  const hub = new ModelHub({ models: options.models, record: options.record, replay: options.replay, onEvent: options.onEvent });
+  const agents = new Map<string, ReturnType<typeof createLlmAgent>>();
+  const users = new Map<string, ReturnType<typeof createLlmUser>>();
+  const factory: ParticipantFactory = {
+    agent(name) {
+      if (!hub.has(name)) return undefined;
+      if (!agents.has(name)) agents.set(name, createLlmAgent(name, hub));
+      return agents.get(name);
+    },
+    user(name) {
+      if (!hub.has(name)) return undefined;
+      if (!users.has(name)) users.set(name, createLlmUser(name, hub));
+      return users.get(name);
+    },
+  };
+  return { hub, factory };
+}

@@ -1,0 +1,15 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import pino, { type Logger } from 'pino';
+
+/**
+ * The run's log: JSON lines next to the database (`logs/RUN_ID.log`). Everything logged is
+ * already redacted (model events go through the hub's redactor); no config field holds a key.
+ */
+export function openRunLog(dbPath: string, runId: string): { logger: Logger; path: string } {
+  const dir = join(dirname(dbPath), 'logs');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${runId}.log`);
+  const logger = pino({ base: { runId }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: path, sync: true, append: true }));
+  return { logger, path };
+}

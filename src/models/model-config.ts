@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { GroundworkError } from '../errors.ts';
+import { DEFAULT_API_KEY_ENV, DEFAULT_BASE_URLS, MODEL_PROVIDERS, parseModelSpec, type ModelProvider } from './model-spec.ts';
+
+/** Default limits of a model; override per model with `limits`. */
+export const DEFAULT_MODEL_LIMITS = {
+  concurrency: 8,
+  timeoutMs: 120_000,
+  maxRetries: 5,
+} as const;
+
+/** Limits of one model, shared by every episode of a run. */
+export const modelLimitsSchema = z.strictObject({
+  /** Requests in flight at once to this model, across all episodes of the run. @default 8 */
+  concurrency: z.number().int().positive().optional(),
+  /** Requests started per minute to this model, across all episodes. @default unlimited */
+  requestsPerMinute: z.number().positive().optional(),
+  /** Timeout of one request (one attempt), in milliseconds. @default 120000 */
+  timeoutMs: z.number().int().positive().optional(),
+  /** Retries after the first attempt on 429, 5xx, connection errors, timeouts and garbage replies. @default 5 */
+  maxRetries: z.number().int().nonnegative().optional(),
+});
+/** Limits of one model (see `modelLimitsSchema`). */
+export type ModelLimits = z.infer<typeof modelLimitsSchema>;
+
+/** Price of a model in US dollars per million tokens. */
+export const modelPriceSchema = z.strictObject({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+});
+/** Price per million tokens (see `modelPriceSchema`). */
+export type ModelPrice = z.infer<typeof modelPriceSchema>;
+
+/**
+ * A named model in the config file (`models: { NAME: {...} }`). API keys are never written in
+ * the config: `apiKeyEnv` names the environment variable holding it.
+ */
+export const modelConfigSchema = z
+  .strictObject({
+    provider: z.enum(MODEL_PROVIDERS),
+    /** Model id as the provider knows it. */
+    model: z.string().min(1),
+    /** API base URL. @default the provider's (Ollama: http://127.0.0.1:11434/v1); required for openai-compatible */
+    baseURL: z.url().optional(),
+    /** Environment variable with the API key. @default OPENAI_API_KEY / ANTHROPIC_API_KEY; none for ollama and openai-compatible */
+    apiKeyEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name, not a key')
+      .optional(),
+    /** Sampling temperature. @default the role's default (agent 0, user 1) */
+    temperature: z.number().min(0).max(2).optional(),
+    /** Maximum output tokens per call. @default provider default (Anthropic: 4096) */
+    maxTokens: z.number().int().positive().optional(),
+    /** Price per million tokens, for cost accounting. @default unpriced (cost 0) */
+    pricePerMillion: modelPriceSchema.optional(),
+    limits: modelLimitsSchema.optional(),
+  })
+  .refine((config) => config.provider !== 'openai-compatible' || config.baseURL !== undefined, {
+    message: 'openai-compatible models need a baseURL',
+    path: ['baseURL'],
+  });
+/** A named model of the config file (see `modelConfigSchema`). */
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+
+/** The `models:` section of a config file: name -> model. */
+export const modelsConfigSchema = z.record(z.string().min(1), modelConfigSchema);
+/** The `models:` section: name -> model. */
+export type ModelsConfig = z.infer<typeof modelsConfigSchema>;
+
+/** A model with every default filled in. Holds the key's variable name, never the key. */
+export interface ResolvedModel {
+  /** The name it was asked by: a config name or a spec. Keys the shared limiters. */
+  name: string;
+  provider: ModelProvider;
+  model: string;
+  baseURL: string;
+  /** Environment variable with the API key (undefined: no key, e.g. a local server). */
+  apiKeyEnv?: string;
+  temperature?: number;
+  maxTokens?: number;
+  pricePerMillion?: ModelPrice;
+  limits: { concurrency: number; requestsPerMinute?: number; timeoutMs: number; maxRetries: number };
+}
+
+/**
+ * Resolves a config name or a model spec: a name defined in `models` wins, anything else is
+ * parsed as a spec. Throws INVALID_ARGUMENT for neither.
+ */
+export function resolveModel(name: string, models: ModelsConfig = {}): ResolvedModel {
+  const config: ModelConfig | undefined = Object.hasOwn(models, name) ? models[name] : undefined;
+  const base = config ?? parseModelSpec(name);
+  const provider = base.provider;
+  const baseURL = base.baseURL ?? (provider === 'openai-compatible' ? undefined : DEFAULT_BASE_URLS[provider]);
+  if (!baseURL) throw new GroundworkError('INVALID_ARGUMENT', `model ${JSON.stringify(name)} has no base URL`);
+  const limits = config?.limits ?? {};
+  const resolved: ResolvedModel = {
+    name,
+    provider,
+    model: base.model,
+    baseURL: baseURL.replace(/\/+$/, ''),
+    limits: {
+      concurrency: limits.concurrency ?? DEFAULT_MODEL_LIMITS.concurrency,
+      timeoutMs: limits.timeoutMs ?? DEFAULT_MODEL_LIMITS.timeoutMs,
+      maxRetries: limits.maxRetries ?? DEFAULT_MODEL_LIMITS.maxRetries,
+      ...(limits.requestsPerMinute !== undefined ? { requestsPerMinute: limits.requestsPerMinute } : {}),
+    },
+  };
+  const apiKeyEnv = config?.apiKeyEnv ?? DEFAULT_API_KEY_ENV[provider];
+  if (apiKeyEnv) resolved.apiKeyEnv = apiKeyEnv;
+  if (config?.temperature !== undefined) resolved.temperature = config.temperature;
+  if (config?.maxTokens !== undefined) resolved.maxTokens = config.maxTokens;
+  if (config?.pricePerMillion) resolved.pricePerMillion = config.pricePerMillion;
+  return resolved;
+}

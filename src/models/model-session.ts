@@ -1,0 +1,269 @@
+import { generateText, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
+import { GroundworkError } from '../errors.ts';
+import type { JsonValue } from '../schema/json.ts';
+import type { Usage } from '../schema/trajectory.ts';
+import { bodyHash, cassetteKey, type Cassette, type CassetteStore } from './cassette.ts';
+import type { ResolvedModel } from './model-config.ts';
+import type { ModelLimiter } from './model-limiter.ts';
+import { classifyFailure, retryDelay, type AttemptFailure, type RetryOptions } from './retry.ts';
+import type { SecretRedactor } from './secrets.ts';
+import { costUsd } from './usage.ts';
+
+/** Who is calling: part of every cassette key. */
+export interface ModelCallContext {
+  /** `agent`, `user`, `judge`... Usage is reported under this role. */
+  role: string;
+  /** Trial number of the episode (repeated trials are recorded separately). */
+  trial: number;
+  /** Seed of the episode (distinguishes tasks whose requests look alike). */
+  seed: number;
+}
+
+/** One model request: what `generateText` is given. */
+export interface ModelRequest {
+  system?: string;
+  messages: ModelMessage[];
+  /** Tools WITHOUT `execute`: calls are returned raw, never run or repaired by the SDK. */
+  tools?: ToolSet;
+  /** @default the model's configured temperature, else the provider's default */
+  temperature?: number;
+  /** @default the model's configured maxTokens, else the provider's default (Anthropic: 4096) */
+  maxOutputTokens?: number;
+}
+
+/** A tool call exactly as the model produced it. */
+export interface RawToolCall {
+  id: string;
+  name: string;
+  /** Parsed JSON arguments, or the raw string when they were not valid JSON. */
+  arguments: JsonValue | string;
+  /** The SDK could not parse it (unknown tool, invalid JSON). Executed anyway, as an error result. */
+  invalid: boolean;
+}
+
+/** What a model call gave. */
+export interface ModelResponse {
+  text: string;
+  toolCalls: RawToolCall[];
+  /** `stop`, `tool-calls`, `length`, `content-filter`, `error`, `other`. */
+  finishReason: string;
+  /** This call's usage (calls = 1; latency includes retries and waits). */
+  usage: Usage;
+  /** Attempts made (1 when the first succeeded). */
+  attempts: number;
+}
+
+/** Something that happened in a model call, for logs. Never contains a key. */
+export type ModelEvent =
+  | { type: 'retry'; model: string; role: string; trial: number; attempt: number; delayMs: number; reason: string }
+  | { type: 'failure'; model: string; role: string; trial: number; attempts: number; reason: string };
+
+/** What a session needs from its hub. Internal. */
+export interface SessionDependencies {
+  model: ResolvedModel;
+  context: ModelCallContext;
+  /** Builds the AI SDK model with the given fetch. */
+  build(fetch: typeof globalThis.fetch): LanguageModel;
+  baseFetch: typeof globalThis.fetch;
+  limiter: ModelLimiter;
+  redactor: SecretRedactor;
+  mode: 'live' | 'record' | 'replay';
+  cassettes?: CassetteStore;
+  retry: RetryOptions;
+  onEvent?: (event: ModelEvent) => void;
+  random: () => number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+interface CallState {
+  /** Occurrence number assigned to each request body in this logical call (stable across retries). */
+  occurrences: Map<string, number>;
+  /** Latency of the replayed answer. */
+  replayedLatencyMs?: number;
+  /** The last readable answer of this call, saved once the call succeeds (record mode). */
+  pending?: Cassette;
+}
+
+/**
+ * One participant's connection to a model for one episode: retries with backoff and jitter
+ * (Retry-After honoured), a per-attempt timeout, the run-wide limiter, accounting, and
+ * record/replay at the HTTP level (a custom fetch inside the provider, so the SDK behaves exactly
+ * as against the real service). Calls are serialised.
+ */
+export class ModelSession {
+  readonly model: ResolvedModel;
+  readonly context: ModelCallContext;
+  private readonly deps: SessionDependencies;
+  private readonly languageModel: LanguageModel;
+  /** Identical requests seen in this session, by body hash (replays a repeated request in order). */
+  private readonly seen = new Map<string, number>();
+  private current: CallState | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: SessionDependencies) {
+    this.deps = deps;
+    this.model = deps.model;
+    this.context = deps.context;
+    this.languageModel = deps.build(this.fetch);
+  }
+
+  /** Facts about the model for the episode record (no key, base URL without credentials). */
+  describe(): Record<string, JsonValue> {
+    const out: Record<string, JsonValue> = { model: this.model.name, provider: this.model.provider, modelId: this.model.model, baseURL: this.deps.redactor.redactUrl(this.model.baseURL) };
+    if (this.deps.mode !== 'live') out.cassettes = this.deps.mode;
+    return out;
+  }
+
+  /**
+   * Calls the model once (with retries). Throws GroundworkError PROVIDER_FAILED when every attempt
+   * failed or the failure cannot be retried, REPLAY_MISS when replaying an unrecorded request.
+   */
+  generate(request: ModelRequest): Promise<ModelResponse> {
+    const run = this.queue.then(() => this.generateNow(request));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async generateNow(request: ModelRequest): Promise<ModelResponse> {
+    const { model, deps } = this;
+    const replay = deps.mode === 'replay';
+    const maxRetries = replay ? 0 : model.limits.maxRetries;
+    const call: CallState = { occurrences: new Map() };
+    this.current = call;
+    const started = deps.now();
+    const temperature = request.temperature ?? model.temperature;
+    const maxOutputTokens = request.maxOutputTokens ?? model.maxTokens ?? (model.provider === 'anthropic' ? 4096 : undefined);
+    let failure: AttemptFailure | undefined;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const release = replay ? () => {} : await deps.limiter.acquire();
+        call.pending = undefined;
+        const controller = new AbortController();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          controller.abort(new DOMException(`model call timed out after ${model.limits.timeoutMs} ms`, 'TimeoutError'));
+        }, model.limits.timeoutMs);
+        try {
+          const result = await generateText({
+            model: this.languageModel,
+            ...(request.system !== undefined ? { system: request.system } : {}),
+            messages: request.messages,
+            ...(request.tools && Object.keys(request.tools).length ? { tools: request.tools } : {}),
+            ...(temperature !== undefined ? { temperature } : {}),
+            ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}),
+            maxRetries: 0,
+            abortSignal: controller.signal,
+          });
+          const inputTokens = result.usage.inputTokens ?? 0;
+          const outputTokens = result.usage.outputTokens ?? 0;
+          const latencyMs = replay ? (call.replayedLatencyMs ?? 0) : Math.max(0, deps.now() - started);
+          // Set by the recording fetch during this attempt (invisible to control-flow analysis).
+          const pending = call.pending as Cassette | undefined;
+          if (pending && deps.cassettes) {
+            // The whole call's latency (retries included), so a replay reports the same usage.
+            pending.response.latencyMs = latencyMs;
+            try {
+              await deps.cassettes.save(pending);
+            } catch (error) {
+              throw new GroundworkError('STORE_FAILED', `cannot write cassette in ${deps.cassettes.dir}: ${(error as Error).message}`);
+            }
+          }
+          return {
+            text: result.text ?? '',
+            toolCalls: result.toolCalls.map((toolCall) => {
+              const invalid = (toolCall as { invalid?: boolean }).invalid === true;
+              const input = toolCall.input as JsonValue | string | undefined;
+              return { id: toolCall.toolCallId, name: toolCall.toolName, arguments: input === undefined ? {} : input, invalid };
+            }),
+            finishReason: result.finishReason,
+            usage: { calls: 1, inputTokens, outputTokens, costUsd: costUsd(model.pricePerMillion, inputTokens, outputTokens), latencyMs },
+            attempts: attempt + 1,
+          };
+        } catch (error) {
+          if (GroundworkError.isInstance(error) && error.code !== 'PROVIDER_FAILED') throw error;
+          failure = classifyFailure(error, timedOut ? { timeoutMs: model.limits.timeoutMs } : undefined);
+          if (failure.status === 429 && failure.retryAfterMs !== undefined) deps.limiter.pauseUntil(deps.now() + Math.min(failure.retryAfterMs, deps.retry.maxRetryAfterMs));
+        } finally {
+          clearTimeout(timer);
+          release();
+        }
+        if (!failure.retryable || attempt >= maxRetries) {
+          const reason = deps.redactor.redact(failure.reason);
+          deps.onEvent?.({ type: 'failure', model: model.name, role: this.context.role, trial: this.context.trial, attempts: attempt + 1, reason });
+          throw new GroundworkError('PROVIDER_FAILED', `${model.name} (${this.context.role}): ${reason}${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}`, {
+            hint: failure.retryable ? 'the provider kept failing; re-run the infra_error episodes later' : 'check the model name, base URL and API key',
+          });
+        }
+        const delayMs = retryDelay(attempt, failure, deps.retry, deps.random);
+        deps.onEvent?.({ type: 'retry', model: model.name, role: this.context.role, trial: this.context.trial, attempt: attempt + 1, delayMs, reason: deps.redactor.redact(failure.reason) });
+        await deps.sleep(delayMs);
+      }
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  /** The fetch given to the provider: plain in live mode, recording or replaying otherwise. */
+  private readonly fetch: typeof globalThis.fetch = async (input, init) => {
+    const { deps } = this;
+    if (deps.mode === 'live' || !deps.cassettes) return deps.baseFetch(input, init);
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const bodyText = typeof init?.body === 'string' ? init.body : '';
+    let body: JsonValue;
+    try {
+      body = bodyText ? (JSON.parse(bodyText) as JsonValue) : null;
+    } catch {
+      body = bodyText;
+    }
+    const call = this.current ?? { occurrences: new Map<string, number>() };
+    const hash = bodyHash(body);
+    let occurrence = call.occurrences.get(hash);
+    if (occurrence === undefined) {
+      occurrence = this.seen.get(hash) ?? 0;
+      this.seen.set(hash, occurrence + 1);
+      call.occurrences.set(hash, occurrence);
+    }
+    const { role, trial, seed } = this.context;
+    const key = cassetteKey({ model: this.model.name, provider: this.model.provider, body, role, trial, seed, occurrence });
+    const store = deps.cassettes;
+
+    if (deps.mode === 'replay') {
+      const cassette = await store.load(role, trial, key);
+      if (!cassette) {
+        throw new GroundworkError('REPLAY_MISS', `replay: no recorded answer for this ${role} request to ${this.model.name} (trial ${trial}, key ${key}) in ${store.dir}`, {
+          hint: 'the run differs from the recording (model, prompt, tools, seed or trials); record it again with --record',
+        });
+      }
+      call.replayedLatencyMs = cassette.response.latencyMs;
+      return new Response(cassette.response.body, { status: cassette.response.status, headers: { 'content-type': cassette.response.contentType ?? 'application/json' } });
+    }
+
+    const response = await deps.baseFetch(input, init);
+    if (!response.ok) return response;
+    const text = await response.text();
+    const contentType = response.headers.get('content-type') ?? undefined;
+    call.pending = {
+      version: 1,
+      key,
+      role,
+      trial,
+      seed,
+      occurrence,
+      model: this.model.name,
+      provider: this.model.provider,
+      request: { method: init?.method ?? 'POST', url: deps.redactor.redactUrl(url), body: redactJson(body, deps.redactor) },
+      response: { status: response.status, ...(contentType ? { contentType } : {}), body: deps.redactor.redact(text), latencyMs: 0 },
+      recordedAt: new Date().toISOString(),
+    };
+    return new Response(text, { status: response.status, statusText: response.statusText, headers: contentType ? { 'content-type': contentType } : {} });
+  };
+}
+
+function redactJson(value: JsonValue, redactor: SecretRedactor): JsonValue {
+  if (typeof value === 'string') return redactor.redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactJson(item, redactor));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactJson(item, redactor)]));
+  return value;
+}

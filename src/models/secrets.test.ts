@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createLlmAgent } from '../agents/llm-agent.ts';
+import { runEpisode } from '../episode/orchestrator.ts';
+import { startOpenAIPeer } from '../testing/openai-peer.ts';
+import type { PeerRequest } from '../testing/peer-server.ts';
+import { createTinyDomain } from '../testing/tiny-domain.ts';
+import { createLlmUser } from '../users/llm-user.ts';
+import { ModelHub } from './model-hub.ts';
+import type { ModelEvent } from './model-session.ts';
+import { SecretRedactor } from './secrets.ts';
+
+const OPENAI_KEY = 'sk-test-SECRET-4f9a8b7c6d5e';
+const ROUTER_KEY = 'or-v1-SECRET-0a1b2c3d4e5f';
+const dirs: string[] = [];
+after(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+
+async function allFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await allFiles(path)));
+    else out.push(path);
+  }
+  return out;
+}
+
+describe('secrets', () => {
+  it('keys reach the server and nothing else: cassettes, trajectories, errors, events, console', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gw-secrets-'));
+    dirs.push(dir);
+    const domain = createTinyDomain();
+    const [setColor, readSize] = domain.tasks({});
+    // A hostile server that echoes the credentials it got in errors and in a reply.
+    const echo = (request: PeerRequest) => `${request.headers.authorization} / ${JSON.stringify(request.headers)}`;
+    let agentCalls = 0;
+    const agentPeer = await startOpenAIPeer((request) => {
+      agentCalls++;
+      if (request.body.messages.some((m: { content?: string }) => m.content === 'What is the size?')) {
+        return { kind: 'error', status: 401, message: `Incorrect API key provided: ${echo(request)}` };
+      }
+      if (agentCalls === 1) return { kind: 'error', status: 500, message: `upstream failed for ${echo(request)}` };
+      if (request.body.messages.at(-1).role === 'tool') return { kind: 'message', text: 'Done.' };
+      return { kind: 'message', toolCalls: [{ name: 'set', arguments: { key: 'color', value: 'blue' } }] };
+    });
+    const userPeer = await startOpenAIPeer((request) =>
+      request.body.messages.length === 2 ? { kind: 'message', text: request.body.messages[0].content.includes('"size"') ? 'What is the size?' : 'Set color to blue.' } : { kind: 'message', text: '###STOP###' },
+    );
+    const events: ModelEvent[] = [];
+    const consoleOutput: string[] = [];
+    const originalOut = process.stdout.write.bind(process.stdout);
+    const originalErr = process.stderr.write.bind(process.stderr);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => (consoleOutput.push(String(chunk)), originalOut(chunk, ...(rest as [])))) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => (consoleOutput.push(String(chunk)), originalErr(chunk, ...(rest as [])))) as typeof process.stderr.write;
+    const outputs: unknown[] = [];
+    try {
+      const hub = new ModelHub({
+        env: { OPENAI_API_KEY: OPENAI_KEY, OPENROUTER_API_KEY: ROUTER_KEY },
+        models: {
+          agent: { provider: 'openai', model: 'gpt-secret', baseURL: agentPeer.url },
+          user: { provider: 'openai-compatible', model: 'router-user', baseURL: userPeer.url, apiKeyEnv: 'OPENROUTER_API_KEY' },
+        },
+        record: dir,
+        retry: { initialDelayMs: 5 },
+        onEvent: (event) => events.push(event),
+      });
+      for (const task of [setColor, readSize]) {
+        const result = await runEpisode({ domain, task, agent: createLlmAgent('agent', hub), user: createLlmUser('user', hub), episodeId: task.id, trial: 0, seed: 1 });
+        outputs.push(result.trajectory);
+      }
+      const [ok, failed] = outputs as { termination: { reason: string; detail?: string } }[];
+      assert.equal(ok.termination.reason, 'user_stop');
+      assert.equal(failed.termination.reason, 'infra_error');
+      assert.match(failed.termination.detail ?? '', /HTTP 401: Incorrect API key provided: Bearer \[REDACTED\]/);
+    } finally {
+      process.stdout.write = originalOut;
+      process.stderr.write = originalErr;
+      await agentPeer.close();
+      await userPeer.close();
+    }
+    // The keys did reach the servers, in the usual headers.
+    assert.equal(agentPeer.requests[0].headers.authorization, `Bearer ${OPENAI_KEY}`);
+    assert.equal(userPeer.requests[0].headers.authorization, `Bearer ${ROUTER_KEY}`);
+    // ...and nowhere else.
+    const files = await allFiles(dir);
+    assert.ok(files.length >= 4);
+    const written = await Promise.all(files.map((file) => readFile(file, 'utf8')));
+    const everything = [...written, JSON.stringify(outputs), JSON.stringify(events), ...consoleOutput].join('\n');
+    for (const secret of [OPENAI_KEY, ROUTER_KEY, 'SECRET']) assert.ok(!everything.includes(secret), `found ${secret}`);
+    assert.ok(!/authorization/i.test(written.join('\n')), 'no header in cassettes');
+    assert.ok(events.some((event) => event.type === 'retry' && event.reason.includes('[REDACTED]')));
+  });
+
+  it('redacts known values, bearer tokens, sk- keys and credential query parameters', () => {
+    const redactor = new SecretRedactor();
+    redactor.add('my-own-token-value');
+    redactor.add('abc'); // too short to be a key: ignored
+    assert.equal(redactor.redact('x my-own-token-value y abc'), 'x [REDACTED] y abc');
+    assert.equal(redactor.redact('Authorization: Bearer eyJhbGciOi.xyz'), 'Authorization: Bearer [REDACTED]');
+    assert.equal(redactor.redact('key sk-proj-AAAAAAAAAAAAAAAAAAAA end'), 'key [REDACTED] end');
+    assert.equal(redactor.redactUrl('https://user:pw@h.example/v1?key=abc&model=x'), 'https://h.example/v1?key=%5BREDACTED%5D&model=x');
+  });
+});

@@ -1,0 +1,152 @@
+import type { ModelMessage } from 'ai';
+import { GroundworkError } from '../errors.ts';
+import type { ModelHub } from '../models/model-hub.ts';
+import { addUsage } from '../models/usage.ts';
+import { shortHash, type JsonValue } from '../schema/json.ts';
+import type { UserScenario } from '../schema/task.ts';
+import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
+import { SeededRandom } from '../util/seeded-random.ts';
+import { conversation, USER_CONTROL_TOKENS, type UserSession, type UserSimulator } from './user.ts';
+
+/** Version of the user prompt template; stored with every episode. */
+export const LLM_USER_PROMPT_VERSION = 'groundwork-user/1';
+
+/** Default temperature of a model user when neither the options nor the model config set one. */
+export const LLM_USER_DEFAULT_TEMPERATURE = 1;
+
+/** What the simulator's model sees as the agent's greeting before the user's first message. */
+export const LLM_USER_GREETING = 'Hi! How can I help you today?';
+
+/** Options of `createLlmUser`. */
+export interface LlmUserOptions {
+  /** Name shown in results. @default the spec */
+  name?: string;
+  /** Sampling temperature. @default the model config's, else 1 (τ-bench's user default) */
+  temperature?: number;
+  /** Maximum output tokens per message. @default the model config's, else the provider's */
+  maxTokens?: number;
+  /**
+   * A goal-state block (UGST: which goal items are done, which are open) appended to the system
+   * prompt before each turn; undefined leaves the prompt as is.
+   */
+  goalStateBlock?: (events: readonly TrajectoryEvent[]) => string | undefined;
+  /**
+   * Where the first message comes from: `model` (the model writes it, as in τ-bench) or
+   * `scenario` (one of the task's openings, picked by seed: no model call).
+   * @default 'model'
+   */
+  opening?: 'model' | 'scenario';
+  /** Empty replies asked again before the turn fails with USER_FAILED (`user_error`). @default 2 */
+  maxEmptyReplies?: number;
+}
+
+/**
+ * A user simulator backed by a model. It plays the task's user from its scenario (who they are,
+ * what they want, what they know and do not), one message at a time, never inventing facts and
+ * giving information only when asked, and ends with `###STOP###` (or `###TRANSFER###`,
+ * `###OUT-OF-SCOPE###`), which the orchestrator strips. Roles are flipped in its own model
+ * conversation: the agent's messages are its `user` input. It sees no tool traffic.
+ * Resolves the spec at once, so a bad spec or a missing API key fails before the run starts.
+ */
+export function createLlmUser(spec: string, hub: ModelHub, options: LlmUserOptions = {}): UserSimulator {
+  const model = hub.resolve(spec);
+  const maxEmpty = options.maxEmptyReplies ?? 2;
+  return {
+    name: options.name ?? spec,
+    start({ task, seed, trial }): UserSession {
+      const session = hub.session(spec, { role: 'user', trial, seed });
+      const system = userSystemPrompt(task.user);
+      const temperature = options.temperature ?? model.temperature ?? LLM_USER_DEFAULT_TEMPERATURE;
+      const maxTokens = options.maxTokens ?? model.maxTokens;
+      const openingMode = options.opening ?? 'model';
+      return {
+        async next(events) {
+          const history = conversation(events);
+          if (history.length === 0 && openingMode === 'scenario') {
+            const openings = task.user.openings;
+            return { content: openings[SeededRandom.from('llm-user-opening', seed, task.id).int(0, openings.length - 1)] };
+          }
+          const block = options.goalStateBlock?.(events);
+          const prompt = block ? `${system}\n\n# Where you are with your goal\n${block}` : system;
+          const messages = userMessages(events);
+          let usage: Usage | undefined;
+          for (let attempt = 0; attempt <= maxEmpty; attempt++) {
+            const response = await session.generate({ system: prompt, messages, temperature, ...(maxTokens !== undefined ? { maxOutputTokens: maxTokens } : {}) });
+            usage = addUsage(usage, response.usage);
+            const text = response.text.trim();
+            if (text) return { content: text, usage };
+          }
+          throw new GroundworkError('USER_FAILED', `user model ${spec} gave ${maxEmpty + 1} empty replies in a row`);
+        },
+        describe() {
+          const out: Record<string, JsonValue> = {
+            ...session.describe(),
+            temperature,
+            promptVersion: LLM_USER_PROMPT_VERSION,
+            promptHash: shortHash(USER_PROMPT_TEMPLATE),
+            scenarioPromptHash: shortHash(system),
+            opening: openingMode,
+            goalState: options.goalStateBlock !== undefined,
+          };
+          if (maxTokens !== undefined) out.maxTokens = maxTokens;
+          return out;
+        },
+      };
+    },
+  };
+}
+
+const USER_PROMPT_TEMPLATE = `You are playing a user who contacts a support agent. Stay in character for the whole conversation.
+
+# Who you are
+{persona}
+
+# Your instructions
+{instructions}
+
+# Facts you know
+{known}
+
+# What you do not know
+{unknown}
+{clarification}
+# Confirmations
+{confirms}
+
+# Rules
+- Write only your next message to the agent: one short message, no narration, no role labels.
+- Do not give away all of your instructions at once. Give a piece of information only when the agent asks for it or the current step needs it.
+- Never invent facts. Use only the facts above; if the agent asks for anything you were not given (an id, a number, a detail), say you do not know or do not have it.
+- Do not copy the instructions word for word: use your own words, stay natural and consistent with who you are.
+- When your goal is met, or the agent cannot help and there is nothing more you can do, end the conversation: write ${USER_CONTROL_TOKENS[0]} at the end of your message.
+- If the agent transfers you to a human, reply with ${USER_CONTROL_TOKENS[1]} only.
+- If the conversation needs something your instructions do not cover and you cannot go on, reply with ${USER_CONTROL_TOKENS[2]} only.`;
+
+/** The simulator's system prompt for a scenario (the fixed template filled in). */
+export function userSystemPrompt(scenario: UserScenario): string {
+  const known = scenario.known.length ? scenario.known.map((fact) => `- ${fact.id}: ${fact.value}`).join('\n') : '- (nothing beyond your instructions)';
+  const unknown = scenario.unknown.length
+    ? `${scenario.unknown.map((item) => `- ${item.id}${item.keywords.length ? ` (${item.keywords.join(', ')})` : ''}`).join('\n')}\nIf asked for any of these, say you do not know; never make one up.`
+    : 'Anything not listed above: say you do not know.';
+  const clarification = scenario.clarification ? `\n# If the agent asks which one you mean\n${scenario.clarification}\n` : '';
+  const confirms = scenario.confirms ? 'When the agent asks you to confirm the action, agree.' : 'When the agent asks you to confirm the action, decline: you do not want it done.';
+  const fill: Record<string, string> = { persona: scenario.persona, instructions: scenario.instructions, known, unknown, clarification, confirms };
+  return USER_PROMPT_TEMPLATE.replace(/\{(persona|instructions|known|unknown|clarification|confirms)\}/g, (_, name: string) => fill[name]);
+}
+
+/**
+ * The conversation from the simulated user's side (roles flipped): the agent's greeting, then
+ * agent messages as `user` and the user's own messages as `assistant`. Tool traffic is not seen.
+ */
+export function userMessages(events: readonly TrajectoryEvent[]): ModelMessage[] {
+  const messages: ModelMessage[] = [{ role: 'user', content: LLM_USER_GREETING }];
+  for (const message of conversation(events)) {
+    const role = message.role === 'agent' ? 'user' : 'assistant';
+    const content = message.content || '(empty message)';
+    const last = messages[messages.length - 1];
+    // Two agent messages in a row (text, tools, more text) are one turn for the user.
+    if (last.role === role && typeof last.content === 'string') last.content = `${last.content}\n\n${content}`;
+    else messages.push({ role, content });
+  }
+  return messages;
+}
