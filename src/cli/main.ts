@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, GroundworkError } from '../errors.ts';
+import { registerDomainsCommand } from './commands/domains.ts';
 import { registerInitCommands } from './commands/init.ts';
+import { registerRegradeCommand } from './commands/regrade.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerRunsCommand } from './commands/runs.ts';
 import { registerShowCommand } from './commands/show.ts';
@@ -24,7 +26,9 @@ export function buildProgram(): Command {
   registerInitCommands(program);
   registerRunsCommand(program);
   registerShowCommand(program);
+  registerRegradeCommand(program);
   registerTasksCommand(program);
+  registerDomainsCommand(program);
   registerTauCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -8,10 +8,11 @@ import { trajectorySchema, type Usage } from '../schema/trajectory.ts';
 import { runConfigSchema } from '../runner/config.ts';
 import { episodeKey, type EpisodeFilter, type EpisodeRecord, type EpisodeRow, type RunListing, type RunRecord, type RunStatus, type Store } from './store.ts';
 
-/** Version of the SQLite layout. Readers refuse newer databases instead of damaging them. */
-export const SQLITE_STORE_VERSION = 1;
-
-const MIGRATIONS = [
+/**
+ * Layout migrations, applied in order; never edit one that has shipped, append a new one.
+ * Migration N (1-based) brings the layout to version N.
+ */
+const MIGRATIONS: string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    CREATE TABLE runs (
      id TEXT PRIMARY KEY, created_at TEXT NOT NULL, status TEXT NOT NULL,
@@ -27,6 +28,9 @@ const MIGRATIONS = [
      UNIQUE (run_id, agent, task_id, trial));
    CREATE INDEX episodes_run ON episodes (run_id, agent);`,
 ];
+
+/** Version of the SQLite layout (= number of migrations). Readers refuse newer databases instead of damaging them. */
+export const SQLITE_STORE_VERSION = MIGRATIONS.length;
 
 interface EpisodeRowSql {
   id: string;
@@ -175,13 +179,23 @@ export class SqliteStore implements Store {
     return { ...this.toRow(row), trajectory: trajectorySchema.parse(JSON.parse(row.trajectory!)), outcome: outcomeSchema.parse(JSON.parse(row.outcome!)) };
   }
 
-  async listEpisodes(runId: string, filter: EpisodeFilter = {}): Promise<EpisodeRow[]> {
+  private episodeWhere(runId: string, filter: EpisodeFilter): { where: string[]; params: (string | number)[] } {
     const where = ['run_id = ?'];
     const params: (string | number)[] = [runId];
     if (filter.agent) (where.push('agent = ?'), params.push(filter.agent));
     if (filter.family) (where.push('family = ?'), params.push(filter.family));
     if (filter.termination) (where.push('termination = ?'), params.push(filter.termination));
     if (filter.result) where.push(filter.result === 'pass' ? 'reward >= 1' : 'reward < 1');
+    return { where, params };
+  }
+
+  async countEpisodes(runId: string, filter: EpisodeFilter = {}): Promise<number> {
+    const { where, params } = this.episodeWhere(runId, filter);
+    return (this.db.prepare(`SELECT count(*) AS n FROM episodes WHERE ${where.join(' AND ')}`).get(...params) as { n: number }).n;
+  }
+
+  async listEpisodes(runId: string, filter: EpisodeFilter = {}): Promise<EpisodeRow[]> {
+    const { where, params } = this.episodeWhere(runId, filter);
     const sql = `SELECT id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at FROM episodes WHERE ${where.join(' AND ')} ORDER BY rowid LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? -1, filter.offset ?? 0);
     return (this.db.prepare(sql).all(...params) as EpisodeRowSql[]).map((row) => this.toRow(row));

@@ -70,6 +70,8 @@ export interface Store {
   /** Keys `agent \0 taskId \0 trial` of the run's stored episodes. */
   episodeKeys(runId: string): Promise<Set<string>>;
   listEpisodes(runId: string, filter?: EpisodeFilter): Promise<EpisodeRow[]>;
+  /** How many episodes match the filter (its `limit`/`offset` ignored): the total behind a paginated list. */
+  countEpisodes(runId: string, filter?: EpisodeFilter): Promise<number>;
   getEpisode(runId: string, episodeId: string): Promise<EpisodeRecord | undefined>;
   /** Iterate full episodes without loading the whole run into memory. */
   iterateEpisodes(runId: string): AsyncIterable<EpisodeRecord>;

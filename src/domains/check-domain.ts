@@ -1,0 +1,75 @@
+import { canonicalJson } from '../schema/json.ts';
+import { taskSchema } from '../schema/task.ts';
+import type { Domain } from './domain.ts';
+import { toolJsonSchema } from './tools.ts';
+
+/** One way a domain breaks the contract. */
+export interface DomainProblem {
+  where: string;
+  problem: string;
+}
+
+const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * Conformance check for any domain (like Gymnasium's `check_env`): tools are well named, unique
+ * and publishable as JSON Schema; the base state is frozen; every task of every split validates,
+ * is deterministic, names only tools and queries the domain has, and has a unique id.
+ * Behavioural checks (the oracle passes, noop fails) are `groundwork tasks lint`.
+ */
+export function checkDomain(domain: Domain, options: { maxTasksPerSplit?: number } = {}): DomainProblem[] {
+  const problems: DomainProblem[] = [];
+  const add = (where: string, problem: string) => problems.push({ where, problem });
+  if (!domain.name) add('domain', 'has no name');
+  if (!domain.policy.trim()) add('domain', 'has an empty policy');
+  if (!domain.splits.includes(domain.defaultSplit)) add('domain', `default split ${domain.defaultSplit} is not one of its splits`);
+
+  const names = new Set<string>();
+  for (const tool of domain.tools) {
+    if (!TOOL_NAME.test(tool.name)) add(`tool ${tool.name}`, 'name must match [a-zA-Z0-9_-]{1,64} (provider limits)');
+    if (names.has(tool.name)) add(`tool ${tool.name}`, 'defined twice');
+    names.add(tool.name);
+    if (!tool.description.trim()) add(`tool ${tool.name}`, 'has no description');
+    try {
+      const schema = toolJsonSchema(tool);
+      if (schema.type !== 'object') add(`tool ${tool.name}`, 'arguments must be an object schema');
+    } catch (error) {
+      add(`tool ${tool.name}`, `arguments cannot be published as JSON Schema: ${(error as Error).message}`);
+    }
+  }
+
+  const base = domain.base();
+  for (const [table, rows] of Object.entries(base.tables)) {
+    if (!Object.isFrozen(rows)) add(`table ${table}`, 'base table is not frozen: episodes could write into shared data');
+  }
+
+  for (const split of domain.splits) {
+    let tasks;
+    try {
+      tasks = domain.tasks({ split, count: options.maxTasksPerSplit });
+    } catch (error) {
+      add(`split ${split}`, `cannot list tasks: ${(error as Error).message}`);
+      continue;
+    }
+    const again = domain.tasks({ split, count: options.maxTasksPerSplit });
+    if (canonicalJson(tasks) !== canonicalJson(again)) add(`split ${split}`, 'tasks differ between two calls: generation is not deterministic');
+    const ids = new Set<string>();
+    for (const task of tasks) {
+      const where = `task ${task.id}`;
+      const parsed = taskSchema.safeParse(task);
+      if (!parsed.success) add(where, `does not match the task schema: ${parsed.error.issues[0]?.message}`);
+      if (ids.has(task.id)) add(where, 'id used twice in the split');
+      ids.add(task.id);
+      if (task.domain !== domain.name) add(where, `says domain ${task.domain}`);
+      for (const step of task.oracle) if (step.kind === 'call' && !names.has(step.call.name)) add(where, `oracle calls unknown tool ${step.call.name}`);
+      if (task.expected.kind === 'declared') {
+        for (const alternative of task.expected.alternatives) {
+          for (const predicate of alternative.required) if (predicate.kind === 'query' && !domain.queries[predicate.query]) add(where, `expects unknown query ${predicate.query}`);
+        }
+      } else {
+        for (const action of task.expected.actions) if (!names.has(action.name)) add(where, `gold action uses unknown tool ${action.name}`);
+      }
+    }
+  }
+  return problems;
+}
