@@ -98,6 +98,8 @@ async function pool<T>(items: readonly T[], concurrency: number, signal: AbortSi
     while (next < items.length && !signal?.aborted) {
       const item = items[next++];
       await worker(item);
+      // Built-in participants never wait on I/O; yield so signals and timers are handled.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   });
   await Promise.all(lanes);
@@ -140,14 +142,16 @@ export async function executeRun(runId: string, options: ExecuteRunOptions): Pro
   const skipped = plan.length - todo.length;
   await store.setRunStatus(runId, 'running');
 
-  const agents = new Map<string, Agent>(config.agents.map((name) => [name, buildAgent(name, options.participants)]));
-  const user: UserSimulator = buildUser(config.user, options.participants);
+  // Built only when something is left to run, so a complete run resumes as a no-op even when its
+  // agent cannot run here (e.g. imported trajectories).
+  const agents = new Map<string, Agent>(todo.length === 0 ? [] : config.agents.map((name) => [name, buildAgent(name, options.participants)]));
+  const user: UserSimulator | undefined = todo.length === 0 ? undefined : buildUser(config.user, options.participants);
   let done = skipped;
   options.onProgress?.({ done, total: plan.length, skipped });
 
   await pool(todo, config.concurrency, options.signal, async (spec: EpisodeSpec) => {
     const task = tasksById.get(spec.taskId)!;
-    const record = await runOne(spec, task, domain, agents.get(spec.agent)!, user, config, now);
+    const record = await runOne(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
     await store.saveEpisode(record);
     done++;
     options.onProgress?.({ done, total: plan.length, skipped, last: { agent: spec.agent, taskId: spec.taskId, trial: spec.trial, reward: record.reward, termination: record.termination } });

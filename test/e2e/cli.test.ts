@@ -138,3 +138,23 @@ test('resume refuses options that would change the stored plan', () => {
   assert.equal(status, 2);
   assert.match(stderr, /drop --trials/);
 });
+
+test('Ctrl-C stops scheduling, stores the episodes in flight, and marks the run interrupted', async () => {
+  const db = tempDb();
+  const child = spawn(process.execPath, [BIN, 'run', '--tasks', '700', '--trials', '5', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    if (/progress: [1-9]\d*\//.test(stderr) && !child.killed) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /SIGINT: finishing the episodes in flight/);
+  assert.match(stdout, /\[interrupted\]/);
+  assert.match(stdout, /groundwork run --resume run-/);
+  const runs = JSON.parse(cli(['runs', '--json', '--db', db]).stdout).runs;
+  assert.equal(runs[0].status, 'interrupted');
+  assert.ok(runs[0].episodes > 0 && runs[0].episodes < runs[0].planned);
+});
