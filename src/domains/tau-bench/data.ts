@@ -43,7 +43,7 @@ export function readJsonFile(file: string, keyOrder?: WeakMap<object, readonly s
   try {
     return keyOrder ? parseOrderedJson(text, keyOrder).value : JSON.parse(text);
   } catch (error) {
-    throw new GroundworkError('INVALID_ARGUMENT', `${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+    throw new GroundworkError('INVALID_ARGUMENT', `${file} is not valid JSON: ${(error as Error).message.replace(/\s+/g, ' ').slice(0, 200)}`, { cause: error });
   }
 }
 
