@@ -10,6 +10,8 @@ export * from './agents/index.ts';
 export * from './users/index.ts';
 export * from './episode/index.ts';
 export * from './grading/index.ts';
+export * from './audits/index.ts';
+export * from './experience/index.ts';
 export * from './store/index.ts';
 export * from './runner/index.ts';
 export * from './report/index.ts';

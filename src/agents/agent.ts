@@ -1,4 +1,4 @@
-import type { Domain } from '../domains/domain.ts';
+import type { Domain, DomainTool } from '../domains/domain.ts';
 import type { JsonValue } from '../schema/json.ts';
 import type { Task } from '../schema/task.ts';
 import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
@@ -28,6 +28,16 @@ export interface AgentContext {
   task?: Task;
   seed: number;
   trial: number;
+  /**
+   * Public facts about the episode's task (no goal, no expected outcome), for harness layers such
+   * as experience retrieval that work per task or family. Plain agents ignore it.
+   */
+  taskInfo?: { id: string; family: string; split: string };
+  /**
+   * Tools beside the domain's that the orchestrator intercepts (e.g. `report_outcome` when the run
+   * asks for outcome reports). Model agents add them to their tool list. @default none
+   */
+  extraTools?: readonly DomainTool[];
 }
 
 /** One episode's agent: called with the whole trajectory so far, answers with a turn. */

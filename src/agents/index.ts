@@ -4,3 +4,5 @@ export * from './oracle.ts';
 export * from './naive.ts';
 export * from './scripted-session.ts';
 export * from './llm-agent.ts';
+export * from './outcome-report.ts';
+export * from './experience-agent.ts';

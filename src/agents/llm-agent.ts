@@ -42,6 +42,8 @@ export function createLlmAgent(spec: string, hub: ModelHub, options: LlmAgentOpt
         tools = domainToolSet(domain);
         toolSets.set(domain, tools);
       }
+      // Orchestrator-intercepted tools (report_outcome) join the domain's for this episode only.
+      if (context.extraTools?.length) tools = { ...tools, ...domainToolSet({ tools: context.extraTools }) };
       const temperature = options.temperature ?? model.temperature ?? LLM_AGENT_DEFAULT_TEMPERATURE;
       const maxTokens = options.maxTokens ?? model.maxTokens;
       const memory: TurnMemory = { turnOfCall: new Map(), textOfTurn: new Map() };
@@ -139,6 +141,12 @@ export function agentMessages(events: readonly TrajectoryEvent[], memory: TurnMe
         results.push({ type: 'tool-result', toolCallId: event.callId, toolName: event.name, output: { type: event.isError ? 'error-text' : 'text', value: event.content } });
         break;
       case 'note':
+        break;
+      case 'outcome_request':
+        flush();
+        messages.push({ role: 'user', content: event.content });
+        break;
+      case 'outcome_report':
         break;
     }
   }

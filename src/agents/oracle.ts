@@ -20,7 +20,7 @@ export function createOracleAgent(): Agent {
           else yield { message: step.text };
         }
         return { end: true };
-      });
+      }, () => ({ success: true, confidence: 1, summary: 'Played the reference solution.' }));
     },
   };
 }
@@ -32,6 +32,6 @@ export function createNoopAgent(): Agent {
     start: () =>
       scriptedSession(function* (): AgentScript {
         while (true) yield { message: "I'm sorry, I can't help with that." };
-      }),
+      }, () => ({ success: false, confidence: 0.05, summary: 'Did nothing.' })),
   };
 }

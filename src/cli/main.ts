@@ -1,13 +1,21 @@
 import { Command, CommanderError } from 'commander';
 import { describeError, GroundworkError } from '../errors.ts';
+import { registerAuditCommand } from './commands/audit.ts';
+import { registerCompareCommand } from './commands/compare.ts';
+import { registerGradeCommand } from './commands/grade.ts';
 import { registerDomainsCommand } from './commands/domains.ts';
 import { registerInitCommands } from './commands/init.ts';
+import { registerReportCommand } from './commands/report.ts';
 import { registerRegradeCommand } from './commands/regrade.ts';
 import { registerRunCommand } from './commands/run.ts';
 import { registerRunsCommand } from './commands/runs.ts';
 import { registerShowCommand } from './commands/show.ts';
 import { registerTasksCommand } from './commands/tasks.ts';
 import { registerTauCommand } from './commands/tau.ts';
+import { registerLearnCommand } from './commands/learn.ts';
+import { registerExportCommand } from './commands/export.ts';
+import { registerExperienceCommand } from './commands/experience.ts';
+import { registerViewCommand } from './commands/view.ts';
 
 /** Codes that mean the user asked for something wrong (exit 2); anything else exits 1. */
 const USAGE_CODES = new Set(['INVALID_ARGUMENT', 'INVALID_CONFIG', 'UNKNOWN_DOMAIN', 'UNKNOWN_AGENT', 'UNKNOWN_USER', 'UNKNOWN_TASK', 'UNKNOWN_RUN', 'UNKNOWN_EPISODE']);
@@ -30,6 +38,14 @@ export function buildProgram(): Command {
   registerTasksCommand(program);
   registerDomainsCommand(program);
   registerTauCommand(program);
+  registerAuditCommand(program);
+  registerCompareCommand(program);
+  registerReportCommand(program);
+  registerViewCommand(program);
+  registerGradeCommand(program);
+  registerLearnCommand(program);
+  registerExportCommand(program);
+  registerExperienceCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -4,6 +4,7 @@ import type { ModelsConfig } from '../models/model-config.ts';
 import type { ModelEvent } from '../models/model-session.ts';
 import type { ParticipantFactory } from '../runner/build.ts';
 import { createLlmUser } from '../users/llm-user.ts';
+import { goalStateBlockFor } from '../audits/goal-state.ts';
 
 /** Options for model-backed participants of one run. */
 export interface ModelParticipantsOptions {
@@ -11,6 +12,8 @@ export interface ModelParticipantsOptions {
   record?: string;
   replay?: string;
   onEvent?: (event: ModelEvent) => void;
+  /** Steer LLM users with their tracked goal state (UGST) every turn. @default false */
+  steerUser?: boolean;
 }
 
 /**
@@ -31,7 +34,7 @@ export function modelParticipants(options: ModelParticipantsOptions): { hub: Mod
     },
     user(name) {
       if (!hub.has(name)) return undefined;
-      if (!users.has(name)) users.set(name, createLlmUser(name, hub));
+      if (!users.has(name)) users.set(name, createLlmUser(name, hub, options.steerUser ? { goalStateBlock: goalStateBlockFor } : {}));
       return users.get(name);
     },
   };

@@ -1,2 +1,3 @@
 export * from './orchestrator.ts';
 export * from './initial-state.ts';
+export * from './branching.ts';

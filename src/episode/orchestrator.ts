@@ -9,6 +9,7 @@ import { changesBetween } from '../state/diff.ts';
 import type { TableState } from '../state/table-state.ts';
 import { splitControlToken, type UserSimulator, type UserTurn } from '../users/user.ts';
 import { initialStateFor } from './initial-state.ts';
+import { OUTCOME_REPORT_TOOL, OUTCOME_REPORT_TOOL_NAME, OUTCOME_REQUEST_TEXT, outcomeReportInputSchema } from '../agents/outcome-report.ts';
 
 /** Everything one episode needs. */
 export interface EpisodeOptions {
@@ -35,6 +36,12 @@ export interface EpisodeOptions {
   startState?: TableState;
   /** Clock, injectable for deterministic tests. @default () => new Date() */
   now?: () => Date;
+  /**
+   * Ask the agent for a structured outcome report: `report_outcome` is offered beside the domain's
+   * tools and intercepted (stored as an `outcome_report` event); when the episode ends normally
+   * without one, the agent gets one more turn to report. @default false
+   */
+  outcomeReport?: boolean;
 }
 
 /** A finished episode: its trajectory and the states the grader compares. */
@@ -82,7 +89,8 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
     sum.latencyMs += add.latencyMs;
   };
 
-  const agentSession = agent.start({ domain, task: agent.privileged ? task : undefined, seed, trial });
+  const agentSession = agent.start({ domain, task: agent.privileged ? task : undefined, seed, trial, taskInfo: { id: task.id, family: task.family, split: task.split }, ...(options.outcomeReport ? { extraTools: [OUTCOME_REPORT_TOOL] } : {}) });
+  let reported = false;
   const userSession = user.start({ task, seed, trial });
 
   const userTurn = async (): Promise<Termination | undefined> => {
@@ -121,6 +129,16 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
       const id = call.id || `call-${++callCounter}`;
       const args = call.arguments as JsonValue;
       events.push({ type: 'tool_call', id, name: call.name, arguments: args });
+      if (options.outcomeReport && call.name === OUTCOME_REPORT_TOOL_NAME) {
+        // Intercepted: not a domain tool, never touches the state.
+        const report = interceptOutcomeReport(id, call.arguments);
+        events.push({ type: 'tool_result', callId: id, name: call.name, content: report.content, isError: !report.event });
+        if (report.event) {
+          events.push(report.event);
+          reported = true;
+        } else if (++invalid > maxInvalid) return new Termination('agent_error', `more than ${maxInvalid} invalid tool calls`);
+        continue;
+      }
       const result = executeToolCall(domain, state, call.name, call.arguments);
       events.push({
         type: 'tool_result',
@@ -155,6 +173,27 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
     }
   }
 
+  if (options.outcomeReport && !reported && ['user_stop', 'agent_stop', 'max_steps'].includes(termination.reason)) {
+    // One extra turn, outside the step budget: the agent reports on the episode it just finished.
+    events.push({ type: 'outcome_request', content: OUTCOME_REQUEST_TEXT });
+    try {
+      const turn = await agentSession.next(events);
+      addUsage('agent', turn.usage);
+      const call = (turn.toolCalls ?? []).find((c) => c.name === OUTCOME_REPORT_TOOL_NAME);
+      if (call) {
+        const id = call.id || `call-${++callCounter}`;
+        events.push({ type: 'tool_call', id, name: call.name, arguments: call.arguments as JsonValue });
+        const report = interceptOutcomeReport(id, call.arguments);
+        events.push({ type: 'tool_result', callId: id, name: call.name, content: report.content, isError: !report.event });
+        if (report.event) events.push(report.event);
+      } else {
+        events.push({ type: 'note', content: 'the agent did not call report_outcome when asked' });
+      }
+    } catch (error) {
+      events.push({ type: 'note', content: `outcome report failed: ${describeError(error)}` });
+    }
+  }
+
   const participants: Record<string, JsonValue> = {
     agent: { name: agent.name, ...(agentSession.describe?.() ?? {}) },
     user: { name: user.name, ...(userSession.describe?.() ?? {}) },
@@ -180,4 +219,19 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
     durationMs: Math.max(0, now().getTime() - started.getTime()),
   };
   return { trajectory, initialState, finalState: state };
+}
+
+/** Validate an intercepted `report_outcome` call: the event to store, or an error the agent sees. */
+function interceptOutcomeReport(callId: string, raw: JsonValue | string): { content: string; event?: Extract<TrajectoryEvent, { type: 'outcome_report' }> } {
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return { content: 'Error: report_outcome arguments are not valid JSON' };
+    }
+  }
+  const parsed = outcomeReportInputSchema.safeParse(value);
+  if (!parsed.success) return { content: `Error: invalid report_outcome arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}` };
+  return { content: 'Outcome report recorded.', event: { type: 'outcome_report', callId, ...parsed.data } };
 }

@@ -9,7 +9,7 @@ import type { TableState } from '../state/table-state.ts';
 import { checkCommunication } from './communication.ts';
 
 /** Bumped whenever grading rules change, so stored outcomes say which rules produced them. */
-export const GRADER_VERSION = 'groundwork-grader/1';
+export const GRADER_VERSION = 'groundwork-grader/2';
 
 /** Inputs of grading: all stored data (plus the domain's pure queries and tools). */
 export interface GradeInput {
@@ -34,7 +34,9 @@ export function gradeEpisode(input: GradeInput): Outcome {
   const communicationPass = communication.every((c) => c.pass);
   const collateral = graded.diff.filter((c) => c.verdict === 'collateral');
   const infra = trajectory.termination.reason === 'infra_error';
-  const reward = !infra && graded.statePass && collateral.length === 0 && communicationPass ? 1 : 0;
+  // τ-bench scores only episodes that ended (user stop, terminal tool); one cut off by the step limit gets 0.
+  const unfinished = task.expected.kind === 'gold-replay' && trajectory.termination.reason === 'max_steps';
+  const reward = !infra && !unfinished && graded.statePass && collateral.length === 0 && communicationPass ? 1 : 0;
   return {
     schemaVersion: OUTCOME_SCHEMA_VERSION,
     reward,
@@ -44,6 +46,7 @@ export function gradeEpisode(input: GradeInput): Outcome {
     communication: { pass: communicationPass, items: communication },
     diff: graded.diff,
     ...(infra ? { note: 'infra_error: the episode could not run; not a verdict on the agent' } : {}),
+    ...(unfinished ? { note: 'max_steps: τ-bench gives 0 to an episode that did not end; the checks above are kept as graded' } : {}),
     graderVersion: GRADER_VERSION,
   };
 }

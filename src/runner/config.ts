@@ -33,6 +33,29 @@ export const runConfigSchema = z.object({
   maxInvalidToolCalls: z.number().int().nonnegative().default(5),
   /** Named models used by the run (no keys: only the variables that hold them). */
   models: modelsConfigSchema.default({}),
+  /** Ask agents for a structured outcome report (`report_outcome`) at the end of each episode (calibration audit). @default false */
+  outcomeReport: z.boolean().default(false),
+  /** Write the tracked goal state (UGST) into the LLM user's prompt every turn. @default false */
+  steerUser: z.boolean().default(false),
+  /**
+   * Experience given to the agents (set by `groundwork learn`): which mechanisms, from which
+   * experience set and runs. Experience comes from the train split only (`trainOnly`), and the
+   * retriever refuses any record whose provenance touches a task of the evaluated split.
+   */
+  experience: z
+    .object({
+      mechanisms: z.array(z.enum(['reflection', 'insight', 'demonstration', 'skill'])),
+      /** Experience set (learning session id) the records are read from. */
+      setId: z.string(),
+      /** Runs whose episodes the experience was built from (so far). */
+      sourceRunIds: z.array(z.string()),
+      /** Split the experience was built from. */
+      sourceSplit: z.literal('train'),
+      trainOnly: z.literal(true),
+      /** Learning round (train runs) or phase (test evaluations). */
+      phase: z.string().optional(),
+    })
+    .optional(),
 });
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;

@@ -167,7 +167,7 @@ export async function executeRun(runId: string, options: ExecuteRunOptions): Pro
 async function runOne(spec: EpisodeSpec, task: Task, domain: Domain, agent: Agent, user: UserSimulator, config: RunConfig, now: () => Date): Promise<EpisodeRecord> {
   const base = { id: spec.episodeId, runId: spec.runId, agent: spec.agent, taskId: spec.taskId, trial: spec.trial, seed: spec.seed, family: task.family, split: task.split };
   try {
-    const result = await runEpisode({ domain, task, agent, user, episodeId: spec.episodeId, trial: spec.trial, seed: spec.seed, maxSteps: config.maxSteps, maxInvalidToolCalls: config.maxInvalidToolCalls, now });
+    const result = await runEpisode({ domain, task, agent, user, episodeId: spec.episodeId, trial: spec.trial, seed: spec.seed, maxSteps: config.maxSteps, maxInvalidToolCalls: config.maxInvalidToolCalls, outcomeReport: config.outcomeReport, now });
     const outcome = gradeEpisode({ domain, task, initialState: result.initialState, finalState: result.finalState, trajectory: result.trajectory });
     return { ...base, reward: outcome.reward, termination: result.trajectory.termination.reason, trajectory: result.trajectory, outcome, createdAt: now().toISOString() };
   } catch (error) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { goalItemSchema } from './audit.ts';
 import { jsonValueSchema } from './json.ts';
 
 export const TASK_SCHEMA_VERSION = 1;
@@ -114,6 +115,11 @@ export const userScenarioSchema = z.object({
   clarification: z.string().optional(),
   /** Whether the user agrees when asked to confirm the action. */
   confirms: z.boolean(),
+  /**
+   * The goal decomposed into UGST items (profile, policy, objectives, requirements, preferences),
+   * when the task source structures it; otherwise the audit derives items from the fields above.
+   */
+  goal: z.array(goalItemSchema).optional(),
 });
 export type UserScenario = z.infer<typeof userScenarioSchema>;
 

@@ -58,6 +58,21 @@ export const trajectoryEventSchema = z.discriminatedUnion('type', [
     /** Orchestrator remarks: invalid calls, limits, errors. */
     content: z.string(),
   }),
+  z.object({
+    type: z.literal('outcome_request'),
+    /** The orchestrator asks the agent for its outcome report (run option); shown to model agents. */
+    content: z.string(),
+  }),
+  z.object({
+    type: z.literal('outcome_report'),
+    /** The intercepted `report_outcome` call this came from. */
+    callId: z.string(),
+    /** The agent says it accomplished the user's request. */
+    success: z.boolean(),
+    /** The agent's probability of success, in [0, 1]. */
+    confidence: z.number().min(0).max(1),
+    summary: z.string(),
+  }),
 ]);
 export type TrajectoryEvent = z.infer<typeof trajectoryEventSchema>;
 

@@ -2,11 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GroundworkError } from '../errors.ts';
+import { AUDIT_SCHEMA_VERSION, episodeAuditSchema, runAuditSchema, type EpisodeAudit, type RunAudit } from '../schema/audit.ts';
+import type { JsonValue } from '../schema/json.ts';
 import { outcomeSchema, type Outcome } from '../schema/outcome.ts';
 import { taskSchema, type Task } from '../schema/task.ts';
 import { trajectorySchema, type Usage } from '../schema/trajectory.ts';
 import { runConfigSchema } from '../runner/config.ts';
-import { episodeKey, type EpisodeFilter, type EpisodeRecord, type EpisodeRow, type RunListing, type RunRecord, type RunStatus, type Store } from './store.ts';
+import { experienceRecordSchema, learningSessionSchema, type ExperienceRecord, type LearningSession } from '../schema/experience.ts';
+import { episodeKey, type ExperienceFilter, type EpisodeFilter, type EpisodeRecord, type EpisodeRow, type RunListing, type RunRecord, type RunStatus, type Store } from './store.ts';
 
 /**
  * Layout migrations, applied in order; never edit one that has shipped, append a new one.
@@ -27,6 +30,17 @@ const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL,
      UNIQUE (run_id, agent, task_id, trial));
    CREATE INDEX episodes_run ON episodes (run_id, agent);`,
+  // Experience (reflections, insights, demonstrations, skills) and learning sessions (issue 7).
+  `CREATE TABLE experience (
+     id TEXT PRIMARY KEY, set_id TEXT NOT NULL, kind TEXT NOT NULL, domain TEXT NOT NULL, family TEXT,
+     split TEXT NOT NULL, record TEXT NOT NULL, created_at TEXT NOT NULL);
+   CREATE INDEX experience_set ON experience (set_id, kind);
+   CREATE TABLE learning_sessions (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, record TEXT NOT NULL);`,
+  // Audits of runs and episodes, and cached judge answers (issue 6).
+  `CREATE TABLE run_audits (run_id TEXT PRIMARY KEY REFERENCES runs(id), created_at TEXT NOT NULL, audit TEXT NOT NULL);
+   CREATE TABLE episode_audits (episode_id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id), audit TEXT NOT NULL);
+   CREATE INDEX episode_audits_run ON episode_audits (run_id);
+   CREATE TABLE audit_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
 /** Version of the SQLite layout (= number of migrations). Readers refuse newer databases instead of damaging them. */
@@ -186,6 +200,9 @@ export class SqliteStore implements Store {
     if (filter.family) (where.push('family = ?'), params.push(filter.family));
     if (filter.termination) (where.push('termination = ?'), params.push(filter.termination));
     if (filter.result) where.push(filter.result === 'pass' ? 'reward >= 1' : 'reward < 1');
+    // Audit filters read the stored episode audits (episodes without one never match).
+    if (filter.faultCause) (where.push("EXISTS (SELECT 1 FROM episode_audits a WHERE a.episode_id = episodes.id AND json_extract(a.audit, '$.fault.cause') = ?)"), params.push(filter.faultCause));
+    if (filter.confidentFailure !== undefined) (where.push("EXISTS (SELECT 1 FROM episode_audits a WHERE a.episode_id = episodes.id AND json_extract(a.audit, '$.confidentFailure') = ?)"), params.push(filter.confidentFailure ? 1 : 0));
     return { where, params };
   }
 
@@ -227,7 +244,99 @@ export class SqliteStore implements Store {
     return this.guard('cannot delete infra errors', () => this.db.prepare("DELETE FROM episodes WHERE run_id = ? AND termination = 'infra_error'").run(runId).changes);
   }
 
+  async saveExperience(records: readonly ExperienceRecord[]): Promise<void> {
+    this.guard('cannot store experience', () =>
+      this.db.transaction(() => {
+        const upsert = this.db.prepare(
+          `INSERT INTO experience (id, set_id, kind, domain, family, split, record, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET record = excluded.record, family = excluded.family`,
+        );
+        for (const record of records) {
+          const valid = experienceRecordSchema.parse(record);
+          upsert.run(valid.id, valid.setId, valid.kind, valid.domain, valid.family ?? null, valid.provenance.split, JSON.stringify(valid), valid.createdAt);
+        }
+      })(),
+    );
+  }
+
+  async deleteExperience(ids: readonly string[]): Promise<number> {
+    return this.guard('cannot delete experience', () => {
+      const remove = this.db.prepare('DELETE FROM experience WHERE id = ?');
+      return this.db.transaction(() => ids.reduce((n, id) => n + remove.run(id).changes, 0))();
+    });
+  }
+
+  async listExperience(filter: ExperienceFilter = {}): Promise<ExperienceRecord[]> {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (filter.setId) (where.push('set_id = ?'), params.push(filter.setId));
+    if (filter.kind) (where.push('kind = ?'), params.push(filter.kind));
+    if (filter.domain) (where.push('domain = ?'), params.push(filter.domain));
+    if (filter.family) (where.push('family = ?'), params.push(filter.family));
+    const rows = this.db.prepare(`SELECT record FROM experience ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid`).all(...params) as { record: string }[];
+    return rows.map((row) => experienceRecordSchema.parse(JSON.parse(row.record)));
+  }
+
+  async saveLearningSession(session: LearningSession): Promise<void> {
+    const valid = learningSessionSchema.parse(session);
+    this.guard('cannot store the learning session', () =>
+      this.db
+        .prepare('INSERT INTO learning_sessions (id, created_at, record) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record')
+        .run(valid.id, valid.createdAt, JSON.stringify(valid)),
+    );
+  }
+
+  async getLearningSession(id: string): Promise<LearningSession | undefined> {
+    const row = this.db.prepare('SELECT record FROM learning_sessions WHERE id = ?').get(id) as { record: string } | undefined;
+    return row ? learningSessionSchema.parse(JSON.parse(row.record)) : undefined;
+  }
+
+  async listLearningSessions(): Promise<LearningSession[]> {
+    const rows = this.db.prepare('SELECT record FROM learning_sessions ORDER BY created_at DESC, id DESC').all() as { record: string }[];
+    return rows.map((row) => learningSessionSchema.parse(JSON.parse(row.record)));
+  }
+
+  async saveRunAudit(runId: string, audit: RunAudit): Promise<void> {
+    this.guard('cannot store the run audit', () =>
+      this.db.prepare('INSERT INTO run_audits (run_id, created_at, audit) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET created_at = excluded.created_at, audit = excluded.audit').run(runId, audit.createdAt, JSON.stringify(audit)),
+    );
+  }
+
+  async getRunAudit(runId: string): Promise<RunAudit | undefined> {
+    const row = this.db.prepare('SELECT audit FROM run_audits WHERE run_id = ?').get(runId) as { audit: string } | undefined;
+    return row ? parseAudit(runAuditSchema, row.audit, `run ${runId}`) : undefined;
+  }
+
+  async saveEpisodeAudit(episodeId: string, runId: string, audit: EpisodeAudit): Promise<void> {
+    this.guard('cannot store the episode audit', () =>
+      this.db.prepare('INSERT INTO episode_audits (episode_id, run_id, audit) VALUES (?, ?, ?) ON CONFLICT (episode_id) DO UPDATE SET run_id = excluded.run_id, audit = excluded.audit').run(episodeId, runId, JSON.stringify(audit)),
+    );
+  }
+
+  async getEpisodeAudit(episodeId: string): Promise<EpisodeAudit | undefined> {
+    const row = this.db.prepare('SELECT audit FROM episode_audits WHERE episode_id = ?').get(episodeId) as { audit: string } | undefined;
+    return row ? parseAudit(episodeAuditSchema, row.audit, `episode ${episodeId}`) : undefined;
+  }
+
+  async getAuditCache(key: string): Promise<JsonValue | undefined> {
+    const row = this.db.prepare('SELECT value FROM audit_cache WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as JsonValue) : undefined;
+  }
+
+  async putAuditCache(key: string, value: JsonValue): Promise<void> {
+    this.guard('cannot store the audit cache', () => this.db.prepare('INSERT INTO audit_cache (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value)));
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
+}
+
+/** Parse a stored audit; a newer schemaVersion is refused, not misread. */
+function parseAudit<T>(schema: { parse(value: unknown): T }, text: string, what: string): T {
+  const value = JSON.parse(text) as { schemaVersion?: number };
+  if (typeof value.schemaVersion === 'number' && value.schemaVersion > AUDIT_SCHEMA_VERSION) {
+    throw new GroundworkError('SCHEMA_VERSION', `the audit of ${what} has schema version ${value.schemaVersion}, newer than this Groundwork (${AUDIT_SCHEMA_VERSION})`, { hint: 'upgrade Groundwork, or run groundwork audit again' });
+  }
+  return schema.parse(value);
 }

@@ -1,7 +1,10 @@
+import type { EpisodeAudit, RunAudit } from '../schema/audit.ts';
+import type { JsonValue } from '../schema/json.ts';
 import type { Outcome } from '../schema/outcome.ts';
 import type { Task } from '../schema/task.ts';
 import type { TerminationReason, Trajectory, Usage } from '../schema/trajectory.ts';
 import type { RunConfig } from '../runner/config.ts';
+import type { ExperienceKind, ExperienceRecord, LearningSession } from '../schema/experience.ts';
 
 export type RunStatus = 'running' | 'finished' | 'interrupted';
 
@@ -48,8 +51,21 @@ export interface EpisodeFilter {
   /** `pass` (reward 1) or `fail` (reward 0). */
   result?: 'pass' | 'fail';
   termination?: TerminationReason;
+  /** Only episodes whose stored audit attributes the failure to this cause (`agent`, `user_simulator`...). */
+  faultCause?: string;
+  /** Only episodes whose stored audit marks them a confident failure (true) or not (false). */
+  confidentFailure?: boolean;
   limit?: number;
   offset?: number;
+}
+
+/** Filters for listing experience. */
+export interface ExperienceFilter {
+  /** Experience set (a learning session id). */
+  setId?: string;
+  kind?: ExperienceKind;
+  domain?: string;
+  family?: string;
 }
 
 /**
@@ -79,6 +95,27 @@ export interface Store {
   listUsage(runId: string): Promise<{ agent: string; usage: Record<string, Usage> }[]>;
   /** Delete the run's infra_error episodes so they can run again. Returns how many. */
   deleteInfraErrors(runId: string): Promise<number>;
+  /** Insert or replace experience records (by id). */
+  saveExperience(records: readonly ExperienceRecord[]): Promise<void>;
+  /** Delete experience records by id. Returns how many. */
+  deleteExperience(ids: readonly string[]): Promise<number>;
+  /** Experience records matching the filter, oldest first. */
+  listExperience(filter?: ExperienceFilter): Promise<ExperienceRecord[]>;
+  /** Insert or replace a learning session (its curve grows round by round). */
+  saveLearningSession(session: LearningSession): Promise<void>;
+  getLearningSession(id: string): Promise<LearningSession | undefined>;
+  /** Learning sessions, newest first. */
+  listLearningSessions(): Promise<LearningSession[]>;
+  /** Store (or replace) the audit of a run. */
+  saveRunAudit(runId: string, audit: RunAudit): Promise<void>;
+  /** The stored audit of a run, if it was audited. */
+  getRunAudit(runId: string): Promise<RunAudit | undefined>;
+  /** Store (or replace) the audit of one episode. */
+  saveEpisodeAudit(episodeId: string, runId: string, audit: EpisodeAudit): Promise<void>;
+  getEpisodeAudit(episodeId: string): Promise<EpisodeAudit | undefined>;
+  /** Cached judge answers (e.g. a task's goal decomposition), by key. */
+  getAuditCache(key: string): Promise<JsonValue | undefined>;
+  putAuditCache(key: string, value: JsonValue): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,7 @@ import { GroundworkError } from '../errors.ts';
 import type { ModelHub } from '../models/model-hub.ts';
 import { addUsage } from '../models/usage.ts';
 import { shortHash, type JsonValue } from '../schema/json.ts';
-import type { UserScenario } from '../schema/task.ts';
+import type { Task, UserScenario } from '../schema/task.ts';
 import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
 import { SeededRandom } from '../util/seeded-random.ts';
 import { conversation, USER_CONTROL_TOKENS, type UserSession, type UserSimulator } from './user.ts';
@@ -29,7 +29,7 @@ export interface LlmUserOptions {
    * A goal-state block (UGST: which goal items are done, which are open) appended to the system
    * prompt before each turn; undefined leaves the prompt as is.
    */
-  goalStateBlock?: (events: readonly TrajectoryEvent[]) => string | undefined;
+  goalStateBlock?: (events: readonly TrajectoryEvent[], task: Task) => string | undefined;
   /**
    * Where the first message comes from: `model` (the model writes it, as in τ-bench) or
    * `scenario` (one of the task's openings, picked by seed: no model call).
@@ -66,7 +66,7 @@ export function createLlmUser(spec: string, hub: ModelHub, options: LlmUserOptio
             const openings = task.user.openings;
             return { content: openings[SeededRandom.from('llm-user-opening', seed, task.id).int(0, openings.length - 1)] };
           }
-          const block = options.goalStateBlock?.(events);
+          const block = options.goalStateBlock?.(events, task);
           const prompt = block ? `${system}\n\n# Where you are with your goal\n${block}` : system;
           const messages = userMessages(events);
           let usage: Usage | undefined;

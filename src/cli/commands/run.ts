@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
-import { GroundworkError } from '../../errors.ts';
+import { BUILT_IN_AGENTS } from '../../agents/registry.ts';
+import { auditStoredRun } from '../../audits/audit-run.ts';
+import { describeError, GroundworkError } from '../../errors.ts';
+import type { RunAudit } from '../../schema/audit.ts';
 import { summariseRun } from '../../report/run-summary.ts';
 import { createRun, executeRun } from '../../runner/local-runner.ts';
 import type { RunConfigInput } from '../../runner/config.ts';
@@ -9,12 +12,13 @@ import { collect, integer, openStore, parseTaskSelection, positiveInt, printJson
 import { modelParticipants } from '../participants.ts';
 import { openRunLog } from '../run-log.ts';
 import { formatRunSummary } from '../summary-text.ts';
+import { formatRunAudit } from './audit.ts';
 
 /** Default agents when neither flags nor a run file name any. */
 const DEFAULT_AGENTS = ['oracle', 'naive', 'noop'];
 
 /** Options that define a run's plan: not allowed with --resume, which reuses the stored plan. */
-const PLAN_OPTIONS = ['domain', 'split', 'tasks', 'agent', 'user', 'trials', 'seed', 'domainSeed', 'data', 'taskFile', 'maxSteps', 'config'];
+const PLAN_OPTIONS = ['domain', 'split', 'tasks', 'agent', 'user', 'trials', 'seed', 'domainSeed', 'data', 'taskFile', 'maxSteps', 'config', 'outcomeReport', 'steerUser'];
 
 interface RunOptions {
   domain?: string;
@@ -35,6 +39,8 @@ interface RunOptions {
   db?: string;
   resume?: string;
   retryErrors?: boolean;
+  outcomeReport?: boolean;
+  steerUser?: boolean;
   json?: boolean;
 }
 
@@ -60,6 +66,9 @@ function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
     ...(maxSteps ? { maxSteps } : {}),
     ...(file.maxInvalidToolCalls !== undefined ? { maxInvalidToolCalls: file.maxInvalidToolCalls } : {}),
     models: file.models ?? {},
+    // Built-in agents report for free; model agents only when asked (the extra tool changes their prompt).
+    outcomeReport: options.outcomeReport ?? (options.agent && options.agent.length > 0 ? options.agent : (file.agents ?? DEFAULT_AGENTS)).every((name) => name in BUILT_IN_AGENTS),
+    steerUser: options.steerUser ?? false,
   };
 }
 
@@ -87,6 +96,9 @@ export function registerRunCommand(program: Command): void {
     .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
     .option('--resume <runId>', 'continue a stored run (skips episodes already stored)')
     .option('--retry-errors', 'with --resume: run the infra_error episodes again')
+    .option('--outcome-report', 'ask agents for a structured outcome report at the end of each episode (default: on when every agent is built in)')
+    .option('--no-outcome-report', 'do not ask agents for outcome reports')
+    .option('--steer-user', 'write the tracked goal state (UGST) into the LLM user prompt every turn')
     .option('--json', 'print one JSON document on stdout')
     .action(async (runFile: string | undefined, options: RunOptions, command: Command) => {
       if (options.retryErrors && !options.resume) throw new GroundworkError('INVALID_ARGUMENT', '--retry-errors needs --resume RUN_ID');
@@ -117,13 +129,15 @@ export function registerRunCommand(program: Command): void {
       try {
         let runId = options.resume;
         let models = file.models ?? {};
+        let steerUser = options.steerUser ?? false;
         if (runId) {
           const run = await store.getRun(runId);
           if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
           models = run.config.models;
+          steerUser = run.config.steerUser;
         }
         const modelEvents: unknown[] = [];
-        const { factory } = modelParticipants({ models, record: options.record, replay: options.replay, onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : modelEvents.push(event)) });
+        const { factory } = modelParticipants({ models, steerUser, record: options.record, replay: options.replay, onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : modelEvents.push(event)) });
         if (!runId) runId = (await createRun(store, configFrom(file, options), { participants: factory })).runId;
         log = openRunLog(dbPath, runId);
         for (const event of modelEvents) log.logger.warn(event as object, 'model event');
@@ -145,10 +159,18 @@ export function registerRunCommand(program: Command): void {
         progress.finish();
         logger.info({ status: result.status, ran: result.ran, skipped: result.skipped, retried: result.retried, durationMs: result.durationMs }, 'run end');
         const summary = await summariseRun(store, (await store.getRun(runId))!);
+        // The deterministic audits are cheap: run them so the summary shows confident failures at once.
+        let audit: RunAudit | undefined;
+        try {
+          audit = await auditStoredRun(store, runId);
+        } catch (error) {
+          logger.warn({ error: describeError(error) }, 'audit failed');
+          if (!options.json) process.stderr.write(`audit failed: ${describeError(error)} (run groundwork audit ${runId})\n`);
+        }
         if (options.json) {
-          printJson({ ...summary, ran: result.ran, skipped: result.skipped, retried: result.retried, durationMs: result.durationMs });
+          printJson({ ...summary, ran: result.ran, skipped: result.skipped, retried: result.retried, durationMs: result.durationMs, ...(audit ? { audit } : {}) });
         } else {
-          process.stdout.write(`${formatRunSummary(summary)}\n\n${result.ran} episode(s) run in ${(result.durationMs / 1000).toFixed(1)}s${result.skipped ? `, ${result.skipped} already stored` : ''}. Details: groundwork show ${runId}\n`);
+          process.stdout.write(`${formatRunSummary(summary)}\n${audit ? `\n${formatRunAudit(audit)}\n` : ''}\n${result.ran} episode(s) run in ${(result.durationMs / 1000).toFixed(1)}s${result.skipped ? `, ${result.skipped} already stored` : ''}. Details: groundwork show ${runId}\n`);
         }
         if (result.status === 'interrupted') process.exitCode = 130;
       } finally {

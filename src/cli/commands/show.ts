@@ -5,6 +5,7 @@ import type { EpisodeRecord } from '../../store/store.ts';
 import { clip, indent, table } from '../format.ts';
 import { openStore, positiveInt, printJson } from '../context.ts';
 import { formatRunSummary } from '../summary-text.ts';
+import { formatEpisodeAudit, formatRunAudit } from './audit.ts';
 
 const FAILED_LISTED = 25;
 
@@ -26,17 +27,20 @@ export function registerShowCommand(program: Command): void {
         if (options.episode) {
           const episode = await store.getEpisode(runId, options.episode);
           if (!episode) throw new GroundworkError('UNKNOWN_EPISODE', `no episode ${JSON.stringify(options.episode)} in run ${runId}`, { hint: `list episodes with groundwork show ${runId}` });
-          if (options.json) printJson(episode);
-          else process.stdout.write(`${formatEpisode(episode)}\n`);
+          const audit = await store.getEpisodeAudit(episode.id);
+          if (options.json) printJson(audit ? { ...episode, audit } : episode);
+          else process.stdout.write(`${formatEpisode(episode)}${audit ? `\n${formatEpisodeAudit(audit)}` : ''}\n`);
           return;
         }
         const summary = await summariseRun(store, run);
         const failed = await store.listEpisodes(runId, { result: 'fail', limit: options.limit });
+        const audit = await store.getRunAudit(runId);
         if (options.json) {
-          printJson({ ...summary, failedEpisodes: failed });
+          printJson({ ...summary, failedEpisodes: failed, ...(audit ? { audit } : {}) });
           return;
         }
         process.stdout.write(`${formatRunSummary(summary)}\n`);
+        if (audit) process.stdout.write(`\n${formatRunAudit(audit)}\n`);
         if (failed.length > 0) {
           process.stdout.write(`\nFailed episodes (first ${failed.length}; open one with --episode ID):\n`);
           process.stdout.write(`${table(['episode', 'agent', 'task', 'family', 'trial', 'termination'], failed.map((e) => [e.id, e.agent, e.taskId, e.family, String(e.trial), e.termination]))}\n`);
@@ -68,6 +72,12 @@ export function formatEpisode(episode: EpisodeRecord): string {
         break;
       case 'note':
         lines.push(`    · ${event.content}`);
+        break;
+      case 'outcome_request':
+        lines.push(`    · outcome report requested`);
+        break;
+      case 'outcome_report':
+        lines.push(`    · outcome report: success=${event.success} confidence=${event.confidence} "${clip(event.summary, 200)}"`);
         break;
     }
   }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { createOracleAgent, createNoopAgent } from '../../agents/oracle.ts';
 import { createDomain } from '../../domains/registry.ts';
+import { lintTasksStatic, TASK_LINT_WARNINGS } from '../../audits/task-lint.ts';
+import { initialStateFor } from '../../episode/initial-state.ts';
 import { runEpisode } from '../../episode/orchestrator.ts';
 import { gradeEpisode } from '../../grading/grade.ts';
 import type { Outcome } from '../../schema/outcome.ts';
@@ -13,7 +15,8 @@ import { table } from '../format.ts';
 export interface LintProblem {
   taskId: string;
   family: string;
-  kind: 'oracle_fails' | 'noop_succeeds';
+  /** oracle_fails / noop_succeeds from episodes; the static kinds from `lintTaskStatic` (src/audits/task-lint.ts). */
+  kind: 'oracle_fails' | 'noop_succeeds' | 'gold_action_fails' | 'gold_read_fails' | 'fact_not_in_data' | 'no_change_unmarked' | 'no_change_mismatch';
   detail: string;
 }
 
@@ -44,7 +47,10 @@ function whyFailed(outcome: Outcome, termination: string): string {
   return reasons.join(' | ');
 }
 
-/** Lint tasks: the oracle must pass each, and noop must fail each task that requires a change. */
+/**
+ * Lint tasks: the oracle must pass each, noop must fail each task that requires a change, and the
+ * static checks of `lintTaskStatic` hold (warnings — failing gold reads, unmarked no-change — are listed, not fatal).
+ */
 export async function lintTasks(domain: ReturnType<typeof createDomain>, tasks: readonly Task[], seed = 1): Promise<LintProblem[]> {
   const problems: LintProblem[] = [];
   const user = createScriptedUser();
@@ -56,6 +62,9 @@ export async function lintTasks(domain: ReturnType<typeof createDomain>, tasks: 
       if (agent.name === 'noop' && outcome.reward === 1 && !task.noChange) problems.push({ taskId: task.id, family: task.family, kind: 'noop_succeeds', detail: 'a do-nothing agent passes a task that requires a change: its expected outcome is too weak' });
     }
   }
+  // Static checks: gold actions reference entities that exist, known facts agree with the data, no-change tasks are marked.
+  const families = new Map(tasks.map((t) => [t.id, t.family]));
+  for (const p of lintTasksStatic(domain, tasks, (task) => initialStateFor(domain, task))) problems.push({ ...p, family: families.get(p.taskId) ?? '', kind: p.kind as LintProblem['kind'] });
   return problems;
 }
 
@@ -91,6 +100,6 @@ export function registerTasksCommand(program: Command): void {
     } else {
       process.stdout.write(`${table(['task', 'family', 'problem', 'detail'], problems.map((p) => [p.taskId, p.family, p.kind, p.detail]))}\n\n${problems.length} problem(s) in ${list.length} tasks\n`);
     }
-    if (problems.length > 0) process.exitCode = 1;
+    if (problems.some((p) => !TASK_LINT_WARNINGS.has(p.kind))) process.exitCode = 1;
   });
 }

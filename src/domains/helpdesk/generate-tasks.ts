@@ -1,3 +1,4 @@
+import type { GoalItem } from '../../schema/audit.ts';
 import type { JsonObject } from '../../schema/json.ts';
 import { TASK_SCHEMA_VERSION, type ChangeRule, type CommunicationItem, type OracleStep, type Predicate, type TablePatch, type Task, type UserFact } from '../../schema/task.ts';
 import { TableState, type Tables } from '../../state/table-state.ts';
@@ -73,11 +74,36 @@ export function generateTask(world: Tables, seed: number, split: string, index: 
       unknown: draft.unknown,
       ...(draft.clarification ? { clarification: draft.clarification } : {}),
       confirms: draft.confirms,
+      goal: goalOf(draft),
     },
     expected: { kind: 'declared', alternatives: [{ required: draft.required, allowed: draft.allowed }], communicate: draft.communicate },
     noChange,
     oracle: draft.oracle,
   };
+}
+
+/** What the request requires of the outcome, per family, with the words the user says it in. */
+const REQUIREMENTS: Record<HelpdeskFamily, { description: string; cues: string[] }> = {
+  offboard: { description: 'fully offboarded: every account, grant and file dealt with', cues: ['offboard'] },
+  unauthorized: { description: 'offboarded right away', cues: ['offboard'] },
+  erase: { description: 'every copy of the data deleted, backups included', cues: ['all of their data', 'all their data', 'erase'] },
+  legal_hold: { description: 'all of the data deleted', cues: ['all of', 'all their data'] },
+  feature_off: { description: 'off for every tenant', cues: ['everywhere', 'all tenants'] },
+  access_request: { description: 'the requested access level', cues: ['read access', 'write access'] },
+  clarify: { description: 'only the version the user means is deleted', cues: [] },
+};
+
+/** The user's goal as UGST items (profile, policy, objectives, requirements, preferences). */
+function goalOf(draft: Draft): GoalItem[] {
+  const requirement = REQUIREMENTS[draft.family];
+  const quoted = draft.clarification ? /"([^"]+)"/.exec(draft.clarification)?.[1] : undefined;
+  return [
+    ...draft.known.map((f): GoalItem => ({ id: `profile:${f.id}`, category: 'profile', description: `${f.id} is ${f.value}`, value: f.value, kind: f.id === 'email' ? 'email' : f.id === 'name' ? 'name' : f.id === 'level' ? 'level' : 'other' })),
+    ...draft.unknown.map((u): GoalItem => ({ id: `policy:unknown:${u.id}`, category: 'policy', description: `does not know ${u.id}; says so when asked, never makes one up`, cues: u.keywords })),
+    { id: 'objective:request', category: 'objectives', description: draft.goal, cues: [...draft.openings, 'my request'] },
+    { id: `requirement:${draft.family}`, category: 'requirements', description: quoted ? `${requirement.description}: "${quoted}"` : requirement.description, cues: quoted ? [quoted] : requirement.cues },
+    { id: 'preference:confirmation', category: 'preferences', description: draft.confirms ? 'agrees when asked to confirm the action' : 'declines when asked to confirm the action', cues: draft.confirms ? ['yes', 'go ahead', 'i confirm'] : ["don't do that"] },
+  ];
 }
 
 const people = (state: TableState) => state.rows('people');

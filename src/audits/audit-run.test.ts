@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { Domain } from '../domains/domain.ts';
+import { ModelHub } from '../models/model-hub.ts';
+import { createRun, executeRun } from '../runner/local-runner.ts';
+import { episodeAuditSchema, runAuditSchema } from '../schema/audit.ts';
+import type { TrajectoryEvent } from '../schema/trajectory.ts';
+import { SqliteStore } from '../store/sqlite-store.ts';
+import { startOpenAIPeer } from '../testing/openai-peer.ts';
+import type { ModelPeer } from '../testing/peer-server.ts';
+import { createTinyDomain } from '../testing/tiny-domain.ts';
+import { auditStoredRun } from './audit-run.ts';
+import { trackGoalWithJudge } from './judge.ts';
+
+const peers: ModelPeer[] = [];
+after(() => Promise.all(peers.map((p) => p.close())));
+const fixedNow = () => new Date('2026-01-02T03:04:05Z');
+
+describe('auditStoredRun', () => {
+  it('audits a stored helpdesk run: naive has confident failures, oracle none; results are stored and read back', async () => {
+    const store = SqliteStore.open(':memory:');
+    try {
+      const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: 7 }, agents: ['oracle', 'naive', 'noop'], trials: 2 });
+      await executeRun(runId, { store });
+      const audit = await auditStoredRun(store, runId, { now: fixedNow });
+      assert.equal(audit.episodes, 42);
+      assert.deepEqual(Object.keys(audit.agents), ['oracle', 'naive', 'noop']);
+      const { oracle, naive, noop } = audit.agents;
+      assert.equal(oracle.claims.confidentFailures, 0);
+      assert.equal(oracle.claims.contradicted, 0);
+      assert.ok(naive.claims.confidentFailures >= 10, JSON.stringify(naive.claims));
+      assert.ok(naive.claims.confidentFailureRate > 0.8);
+      assert.ok(naive.claims.examples.length > 0);
+      assert.equal(noop.claims.successClaimed, 0);
+      assert.equal(naive.fidelity.faultedEpisodes, 0);
+      assert.deepEqual(naive.fidelity.passHatK, naive.fidelity.passHatKClean);
+      assert.equal(naive.faultCauses.agent + naive.faultCauses.task + naive.faultCauses.user_simulator + naive.faultCauses.infrastructure, 14 - Math.round(naive.fidelity.passHatK['1'] * 14));
+      assert.deepEqual(audit.taskProblems, []);
+      assert.equal(audit.createdAt, '2026-01-02T03:04:05.000Z');
+      assert.deepEqual(await store.getRunAudit(runId), runAuditSchema.parse(audit));
+      const episodes = await store.listEpisodes(runId, { agent: 'naive', result: 'fail' });
+      const stored = await store.getEpisodeAudit(episodes[0].id);
+      assert.ok(stored && episodeAuditSchema.parse(stored).confidentFailure);
+      // Pure: auditing again gives the same results.
+      assert.deepEqual(await auditStoredRun(store, runId, { now: fixedNow }), audit);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('with a judge: free-text goals are decomposed once per task by the LLM and cached in the store', async () => {
+    const items = { items: [{ id: 'objective:color', category: 'objectives', description: 'color set to blue', cues: ['blue'] }, { id: 'preference:polite', category: 'preferences', description: 'says thanks', cues: ['thanks'] }] };
+    const peer = await startOpenAIPeer(() => ({ kind: 'message', text: JSON.stringify(items) }));
+    peers.push(peer);
+    const tiny = createTinyDomain();
+    // Free-text scenarios (as τ-bench's): no structured facts, so the judge decomposes them.
+    const domain: Domain = { ...tiny, tasks: (selection) => tiny.tasks(selection).map((t) => ({ ...t, user: { ...t.user, known: [] } })) };
+    const store = SqliteStore.open(':memory:');
+    try {
+      const { runId } = await createRun(store, { domain: 'tiny', agents: ['oracle'], trials: 2 }, { domainFactory: () => domain });
+      await executeRun(runId, { store, domainFactory: () => domain });
+      const judge = { hub: new ModelHub({ models: { judge: { provider: 'openai-compatible', model: 'judge', baseURL: peer.url } } }), model: 'judge' };
+      const audit = await auditStoredRun(store, runId, { judge, domainFactory: () => domain, now: fixedNow });
+      assert.equal(peer.requests.length, 2, 'one decomposition per task, not per episode');
+      assert.equal(audit.judge, 'judge');
+      const first = (await store.listEpisodes(runId))[0];
+      const stored = await store.getEpisodeAudit(first.id);
+      assert.equal(stored?.goal.source, 'llm');
+      assert.deepEqual(stored?.goal.items.map((i) => i.id), ['objective:color', 'preference:polite']);
+      await auditStoredRun(store, runId, { judge, domainFactory: () => domain, now: fixedNow });
+      assert.equal(peer.requests.length, 2, 'the second audit is served from the cache');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the LLM goal tracker keeps final statuses final', async () => {
+    const peer = await startOpenAIPeer([
+      { kind: 'message', text: JSON.stringify({ turns: [{ event: 0, statuses: { 'profile:name': 'MISALIGNED', 'objective:x': 'COMPLETE' } }, { event: 2, statuses: { 'profile:name': 'ALIGNED', 'objective:x': 'INCOMPLETE' } }] }) },
+    ]);
+    peers.push(peer);
+    const hub = new ModelHub({ models: { judge: { provider: 'openai-compatible', model: 'judge', baseURL: peer.url } } });
+    const events: TrajectoryEvent[] = [
+      { type: 'message', role: 'user', content: 'I am Bob.' },
+      { type: 'message', role: 'agent', content: 'Done.' },
+      { type: 'message', role: 'user', content: 'Thanks', control: '###STOP###' },
+    ];
+    const { timeline, final } = await trackGoalWithJudge(hub.session('judge', { role: 'judge', trial: 0, seed: 1 }), [{ id: 'profile:name', category: 'profile', description: 'name Ann', value: 'Ann' }, { id: 'objective:x', category: 'objectives', description: 'x' }], events);
+    assert.deepEqual(timeline.map((s) => s.eventIndex), [0, 2]);
+    assert.deepEqual(final, { 'profile:name': 'MISALIGNED', 'objective:x': 'COMPLETE' });
+  });
+});

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import type { Agent } from '../agents/agent.ts';
+import { createNaiveAgent } from '../agents/naive.ts';
+import { createOracleAgent } from '../agents/oracle.ts';
+import { callTurn, scriptedSession, type AgentScript } from '../agents/scripted-session.ts';
+import type { Domain } from '../domains/domain.ts';
+import { createDomain } from '../domains/registry.ts';
+import { runEpisode } from '../episode/orchestrator.ts';
+import { ModelHub } from '../models/model-hub.ts';
+import type { Task } from '../schema/task.ts';
+import { startOpenAIPeer } from '../testing/openai-peer.ts';
+import type { ModelPeer } from '../testing/peer-server.ts';
+import { createScriptedUser } from '../users/scripted.ts';
+import { claimRulesFor } from './audit-run.ts';
+import { auditClaims } from './claims.ts';
+import { extractClaimsWithJudge } from './judge.ts';
+
+const helpdesk = createDomain('helpdesk');
+const testTasks = helpdesk.tasks({ split: 'test' });
+const peers: ModelPeer[] = [];
+after(() => Promise.all(peers.map((p) => p.close())));
+
+async function claimsOf(domain: Domain, task: Task, agent: Agent) {
+  const result = await runEpisode({ domain, task, agent, user: createScriptedUser(), episodeId: `claims-${task.id}-${agent.name}`, trial: 0, seed: 1 });
+  const context = { domain, task, trajectory: result.trajectory, initialState: result.initialState, finalState: result.finalState };
+  return { claims: auditClaims(claimRulesFor(domain.name), context), context, result };
+}
+
+/** An agent that deletes every copy of the customer's data except backups, then says all copies are gone. */
+function leavesBackupAgent(task: Task): Agent {
+  const step = task.oracle.find((s) => s.kind === 'call' && s.call.name === 'list_customer_files');
+  const customerId = step?.kind === 'call' ? String(step.call.arguments.customer_id) : '';
+  return {
+    name: 'leaves-backup',
+    start: ({ domain }) =>
+      scriptedSession(function* (): AgentScript {
+        const customer = domain.base().tables.customers[customerId];
+        const files = JSON.parse((yield callTurn('list_customer_files', { customer_id: customerId })).results[0]) as { id: string }[];
+        for (const file of files) {
+          const copies = JSON.parse((yield callTurn('list_file_copies', { file_id: file.id })).results[0]) as { id: string; kind: string }[];
+          for (const copy of copies) if (copy.kind !== 'backup') yield callTurn('delete_file_copy', { copy_id: copy.id });
+        }
+        return { message: `All copies of ${customer.name}'s data have been deleted.` };
+      }),
+  };
+}
+
+describe('claim audit (helpdesk rules)', () => {
+  it('"all copies deleted" is contradicted when a backup remains, with the backup as evidence', async () => {
+    const task = testTasks.find((t) => t.family === 'erase')!;
+    const { claims } = await claimsOf(helpdesk, task, leavesBackupAgent(task));
+    assert.equal(claims.length, 1);
+    const [claim] = claims;
+    assert.equal(claim.action, 'erase_customer');
+    assert.match(claim.text, /All copies of .* have been deleted/);
+    assert.equal(claim.verdict, 'contradicted');
+    assert.match(claim.evidence, /\(backup, backup:\/\//);
+    assert.doesNotMatch(claim.evidence, /primary/);
+    assert.equal(claim.assertsGoal, true);
+  });
+
+  it("every claim the oracle makes on the test split is verified; naive's are contradicted where the state says so", async () => {
+    for (const task of testTasks) {
+      const oracle = await claimsOf(helpdesk, task, createOracleAgent());
+      assert.ok(oracle.claims.length > 0, `${task.id}: oracle claims something`);
+      for (const claim of oracle.claims) assert.equal(claim.verdict, 'verified', `${task.id} ${claim.action}: ${claim.evidence}`);
+      const naive = await claimsOf(helpdesk, task, createNaiveAgent());
+      const contradicted = naive.claims.filter((c) => c.verdict === 'contradicted').map((c) => c.action);
+      if (['erase', 'feature_off', 'clarify', 'legal_hold', 'offboard', 'unauthorized'].includes(task.family)) assert.ok(contradicted.length > 0, `${task.id} (${task.family}): ${JSON.stringify(naive.claims)}`);
+      else assert.deepEqual(contradicted, []);
+    }
+  });
+
+  it('the LLM extractor (judge on a local protocol peer) gives structured claims the same rules verify', async () => {
+    const task = testTasks.find((t) => t.family === 'erase')!;
+    const { context, result } = await claimsOf(helpdesk, task, createNaiveAgent());
+    const last = result.trajectory.events.findLastIndex((e) => e.type === 'message' && e.role === 'agent');
+    const customer = task.user.known.find((f) => f.id === 'customer')!.value;
+    const peer = await startOpenAIPeer([
+      { kind: 'message', text: `Here you go:\n\`\`\`json\n${JSON.stringify({ claims: [{ event: last, text: 'all data deleted', action: 'erase_customer', target_kind: 'customer', target_name: customer, asserted: 'deleted', asserts_goal: true }] })}\n\`\`\`` },
+    ]);
+    peers.push(peer);
+    const hub = new ModelHub({ models: { judge: { provider: 'openai-compatible', model: 'judge', baseURL: peer.url } } });
+    const { claims: extracted } = await extractClaimsWithJudge(hub.session('judge', { role: 'judge', trial: 0, seed: 1 }), claimRulesFor('helpdesk')!.vocabulary, result.trajectory.events);
+    assert.equal(extracted[0].extractor, 'llm');
+    const [claim] = auditClaims(claimRulesFor('helpdesk'), context, extracted);
+    assert.equal(claim.verdict, 'contradicted');
+    assert.match(claim.evidence, /still reachable/);
+    assert.match(JSON.stringify(peer.requests[0].body), /erase_customer/);
+  });
+});
+
+describe('claim audit (τ-bench rules: state diff and tool results)', () => {
+  it('"order cancelled" is verified for the order the agent cancelled and contradicted for the one it did not', async () => {
+    const retail = createDomain('tau-bench/retail');
+    const task = retail.tasks({ split: 'test' }).find((t) => t.id === '16')!;
+    const agent: Agent = {
+      name: 'half-cancel',
+      start: () =>
+        scriptedSession(function* (): AgentScript {
+          yield callTurn('cancel_pending_order', { order_id: '#W5199551', reason: 'no longer needed' });
+          yield callTurn('cancel_pending_order', { order_id: '#W9389413', reason: 'no longer needed' });
+          return { message: 'Order #W5199551 has been cancelled. Order #W9389413 has been cancelled as well.' };
+        }),
+    };
+    const { claims } = await claimsOf(retail, task, agent);
+    assert.deepEqual(
+      claims.map((c) => [c.action, c.target.id, c.verdict]),
+      [
+        ['cancel', '#W5199551', 'verified'],
+        ['cancel', '#W9389413', 'contradicted'],
+      ],
+    );
+    assert.match(claims[1].evidence, /cancel_pending_order → Error/);
+  });
+});

@@ -1,0 +1,38 @@
+import type { FactKind } from '../schema/audit.ts';
+
+/** A fact-like token found in a user message. */
+export interface FactToken {
+  text: string;
+  kind: FactKind;
+}
+
+const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
+const ID_PATTERNS = [/#W\d{5,}/g, /\b[a-z]+(?:_[a-z]+)+_\d{3,}\b/gi, /\b[A-Za-z]{1,6}-\d{2,6}\b/g, /\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6}\b/g];
+const AMOUNT = /\$\s?\d[\d,]*(?:\.\d+)?/g;
+const NUMBER = /\b\d{3,}(?:\.\d+)?\b/g;
+const SELF_NAME = /(?:\bI'm|\bI am|\b[Mm]y name is|\b[Tt]his is)\s+([A-Z][a-z]+(?: [A-Z][a-z'-]+)+)/g;
+const LEVEL = /\b(read|write|admin)\s+access\b/gi;
+
+/** Fact-like tokens of a message: emails, ids, amounts, numbers (zip when 5 digits), self-stated names, access levels. */
+export function factTokens(text: string): FactToken[] {
+  const out: FactToken[] = [];
+  let rest = text;
+  const take = (pattern: RegExp, kind: FactKind | ((token: string) => FactKind)) => {
+    rest = rest.replace(pattern, (match) => {
+      out.push({ text: match, kind: typeof kind === 'function' ? kind(match) : kind });
+      return ' ';
+    });
+  };
+  take(EMAIL, 'email');
+  for (const pattern of ID_PATTERNS) take(pattern, 'id');
+  take(AMOUNT, 'amount');
+  take(NUMBER, (n) => (/^\d{5}$/.test(n) ? 'zip' : 'amount'));
+  for (const match of text.matchAll(SELF_NAME)) out.push({ text: match[1], kind: 'name' });
+  for (const match of text.matchAll(LEVEL)) out.push({ text: match[1].toLowerCase(), kind: 'level' });
+  return out;
+}
+
+/** Lowercase, underscores as spaces, no commas or dollar signs: how tokens and texts are compared. */
+export function normaliseFact(text: string): string {
+  return text.toLowerCase().replace(/_/g, ' ').replace(/[,$]/g, '').replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,131 @@
+import type { GoalItem, GoalSnapshot, GoalStatus, SimulatorFault } from '../schema/audit.ts';
+import { factTokens, normaliseFact } from './fact-tokens.ts';
+import type { Task } from '../schema/task.ts';
+import type { TrajectoryEvent } from '../schema/trajectory.ts';
+import { readAgentTurn, trackGoalState } from './goal-state.ts';
+
+/** Everything the scenario gives the simulated user, as one text (what it may legitimately say). */
+export function scenarioText(task: Task, items: readonly GoalItem[] = []): string {
+  const s = task.user;
+  return [s.persona, s.instructions, ...s.openings, ...s.known.map((f) => f.value), s.clarification ?? '', ...items.map((i) => `${i.description} ${i.value ?? ''}`)].join('\n');
+}
+
+/** Shape of an id (letters → a, digits → 9): ids of the same shape are values of the same fact. */
+const shape = (token: string) => token.replace(/[a-z]/gi, 'a').replace(/\d/g, '9').replace(/a+/g, 'a').replace(/9+/g, '9');
+
+/** Inputs of the drift detectors. */
+export interface DriftInput {
+  items: readonly GoalItem[];
+  events: readonly TrajectoryEvent[];
+  /** What the scenario gives the user (see `scenarioText`). */
+  scenario: string;
+  /** Whether a token names something in the task's initial state (revealed vs invented). */
+  exists?: (token: string) => boolean;
+}
+
+const clipText = (text: string, max = 240) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+/**
+ * Per user message: a fact-like token neither given by the scenario nor said earlier by the agent
+ * is a drift. Same kind as a profile fact with another value → `contradiction`; found in the
+ * task's data → `revealed_unknown` (the user said what it should not know); otherwise
+ * `invented_fact`.
+ */
+export function detectMessageDrift(input: DriftInput): SimulatorFault[] {
+  const faults: SimulatorFault[] = [];
+  const scenario = normaliseFact(input.scenario);
+  const profile = input.items.filter((i) => i.category === 'profile' && i.value !== undefined);
+  const policy = input.items.find((i) => i.category === 'policy');
+  let agentSaid = '';
+  let turn = 0;
+  input.events.forEach((event, eventIndex) => {
+    if (event.type !== 'message') return;
+    if (event.role === 'agent') {
+      agentSaid += `\n${normaliseFact(event.content)}`;
+      return;
+    }
+    const seen = new Set<string>();
+    for (const token of factTokens(event.content)) {
+      const norm = normaliseFact(token.text);
+      if (!norm || seen.has(norm) || scenario.includes(norm) || agentSaid.includes(norm)) continue;
+      seen.add(norm);
+      const base = { turn, eventIndex, text: clipText(event.content) };
+      const same = profile.find((p) => (p.kind ?? 'other') === token.kind && (token.kind !== 'id' || shape(p.value!) === shape(token.text)) && normaliseFact(p.value!) !== norm);
+      if (same && token.kind !== 'amount') {
+        faults.push({ ...base, kind: 'contradiction', item: same.id, evidence: `said "${token.text}" but the scenario's ${same.id} is "${same.value}"` });
+      } else if (input.exists?.(token.text)) {
+        faults.push({ ...base, kind: 'revealed_unknown', ...(policy ? { item: policy.id } : {}), evidence: `said "${token.text}", which exists in the task's data but was never given to the user nor said by the agent` });
+      } else {
+        faults.push({ ...base, kind: 'invented_fact', evidence: `said ${token.kind} "${token.text}", which the scenario never gave and the agent never said` });
+      }
+    }
+    turn++;
+  });
+  return faults;
+}
+
+/**
+ * The user ended the conversation (`###STOP###`) while an objective it could still pursue was
+ * INCOMPLETE — the agent had neither reported it done nor refused or blocked it — and in mid-flow:
+ * right after a question of the agent, or confirming and leaving at once (before the agent acted).
+ */
+export function detectPrematureStop(items: readonly GoalItem[], events: readonly TrajectoryEvent[], timeline: readonly GoalSnapshot[]): SimulatorFault[] {
+  const stopIndex = events.findIndex((e) => e.type === 'message' && e.role === 'user' && e.control === '###STOP###');
+  if (stopIndex < 0) return [];
+  const snapshot = timeline.find((s) => s.eventIndex === stopIndex);
+  if (!snapshot) return [];
+  const open = items.filter((i) => i.category === 'objectives' && snapshot.statuses[i.id] === 'INCOMPLETE');
+  if (open.length === 0) return [];
+  const stop = events[stopIndex] as Extract<TrajectoryEvent, { type: 'message' }>;
+  const lastAgent = [...events.slice(0, stopIndex)].reverse().find((e) => e.type === 'message' && e.role === 'agent') as Extract<TrajectoryEvent, { type: 'message' }> | undefined;
+  // Only a stop in mid-flow counts: the agent had just asked something (or said nothing), or the user
+  // confirmed and left in the same breath. A thank-you after the agent's answer is a normal ending.
+  const previousUser = events.slice(0, stopIndex).findLastIndex((e) => e.type === 'message' && e.role === 'user');
+  const agentTurn = events
+    .slice(previousUser + 1, stopIndex)
+    .flatMap((e) => (e.type === 'message' && e.role === 'agent' ? [e.content] : []))
+    .join('\n');
+  const reading = readAgentTurn(agentTurn, items.filter((i) => i.category === 'policy').flatMap((i) => i.cues ?? []));
+  const confirmedAndLeft = /\b(yes|go ahead|proceed|i confirm)\b/i.test(stop.content);
+  if (reading !== 'question' && reading !== 'blocked' && reading !== 'none' && !confirmedAndLeft) return [];
+  return [
+    {
+      kind: 'premature_stop',
+      turn: snapshot.turn,
+      eventIndex: stopIndex,
+      text: clipText(stop.content),
+      item: open[0].id,
+      evidence: `ended the conversation while ${open.map((i) => `"${i.description}"`).join(', ')} was INCOMPLETE; the agent had last said: ${lastAgent ? `"${clipText(lastAgent.content, 160)}"` : 'nothing'}`,
+    },
+  ];
+}
+
+/** The simulator audit of one episode: drift faults, the goal-state timeline and final statuses. */
+export function auditSimulator(input: DriftInput & { timeline?: { timeline: GoalSnapshot[]; final: Record<string, GoalStatus> } }): { faults: SimulatorFault[]; timeline: GoalSnapshot[]; final: Record<string, GoalStatus> } {
+  const drift = detectMessageDrift(input);
+  const violations = new Map<number, string[]>();
+  for (const fault of drift) if (fault.item) violations.set(fault.eventIndex, [...(violations.get(fault.eventIndex) ?? []), fault.item]);
+  const tracked = input.timeline ?? trackGoalState(input.items, input.events, violations);
+  const faults = [...drift, ...detectPrematureStop(input.items, input.events, tracked.timeline)].sort((a, b) => a.eventIndex - b.eventIndex);
+  return { faults, ...tracked };
+}
+
+/** An index of every key and string value of a state's records, for `DriftInput.exists`. */
+export function stateTokenIndex(tables: Iterable<{ key: string; record: unknown }>): (token: string) => boolean {
+  const index = new Set<string>();
+  const walk = (value: unknown) => {
+    if (typeof value === 'string') index.add(value.toLowerCase());
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        index.add(k.toLowerCase());
+        walk(v);
+      }
+    }
+  };
+  for (const { key, record } of tables) {
+    index.add(key.toLowerCase());
+    walk(record);
+  }
+  return (token) => index.has(token.toLowerCase()) || index.has(token.toLowerCase().replace(/^#/, ''));
+}

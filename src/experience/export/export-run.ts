@@ -1,0 +1,119 @@
+import type { Domain } from '../../domains/domain.ts';
+import { GroundworkError } from '../../errors.ts';
+import type { RunConfig } from '../../runner/config.ts';
+import { domainFor } from '../../runner/local-runner.ts';
+import type { EpisodeRecord, Store } from '../../store/store.ts';
+import { checkSimulatorFaults, ensureRunAudited } from '../faults.ts';
+import { chatTools } from './chat-format.ts';
+import { earlyExperienceLines, expertSource } from './early-experience.ts';
+import { preferencePairs } from './preference.ts';
+import { rlLine } from './rl.ts';
+import { EXPORT_LINE_SCHEMAS, type ExportFormat } from './schemas.ts';
+import { sftExclusion, sftLine } from './sft.ts';
+
+/** Options of `exportRun`. */
+export interface ExportRunOptions {
+  format: ExportFormat;
+  /** Receives each validated line (one JSON object, no newline). */
+  write: (line: string) => void | Promise<void>;
+  /** Build the run's domain (tests). @default the registry, from the run's config */
+  domainFactory?: (config: RunConfig) => Domain;
+  /** early-experience: alternatives per expert state. @default 3 */
+  alternatives?: number;
+  /** early-experience: seed of the choice of alternatives. @default 0 */
+  seed?: number;
+}
+
+/** What an export wrote and why episodes were left out. */
+export interface ExportSummary {
+  runId: string;
+  format: ExportFormat;
+  /** Lines written (each validated against the format's schema). */
+  lines: number;
+  /** Episodes read. */
+  episodes: number;
+  /** Episodes that gave no line, by reason (`failed`, `infra_error`, `simulator_faulted`, `not_expert`, `no_pair`...). */
+  excluded: Record<string, number>;
+  /** Simulator-fault labels: episodes with a stored audit, and those labelled faulted. */
+  audits: { audited: number; faulted: number; unaudited: number; auditedNow: boolean };
+}
+
+/**
+ * Exports a stored run as JSONL training data in one of four formats. Reads only stored data (the
+ * run's config, tasks and episodes, which hold no keys) plus the domain's policy and tools. Every
+ * line is validated with the format's zod schema before it is written; a line that does not
+ * validate stops the export (a bug, never silently written).
+ */
+export async function exportRun(store: Store, runId: string, options: ExportRunOptions): Promise<ExportSummary> {
+  const run = await store.getRun(runId);
+  if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+  const domain = (options.domainFactory ?? domainFor)(run.config);
+  // Simulator-fault labels come from the audits: a run without stored audits is audited first
+  // (deterministic rules, no judge), so no export depends on whether `groundwork audit` ran.
+  const auditedNow = await ensureRunAudited(store, runId);
+  const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
+  const tools = chatTools(domain);
+  const schema = EXPORT_LINE_SCHEMAS[options.format];
+  const excluded: Record<string, number> = {};
+  const exclude = (reason: string) => (excluded[reason] = (excluded[reason] ?? 0) + 1);
+  let lines = 0;
+  let episodes = 0;
+  let audited = 0;
+  let faultedCount = 0;
+  const emit = async (line: unknown) => {
+    const parsed = schema.safeParse(line);
+    if (!parsed.success) throw new Error(`export line ${lines + 1} does not match the ${options.format} schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    await options.write(JSON.stringify(parsed.data));
+    lines++;
+  };
+  const byTask = new Map<string, EpisodeRecord[]>();
+  const faultedIds = new Set<string>();
+
+  for await (const episode of store.iterateEpisodes(runId)) {
+    episodes++;
+    const check = await checkSimulatorFaults(store, [episode]);
+    audited += check.audited;
+    const faulted = check.faulted.has(episode.id);
+    if (faulted) (faultedCount++, faultedIds.add(episode.id));
+    switch (options.format) {
+      case 'sft': {
+        const reason = sftExclusion(episode, faulted);
+        const line = reason ? undefined : sftLine(episode, domain.policy, tools, faulted);
+        if (line) await emit(line);
+        else exclude(reason ?? 'empty');
+        break;
+      }
+      case 'rl': {
+        const line = rlLine(episode, domain.policy, tools, check.audited ? faulted : undefined);
+        if (line) await emit(line);
+        else exclude(episode.termination === 'infra_error' ? 'infra_error' : 'empty');
+        break;
+      }
+      case 'early-experience': {
+        const source = expertSource(episode, faulted);
+        const task = tasks.get(episode.taskId);
+        if (!source || !task) {
+          exclude(faulted ? 'simulator_faulted' : episode.termination === 'infra_error' ? 'infra_error' : 'not_expert');
+          break;
+        }
+        for (const line of earlyExperienceLines(episode, task, domain, tools, source, { alternatives: options.alternatives, seed: options.seed })) await emit(line);
+        break;
+      }
+      case 'preference': {
+        const list = byTask.get(episode.taskId) ?? [];
+        list.push(episode);
+        byTask.set(episode.taskId, list);
+        break;
+      }
+    }
+  }
+  if (options.format === 'preference') {
+    for (const list of byTask.values()) {
+      const pairs = preferencePairs(list, domain.policy, tools, faultedIds);
+      for (const line of pairs) await emit(line);
+      const failures = list.filter((e) => e.termination !== 'infra_error' && e.reward < 1 && !faultedIds.has(e.id)).length;
+      if (failures > pairs.length) excluded.no_pair = (excluded.no_pair ?? 0) + failures - pairs.length;
+    }
+  }
+  return { runId, format: options.format, lines, episodes, excluded, audits: { audited, faulted: faultedCount, unaudited: episodes - audited, auditedNow } };
+}

@@ -1,0 +1,2 @@
+export * from './tau-bench-results.ts';
+export * from './store-import.ts';

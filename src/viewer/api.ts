@@ -1,0 +1,224 @@
+import { comparePaired, type PairedComparison } from '../audits/compare.ts';
+import { GroundworkError } from '../errors.ts';
+import { chartsFor, renderChartSvg } from '../report/charts.ts';
+import { collectReportData, reportEpisode, type ReportEpisode, type RunReportData } from '../report/report-data.ts';
+import type { Task } from '../schema/task.ts';
+import { TERMINATION_REASONS, type TerminationReason } from '../schema/trajectory.ts';
+import type { EpisodeFilter, EpisodeRow, Store } from '../store/store.ts';
+
+/** An API answer: a JSON value, an SVG document, or a stream of NDJSON lines. */
+export type ApiResponse =
+  | { status: number; kind: 'json'; body: unknown }
+  | { status: number; kind: 'svg'; body: string }
+  | { status: number; kind: 'ndjson'; body: AsyncIterable<string> };
+
+/** A run as the viewer's run list shows it. */
+export interface RunListItem {
+  runId: string;
+  createdAt: string;
+  status: string;
+  domain: string;
+  split?: string;
+  agents: string[];
+  trials: number;
+  planned: number;
+  episodes: number;
+  meanReward: Record<string, number>;
+}
+
+/** GET /api/runs/:id — the run page: summary, charts, audit, filter choices. */
+export interface RunPageData extends Omit<RunReportData, 'failed'> {
+  failedTotal: number;
+  charts: { id: string; title: string; description: string }[];
+  filters: { agents: string[]; families: string[]; terminations: string[]; causes: string[] };
+}
+
+/** GET /api/runs/:id/episodes — one page of the filtered episode list. */
+export interface EpisodePage {
+  total: number;
+  offset: number;
+  limit: number;
+  episodes: EpisodeRow[];
+}
+
+/** GET /api/runs/:id/episodes/:episodeId — one episode in full, with the user's scenario. */
+export interface EpisodeDetail {
+  episode: ReportEpisode;
+  task?: { id: string; family: string; persona: string; instructions: string };
+}
+
+/** GET /api/compare?a=&b= — two runs side by side. */
+export interface CompareData {
+  a: RunPageData;
+  b: RunPageData;
+  /** Paired comparisons of agents present in both runs (same task and trial). */
+  pairs: (Omit<PairedComparison, 'flips'> & { flips: PairedComparison['flips']; flipsTotal: number })[];
+}
+
+/** Largest page of the episode list. */
+export const MAX_PAGE = 500;
+const DEFAULT_PAGE = 50;
+
+const badRequest = (message: string) => new GroundworkError('INVALID_ARGUMENT', message);
+
+function intParam(value: string | null, name: string, fallback: number, min: number, max: number): number {
+  if (value === null || value === '') return fallback;
+  if (!/^\d+$/.test(value)) throw badRequest(`${name} must be a non-negative integer`);
+  return Math.min(max, Math.max(min, Number(value)));
+}
+
+/** Parse the episode-list filters of a query string. */
+export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
+  const filter: EpisodeFilter = {};
+  const agent = query.get('agent');
+  const family = query.get('family');
+  const result = query.get('result');
+  const termination = query.get('termination');
+  if (agent) filter.agent = agent;
+  if (family) filter.family = family;
+  if (result) {
+    if (result !== 'pass' && result !== 'fail') throw badRequest('result must be pass or fail');
+    filter.result = result;
+  }
+  if (termination) {
+    if (!(TERMINATION_REASONS as readonly string[]).includes(termination)) throw badRequest(`termination must be one of ${TERMINATION_REASONS.join(', ')}`);
+    filter.termination = termination as TerminationReason;
+  }
+  const cause = query.get('cause');
+  const confident = query.get('confident');
+  if (cause) filter.faultCause = cause;
+  if (confident) {
+    if (confident !== 'true' && confident !== 'false') throw badRequest('confident must be true or false');
+    filter.confidentFailure = confident === 'true';
+  }
+  filter.limit = intParam(query.get('limit'), 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
+  filter.offset = intParam(query.get('offset'), 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+  return filter;
+}
+
+/**
+ * The viewer's read-only JSON API over a store. Run summaries and charts are cached per run and
+ * recomputed when the run's episode count or status changes; episode lists are read page by
+ * page from the database.
+ */
+export class ViewerApi {
+  private readonly store: Store;
+  private readonly cache = new Map<string, { key: string; data: RunReportData; page: RunPageData; svgs: Map<string, Promise<string>> }>();
+  private readonly tasks = new Map<string, Promise<Map<string, Task>>>();
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  /** Answer a GET of `path` (already split from its query). */
+  async handle(path: string, query: URLSearchParams): Promise<ApiResponse> {
+    const parts = path.split('/').filter(Boolean).map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        throw badRequest('malformed URL');
+      }
+    });
+    // parts[0] === 'api'
+    const [, resource, id, sub, subId] = parts;
+    if (resource === 'runs' && parts.length === 2) return { status: 200, kind: 'json', body: { runs: await this.runs() } };
+    if (resource === 'runs' && parts.length === 3) return { status: 200, kind: 'json', body: await this.runPage(id) };
+    if (resource === 'runs' && sub === 'episodes' && parts.length === 4) return { status: 200, kind: 'json', body: await this.episodes(id, query) };
+    if (resource === 'runs' && sub === 'episodes.ndjson' && parts.length === 4) return { status: 200, kind: 'ndjson', body: await this.episodeStream(id, query) };
+    if (resource === 'runs' && sub === 'episodes' && parts.length === 5) return { status: 200, kind: 'json', body: await this.episode(id, subId) };
+    if (resource === 'runs' && sub === 'charts' && parts.length === 5 && subId.endsWith('.svg')) return { status: 200, kind: 'svg', body: await this.chart(id, subId.slice(0, -4)) };
+    if (resource === 'compare' && parts.length === 2) return { status: 200, kind: 'json', body: await this.compare(query.get('a') ?? '', query.get('b') ?? '') };
+    throw new GroundworkError('INVALID_ARGUMENT', `no such endpoint: ${path}`);
+  }
+
+  async runs(): Promise<RunListItem[]> {
+    return (await this.store.listRuns()).map((r) => ({ runId: r.id, createdAt: r.createdAt, status: r.status, domain: r.config.domain, split: r.config.split, agents: r.config.agents, trials: r.config.trials, planned: r.planned, episodes: r.episodes, meanReward: r.meanReward }));
+  }
+
+  private async cached(runId: string) {
+    const run = await this.store.getRun(runId);
+    if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)}`);
+    const key = `${run.status}:${await this.store.countEpisodes(runId)}`;
+    const hit = this.cache.get(runId);
+    if (hit && hit.key === key) return hit;
+    const data = await collectReportData(this.store, runId, { summaryOnly: true });
+    const { failed, ...rest } = data;
+    const causes = [...new Set((data.audit?.faultCauses ?? []).filter((c) => c.count > 0).map((c) => c.cause))].sort();
+    const page: RunPageData = {
+      ...rest,
+      failedTotal: failed.total,
+      charts: chartsFor(data).map(({ id, title, description }) => ({ id, title, description })),
+      filters: { agents: data.agents, families: data.families, terminations: [...TERMINATION_REASONS], causes },
+    };
+    const entry = { key, data, page, svgs: new Map<string, Promise<string>>() };
+    this.cache.set(runId, entry);
+    return entry;
+  }
+
+  async runPage(runId: string): Promise<RunPageData> {
+    return (await this.cached(runId)).page;
+  }
+
+  async chart(runId: string, chartId: string): Promise<string> {
+    const entry = await this.cached(runId);
+    const chart = chartsFor(entry.data).find((c) => c.id === chartId);
+    if (!chart) throw new GroundworkError('INVALID_ARGUMENT', `no chart ${JSON.stringify(chartId)} for this run`);
+    let svg = entry.svgs.get(chartId);
+    if (!svg) entry.svgs.set(chartId, (svg = renderChartSvg(chart.spec)));
+    return svg;
+  }
+
+  async episodes(runId: string, query: URLSearchParams): Promise<EpisodePage> {
+    if (!(await this.store.getRun(runId))) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)}`);
+    const filter = parseEpisodeFilter(query);
+    const [total, episodes] = await Promise.all([this.store.countEpisodes(runId, filter), this.store.listEpisodes(runId, filter)]);
+    return { total, offset: filter.offset!, limit: filter.limit!, episodes };
+  }
+
+  /** Every matching episode in full, one JSON line each, read from the database as it is sent. */
+  async episodeStream(runId: string, query: URLSearchParams): Promise<AsyncIterable<string>> {
+    if (!(await this.store.getRun(runId))) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)}`);
+    const filter = parseEpisodeFilter(query);
+    const store = this.store;
+    return (async function* () {
+      for await (const episode of store.iterateEpisodes(runId)) {
+        if (filter.agent && episode.agent !== filter.agent) continue;
+        if (filter.family && episode.family !== filter.family) continue;
+        if (filter.termination && episode.termination !== filter.termination) continue;
+        if (filter.result && (episode.reward >= 1) !== (filter.result === 'pass')) continue;
+        if (filter.faultCause !== undefined || filter.confidentFailure !== undefined) {
+          const audit = await store.getEpisodeAudit(episode.id);
+          if (filter.faultCause !== undefined && audit?.fault?.cause !== filter.faultCause) continue;
+          if (filter.confidentFailure !== undefined && audit?.confidentFailure !== filter.confidentFailure) continue;
+        }
+        yield `${JSON.stringify(episode)}\n`;
+      }
+    })();
+  }
+
+  async episode(runId: string, episodeId: string): Promise<EpisodeDetail> {
+    const record = await this.store.getEpisode(runId, episodeId);
+    if (!record) throw new GroundworkError('UNKNOWN_EPISODE', `no episode ${JSON.stringify(episodeId)} in run ${JSON.stringify(runId)}`);
+    let tasks = this.tasks.get(runId);
+    if (!tasks) this.tasks.set(runId, (tasks = this.store.runTasks(runId).then((list) => new Map(list.map((t) => [t.id, t])))));
+    const task = (await tasks).get(record.taskId);
+    return { episode: await reportEpisode(this.store, record), task: task && { id: task.id, family: task.family, persona: task.user.persona, instructions: task.user.instructions } };
+  }
+
+  async compare(a: string, b: string): Promise<CompareData> {
+    if (!a || !b) throw badRequest('compare needs two runs: ?a=RUN_ID&b=RUN_ID');
+    const [pageA, pageB] = [await this.runPage(a), await this.runPage(b)];
+    const [rowsA, rowsB] = [await this.store.listEpisodes(a), await this.store.listEpisodes(b)];
+    let names = pageA.agents.filter((agent) => pageB.agents.includes(agent)).map((agent) => [agent, agent] as const);
+    // Two single-agent runs compare their agents even under different names.
+    if (names.length === 0 && pageA.agents.length === 1 && pageB.agents.length === 1) names = [[pageA.agents[0], pageB.agents[0]]];
+    const pairs = names.map(([agentA, agentB]) => {
+      const comparison = comparePaired(
+        rowsA.filter((r) => r.agent === agentA),
+        rowsB.filter((r) => r.agent === agentB),
+      );
+      return { ...comparison, flips: comparison.flips.slice(0, 200), flipsTotal: comparison.flips.length };
+    });
+    return { a: pageA, b: pageB, pairs };
+  }
+}

@@ -1,0 +1,355 @@
+import { useState } from 'preact/hooks';
+import type { EpisodeDetail } from '../api.ts';
+import type { ClaimView, EpisodeAuditView } from '../../report/audit-view.ts';
+import type { FieldChange } from '../../schema/outcome.ts';
+import type { TrajectoryEvent } from '../../schema/trajectory.ts';
+import { Await, Badge, Card, jsonText, RewardBadge, Verdict } from './components.tsx';
+import { useJson } from './fetch.ts';
+import { apiUrl, runHref } from './route.ts';
+
+const LONG = 600;
+
+/** One episode: grade, claims, state diff, goal state over turns, transcript. */
+export function EpisodePage(props: { runId: string; episodeId: string }) {
+  const loaded = useJson<EpisodeDetail>(apiUrl(['runs', props.runId, 'episodes', props.episodeId]));
+  return (
+    <Await loaded={loaded}>
+      {({ episode, task }) => {
+        const { row, trajectory: t, outcome: o, audit } = episode;
+        const failedQuery = new URLSearchParams({ agent: row.agent, result: 'fail' });
+        return (
+          <>
+            <header class="page-head">
+              <p class="crumbs">
+                <a href={runHref(row.runId)}>← run {row.runId}</a> · <a href={runHref(row.runId, failedQuery)}>{row.agent}’s failed episodes</a>
+              </p>
+              <h1>
+                Episode <span class="mono">{row.id}</span> <RewardBadge reward={o.reward} termination={row.termination} />
+                {audit?.confidentFailure && <Badge kind="fail">confident failure</Badge>}
+                {audit?.faultCause && <Badge kind={audit.faultCause === 'agent' ? 'info' : 'warn'} title={audit.faultDetail}>fault: {audit.faultCause}</Badge>}
+              </h1>
+              <dl class="meta">
+                <dt>agent</dt>
+                <dd>{row.agent}</dd>
+                <dt>task</dt>
+                <dd>{row.taskId}</dd>
+                <dt>family</dt>
+                <dd>{row.family}</dd>
+                <dt>trial</dt>
+                <dd>{row.trial}</dd>
+                <dt>seed</dt>
+                <dd>{row.seed}</dd>
+                <dt>termination</dt>
+                <dd>
+                  {t.termination.reason}
+                  {t.termination.detail ? ` (${t.termination.detail})` : ''}
+                </dd>
+                <dt>steps</dt>
+                <dd>{t.steps}</dd>
+                <dt>user</dt>
+                <dd>{t.user}</dd>
+                {audit?.confidence !== undefined && (
+                  <>
+                    <dt>stated confidence</dt>
+                    <dd>{audit.confidence.toFixed(2)}</dd>
+                  </>
+                )}
+              </dl>
+              {episode.why.length > 0 && (
+                <p class="why">
+                  {episode.why.map((w) => (
+                    <span class="chip" key={w}>
+                      {w}
+                    </span>
+                  ))}
+                </p>
+              )}
+            </header>
+            <div class="episode-grid">
+              <div class="col">
+                <Card title="Grade" class="grade">
+                  <p class="components">
+                    state <Badge kind={o.state.pass ? 'pass' : 'fail'}>{o.state.pass ? 'pass' : 'fail'}</Badge> collateral{' '}
+                    <Badge kind={o.collateral.pass ? 'pass' : 'fail'}>{o.collateral.pass ? 'none' : `${o.collateral.changes.length} change(s)`}</Badge> communication{' '}
+                    <Badge kind={o.communication.pass ? 'pass' : 'fail'}>{o.communication.pass ? 'pass' : 'fail'}</Badge>
+                  </p>
+                  {o.note && <p class="muted">{o.note}</p>}
+                  <ul class="checks">
+                    {o.state.predicates.map((p, i) => (
+                      <li key={i} class={p.pass ? 'ok' : 'bad'}>
+                        {p.pass ? '✓' : '✗'} {p.predicate.description ?? JSON.stringify(p.predicate)}
+                        {!p.pass && <span class="muted"> (actual: {jsonText(p.actual)})</span>}
+                      </li>
+                    ))}
+                    {o.communication.items.map((item) => (
+                      <li key={item.id} class={item.pass ? 'ok' : 'bad'}>
+                        {item.pass ? '✓' : '✗'} told the user: {item.id}
+                      </li>
+                    ))}
+                  </ul>
+                </Card>
+                <Claims audit={audit} />
+                <Card title="State diff (initial → final)" class="diff-card" id="diff">
+                  <DiffTable diff={o.diff} />
+                </Card>
+                <GoalStates audit={audit} />
+                <SimulatorFaults audit={audit} />
+                {task && (
+                  <Card title="The user’s scenario" class="scenario">
+                    <p>{task.persona}</p>
+                    <p class="muted pre">{task.instructions}</p>
+                  </Card>
+                )}
+              </div>
+              <div class="col">
+                <Card title="Transcript" class="transcript-card">
+                  <Transcript events={t.events} audit={audit} />
+                </Card>
+              </div>
+            </div>
+          </>
+        );
+      }}
+    </Await>
+  );
+}
+
+function Claims(props: { audit: EpisodeAuditView | undefined }) {
+  const claims = props.audit?.claims;
+  if (!claims || claims.length === 0) return null;
+  return (
+    <Card title="Claims vs final state" class="claims-card" id="claims">
+      <ul class="claims">
+        {claims.map((c, i) => (
+          <li key={i} class={`claim ${c.verdict}`} data-verdict={c.verdict}>
+            <Verdict verdict={c.verdict} /> <q>{c.text}</q>
+            {c.what && <code class="muted"> {c.what}</code>}
+            {c.evidence && <div class="evidence">{c.evidence}</div>}
+          </li>
+        ))}
+      </ul>
+    </Card>
+  );
+}
+
+/** The field-level diff, filterable by verdict. */
+export function DiffTable(props: { diff: readonly FieldChange[] }) {
+  const [shown, setShown] = useState<Record<string, boolean>>({ required: true, allowed: true, collateral: true });
+  if (props.diff.length === 0) return <p class="muted">No change of state.</p>;
+  const counts = { required: 0, allowed: 0, collateral: 0 } as Record<string, number>;
+  for (const change of props.diff) counts[change.verdict]++;
+  return (
+    <>
+      <p class="diff-toggles">
+        {(['required', 'allowed', 'collateral'] as const).map((v) => (
+          <label key={v} class={`toggle ${v}`}>
+            <input type="checkbox" checked={shown[v]} onChange={() => setShown({ ...shown, [v]: !shown[v] })} /> {v} ({counts[v]})
+          </label>
+        ))}
+      </p>
+      <table class="diff">
+        <thead>
+          <tr>
+            <th>verdict</th>
+            <th>record</th>
+            <th>field</th>
+            <th>before</th>
+            <th></th>
+            <th>after</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.diff
+            .filter((c) => shown[c.verdict])
+            .map((c, i) => (
+              <tr key={i} class={c.verdict} data-verdict={c.verdict}>
+                <td>
+                  <Verdict verdict={c.verdict} />
+                </td>
+                <td>
+                  <code>
+                    {c.table}/{c.key}
+                  </code>
+                </td>
+                <td>
+                  <code>{c.path || `(${c.op})`}</code>
+                </td>
+                <td class="before">
+                  <code>{jsonText(c.before)}</code>
+                </td>
+                <td class="arrow">→</td>
+                <td class="after">
+                  <code>{jsonText(c.after)}</code>
+                </td>
+              </tr>
+            ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+function GoalStates(props: { audit: EpisodeAuditView | undefined }) {
+  const goals = props.audit?.goalStates;
+  if (!goals || goals.length === 0) return null;
+  const items = goals[0].items;
+  return (
+    <Card title="User goal state over the turns" class="goals-card">
+      <table class="goals">
+        <thead>
+          <tr>
+            <th>item</th>
+            <th>category</th>
+            {goals.map((g) => (
+              <th key={g.turn}>turn {g.turn}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={item.id}>
+              <td>{item.description ?? item.id}</td>
+              <td>{item.category}</td>
+              {goals.map((g) => {
+                const status = g.items.find((i) => i.id === item.id)?.status ?? '';
+                return (
+                  <td key={g.turn}>
+                    <span class={`goal ${status.toLowerCase()}`}>{status}</span>
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Card>
+  );
+}
+
+function SimulatorFaults(props: { audit: EpisodeAuditView | undefined }) {
+  const faults = props.audit?.simulatorFaults;
+  if (!faults || faults.length === 0) return null;
+  return (
+    <Card title="Simulator faults" class="faults-card">
+      <ul class="claims">
+        {faults.map((f, i) => (
+          <li key={i}>
+            <Verdict verdict="contradicted" /> <b>{f.kind}</b>
+            {f.turn !== undefined && ` · turn ${f.turn}`}
+            {f.item && <code> {f.item}</code>} {f.text && <q>{f.text}</q>}
+            {f.detail && <div class="evidence">{f.detail}</div>}
+          </li>
+        ))}
+      </ul>
+    </Card>
+  );
+}
+
+function LongText(props: { text: string; pre?: boolean }) {
+  const [open, setOpen] = useState(false);
+  const long = props.text.length > LONG;
+  const text = long && !open ? `${props.text.slice(0, LONG)}…` : props.text;
+  return (
+    <div class={props.pre ? 'text pre mono-block' : 'text'}>
+      {text}
+      {long && (
+        <button type="button" class="link" onClick={() => setOpen(!open)}>
+          {open ? 'show less' : `show all ${props.text.length} characters`}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** Messages with tool calls and results inline; claims marked on the agent message they come from. */
+function Transcript(props: { events: readonly TrajectoryEvent[]; audit: EpisodeAuditView | undefined }) {
+  const claimsAt = new Map<number, ClaimView[]>();
+  for (const claim of props.audit?.claims ?? []) if (claim.eventIndex !== undefined) claimsAt.set(claim.eventIndex, [...(claimsAt.get(claim.eventIndex) ?? []), claim]);
+  const goalsAt = new Map((props.audit?.goalStates ?? []).filter((g) => g.eventIndex !== undefined).map((g) => [g.eventIndex!, g]));
+  return (
+    <ol class="transcript">
+      {props.events.map((event, index) => {
+        switch (event.type) {
+          case 'message': {
+            const claims = claimsAt.get(index) ?? [];
+            const goal = goalsAt.get(index);
+            return (
+              <li key={index} class={`msg ${event.role}`}>
+                <span class="who">{event.role}</span>
+                <div>
+                  <LongText text={event.content} />
+                  {claims.map((c, i) => (
+                    <div class="inline-claim" key={i}>
+                      <Verdict verdict={c.verdict} /> {c.what ?? c.text}
+                    </div>
+                  ))}
+                  {goal && (
+                    <div class="inline-goal">
+                      {goal.items.map((item) => (
+                        <span key={item.id} class={`goal ${item.status.toLowerCase()}`} title={item.description}>
+                          {item.id}: {item.status}
+                        </span>
+                      ))}
+                    </div>
+                  )}
+                </div>
+                {event.control ? <span class="control">{event.control}</span> : <span />}
+              </li>
+            );
+          }
+          case 'tool_call':
+            return (
+              <li key={index} class="tool call">
+                <span class="who">call</span>
+                <code>
+                  <b>{event.name}</b>({typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments)})
+                </code>
+                <span />
+              </li>
+            );
+          case 'tool_result':
+            return (
+              <li key={index} class={`tool result ${event.isError ? 'error' : ''}`}>
+                <span class="who">{event.isError ? 'error' : 'result'}</span>
+                <LongText text={event.content} pre />
+                {event.stateHash ? (
+                  <span class="hash" title="state hash after this write">
+                    write · {event.stateHash.slice(0, 8)}
+                  </span>
+                ) : (
+                  <span />
+                )}
+              </li>
+            );
+          case 'note':
+          case 'outcome_request':
+            return (
+              <li key={index} class="note">
+                <span class="who">{event.type === 'note' ? 'note' : 'asked'}</span>
+                <LongText text={event.content} />
+                <span />
+              </li>
+            );
+          case 'outcome_report':
+            return (
+              <li key={index} class="report">
+                <span class="who">self-report</span>
+                <div class="text">
+                  success {event.success ? 'yes' : 'no'}, confidence {event.confidence.toFixed(2)} — {event.summary}
+                </div>
+                <span />
+              </li>
+            );
+          default:
+            return (
+              <li key={index} class="note">
+                <span class="who">event</span>
+                <LongText text={JSON.stringify(event)} />
+                <span />
+              </li>
+            );
+        }
+      })}
+    </ol>
+  );
+}

@@ -1,0 +1,245 @@
+import type { EpisodePage, RunPageData } from '../api.ts';
+import { Await, Badge, Card, fixed, RewardBadge, RunMeta, SummaryTable } from './components.tsx';
+import { useJson } from './fetch.ts';
+import { apiUrl, episodeHref, runHref } from './route.ts';
+
+const PAGE_SIZE = 50;
+const FILTERS = ['agent', 'family', 'result', 'termination', 'cause', 'confident'] as const;
+
+/** A run: summary, charts, audit and the filtered, paginated episode list. */
+export function RunPage(props: { runId: string; query: URLSearchParams }) {
+  const loaded = useJson<RunPageData>(apiUrl(['runs', props.runId]));
+  return (
+    <Await loaded={loaded}>
+      {(run) => (
+        <>
+          <header class="page-head">
+            <h1>
+              Run <span class="mono">{run.summary.runId}</span>
+            </h1>
+            <RunMeta run={run} />
+          </header>
+          <Card title="Summary">
+            <SummaryTable run={run} />
+          </Card>
+          <Card title="Charts" class="charts">
+            <div class="chart-grid">
+              {run.charts.map((chart) => (
+                <figure class="chart" key={chart.id} data-chart={chart.id}>
+                  <figcaption>
+                    <h3>{chart.title}</h3>
+                    <p class="muted">{chart.description}</p>
+                  </figcaption>
+                  <img src={apiUrl(['runs', run.summary.runId, 'charts', `${chart.id}.svg`])} alt={chart.title} loading="lazy" />
+                </figure>
+              ))}
+            </div>
+            {run.learningCurves === undefined && <p class="muted small">Learning curves appear here for runs of learning agents.</p>}
+          </Card>
+          <AuditCard run={run} />
+          <Episodes run={run} query={props.query} />
+        </>
+      )}
+    </Await>
+  );
+}
+
+function AuditCard(props: { run: RunPageData }) {
+  const audit = props.run.audit;
+  if (!audit) {
+    return (
+      <Card title="Audits">
+        <p class="muted">No audit is stored for this run: confident failures, calibration, simulator fidelity and fault causes appear here once it is audited.</p>
+      </Card>
+    );
+  }
+  return (
+    <Card title="Audits">
+      {audit.confidentFailures && (
+        <table class="num">
+          <thead>
+            <tr>
+              <th>agent</th>
+              <th>failures</th>
+              <th>confident failures</th>
+              <th>claims</th>
+              <th>contradicted</th>
+            </tr>
+          </thead>
+          <tbody>
+            {audit.confidentFailures.map((c) => (
+              <tr key={c.agent}>
+                <td>{c.agent}</td>
+                <td>{c.failures}</td>
+                <td>{c.confident}</td>
+                <td>{c.claims}</td>
+                <td>{c.contradicted}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {audit.calibration && (
+        <table class="num">
+          <thead>
+            <tr>
+              <th>agent</th>
+              <th>reports</th>
+              <th>Brier</th>
+              <th>ECE</th>
+              <th>AUROC</th>
+            </tr>
+          </thead>
+          <tbody>
+            {audit.calibration.map((c) => (
+              <tr key={c.agent}>
+                <td>{c.agent}</td>
+                <td>{c.episodes}</td>
+                <td>{fixed(c.brier)}</td>
+                <td>{fixed(c.ece)}</td>
+                <td>{fixed(c.auroc)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {audit.examples && audit.examples.length > 0 && (
+        <>
+          <h3>Confident failures: what the agent said, what the state shows</h3>
+          <table>
+            <thead>
+              <tr>
+                <th>episode</th>
+                <th>agent</th>
+                <th>claim</th>
+                <th>evidence</th>
+              </tr>
+            </thead>
+            <tbody>
+              {audit.examples.map((e) => (
+                <tr key={e.episodeId}>
+                  <td>
+                    <a class="mono" href={episodeHref(props.run.summary.runId, e.episodeId)}>
+                      {e.episodeId}
+                    </a>
+                  </td>
+                  <td>{e.agent}</td>
+                  <td>“{e.claim}”</td>
+                  <td>{e.evidence}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </Card>
+  );
+}
+
+function Episodes(props: { run: RunPageData; query: URLSearchParams }) {
+  const { run, query } = props;
+  const runId = run.summary.runId;
+  const page = Math.max(1, Number(query.get('page') ?? '1') || 1);
+  const apiQuery = new URLSearchParams();
+  for (const name of FILTERS) {
+    const value = query.get(name);
+    if (value) apiQuery.set(name, value);
+  }
+  apiQuery.set('limit', String(PAGE_SIZE));
+  apiQuery.set('offset', String((page - 1) * PAGE_SIZE));
+  const loaded = useJson<EpisodePage>(apiUrl(['runs', runId, 'episodes'], apiQuery));
+  const go = (changes: Record<string, string>) => {
+    const next = new URLSearchParams(query);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
+    if (!('page' in changes)) next.delete('page');
+    location.hash = runHref(runId, next);
+  };
+  const select = (name: (typeof FILTERS)[number], label: string, options: readonly (string | [string, string])[]) => (
+    <label>
+      {label}
+      <select name={name} value={query.get(name) ?? ''} onChange={(e) => go({ [name]: (e.currentTarget as HTMLSelectElement).value })}>
+        <option value="">all</option>
+        {options.map((option) => {
+          const [value, text] = Array.isArray(option) ? option : [option, option];
+          return (
+            <option key={value} value={value}>
+              {text}
+            </option>
+          );
+        })}
+      </select>
+    </label>
+  );
+  const audited = run.audit !== undefined;
+  return (
+    <Card title="Episodes" id="episodes">
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        {select('agent', 'agent', run.filters.agents)}
+        {select('family', 'family', run.filters.families)}
+        {select('result', 'outcome', [
+          ['pass', 'pass'],
+          ['fail', 'fail'],
+        ])}
+        {select('termination', 'termination', run.filters.terminations)}
+        {audited && select('cause', 'fault cause', run.filters.causes)}
+        {audited && select('confident', 'confident failure', [['true', 'confident failures only']])}
+      </form>
+      <Await loaded={loaded}>
+        {(list) => {
+          const pages = Math.max(1, Math.ceil(list.total / PAGE_SIZE));
+          return (
+            <>
+              <p class="muted" data-testid="episode-count">
+                {list.total} episode{list.total === 1 ? '' : 's'} · page {page} of {pages}
+              </p>
+              <table class="episodes">
+                <thead>
+                  <tr>
+                    <th>episode</th>
+                    <th>agent</th>
+                    <th>task</th>
+                    <th>family</th>
+                    <th>trial</th>
+                    <th>outcome</th>
+                    <th>termination</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.episodes.map((e) => (
+                    <tr key={e.id} class={e.reward >= 1 ? 'row-pass' : 'row-fail'}>
+                      <td>
+                        <a class="mono" href={episodeHref(runId, e.id)}>
+                          {e.id}
+                        </a>
+                      </td>
+                      <td>{e.agent}</td>
+                      <td>{e.taskId}</td>
+                      <td>{e.family}</td>
+                      <td class="num">{e.trial}</td>
+                      <td>
+                        <RewardBadge reward={e.reward} termination={e.termination} />
+                      </td>
+                      <td>{e.termination === 'user_stop' || e.termination === 'agent_stop' ? e.termination : <Badge kind="warn">{e.termination}</Badge>}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <nav class="pager">
+                <button type="button" disabled={page <= 1} onClick={() => go({ page: String(page - 1) })}>
+                  ← previous
+                </button>
+                <span>{list.total === 0 ? 'no episode matches these filters' : `${list.offset + 1}–${list.offset + list.episodes.length} of ${list.total}`}</span>
+                <button type="button" disabled={page >= pages} onClick={() => go({ page: String(page + 1) })}>
+                  next →
+                </button>
+              </nav>
+            </>
+          );
+        }}
+      </Await>
+    </Card>
+  );
+}

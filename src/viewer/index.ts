@@ -1,0 +1,3 @@
+export * from './api.ts';
+export * from './bundle.ts';
+export * from './server.ts';
