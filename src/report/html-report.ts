@@ -139,11 +139,14 @@ function goalStates(audit: EpisodeAuditView | undefined): SafeHtml {
   )}</tbody></table>`;
 }
 
+/** Label/value pairs, each kept together when the line wraps. */
+const meta = (pairs: [string, string][]) => pairs.map(([label, value]) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`);
+
 function episodeSection(episode: ReportEpisode, max: number): SafeHtml {
   const { row, trajectory: t, outcome: o, audit } = episode;
   return html`<section class="episode" id="${anchorId('ep', row.id)}">
 <header><h3>${row.id}</h3><span class="badge fail">reward ${o.reward}</span>
-<dl class="meta"><dt>agent</dt><dd>${row.agent}</dd><dt>task</dt><dd>${row.taskId}</dd><dt>family</dt><dd>${row.family}</dd><dt>trial</dt><dd>${row.trial}</dd><dt>termination</dt><dd>${t.termination.reason}${t.termination.detail ? ` (${t.termination.detail})` : ''}</dd>${audit?.faultCause ? html`<dt>fault cause</dt><dd>${audit.faultCause}</dd>` : ''}${audit?.confidence !== undefined ? html`<dt>stated confidence</dt><dd>${audit.confidence.toFixed(2)}</dd>` : ''}${audit?.confidentFailure ? html`<dt>audit</dt><dd><span class="badge fail">confident failure</span></dd>` : ''}</dl>
+<dl class="meta">${meta([['agent', row.agent], ['task', row.taskId], ['family', row.family], ['trial', String(row.trial)], ['termination', `${t.termination.reason}${t.termination.detail ? ` (${t.termination.detail})` : ''}`], ...(audit?.faultCause ? [['fault cause', audit.faultCause] as [string, string]] : []), ...(audit?.confidence !== undefined ? [['stated confidence', audit.confidence.toFixed(2)] as [string, string]] : [])])}${audit?.confidentFailure ? html`<div><dd><span class="badge fail">confident failure</span></dd></div>` : ''}</dl>
 <p class="why">${episode.why.map((w) => html`<span class="chip">${w}</span>`)}</p></header>
 <div class="grade"><h4>Grade</h4><p>state ${badge(o.state.pass)} collateral ${badge(o.collateral.pass, 'none', `${o.collateral.changes.length} change(s)`)} communication ${badge(o.communication.pass)}</p>
 ${o.state.predicates.length ? html`<ul class="checks">${o.state.predicates.map((p) => html`<li class="${p.pass ? 'ok' : 'bad'}">${p.pass ? '✓' : '✗'} ${p.predicate.description ?? JSON.stringify(p.predicate)}${p.pass ? '' : html` <span class="muted">(actual: ${json(p.actual)})</span>`}</li>`)}</ul>` : ''}

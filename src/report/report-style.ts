@@ -44,7 +44,8 @@ table.failed-index a { color: var(--accent); font-family: ui-monospace, monospac
 .episode header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 10px; }
 .episode header h3 { font-family: ui-monospace, monospace; }
 dl.meta { display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 0; width: 100%; }
-dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0 0 0 -10px; font-weight: 500; }
+dl.meta > div { display: flex; gap: 5px; }
+dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; font-weight: 500; }
 .why { width: 100%; margin: 4px 0 0; }
 ul.checks, ul.claims { list-style: none; padding: 0; margin: 4px 0; }
 ul.checks li.ok { color: var(--pass); } ul.checks li.bad { color: var(--fail); font-weight: 500; }

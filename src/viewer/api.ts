@@ -131,6 +131,7 @@ export class ViewerApi {
     throw new GroundworkError('INVALID_ARGUMENT', `no such endpoint: ${path}`);
   }
 
+  /** Every stored run, newest first. */
   async runs(): Promise<RunListItem[]> {
     return (await this.store.listRuns()).map((r) => ({ runId: r.id, createdAt: r.createdAt, status: r.status, domain: r.config.domain, split: r.config.split, agents: r.config.agents, trials: r.config.trials, planned: r.planned, episodes: r.episodes, meanReward: r.meanReward }));
   }
@@ -155,10 +156,12 @@ export class ViewerApi {
     return entry;
   }
 
+  /** A run's summary, audit, chart list and filter choices (cached until the run changes). */
   async runPage(runId: string): Promise<RunPageData> {
     return (await this.cached(runId)).page;
   }
 
+  /** One chart of a run as SVG, rendered once per run state. */
   async chart(runId: string, chartId: string): Promise<string> {
     const entry = await this.cached(runId);
     const chart = chartsFor(entry.data).find((c) => c.id === chartId);
@@ -168,6 +171,7 @@ export class ViewerApi {
     return svg;
   }
 
+  /** One page of the run's filtered episodes, with the total (both computed by the database). */
   async episodes(runId: string, query: URLSearchParams): Promise<EpisodePage> {
     if (!(await this.store.getRun(runId))) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)}`);
     const filter = parseEpisodeFilter(query);
@@ -196,6 +200,7 @@ export class ViewerApi {
     })();
   }
 
+  /** One episode in full, with its audit and the user's scenario. */
   async episode(runId: string, episodeId: string): Promise<EpisodeDetail> {
     const record = await this.store.getEpisode(runId, episodeId);
     if (!record) throw new GroundworkError('UNKNOWN_EPISODE', `no episode ${JSON.stringify(episodeId)} in run ${JSON.stringify(runId)}`);
@@ -205,6 +210,7 @@ export class ViewerApi {
     return { episode: await reportEpisode(this.store, record), task: task && { id: task.id, family: task.family, persona: task.user.persona, instructions: task.user.instructions } };
   }
 
+  /** Two runs side by side, with a paired comparison of the agents they share. */
   async compare(a: string, b: string): Promise<CompareData> {
     if (!a || !b) throw badRequest('compare needs two runs: ?a=RUN_ID&b=RUN_ID');
     const [pageA, pageB] = [await this.runPage(a), await this.runPage(b)];

@@ -8,6 +8,7 @@ export const fixed = (value: number | null | undefined, digits = 3) => (value ==
 /** A JSON value on one line, `∅` for absent. */
 export const jsonText = (value: unknown) => (value === undefined ? '∅' : typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value));
 
+/** A coloured pill. */
 export function Badge(props: { kind: 'pass' | 'fail' | 'warn' | 'info' | 'muted'; children: ComponentChildren; title?: string }) {
   return (
     <span class={`badge ${props.kind}`} title={props.title}>
@@ -16,11 +17,13 @@ export function Badge(props: { kind: 'pass' | 'fail' | 'warn' | 'info' | 'muted'
   );
 }
 
+/** pass / fail / infra error. */
 export function RewardBadge(props: { reward: number; termination?: string }) {
   if (props.termination === 'infra_error') return <Badge kind="muted">infra error</Badge>;
   return props.reward >= 1 ? <Badge kind="pass">pass</Badge> : <Badge kind="fail">fail</Badge>;
 }
 
+/** A verdict label coloured by kind (required, allowed, collateral, verified, contradicted…). */
 export function Verdict(props: { verdict: string }) {
   return <span class={`verdict ${props.verdict}`}>{props.verdict}</span>;
 }
@@ -32,6 +35,7 @@ export function Await<T>(props: { loaded: Loaded<T>; children: (data: T) => Comp
   return <>{props.children(props.loaded.data)}</>;
 }
 
+/** A white panel with an optional title. */
 export function Card(props: { title?: ComponentChildren; children: ComponentChildren; class?: string; id?: string }) {
   return (
     <section class={`card ${props.class ?? ''}`} id={props.id}>

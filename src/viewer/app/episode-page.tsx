@@ -29,31 +29,24 @@ export function EpisodePage(props: { runId: string; episodeId: string }) {
                 {audit?.faultCause && <Badge kind={audit.faultCause === 'agent' ? 'info' : 'warn'} title={audit.faultDetail}>fault: {audit.faultCause}</Badge>}
               </h1>
               <dl class="meta">
-                <dt>agent</dt>
-                <dd>{row.agent}</dd>
-                <dt>task</dt>
-                <dd>{row.taskId}</dd>
-                <dt>family</dt>
-                <dd>{row.family}</dd>
-                <dt>trial</dt>
-                <dd>{row.trial}</dd>
-                <dt>seed</dt>
-                <dd>{row.seed}</dd>
-                <dt>termination</dt>
-                <dd>
-                  {t.termination.reason}
-                  {t.termination.detail ? ` (${t.termination.detail})` : ''}
-                </dd>
-                <dt>steps</dt>
-                <dd>{t.steps}</dd>
-                <dt>user</dt>
-                <dd>{t.user}</dd>
-                {audit?.confidence !== undefined && (
-                  <>
-                    <dt>stated confidence</dt>
-                    <dd>{audit.confidence.toFixed(2)}</dd>
-                  </>
-                )}
+                {(
+                  [
+                    ['agent', row.agent],
+                    ['task', row.taskId],
+                    ['family', row.family],
+                    ['trial', String(row.trial)],
+                    ['seed', String(row.seed)],
+                    ['termination', `${t.termination.reason}${t.termination.detail ? ` (${t.termination.detail})` : ''}`],
+                    ['steps', String(t.steps)],
+                    ['user', t.user],
+                    ...(audit?.confidence !== undefined ? [['stated confidence', audit.confidence.toFixed(2)]] : []),
+                  ] as [string, string][]
+                ).map(([label, value]) => (
+                  <div key={label}>
+                    <dt>{label}</dt>
+                    <dd>{value}</dd>
+                  </div>
+                ))}
               </dl>
               {episode.why.length > 0 && (
                 <p class="why">
