@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { auditStoredRun } from '../../audits/audit-run.ts';
+import { GroundworkError } from '../../errors.ts';
 import { ModelHub } from '../../models/model-hub.ts';
+import { loadRunFile } from '../../runner/run-file.ts';
 import { GOAL_CATEGORIES, SIMULATOR_FAULT_KINDS, FAULT_CAUSES, type EpisodeAudit, type RunAudit } from '../../schema/audit.ts';
 import { clip, num, table } from '../format.ts';
 import { openStore, printJson } from '../context.ts';
@@ -12,13 +14,21 @@ export function registerAuditCommand(program: Command): void {
     .description('audit a stored run: claims vs state (confident failures), calibration, simulator fidelity (UGST), fault attribution; results are stored')
     .argument('<runId>', 'run id (see groundwork runs)')
     .option('--judge <model>', 'LLM judge (model spec or configured name) for claims in free text, τ-bench goal decomposition and LLM-user goal tracking')
+    .option('--config <file>', 'YAML file with named models (same format as a run file); adds to the run\'s stored models')
+    .option('--record <dir>', 'record every judge request and response in DIR (cassettes)')
+    .option('--replay <dir>', 'answer every judge request from cassettes in DIR; no network')
     .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
     .option('--json', 'print one JSON document on stdout')
-    .action(async (runId: string, options: { judge?: string; db?: string; json?: boolean }) => {
+    .action(async (runId: string, options: { judge?: string; config?: string; record?: string; replay?: string; db?: string; json?: boolean }) => {
+      if ((options.config || options.record || options.replay) && !options.judge) throw new GroundworkError('INVALID_ARGUMENT', '--config, --record and --replay configure the judge model', { hint: 'add --judge MODEL' });
+      const configured = options.config ? (loadRunFile(options.config).models ?? {}) : {};
       const store = openStore(options.db);
       try {
         const run = await store.getRun(runId);
-        const judge = options.judge ? { hub: new ModelHub({ models: run?.config.models ?? {} }), model: options.judge } : undefined;
+        if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+        // The AI SDK prints its own warnings to the console; keep stdout a single document.
+        (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
+        const judge = options.judge ? { hub: new ModelHub({ models: { ...run.config.models, ...configured }, record: options.record, replay: options.replay }), model: options.judge } : undefined;
         if (judge) judge.hub.resolve(judge.model);
         const audit = await auditStoredRun(store, runId, { ...(judge ? { judge } : {}) });
         if (options.json) printJson(audit);
