@@ -12,6 +12,7 @@ import type { ParticipantFactory } from '../runner/build.ts';
 import { createRun, domainFor, executeRun, type RunProgress } from '../runner/local-runner.ts';
 import { EXPERIENCE_KINDS, EXPERIENCE_SCHEMA_VERSION, type ExperienceKind, type LearningEvaluation, type LearningSession } from '../schema/experience.ts';
 import type { JsonValue } from '../schema/json.ts';
+import type { Usage } from '../schema/trajectory.ts';
 import type { EpisodeRecord, Store } from '../store/store.ts';
 import { DEFAULT_EXPERIENCE_LIMITS, renderExperience, selectedIds, selectExperience, type ExperienceLimits } from './context.ts';
 import type { EmbedFunction } from './demonstrations.ts';
@@ -64,8 +65,14 @@ export interface LearnOptions {
   withDiff?: boolean;
   /** How much experience goes into one episode. @default DEFAULT_EXPERIENCE_LIMITS */
   limits?: Partial<ExperienceLimits>;
-  /** An embedding model for retrieval; lexical similarity (BM25) when absent. */
+  /** An embedding function for retrieval (library use); lexical similarity (BM25) when absent. */
   embed?: EmbedFunction;
+  /**
+   * An embedding model (spec or configured name) for retrieval of demonstrations and skills,
+   * called through the hub (role `embed`, keyed per episode trial and seed). Exclusive with
+   * `embed`. @default none: BM25
+   */
+  embedModel?: string;
   /** Seed of the episodes (same in every phase, so rounds meet the same users). @default 1 */
   seed?: number;
   /** @default 4 */
@@ -105,6 +112,17 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
   const critic = options.critic ?? options.agent;
   hub.resolve(options.agent);
   hub.resolve(critic);
+  if (options.embed && options.embedModel) throw new GroundworkError('INVALID_ARGUMENT', 'give either an embed function or an embedding model, not both');
+  // Fails now (unknown model, missing key, Anthropic) rather than in the first episode.
+  if (options.embedModel) hub.embedder(options.embedModel, { role: 'embed', trial: 0, seed: 0 });
+  const retrieval: 'bm25' | 'embeddings' = options.embed || options.embedModel ? 'embeddings' : 'bm25';
+  /** The embedding function of one episode: its own session, so trial and seed key its cassettes. */
+  const embedFor = (trial: number, seed: number): { embed?: EmbedFunction; usage?: () => Usage } => {
+    if (options.embed) return { embed: options.embed };
+    if (!options.embedModel) return {};
+    const embedder = hub.embedder(options.embedModel, { role: 'embed', trial, seed });
+    return { embed: (texts) => embedder.embed(texts), usage: () => embedder.usage() };
+  };
   const limits: ExperienceLimits = { ...DEFAULT_EXPERIENCE_LIMITS, ...options.limits };
   const setId = options.sessionId ?? newLearnId(now());
   const baseConfig = {
@@ -141,7 +159,8 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
       trainTasks: (options.trainTasks ?? { count: 14 }) as JsonValue,
       testTasks: (options.testTasks ?? { count: 7 }) as JsonValue,
       limits: { ...limits },
-      retrieval: options.embed ? 'embeddings' : 'bm25',
+      retrieval,
+      ...(options.embedModel ? { embedModel: options.embedModel } : {}),
       user: baseConfig.user,
     },
     rounds: [],
@@ -155,14 +174,20 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
   const phase = async (name: string, split: string, tasks: TaskChoice, useExperience: readonly ExperienceKind[]): Promise<{ runId: string; episodes: EpisodeRecord[]; evaluation: LearningEvaluation }> => {
     const scope = { split, taskIds: splitTaskIds(split) };
     const guarded = useExperience.length ? await loadExperience(store, { setId, domain: domain.name, mechanisms: useExperience, scope }) : { records: [], refused: [] };
+    let embedUsage: Usage | undefined;
     const agent = createExperienceAgent({
       name: options.agent,
       build: (systemPrompt) => createLlmAgent(options.agent, hub, { systemPrompt }),
       async experience(request) {
         // Defence in depth: the pool was guarded for this split; an episode of another split gets nothing.
         if (!guarded.records.length || request.taskInfo?.split !== split) return { text: '', ids: [] };
-        const selected = await selectExperience(guarded.records, { taskId: request.taskInfo.id, family: request.taskInfo.family, request: request.request }, limits, options.embed);
-        return { text: renderExperience(selected), ids: selectedIds(selected) };
+        const { embed, usage } = embedFor(request.trial, request.seed);
+        try {
+          const selected = await selectExperience(guarded.records, { taskId: request.taskInfo.id, family: request.taskInfo.family, request: request.request }, limits, embed);
+          return { text: renderExperience(selected), ids: selectedIds(selected) };
+        } finally {
+          if (usage) embedUsage = addUsage(embedUsage, usage());
+        }
       },
     });
     const participants: ParticipantFactory = { agent: (name) => (name === options.agent ? agent : options.participants?.agent?.(name)), user: (name) => options.participants?.user?.(name) };
@@ -170,7 +195,16 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
       ...baseConfig,
       split,
       tasks: tasks,
-      experience: { mechanisms: [...useExperience], setId, sourceRunIds: [...sourceRunIds], sourceSplit: EXPERIENCE_SOURCE_SPLIT, trainOnly: true, phase: name },
+      experience: {
+        mechanisms: [...useExperience],
+        setId,
+        sourceRunIds: [...sourceRunIds],
+        sourceSplit: EXPERIENCE_SOURCE_SPLIT,
+        trainOnly: true,
+        phase: name,
+        retrieval,
+        ...(options.embedModel ? { embedModel: options.embedModel } : {}),
+      },
     };
     const { runId } = await createRun(store, config, { participants, now, domainFactory: options.domainFactory });
     const run = (await store.getRun(runId))!;
@@ -181,6 +215,7 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
     const episodes: EpisodeRecord[] = [];
     for await (const episode of store.iterateEpisodes(runId)) episodes.push(episode);
     const metrics = summarise(episodes.map((e) => ({ agent: e.agent, taskId: e.taskId, family: e.family, trial: e.trial, reward: e.reward, termination: e.termination })))[options.agent];
+    if (embedUsage) session.usage.embed = addUsage(session.usage.embed, embedUsage);
     const used = new Set<string>();
     for (const episode of episodes) {
       const shown = (episode.trajectory.participants.agent as { experience?: unknown } | undefined)?.experience;

@@ -2,6 +2,11 @@ import { z } from 'zod';
 import { GroundworkError } from '../errors.ts';
 import { DEFAULT_API_KEY_ENV, DEFAULT_BASE_URLS, MODEL_PROVIDERS, parseModelSpec, type ModelProvider } from './model-spec.ts';
 
+/** What a configured model is for (see `modelConfigSchema.kind`). */
+export const MODEL_KINDS = ['chat', 'embedding'] as const;
+/** What a configured model is for. */
+export type ModelKind = (typeof MODEL_KINDS)[number];
+
 /** Default limits of a model; override per model with `limits`. */
 export const DEFAULT_MODEL_LIMITS = {
   concurrency: 8,
@@ -38,6 +43,11 @@ export type ModelPrice = z.infer<typeof modelPriceSchema>;
 export const modelConfigSchema = z
   .strictObject({
     provider: z.enum(MODEL_PROVIDERS),
+    /**
+     * What the model is for: `chat` (agents, users, judges, critics) or `embedding` (retrieval,
+     * `groundwork learn --embed`). Each use refuses a model declared for the other. @default either
+     */
+    kind: z.enum(MODEL_KINDS).optional(),
     /** Model id as the provider knows it. */
     model: z.string().min(1),
     /** API base URL. @default the provider's (Ollama: http://127.0.0.1:11434/v1); required for openai-compatible */
@@ -72,6 +82,8 @@ export interface ResolvedModel {
   /** The name it was asked by: a config name or a spec. Keys the shared limiters. */
   name: string;
   provider: ModelProvider;
+  /** Declared use; undefined when the config does not say (specs never do). */
+  kind?: ModelKind;
   model: string;
   baseURL: string;
   /** Environment variable with the API key (undefined: no key, e.g. a local server). */
@@ -107,6 +119,7 @@ export function resolveModel(name: string, models: ModelsConfig = {}): ResolvedM
   };
   const apiKeyEnv = config?.apiKeyEnv ?? DEFAULT_API_KEY_ENV[provider];
   if (apiKeyEnv) resolved.apiKeyEnv = apiKeyEnv;
+  if (config?.kind) resolved.kind = config.kind;
   if (config?.temperature !== undefined) resolved.temperature = config.temperature;
   if (config?.maxTokens !== undefined) resolved.maxTokens = config.maxTokens;
   if (config?.pricePerMillion) resolved.pricePerMillion = config.pricePerMillion;

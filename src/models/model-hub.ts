@@ -1,15 +1,27 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LanguageModel } from 'ai';
+import type { EmbeddingModel, LanguageModel } from 'ai';
+import type { Usage } from '../schema/trajectory.ts';
 import { GroundworkError } from '../errors.ts';
 import { CassetteStore } from './cassette.ts';
 import { modelsConfigSchema, resolveModel, type ModelsConfig, type ResolvedModel } from './model-config.ts';
 import { ModelLimiter } from './model-limiter.ts';
 import { ModelSession, type ModelCallContext, type ModelEvent } from './model-session.ts';
+import { addUsage, emptyUsage } from './usage.ts';
 import { DEFAULT_API_KEY_ENV, isModelSpec } from './model-spec.ts';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry.ts';
 import { SecretRedactor } from './secrets.ts';
+
+/** An embedding model opened by `ModelHub.embedder`: an `EmbedFunction` for retrieval, with its usage. */
+export interface Embedder {
+  /** One vector per text, in order (no request for an empty list). */
+  embed(texts: readonly string[]): Promise<number[][]>;
+  /** Usage of every embed call so far (role of the embedder's context). */
+  usage(): Usage;
+  /** The underlying session (`describe()` for records). */
+  session: ModelSession;
+}
 
 /** Options of a `ModelHub` (one per run). */
 export interface ModelHubOptions {
@@ -114,12 +126,51 @@ export class ModelHub {
   /** A session for one participant of one episode (role, trial and seed key its cassettes). */
   session(name: string, context: ModelCallContext): ModelSession {
     const model = this.resolve(name);
+    if (model.kind === 'embedding') {
+      throw new GroundworkError('INVALID_ARGUMENT', `model ${name} is configured as an embedding model (kind: embedding)`, { hint: 'use a chat model here, or use it for retrieval (learn --embed)' });
+    }
+    return this.newSession(model, context, false);
+  }
+
+  /**
+   * An embedding model for retrieval, through the same fetch, retries, limiter, cassettes and
+   * redaction as chat sessions. `context.role` is usually `embed` (usage is reported under it);
+   * trial and seed key its cassettes. Throws INVALID_ARGUMENT for Anthropic (no embedding API) or
+   * a model configured as `kind: chat`.
+   */
+  embedder(name: string, context: ModelCallContext): Embedder {
+    const model = this.resolve(name);
+    if (model.provider === 'anthropic') {
+      throw new GroundworkError('INVALID_ARGUMENT', `model ${name}: Anthropic has no embedding API`, {
+        hint: 'use an embedding model such as openai:text-embedding-3-small or ollama:nomic-embed-text',
+      });
+    }
+    if (model.kind === 'chat') {
+      throw new GroundworkError('INVALID_ARGUMENT', `model ${name} is configured as a chat model (kind: chat)`, { hint: 'configure an embedding model (kind: embedding) for retrieval' });
+    }
+    const session = this.newSession(model, context, true);
+    let total = emptyUsage();
+    return {
+      session,
+      async embed(texts) {
+        if (texts.length === 0) return [];
+        const response = await session.embed(texts);
+        total = addUsage(total, response.usage);
+        return response.vectors;
+      },
+      usage: () => ({ ...total }),
+    };
+  }
+
+  private newSession(model: ResolvedModel, context: ModelCallContext, embedding: boolean): ModelSession {
     const apiKey = model.apiKeyEnv ? this.env[model.apiKeyEnv] : undefined;
+    const key = this.mode === 'replay' ? (apiKey ?? 'replay-without-key') : apiKey;
     const internal = this.options._internal ?? {};
     return new ModelSession({
       model,
       context,
-      build: (fetch) => buildLanguageModel(model, this.mode === 'replay' ? (apiKey ?? 'replay-without-key') : apiKey, fetch),
+      build: (fetch) => buildLanguageModel(model, key, fetch),
+      ...(embedding ? { buildEmbedding: (fetch: typeof globalThis.fetch) => buildEmbeddingModel(model, key, fetch) } : {}),
       baseFetch: this.mode === 'replay' ? refuseNetwork : (this.options.fetch ?? globalThis.fetch),
       limiter: this.limiter(model),
       redactor: this.redactor,
@@ -145,6 +196,19 @@ function buildLanguageModel(model: ResolvedModel, apiKey: string | undefined, fe
     case 'ollama':
     case 'openai-compatible':
       return createOpenAICompatible({ name: model.provider, baseURL: model.baseURL, fetch, ...(apiKey ? { apiKey } : {}), includeUsage: true }).chatModel(model.model);
+  }
+}
+
+/** Builds the AI SDK embedding model of a resolved model (not Anthropic), with our fetch injected. */
+function buildEmbeddingModel(model: ResolvedModel, apiKey: string | undefined, fetch: typeof globalThis.fetch): EmbeddingModel {
+  switch (model.provider) {
+    case 'openai':
+      return createOpenAI({ apiKey: apiKey ?? '', baseURL: model.baseURL, fetch }).embedding(model.model);
+    case 'anthropic':
+      throw new GroundworkError('INVALID_ARGUMENT', `model ${model.name}: Anthropic has no embedding API`);
+    case 'ollama':
+    case 'openai-compatible':
+      return createOpenAICompatible({ name: model.provider, baseURL: model.baseURL, fetch, ...(apiKey ? { apiKey } : {}) }).embeddingModel(model.model);
   }
 }
 

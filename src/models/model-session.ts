@@ -1,4 +1,4 @@
-import { generateText, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
+import { embedMany, generateText, type EmbeddingModel, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
 import { GroundworkError } from '../errors.ts';
 import type { JsonValue } from '../schema/json.ts';
 import type { Usage } from '../schema/trajectory.ts';
@@ -53,6 +53,15 @@ export interface ModelResponse {
   attempts: number;
 }
 
+/** What an embedding call gave: one vector per input text, in order. */
+export interface EmbeddingResponse {
+  vectors: number[][];
+  /** This call's usage (calls = 1, output tokens 0; latency includes retries and waits). */
+  usage: Usage;
+  /** Attempts made (1 when the first succeeded). */
+  attempts: number;
+}
+
 /** Something that happened in a model call, for logs. Never contains a key. */
 export type ModelEvent =
   | { type: 'retry'; model: string; role: string; trial: number; attempt: number; delayMs: number; reason: string }
@@ -64,6 +73,8 @@ export interface SessionDependencies {
   context: ModelCallContext;
   /** Builds the AI SDK model with the given fetch. */
   build(fetch: typeof globalThis.fetch): LanguageModel;
+  /** Builds the AI SDK embedding model with the given fetch (embedding sessions only). */
+  buildEmbedding?(fetch: typeof globalThis.fetch): EmbeddingModel;
   baseFetch: typeof globalThis.fetch;
   limiter: ModelLimiter;
   redactor: SecretRedactor;
@@ -81,8 +92,15 @@ interface CallState {
   occurrences: Map<string, number>;
   /** Latency of the replayed answer. */
   replayedLatencyMs?: number;
-  /** The last readable answer of this call, saved once the call succeeds (record mode). */
-  pending?: Cassette;
+  /** The readable answers of this attempt (one per HTTP request), saved once the call succeeds (record mode). */
+  pending: Cassette[];
+}
+
+/** What one successful attempt gave, before accounting. */
+interface AttemptResult<T> {
+  value: T;
+  inputTokens: number;
+  outputTokens: number;
 }
 
 /**
@@ -96,6 +114,7 @@ export class ModelSession {
   readonly context: ModelCallContext;
   private readonly deps: SessionDependencies;
   private readonly languageModel: LanguageModel;
+  private embeddingModel: EmbeddingModel | undefined;
   /** Identical requests seen in this session, by body hash (replays a repeated request in order). */
   private readonly seen = new Map<string, number>();
   private current: CallState | undefined;
@@ -125,20 +144,74 @@ export class ModelSession {
     return run;
   }
 
+  /**
+   * Embeds texts once (with retries, through the same limiter, accounting and cassettes as
+   * `generate`). Only sessions built by `ModelHub.embedder` can embed. Throws like `generate`.
+   */
+  embed(texts: readonly string[]): Promise<EmbeddingResponse> {
+    const run = this.queue.then(() => this.embedNow(texts));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async embedNow(texts: readonly string[]): Promise<EmbeddingResponse> {
+    if (!this.deps.buildEmbedding) throw new GroundworkError('INVALID_ARGUMENT', `${this.model.name} was opened as a chat model`, { hint: 'use ModelHub.embedder() for embeddings' });
+    this.embeddingModel ??= this.deps.buildEmbedding(this.fetch);
+    const model = this.embeddingModel;
+    const { value, usage, attempts } = await this.call(async (abortSignal) => {
+      // One request at a time, so recorded requests keep their order; no SDK retries (ours count).
+      const result = await embedMany({ model, values: [...texts], maxRetries: 0, maxParallelCalls: 1, abortSignal });
+      if (result.embeddings.length !== texts.length) throw new TypeError(`expected ${texts.length} embeddings, got ${result.embeddings.length}`);
+      return { value: result.embeddings.map((vector) => [...vector]), inputTokens: result.usage?.tokens ?? 0, outputTokens: 0 };
+    });
+    return { vectors: value, usage, attempts };
+  }
+
   private async generateNow(request: ModelRequest): Promise<ModelResponse> {
+    const { model } = this;
+    const temperature = request.temperature ?? model.temperature;
+    const maxOutputTokens = request.maxOutputTokens ?? model.maxTokens ?? (model.provider === 'anthropic' ? 4096 : undefined);
+    const { value, usage, attempts } = await this.call(async (abortSignal) => {
+      const result = await generateText({
+        model: this.languageModel,
+        ...(request.system !== undefined ? { system: request.system } : {}),
+        messages: request.messages,
+        ...(request.tools && Object.keys(request.tools).length ? { tools: request.tools } : {}),
+        ...(temperature !== undefined ? { temperature } : {}),
+        ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}),
+        maxRetries: 0,
+        abortSignal,
+      });
+      const value = {
+        text: result.text ?? '',
+        toolCalls: result.toolCalls.map((toolCall): RawToolCall => {
+          const invalid = (toolCall as { invalid?: boolean }).invalid === true;
+          const input = toolCall.input as JsonValue | string | undefined;
+          return { id: toolCall.toolCallId, name: toolCall.toolName, arguments: input === undefined ? {} : input, invalid };
+        }),
+        finishReason: result.finishReason as string,
+      };
+      return { value, inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0 };
+    });
+    return { ...value, usage, attempts };
+  }
+
+  /**
+   * One logical call: attempts with the limiter, a per-attempt timeout, retries with backoff,
+   * cassettes saved once it succeeds, and usage (latency over the whole call).
+   */
+  private async call<T>(attempt: (signal: AbortSignal) => Promise<AttemptResult<T>>): Promise<{ value: T; usage: Usage; attempts: number }> {
     const { model, deps } = this;
     const replay = deps.mode === 'replay';
     const maxRetries = replay ? 0 : model.limits.maxRetries;
-    const call: CallState = { occurrences: new Map() };
+    const call: CallState = { occurrences: new Map(), pending: [] };
     this.current = call;
     const started = deps.now();
-    const temperature = request.temperature ?? model.temperature;
-    const maxOutputTokens = request.maxOutputTokens ?? model.maxTokens ?? (model.provider === 'anthropic' ? 4096 : undefined);
     let failure: AttemptFailure | undefined;
     try {
-      for (let attempt = 0; ; attempt++) {
+      for (let tried = 0; ; tried++) {
         const release = replay ? () => {} : await deps.limiter.acquire();
-        call.pending = undefined;
+        call.pending = [];
         const controller = new AbortController();
         let timedOut = false;
         const timer = setTimeout(() => {
@@ -146,41 +219,20 @@ export class ModelSession {
           controller.abort(new DOMException(`model call timed out after ${model.limits.timeoutMs} ms`, 'TimeoutError'));
         }, model.limits.timeoutMs);
         try {
-          const result = await generateText({
-            model: this.languageModel,
-            ...(request.system !== undefined ? { system: request.system } : {}),
-            messages: request.messages,
-            ...(request.tools && Object.keys(request.tools).length ? { tools: request.tools } : {}),
-            ...(temperature !== undefined ? { temperature } : {}),
-            ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}),
-            maxRetries: 0,
-            abortSignal: controller.signal,
-          });
-          const inputTokens = result.usage.inputTokens ?? 0;
-          const outputTokens = result.usage.outputTokens ?? 0;
+          const { value, inputTokens, outputTokens } = await attempt(controller.signal);
           const latencyMs = replay ? (call.replayedLatencyMs ?? 0) : Math.max(0, deps.now() - started);
-          // Set by the recording fetch during this attempt (invisible to control-flow analysis).
-          const pending = call.pending as Cassette | undefined;
-          if (pending && deps.cassettes) {
-            // The whole call's latency (retries included), so a replay reports the same usage.
-            pending.response.latencyMs = latencyMs;
-            try {
-              await deps.cassettes.save(pending);
-            } catch (error) {
-              throw new GroundworkError('STORE_FAILED', `cannot write cassette in ${deps.cassettes.dir}: ${(error as Error).message}`);
+          if (deps.cassettes) {
+            for (const pending of call.pending) {
+              // The whole call's latency (retries included), so a replay reports the same usage.
+              pending.response.latencyMs = latencyMs;
+              try {
+                await deps.cassettes.save(pending);
+              } catch (error) {
+                throw new GroundworkError('STORE_FAILED', `cannot write cassette in ${deps.cassettes.dir}: ${(error as Error).message}`);
+              }
             }
           }
-          return {
-            text: result.text ?? '',
-            toolCalls: result.toolCalls.map((toolCall) => {
-              const invalid = (toolCall as { invalid?: boolean }).invalid === true;
-              const input = toolCall.input as JsonValue | string | undefined;
-              return { id: toolCall.toolCallId, name: toolCall.toolName, arguments: input === undefined ? {} : input, invalid };
-            }),
-            finishReason: result.finishReason,
-            usage: { calls: 1, inputTokens, outputTokens, costUsd: costUsd(model.pricePerMillion, inputTokens, outputTokens), latencyMs },
-            attempts: attempt + 1,
-          };
+          return { value, usage: { calls: 1, inputTokens, outputTokens, costUsd: costUsd(model.pricePerMillion, inputTokens, outputTokens), latencyMs }, attempts: tried + 1 };
         } catch (error) {
           if (GroundworkError.isInstance(error) && error.code !== 'PROVIDER_FAILED') throw error;
           failure = classifyFailure(error, timedOut ? { timeoutMs: model.limits.timeoutMs } : undefined);
@@ -189,15 +241,15 @@ export class ModelSession {
           clearTimeout(timer);
           release();
         }
-        if (!failure.retryable || attempt >= maxRetries) {
+        if (!failure.retryable || tried >= maxRetries) {
           const reason = deps.redactor.redact(failure.reason);
-          deps.onEvent?.({ type: 'failure', model: model.name, role: this.context.role, trial: this.context.trial, attempts: attempt + 1, reason });
-          throw new GroundworkError('PROVIDER_FAILED', `${model.name} (${this.context.role}): ${reason}${attempt > 0 ? ` after ${attempt + 1} attempts` : ''}`, {
+          deps.onEvent?.({ type: 'failure', model: model.name, role: this.context.role, trial: this.context.trial, attempts: tried + 1, reason });
+          throw new GroundworkError('PROVIDER_FAILED', `${model.name} (${this.context.role}): ${reason}${tried > 0 ? ` after ${tried + 1} attempts` : ''}`, {
             hint: failure.retryable ? 'the provider kept failing; re-run the infra_error episodes later' : 'check the model name, base URL and API key',
           });
         }
-        const delayMs = retryDelay(attempt, failure, deps.retry, deps.random);
-        deps.onEvent?.({ type: 'retry', model: model.name, role: this.context.role, trial: this.context.trial, attempt: attempt + 1, delayMs, reason: deps.redactor.redact(failure.reason) });
+        const delayMs = retryDelay(tried, failure, deps.retry, deps.random);
+        deps.onEvent?.({ type: 'retry', model: model.name, role: this.context.role, trial: this.context.trial, attempt: tried + 1, delayMs, reason: deps.redactor.redact(failure.reason) });
         await deps.sleep(delayMs);
       }
     } finally {
@@ -217,7 +269,7 @@ export class ModelSession {
     } catch {
       body = bodyText;
     }
-    const call = this.current ?? { occurrences: new Map<string, number>() };
+    const call = this.current ?? { occurrences: new Map<string, number>(), pending: [] };
     const hash = bodyHash(body);
     let occurrence = call.occurrences.get(hash);
     if (occurrence === undefined) {
@@ -244,7 +296,7 @@ export class ModelSession {
     if (!response.ok) return response;
     const text = await response.text();
     const contentType = response.headers.get('content-type') ?? undefined;
-    call.pending = {
+    call.pending.push({
       version: 1,
       key,
       role,
@@ -256,7 +308,7 @@ export class ModelSession {
       request: { method: init?.method ?? 'POST', url: deps.redactor.redactUrl(url), body: redactJson(body, deps.redactor) },
       response: { status: response.status, ...(contentType ? { contentType } : {}), body: deps.redactor.redact(text), latencyMs: 0 },
       recordedAt: new Date().toISOString(),
-    };
+    });
     return new Response(text, { status: response.status, statusText: response.statusText, headers: contentType ? { 'content-type': contentType } : {} });
   };
 }

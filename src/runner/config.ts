@@ -54,6 +54,10 @@ export const runConfigSchema = z.object({
       trainOnly: z.literal(true),
       /** Learning round (train runs) or phase (test evaluations). */
       phase: z.string().optional(),
+      /** How demonstrations and skills were retrieved: BM25 over the request, or embedding similarity. @default 'bm25' (runs before this field) */
+      retrieval: z.enum(['bm25', 'embeddings']).optional(),
+      /** The embedding model used when `retrieval` is `embeddings` through a model (spec or configured name). */
+      embedModel: z.string().optional(),
     })
     .optional(),
 });

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../schema/json.ts';
-import { estimateTokens, startPeer, type ModelPeer, type PeerScript, type WireFormat } from './peer-server.ts';
+import { estimateTokens, startPeer, type ModelPeer, type PeerOptions, type PeerScript, type WireFormat } from './peer-server.ts';
 
 const openAIFormat: WireFormat = {
   paths: ['/chat/completions'],
@@ -25,16 +25,29 @@ const openAIFormat: WireFormat = {
   errorBody(status, message) {
     return { error: { message, type: status === 429 ? 'rate_limit_exceeded' : 'server_error', param: null, code: null } };
   },
+  embeddingPaths: ['/embeddings'],
+  embeddingBody(request, vectors, inputTokens) {
+    return {
+      object: 'list',
+      data: vectors.map((embedding, index) => ({ object: 'embedding', embedding, index })),
+      model: String(request.body?.model ?? 'peer'),
+      usage: { prompt_tokens: inputTokens, total_tokens: inputTokens },
+    };
+  },
 };
 
 /**
  * Starts a local server speaking the OpenAI chat-completions wire format (non-streaming, with
- * tool calls) on 127.0.0.1, answering from `script`. Works for the `openai`, `ollama` and
- * `openai-compatible` providers. Close it after the test.
+ * tool calls) and the embeddings endpoint (`/embeddings`, answered by `embedding` replies) on
+ * 127.0.0.1, answering from `script`. Works for the `openai`, `ollama` and `openai-compatible`
+ * providers. Close it after the test.
  */
-export function startOpenAIPeer(script: PeerScript = []): Promise<ModelPeer> {
-  return startPeer(openAIFormat, script);
+export function startOpenAIPeer(script: PeerScript = [], options: PeerOptions = {}): Promise<ModelPeer> {
+  return startPeer(openAIFormat, script, options);
 }
+
+/** A script answering every embeddings request with the peer's embedding function (chat requests get a 400). */
+export const embeddingsOnly: PeerScript = () => ({ kind: 'embedding' });
 
 /** The chat messages of a request received by an OpenAI peer. */
 export function openAIMessages(body: any): { role: string; content?: unknown; tool_calls?: unknown[]; tool_call_id?: string }[] {

@@ -26,13 +26,25 @@ export interface PeerUsage {
  * - `error`: an HTTP error status (429, 500, 401...) with optional headers such as Retry-After.
  * - `raw`: any body as-is (empty, truncated JSON, HTML), status 200 unless given.
  * - `reset`: the connection is destroyed without an answer.
+ * - `embedding`: an embeddings answer (OpenAI format only), one vector per input: `vectors` as
+ *   given, else the peer's embedding function (see `PeerOptions.embed`).
  * Every kind accepts `delayMs` before answering (for timeouts).
  */
 export type PeerReply =
   | { kind: 'message'; text?: string; toolCalls?: PeerToolCall[]; usage?: PeerUsage; finishReason?: string; delayMs?: number }
   | { kind: 'error'; status: number; message?: string; headers?: Record<string, string>; body?: string; delayMs?: number }
   | { kind: 'raw'; body: string; status?: number; contentType?: string; delayMs?: number }
-  | { kind: 'reset'; delayMs?: number };
+  | { kind: 'reset'; delayMs?: number }
+  | { kind: 'embedding'; vectors?: number[][]; usage?: { inputTokens: number }; delayMs?: number };
+
+/** Options of a peer. */
+export interface PeerOptions {
+  /**
+   * Vector of one input text for `embedding` replies without `vectors`.
+   * @default `defaultPeerEmbedding` (deterministic hashed bag of words)
+   */
+  embed?: (text: string) => number[];
+}
 
 /** A request the peer received, with server-side timestamps (ms, `performance.now()` clock). */
 export interface PeerRequest {
@@ -74,10 +86,36 @@ export interface WireFormat {
   paths: string[];
   successBody(request: PeerRequest, reply: Extract<PeerReply, { kind: 'message' }>, serial: number): JsonValue;
   errorBody(status: number, message: string): JsonValue;
+  /** Paths (suffixes) of the embeddings endpoint, when the format has one. */
+  embeddingPaths?: string[];
+  /** Body of an embeddings answer, given one vector per input. */
+  embeddingBody?(request: PeerRequest, vectors: number[][], inputTokens: number): JsonValue;
+}
+
+/** The input texts of an embeddings request (`input`: a string or an array of strings). */
+export function embeddingInputs(body: any): string[] {
+  const input = body?.input;
+  if (typeof input === 'string') return [input];
+  return Array.isArray(input) ? input.map(String) : [];
+}
+
+/**
+ * A deterministic embedding for tests: hashed bag of lower-cased words, 32 dimensions. Texts
+ * sharing words are close; not a semantic model.
+ */
+export function defaultPeerEmbedding(text: string): number[] {
+  const vector = new Array<number>(32).fill(0);
+  for (const word of text.toLowerCase().match(/[a-z0-9]+/g) ?? []) {
+    let h = 2166136261;
+    for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), 16777619);
+    vector[(h >>> 0) % 32] += 1;
+  }
+  return vector;
 }
 
 /** Starts a peer speaking `format`. Internal: use `startOpenAIPeer` / `startAnthropicPeer`. */
-export async function startPeer(format: WireFormat, script: PeerScript = []): Promise<ModelPeer> {
+export async function startPeer(format: WireFormat, script: PeerScript = [], options: PeerOptions = {}): Promise<ModelPeer> {
+  const embed = options.embed ?? defaultPeerEmbedding;
   let current: PeerScript = script;
   let queue: PeerReply[] = Array.isArray(script) ? [...script] : [];
   const requests: PeerRequest[] = [];
@@ -104,7 +142,8 @@ export async function startPeer(format: WireFormat, script: PeerScript = []): Pr
     response.on('close', finish);
 
     const path = request.path.split('?')[0];
-    if (request.method !== 'POST' || !format.paths.some((suffix) => path.endsWith(suffix))) {
+    const isEmbedding = (format.embeddingPaths ?? []).some((suffix) => path.endsWith(suffix));
+    if (request.method !== 'POST' || (!isEmbedding && !format.paths.some((suffix) => path.endsWith(suffix)))) {
       return send(response, 404, format.errorBody(404, `peer: no route ${request.method} ${path}`), {}, finish);
     }
     if (body && typeof body === 'object' && (body as { stream?: unknown }).stream === true) {
@@ -121,6 +160,9 @@ export async function startPeer(format: WireFormat, script: PeerScript = []): Pr
       return send(response, 400, format.errorBody(400, 'peer: script exhausted'), {}, finish);
     }
     request.reply = reply.kind;
+    if ((reply.kind === 'embedding') !== isEmbedding && (reply.kind === 'embedding' || reply.kind === 'message')) {
+      return send(response, 400, format.errorBody(400, `peer: script gave a ${reply.kind} reply to ${path}`), {}, finish);
+    }
     if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     if (response.destroyed) return finish();
     switch (reply.kind) {
@@ -135,6 +177,11 @@ export async function startPeer(format: WireFormat, script: PeerScript = []): Pr
         return send(response, reply.status, reply.body ?? format.errorBody(reply.status, reply.message ?? `peer error ${reply.status}`), reply.headers ?? {}, finish);
       case 'message':
         return send(response, 200, format.successBody(request, reply, ++serial), {}, finish);
+      case 'embedding': {
+        const inputs = embeddingInputs(body);
+        const vectors = reply.vectors ?? inputs.map((text) => embed(text));
+        return send(response, 200, format.embeddingBody!(request, vectors, reply.usage?.inputTokens ?? estimateTokens(inputs.join(' '))), {}, finish);
+      }
     }
   };
 

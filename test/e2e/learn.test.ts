@@ -110,7 +110,7 @@ describe('groundwork learn against a scripted model peer', () => {
     assert.equal(insights[0].provenance.runId, session.rounds[1].runId);
     // Each phase is a stored run whose config records the experience block.
     const afterRun = (await store.getRun(session.test.after!.runId))!;
-    assert.deepEqual(afterRun.config.experience, { mechanisms: ['reflection', 'insight'], setId: session.id, sourceRunIds: session.rounds.map((r) => r.runId), sourceSplit: 'train', trainOnly: true, phase: 'test-after' });
+    assert.deepEqual(afterRun.config.experience, { mechanisms: ['reflection', 'insight'], setId: session.id, sourceRunIds: session.rounds.map((r) => r.runId), sourceSplit: 'train', trainOnly: true, phase: 'test-after', retrieval: 'bm25' });
     // The test-split evaluation saw only experience derived from train tasks.
     const byId = new Map(experience.map((r) => [r.id, r]));
     for await (const episode of store.iterateEpisodes(afterRun.id)) {

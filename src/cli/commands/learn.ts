@@ -40,6 +40,7 @@ interface LearnCommandOptions {
   domainSeed?: number;
   agent?: string;
   critic?: string;
+  embed?: string;
   user?: string;
   mechanisms?: ExperienceKind[];
   rounds?: number;
@@ -63,7 +64,7 @@ const evaluationRow = (label: string, e: LearningEvaluation | undefined): (strin
 
 /** The learning curve as text. */
 export function formatLearningSession(session: LearningSession): string {
-  const lines = [`Learning session ${session.id}  ${session.domain}  agent=${session.agent}  critic=${session.critic}  mechanisms=${session.mechanisms.join(',')}  [${session.status}]`, ''];
+  const lines = [`Learning session ${session.id}  ${session.domain}  agent=${session.agent}  critic=${session.critic}  mechanisms=${session.mechanisms.join(',')}${session.settings.embedModel ? `  retrieval=embeddings(${String(session.settings.embedModel)})` : ''}  [${session.status}]`, ''];
   lines.push('Train (success per round, with the experience learned in the rounds before):');
   lines.push(
     table(
@@ -86,6 +87,7 @@ export function registerLearnCommand(program: Command): void {
     .option('--domain-seed <n>', 'seed of generated domains (default 42)', integer('--domain-seed'))
     .option('--agent <spec>', 'the learning agent: a model spec (openai:MODEL...) or a configured model')
     .option('--critic <model>', 'model that edits rules and distils skills (default: the agent model)')
+    .option('--embed <model>', 'embedding model for retrieving demonstrations and skills (default: lexical BM25)')
     .option('--user <name>', 'user simulator: scripted (default), a model spec or a configured model')
     .option('--mechanisms <list>', 'comma-separated: reflexion, insights, demonstrations, skills (default all)', parseMechanisms)
     .option('--rounds <n>', 'learning rounds on the train split (default 3)', positiveInt('--rounds'))
@@ -129,6 +131,7 @@ export function registerLearnCommand(program: Command): void {
           models: file.models ?? {},
           agent,
           critic: options.critic,
+          ...(options.embed ? { embedModel: options.embed } : {}),
           domain: options.domain ?? file.domain ?? 'helpdesk',
           domainOptions: domainSeed !== undefined ? { seed: domainSeed } : {},
           user: options.user ?? file.user ?? 'scripted',
