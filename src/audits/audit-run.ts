@@ -1,7 +1,7 @@
 import type { Domain } from '../domains/domain.ts';
 import { createDomain } from '../domains/registry.ts';
-import { finalStateFrom, initialStateFor } from '../episode/initial-state.ts';
-import { GroundworkError, describeError } from '../errors.ts';
+import { finalStateFrom, initialStateFor } from '../domains/initial-state.ts';
+import { describeError } from '../errors.ts';
 import { passHatK, type TaskTally } from '../grading/pass-k.ts';
 import type { ModelHub } from '../models/model-hub.ts';
 import {
@@ -20,7 +20,7 @@ import {
 } from '../schema/audit.ts';
 import { shortHash } from '../schema/json.ts';
 import type { Task } from '../schema/task.ts';
-import type { EpisodeRecord, Store } from '../store/store.ts';
+import { type EpisodeRecord, type Store, requireRun } from '../store/store.ts';
 import type { TableState } from '../state/table-state.ts';
 import { seedFrom } from '../util/seeded-random.ts';
 import { calibrationSummary, rlcrReward, type CalibrationPoint } from './calibration.ts';
@@ -234,8 +234,7 @@ export interface AuditStoredRunOptions {
  * answers are cached (goal decompositions per task in the store).
  */
 export async function auditStoredRun(store: Store, runId: string, options: AuditStoredRunOptions = {}): Promise<RunAudit> {
-  const run = await store.getRun(runId);
-  if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+  const run = await requireRun(store, runId);
   const now = options.now ?? (() => new Date());
   const domain = (options.domainFactory ?? ((name, opts) => createDomain(name, opts)))(run.config.domain, run.config.domainOptions);
   const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createDomain } from '../domains/registry.ts';
-import { initialStateFor } from '../episode/initial-state.ts';
+import { initialStateFor } from '../domains/initial-state.ts';
 import type { Outcome } from '../schema/outcome.ts';
 import type { Task } from '../schema/task.ts';
 import { attributeFault } from './fault-attribution.ts';

@@ -5,7 +5,7 @@ import type { JsonValue } from '../schema/json.ts';
 import type { Task } from '../schema/task.ts';
 import type { Trajectory, TrajectoryEvent } from '../schema/trajectory.ts';
 import type { TableState } from '../state/table-state.ts';
-import { initialStateFor } from './initial-state.ts';
+import { initialStateFor } from '../domains/initial-state.ts';
 
 /** Tools the orchestrator intercepts: they never reach the domain, so replay skips them. */
 const INTERCEPTED_TOOLS = new Set(['report_outcome']);

@@ -1,3 +1,2 @@
 export * from './orchestrator.ts';
-export * from './initial-state.ts';
 export * from './branching.ts';

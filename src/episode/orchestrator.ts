@@ -8,7 +8,7 @@ import { TRAJECTORY_SCHEMA_VERSION, type TerminationReason, type Trajectory, typ
 import { changesBetween } from '../state/diff.ts';
 import type { TableState } from '../state/table-state.ts';
 import { splitControlToken, type UserSimulator, type UserTurn } from '../users/user.ts';
-import { initialStateFor } from './initial-state.ts';
+import { initialStateFor } from '../domains/initial-state.ts';
 import { OUTCOME_REPORT_TOOL, OUTCOME_REPORT_TOOL_NAME, OUTCOME_REQUEST_TEXT, outcomeReportInputSchema } from '../agents/outcome-report.ts';
 
 /** Everything one episode needs. */

@@ -1,5 +1,5 @@
 import type { Domain } from '../domains/domain.ts';
-import { finalStateFrom, initialStateFor } from '../episode/initial-state.ts';
+import { finalStateFrom, initialStateFor } from '../domains/initial-state.ts';
 import { jsonEqual } from '../schema/json.ts';
 import type { Outcome } from '../schema/outcome.ts';
 import type { Task } from '../schema/task.ts';

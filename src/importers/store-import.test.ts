@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { benchmarksDir } from '../domains/tau-bench/data.ts';
 import { createDomain } from '../domains/registry.ts';
-import { finalStateFrom, initialStateFor } from '../episode/initial-state.ts';
+import { finalStateFrom, initialStateFor } from '../domains/initial-state.ts';
 import { gradeEpisode } from '../grading/grade.ts';
 import { summariseRun } from '../report/run-summary.ts';
 import { executeRun } from '../runner/local-runner.ts';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Domain } from '../domains/domain.ts';
 import { executeToolCall } from '../domains/tools.ts';
 import { fromV1Task, toTask } from '../domains/tau-bench/tasks.ts';
-import { initialStateFor } from '../episode/initial-state.ts';
+import { initialStateFor } from '../domains/initial-state.ts';
 import { GroundworkError } from '../errors.ts';
 import { gradeEpisode, replayGoldActions } from '../grading/grade.ts';
 import { passHatK, type TaskTally } from '../grading/pass-k.ts';

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { GroundworkError } from '../errors.ts';
-import { FAULT_CAUSES } from '../schema/audit.ts';
+import { FAULT_CAUSES, GOAL_CATEGORIES } from '../schema/audit.ts';
 import type { RunReportData } from './report-data.ts';
 
 /** One chart of a run: a Vega-Lite spec plus what it shows. */
@@ -38,6 +38,36 @@ function chart(spec: Record<string, unknown>): TopLevelSpec {
   return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, background: 'white', padding: 8, ...spec } as TopLevelSpec;
 }
 
+/** A 0–1 heatmap of agents (rows) against a category (columns), the value written in each cell. */
+function shareHeatmap(values: object[], agents: readonly string[], column: Record<string, unknown>, valueTitle: string, columnStep: number): TopLevelSpec {
+  return chart({
+    data: { values },
+    width: { step: columnStep },
+    height: { step: 30 },
+    encoding: { x: { type: 'nominal', ...column }, y: { field: 'agent', type: 'nominal', title: 'agent', sort: agents } },
+    layer: [
+      { mark: { type: 'rect', stroke: 'white', strokeWidth: 2 }, encoding: { color: { field: 'value', type: 'quantitative', title: valueTitle, scale: { domain: [0, 1], scheme: 'redyellowgreen' } } } },
+      { mark: { type: 'text', fontSize: 11, fontWeight: 600 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.2f' }, color: { condition: { test: 'datum.value < 0.25 || datum.value > 0.8', value: 'white' }, value: '#111827' } } },
+    ],
+  });
+}
+
+/** Horizontal bars per agent, stacked by a category with fixed colours. */
+function stackedAgentBars(values: object[], agents: readonly string[], x: { field: string; title: string }, color: { field: string; title: string; domain: readonly string[]; range: readonly string[] }, order?: string): TopLevelSpec {
+  return chart({
+    data: { values },
+    width: 360,
+    height: { step: 26 },
+    mark: { type: 'bar' },
+    encoding: {
+      y: { field: 'agent', type: 'nominal', title: 'agent', sort: agents },
+      x: { field: x.field, type: 'quantitative', title: x.title, stack: 'zero' },
+      color: { field: color.field, type: 'nominal', title: color.title, scale: { domain: [...color.domain], range: [...color.range] } },
+      ...(order ? { order: { field: order, type: 'quantitative' } } : {}),
+    },
+  });
+}
+
 /** pass^k against k, one line per agent. */
 export function passHatKChart(data: RunReportData): ChartDefinition | undefined {
   const values = Object.entries(data.summary.agents).flatMap(([agent, m]) => Object.entries(m.passHatK).map(([k, v]) => ({ agent, k: Number(k), value: v })));
@@ -64,24 +94,11 @@ export function passHatKChart(data: RunReportData): ChartDefinition | undefined 
 export function familyChart(data: RunReportData): ChartDefinition | undefined {
   const values = Object.entries(data.summary.agents).flatMap(([agent, m]) => Object.entries(m.families).map(([family, f]) => ({ agent, family, value: f.meanReward, episodes: f.episodes })));
   if (values.length === 0) return undefined;
-  const base = {
-    x: { field: 'family', type: 'nominal', title: 'task family', sort: data.families, axis: { labelAngle: -30 } },
-    y: { field: 'agent', type: 'nominal', title: 'agent', sort: data.agents },
-  };
   return {
     id: 'families',
     title: 'Success by task family',
     description: 'Mean reward of each agent on each task family (green: solved, red: failed).',
-    spec: chart({
-      data: { values },
-      width: { step: 64 },
-      height: { step: 30 },
-      encoding: base,
-      layer: [
-        { mark: { type: 'rect', stroke: 'white', strokeWidth: 2 }, encoding: { color: { field: 'value', type: 'quantitative', title: 'mean reward', scale: { domain: [0, 1], scheme: 'redyellowgreen' } } } },
-        { mark: { type: 'text', fontSize: 11, fontWeight: 600 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.2f' }, color: { condition: { test: 'datum.value < 0.25 || datum.value > 0.8', value: 'white' }, value: '#111827' } } },
-      ],
-    }),
+    spec: shareHeatmap(values, data.agents, { field: 'family', title: 'task family', sort: data.families, axis: { labelAngle: -30 } }, 'mean reward', 64),
   };
 }
 
@@ -94,18 +111,7 @@ export function terminationChart(data: RunReportData): ChartDefinition | undefin
     id: 'terminations',
     title: 'Termination reasons',
     description: 'Why each episode ended; agent_error, user_error and infra_error deserve a look.',
-    spec: chart({
-      data: { values },
-      width: 360,
-      height: { step: 26 },
-      mark: { type: 'bar' },
-      encoding: {
-        y: { field: 'agent', type: 'nominal', title: 'agent', sort: data.agents },
-        x: { field: 'episodes', type: 'quantitative', title: 'episodes', stack: 'zero' },
-        color: { field: 'reason', type: 'nominal', title: 'termination', scale: { domain: reasons, range: reasons.map((r) => TERMINATION_COLORS[r]) } },
-        order: { field: 'position', type: 'quantitative' },
-      },
-    }),
+    spec: stackedAgentBars(values, data.agents, { field: 'episodes', title: 'episodes' }, { field: 'reason', title: 'termination', domain: reasons, range: reasons.map((r) => TERMINATION_COLORS[r]) }, 'position'),
   };
 }
 
@@ -190,17 +196,7 @@ export function confidentFailureChart(data: RunReportData): ChartDefinition | un
     id: 'confident-failures',
     title: 'Confident failures',
     description: 'Failed episodes in which the agent told the user the goal was done, against other failures.',
-    spec: chart({
-      data: { values },
-      width: 360,
-      height: { step: 26 },
-      mark: { type: 'bar' },
-      encoding: {
-        y: { field: 'agent', type: 'nominal', title: 'agent', sort: data.agents },
-        x: { field: 'episodes', type: 'quantitative', title: 'failed episodes', stack: 'zero' },
-        color: { field: 'kind', type: 'nominal', title: 'failure', scale: { domain: ['claimed success', 'other'], range: ['#b91c1c', '#fca5a5'] } },
-      },
-    }),
+    spec: stackedAgentBars(values, data.agents, { field: 'episodes', title: 'failed episodes' }, { field: 'kind', title: 'failure', domain: ['claimed success', 'other'], range: ['#b91c1c', '#fca5a5'] }),
   };
 }
 
@@ -212,19 +208,7 @@ export function goalSuccessChart(data: RunReportData): ChartDefinition | undefin
     id: 'goal-success',
     title: 'Simulator fidelity by goal category',
     description: 'Mean share of the simulated user’s goal items (UGST) that ended at their success status, per category: low values mean the user drifted or gave up.',
-    spec: chart({
-      data: { values },
-      width: { step: 80 },
-      height: { step: 30 },
-      encoding: {
-        x: { field: 'category', type: 'nominal', title: 'goal category', sort: ['profile', 'policy', 'objectives', 'requirements', 'preferences'], axis: { labelAngle: 0 } },
-        y: { field: 'agent', type: 'nominal', title: 'agent', sort: data.agents },
-      },
-      layer: [
-        { mark: { type: 'rect', stroke: 'white', strokeWidth: 2 }, encoding: { color: { field: 'value', type: 'quantitative', title: 'share at success', scale: { domain: [0, 1], scheme: 'redyellowgreen' } } } },
-        { mark: { type: 'text', fontSize: 11, fontWeight: 600 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.2f' }, color: { condition: { test: 'datum.value < 0.25 || datum.value > 0.8', value: 'white' }, value: '#111827' } } },
-      ],
-    }),
+    spec: shareHeatmap(values, data.agents, { field: 'category', title: 'goal category', sort: [...GOAL_CATEGORIES], axis: { labelAngle: 0 } }, 'share at success', 80),
   };
 }
 
@@ -261,17 +245,7 @@ export function faultCauseChart(data: RunReportData): ChartDefinition | undefine
     id: 'fault-causes',
     title: 'Failures by cause',
     description: 'Failed episodes attributed to a cause.',
-    spec: chart({
-      data: { values },
-      width: 360,
-      height: { step: 26 },
-      mark: { type: 'bar' },
-      encoding: {
-        y: { field: 'agent', type: 'nominal', title: 'agent', sort: data.agents },
-        x: { field: 'count', type: 'quantitative', title: 'failed episodes', stack: 'zero' },
-        color: { field: 'cause', type: 'nominal', title: 'cause', scale: { domain: [...FAULT_CAUSES], range: ['#dc2626', '#9333ea', '#ca8a04', '#4b5563'] } },
-      },
-    }),
+    spec: stackedAgentBars(values, data.agents, { field: 'count', title: 'failed episodes' }, { field: 'cause', title: 'cause', domain: FAULT_CAUSES, range: ['#dc2626', '#9333ea', '#ca8a04', '#4b5563'] }),
   };
 }
 

@@ -1,8 +1,7 @@
-import { GroundworkError } from '../errors.ts';
 import type { Outcome } from '../schema/outcome.ts';
 import type { Trajectory } from '../schema/trajectory.ts';
 import type { LearningSession } from '../schema/experience.ts';
-import type { EpisodeRecord, EpisodeRow, Store } from '../store/store.ts';
+import { type EpisodeRecord, type EpisodeRow, type Store, requireRun } from '../store/store.ts';
 import { episodeAuditView, runAuditView, type AuditView, type EpisodeAuditView } from './audit-view.ts';
 import { summariseRun, type RunSummary } from './run-summary.ts';
 
@@ -148,8 +147,7 @@ export async function reportEpisode(store: Store, episode: EpisodeRecord): Promi
 
 /** Read a run's report data from the store. Throws UNKNOWN_RUN for an unknown id. */
 export async function collectReportData(store: Store, runId: string, options: CollectReportOptions = {}): Promise<RunReportData> {
-  const run = await store.getRun(runId);
-  if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+  const run = await requireRun(store, runId);
   const summary = await summariseRun(store, run);
   const agents = Object.keys(summary.agents);
   const families = [...new Set(Object.values(summary.agents).flatMap((m) => Object.keys(m.families)))].sort();

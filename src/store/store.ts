@@ -1,3 +1,4 @@
+import { GroundworkError } from '../errors.ts';
 import type { EpisodeAudit, RunAudit } from '../schema/audit.ts';
 import type { JsonValue } from '../schema/json.ts';
 import type { Outcome } from '../schema/outcome.ts';
@@ -122,4 +123,11 @@ export interface Store {
 /** Key of an episode slot in a run's plan. */
 export function episodeKey(agent: string, taskId: string, trial: number): string {
   return `${agent}\u0000${taskId}\u0000${trial}`;
+}
+
+/** The stored run, or UNKNOWN_RUN with a hint: every command that takes a run id goes through here. */
+export async function requireRun(store: Pick<Store, 'getRun'>, runId: string): Promise<RunRecord> {
+  const run = await store.getRun(runId);
+  if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+  return run;
 }

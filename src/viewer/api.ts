@@ -4,7 +4,7 @@ import { chartsFor, renderChartSvg } from '../report/charts.ts';
 import { collectReportData, reportEpisode, type ReportEpisode, type RunReportData } from '../report/report-data.ts';
 import type { Task } from '../schema/task.ts';
 import { TERMINATION_REASONS, type TerminationReason } from '../schema/trajectory.ts';
-import type { EpisodeFilter, EpisodeRow, Store } from '../store/store.ts';
+import { type EpisodeFilter, type EpisodeRow, type Store, requireRun } from '../store/store.ts';
 
 /** An API answer: a JSON value, an SVG document, or a stream of NDJSON lines. */
 export type ApiResponse =
@@ -137,8 +137,7 @@ export class ViewerApi {
   }
 
   private async cached(runId: string) {
-    const run = await this.store.getRun(runId);
-    if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)}`);
+    const run = await requireRun(this.store, runId);
     const key = `${run.status}:${await this.store.countEpisodes(runId)}`;
     const hit = this.cache.get(runId);
     if (hit && hit.key === key) return hit;
@@ -173,7 +172,7 @@ export class ViewerApi {
 
   /** One page of the run's filtered episodes, with the total (both computed by the database). */
   async episodes(runId: string, query: URLSearchParams): Promise<EpisodePage> {
-    if (!(await this.store.getRun(runId))) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)}`);
+    await requireRun(this.store, runId);
     const filter = parseEpisodeFilter(query);
     const [total, episodes] = await Promise.all([this.store.countEpisodes(runId, filter), this.store.listEpisodes(runId, filter)]);
     return { total, offset: filter.offset!, limit: filter.limit!, episodes };
@@ -181,7 +180,7 @@ export class ViewerApi {
 
   /** Every matching episode in full, one JSON line each, read from the database as it is sent. */
   async episodeStream(runId: string, query: URLSearchParams): Promise<AsyncIterable<string>> {
-    if (!(await this.store.getRun(runId))) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)}`);
+    await requireRun(this.store, runId);
     const filter = parseEpisodeFilter(query);
     const store = this.store;
     return (async function* () {

@@ -6,6 +6,7 @@ import { loadRunFile } from '../../runner/run-file.ts';
 import { GOAL_CATEGORIES, SIMULATOR_FAULT_KINDS, FAULT_CAUSES, type EpisodeAudit, type RunAudit } from '../../schema/audit.ts';
 import { clip, num, table } from '../format.ts';
 import { openStore, printJson } from '../context.ts';
+import { requireRun } from '../../store/store.ts';
 
 /** `groundwork audit RUN_ID [--judge MODEL]`: audit a stored or imported run, store and print the results. */
 export function registerAuditCommand(program: Command): void {
@@ -24,8 +25,7 @@ export function registerAuditCommand(program: Command): void {
       const configured = options.config ? (loadRunFile(options.config).models ?? {}) : {};
       const store = openStore(options.db);
       try {
-        const run = await store.getRun(runId);
-        if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+        const run = await requireRun(store, runId);
         // The AI SDK prints its own warnings to the console; keep stdout a single document.
         (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
         const judge = options.judge ? { hub: new ModelHub({ models: { ...run.config.models, ...configured }, record: options.record, replay: options.replay }), model: options.judge } : undefined;

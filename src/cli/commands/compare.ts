@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { comparePaired, type PairedComparison } from '../../audits/compare.ts';
 import { GroundworkError } from '../../errors.ts';
-import type { EpisodeRow, Store } from '../../store/store.ts';
+import { type EpisodeRow, type Store, requireRun } from '../../store/store.ts';
 import { table } from '../format.ts';
 import { openStore, printJson } from '../context.ts';
 
@@ -13,8 +13,7 @@ interface CompareOptions {
 }
 
 async function rowsOf(store: Store, runId: string): Promise<EpisodeRow[]> {
-  const run = await store.getRun(runId);
-  if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+  const run = await requireRun(store, runId);
   return store.listEpisodes(runId);
 }
 

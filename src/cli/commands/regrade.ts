@@ -4,6 +4,7 @@ import { outcomeChanged, regradeEpisode } from '../../grading/regrade.ts';
 import { domainFor } from '../../runner/local-runner.ts';
 import { openStore, printJson } from '../context.ts';
 import { table } from '../format.ts';
+import { requireRun } from '../../store/store.ts';
 
 /** `groundwork regrade RUN_ID`: grade every stored episode again with the current grader. */
 export function registerRegradeCommand(program: Command): void {
@@ -17,8 +18,7 @@ export function registerRegradeCommand(program: Command): void {
     .action(async (runId: string, options: { dryRun?: boolean; db?: string; json?: boolean }) => {
       const store = openStore(options.db);
       try {
-        const run = await store.getRun(runId);
-        if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+        const run = await requireRun(store, runId);
         const domain = domainFor(run.config);
         const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
         let episodes = 0;

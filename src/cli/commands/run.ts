@@ -13,6 +13,7 @@ import { modelParticipants } from '../participants.ts';
 import { openRunLog } from '../run-log.ts';
 import { formatRunSummary } from '../summary-text.ts';
 import { formatRunAudit } from './audit.ts';
+import { requireRun } from '../../store/store.ts';
 
 /** Default agents when neither flags nor a run file name any. */
 const DEFAULT_AGENTS = ['oracle', 'naive', 'noop'];
@@ -131,8 +132,7 @@ export function registerRunCommand(program: Command): void {
         let models = file.models ?? {};
         let steerUser = options.steerUser ?? false;
         if (runId) {
-          const run = await store.getRun(runId);
-          if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+          const run = await requireRun(store, runId);
           models = run.config.models;
           steerUser = run.config.steerUser;
         }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { GroundworkError } from '../../errors.ts';
 import { summariseRun } from '../../report/run-summary.ts';
-import type { EpisodeRecord } from '../../store/store.ts';
+import { type EpisodeRecord, requireRun } from '../../store/store.ts';
 import { clip, indent, table } from '../format.ts';
 import { openStore, positiveInt, printJson } from '../context.ts';
 import { formatRunSummary } from '../summary-text.ts';
@@ -22,8 +22,7 @@ export function registerShowCommand(program: Command): void {
     .action(async (runId: string, options: { episode?: string; limit: number; db?: string; json?: boolean }) => {
       const store = openStore(options.db);
       try {
-        const run = await store.getRun(runId);
-        if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+        const run = await requireRun(store, runId);
         if (options.episode) {
           const episode = await store.getEpisode(runId, options.episode);
           if (!episode) throw new GroundworkError('UNKNOWN_EPISODE', `no episode ${JSON.stringify(options.episode)} in run ${runId}`, { hint: `list episodes with groundwork show ${runId}` });

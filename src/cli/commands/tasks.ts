@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { createOracleAgent, createNoopAgent } from '../../agents/oracle.ts';
 import { createDomain } from '../../domains/registry.ts';
 import { lintTasksStatic, TASK_LINT_WARNINGS } from '../../audits/task-lint.ts';
-import { initialStateFor } from '../../episode/initial-state.ts';
+import { initialStateFor } from '../../domains/initial-state.ts';
 import { runEpisode } from '../../episode/orchestrator.ts';
 import { gradeEpisode } from '../../grading/grade.ts';
 import type { Outcome } from '../../schema/outcome.ts';

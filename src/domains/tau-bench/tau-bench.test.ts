@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createDomain } from '../registry.ts';
 import { executeToolCall } from '../tools.ts';
-import { initialStateFor } from '../../episode/initial-state.ts';
+import { initialStateFor } from '../initial-state.ts';
 import { TableState } from '../../state/table-state.ts';
 import { taskSchema } from '../../schema/task.ts';
 import { openTauBench, type TauDomainName } from './index.ts';

@@ -1,8 +1,7 @@
 import type { Domain } from '../../domains/domain.ts';
-import { GroundworkError } from '../../errors.ts';
 import type { RunConfig } from '../../runner/config.ts';
 import { domainFor } from '../../runner/local-runner.ts';
-import type { EpisodeRecord, Store } from '../../store/store.ts';
+import { type EpisodeRecord, type Store, requireRun } from '../../store/store.ts';
 import { checkSimulatorFaults, ensureRunAudited } from '../faults.ts';
 import { chatTools } from './chat-format.ts';
 import { earlyExperienceLines, expertSource } from './early-experience.ts';
@@ -45,8 +44,7 @@ export interface ExportSummary {
  * validate stops the export (a bug, never silently written).
  */
 export async function exportRun(store: Store, runId: string, options: ExportRunOptions): Promise<ExportSummary> {
-  const run = await store.getRun(runId);
-  if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+  const run = await requireRun(store, runId);
   const domain = (options.domainFactory ?? domainFor)(run.config);
   // Simulator-fault labels come from the audits: a run without stored audits is audited first
   // (deterministic rules, no judge), so no export depends on whether `groundwork audit` ran.

@@ -1,4 +1,4 @@
-import type { Domain } from '../domains/domain.ts';
+import type { Domain } from './domain.ts';
 import type { TablePatch, Task } from '../schema/task.ts';
 import { TableState } from '../state/table-state.ts';
 
