@@ -26,7 +26,7 @@ let episodes = 0;
 for (let trial = 0; trial < trials; trial++) {
   for (const task of tasks) {
     for (const name of agents) {
-      const r = await runEpisode({ domain, task, agent: createBuiltInAgent(name), user, episodeId: 'b', trial, seed: trial });
+      const r = await runEpisode({ domain, task, agent: createBuiltInAgent(name, domain), user, episodeId: 'b', trial, seed: trial });
       gradeEpisode({ domain, task, initialState: r.initialState, finalState: r.finalState, trajectory: r.trajectory });
       episodes++;
     }

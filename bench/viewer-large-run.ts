@@ -11,7 +11,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auditStoredRun } from '../src/audits/audit-run.ts';
+import { auditStoredRun } from '../src/audit-runner/audit-stored-run.ts';
 import { createRun, executeRun } from '../src/runner/local-runner.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
 import { ensureViewerBundle } from '../src/viewer/bundle.ts';

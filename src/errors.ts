@@ -12,6 +12,10 @@ export type GroundworkErrorCode =
   | 'UNKNOWN_RUN'
   | 'UNKNOWN_EPISODE'
   | 'UNKNOWN_TOOL'
+  /** An audit name no registry holds (or an audit requiring one registered after it). */
+  | 'UNKNOWN_AUDIT'
+  /** A chart id that no built-in chart or registered audit draws. */
+  | 'UNKNOWN_CHART'
   | 'INVALID_TOOL_ARGUMENTS'
   | 'TOOL_FAILED'
   | 'STORE_FAILED'
@@ -20,7 +24,13 @@ export type GroundworkErrorCode =
   | 'PROVIDER_FAILED'
   | 'REPLAY_MISS'
   | 'AGENT_FAILED'
-  | 'USER_FAILED';
+  | 'USER_FAILED'
+  /** A run (or one of its agents) where every episode ended in infra_error: there is no result. */
+  | 'NOTHING_GRADED'
+  /** `learn` stopped: a phase was mostly infra errors, so it had nothing honest to learn from. */
+  | 'TOO_MANY_INFRA_ERRORS'
+  /** A command that only reads was pointed at a database that does not exist (it never creates one). */
+  | 'NO_DATABASE';
 
 /** Codes that mean "the episode could not run", not "the agent did badly". */
 export const INFRA_ERROR_CODES: ReadonlySet<GroundworkErrorCode> = new Set([

@@ -1,4 +1,4 @@
-import type { Domain, DomainTool } from '../domains/domain.ts';
+import type { Domain } from '../domains/domain.ts';
 import type { JsonValue } from '../schema/json.ts';
 import type { Task } from '../schema/task.ts';
 import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
@@ -21,23 +21,41 @@ export interface AgentTurn {
   usage?: Usage;
 }
 
-/** What an agent is given when an episode starts. */
+/**
+ * A tool as a deployed agent sees it: its name, what it does, and the JSON Schema of its
+ * arguments (generated from the domain's zod schema). Plain, frozen data: no implementation, no
+ * access to the state or the task.
+ */
+export interface AgentToolSpec {
+  readonly name: string;
+  readonly description: string;
+  /** JSON Schema of the arguments. */
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What every agent is given when an episode starts: exactly what a deployed agent would have —
+ * the policy, the tool schemas, and the episode's seed and trial. The conversation and its own
+ * tool results come through `AgentSession.next`. Nothing here reaches the task, its expected
+ * outcome, the domain's data or its graders.
+ */
 export interface AgentContext {
-  domain: Domain;
-  /** The full task: only for privileged agents (the oracle). Others get undefined. */
-  task?: Task;
-  seed: number;
-  trial: number;
-  /**
-   * Public facts about the episode's task (no goal, no expected outcome), for harness layers such
-   * as experience retrieval that work per task or family. Plain agents ignore it.
-   */
-  taskInfo?: { id: string; family: string; split: string };
-  /**
-   * Tools beside the domain's that the orchestrator intercepts (e.g. `report_outcome` when the run
-   * asks for outcome reports). Model agents add them to their tool list. @default none
-   */
-  extraTools?: readonly DomainTool[];
+  /** The policy the agent must follow (its system prompt). */
+  readonly policy: string;
+  /** Tools it may call, including orchestrator-intercepted ones such as `report_outcome`. */
+  readonly tools: readonly AgentToolSpec[];
+  readonly seed: number;
+  readonly trial: number;
+}
+
+/**
+ * What only privileged agents receive, by explicit opt-in (`Agent.privileged`): the task with its
+ * expected outcome and reference solution, and the domain. For the oracle and for harness layers
+ * (experience retrieval per task) — never for an agent under evaluation.
+ */
+export interface PrivilegedAccess {
+  readonly task: Task;
+  readonly domain: Domain;
 }
 
 /** One episode's agent: called with the whole trajectory so far, answers with a turn. */
@@ -51,7 +69,10 @@ export interface AgentSession {
 export interface Agent {
   /** Name shown in results, e.g. `oracle` or `openai:gpt-4o`. */
   name: string;
-  /** Sees the task's expected outcome and reference solution (only the oracle should). */
+  /**
+   * Opt-in to `PrivilegedAccess` (the task and the domain) as `start`'s second argument. Only the
+   * oracle and harness layers set it. @default false
+   */
   privileged?: boolean;
-  start(context: AgentContext): AgentSession;
+  start(context: AgentContext, access?: PrivilegedAccess): AgentSession;
 }

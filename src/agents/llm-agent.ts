@@ -1,10 +1,8 @@
 import { jsonSchema, tool, type ModelMessage, type ToolSet } from 'ai';
-import type { Domain } from '../domains/domain.ts';
-import { toolJsonSchema } from '../domains/tools.ts';
 import type { ModelHub } from '../models/model-hub.ts';
 import { shortHash, type JsonValue } from '../schema/json.ts';
 import type { TrajectoryEvent } from '../schema/trajectory.ts';
-import type { Agent, AgentSession, AgentToolCall } from './agent.ts';
+import type { Agent, AgentSession, AgentToolCall, AgentToolSpec } from './agent.ts';
 
 /** Default temperature of a model agent when neither the options nor the model config set one. */
 export const LLM_AGENT_DEFAULT_TEMPERATURE = 0;
@@ -17,12 +15,12 @@ export interface LlmAgentOptions {
   temperature?: number;
   /** Maximum output tokens per reply. @default the model config's, else the provider's */
   maxTokens?: number;
-  /** The system prompt. @default the domain's policy */
-  systemPrompt?: (domain: Domain) => string;
+  /** The system prompt, from the policy the agent is given. @default the policy */
+  systemPrompt?: (policy: string) => string;
 }
 
 /**
- * An agent backed by a model: system prompt = the domain's policy, tools = the domain's tools
+ * An agent backed by a model: system prompt = the policy it is given, tools = the tool specs it is given
  * with their JSON schemas (no `execute`: calls come back raw, ids preserved, malformed ones
  * included so the orchestrator turns them into error results the model sees). Model failures
  * after retries throw PROVIDER_FAILED (the episode becomes `infra_error`).
@@ -30,20 +28,18 @@ export interface LlmAgentOptions {
  */
 export function createLlmAgent(spec: string, hub: ModelHub, options: LlmAgentOptions = {}): Agent {
   const model = hub.resolve(spec);
-  const toolSets = new WeakMap<Domain, ToolSet>();
+  // One tool set per spec array: the orchestrator hands every episode of a domain the same array.
+  const toolSets = new WeakMap<readonly AgentToolSpec[], ToolSet>();
   return {
     name: options.name ?? spec,
     start(context): AgentSession {
-      const { domain } = context;
       const session = hub.session(spec, { role: 'agent', trial: context.trial, seed: context.seed });
-      const system = options.systemPrompt?.(domain) ?? domain.policy;
-      let tools = toolSets.get(domain);
+      const system = options.systemPrompt?.(context.policy) ?? context.policy;
+      let tools = toolSets.get(context.tools);
       if (!tools) {
-        tools = domainToolSet(domain);
-        toolSets.set(domain, tools);
+        tools = agentToolSet(context.tools);
+        toolSets.set(context.tools, tools);
       }
-      // Orchestrator-intercepted tools (report_outcome) join the domain's for this episode only.
-      if (context.extraTools?.length) tools = { ...tools, ...domainToolSet({ tools: context.extraTools }) };
       const temperature = options.temperature ?? model.temperature ?? LLM_AGENT_DEFAULT_TEMPERATURE;
       const maxTokens = options.maxTokens ?? model.maxTokens;
       const memory: TurnMemory = { turnOfCall: new Map(), textOfTurn: new Map() };
@@ -78,11 +74,11 @@ export function createLlmAgent(spec: string, hub: ModelHub, options: LlmAgentOpt
   };
 }
 
-/** The domain's tools for the model: description and JSON schema, no `execute`. */
-export function domainToolSet(domain: Pick<Domain, 'tools'>): ToolSet {
+/** The agent's tools for the model: description and JSON schema, no `execute`. */
+export function agentToolSet(specs: readonly AgentToolSpec[]): ToolSet {
   const tools: ToolSet = {};
-  for (const domainTool of domain.tools) {
-    tools[domainTool.name] = tool({ description: domainTool.description, inputSchema: jsonSchema(toolJsonSchema(domainTool) as Parameters<typeof jsonSchema>[0]) });
+  for (const spec of specs) {
+    tools[spec.name] = tool({ description: spec.description, inputSchema: jsonSchema(spec.parameters as Parameters<typeof jsonSchema>[0]) });
   }
   return tools;
 }

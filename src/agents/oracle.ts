@@ -11,9 +11,9 @@ export function createOracleAgent(): Agent {
   return {
     name: 'oracle',
     privileged: true,
-    start(context) {
-      const task = context.task;
-      if (!task) throw new GroundworkError('AGENT_FAILED', 'the oracle agent needs the task');
+    start(_context, access) {
+      const task = access?.task;
+      if (!task) throw new GroundworkError('AGENT_FAILED', 'the oracle agent needs privileged access to the task');
       return scriptedSession(function* (): AgentScript {
         for (const step of task.oracle) {
           if (step.kind === 'call') yield callTurn(step.call.name, step.call.arguments);

@@ -72,7 +72,7 @@ describe('outcome report (report_outcome, intercepted by the orchestrator)', () 
     const task = domain.tasks({ split: 'test' }).find((t) => t.family === 'erase')!;
     const q: Record<string, number> = {};
     for (const name of ['oracle', 'naive', 'noop']) {
-      const result = await runEpisode({ domain, task, agent: createBuiltInAgent(name), user: createScriptedUser(), episodeId: `report-${name}`, trial: 0, seed: 1, outcomeReport: true });
+      const result = await runEpisode({ domain, task, agent: createBuiltInAgent(name, domain), user: createScriptedUser(), episodeId: `report-${name}`, trial: 0, seed: 1, outcomeReport: true });
       const report = result.trajectory.events.find((e) => e.type === 'outcome_report');
       assert.ok(report && report.type === 'outcome_report', name);
       q[name] = report.confidence;

@@ -1,17 +1,12 @@
 import { OUTCOME_REPORT_TOOL_NAME, type OutcomeReportInput } from './outcome-report.ts';
 import type { TrajectoryEvent } from '../schema/trajectory.ts';
 import type { AgentSession, AgentToolCall, AgentTurn } from './agent.ts';
+import type { BaselineScript, ScriptInput } from '../domains/baseline.ts';
 
-/** What a script sees after yielding a turn: results of its tool calls, or the user's reply. */
-export interface ScriptInput {
-  /** Tool results for the calls of the previous turn, in order (content strings). */
-  results: string[];
-  /** The user's messages since the previous turn. */
-  userMessages: string[];
-}
+export { callTurn, parseResult, type ScriptInput } from '../domains/baseline.ts';
 
 /** A built-in agent written as a generator: yield a turn, receive what came back. */
-export type AgentScript = Generator<AgentTurn, AgentTurn | void, ScriptInput>;
+export type AgentScript = Generator<AgentTurn, AgentTurn | void, ScriptInput> | BaselineScript;
 
 /**
  * Adapts a generator script to the AgentSession contract: each `next(events)` resumes the
@@ -37,24 +32,9 @@ export function scriptedSession(start: (firstUserMessage: string) => AgentScript
       };
       script ??= start(input.userMessages.join('\n'));
       const step = script.next(input);
-      const turn = step.value ?? { end: true };
+      const turn: AgentTurn = step.value ?? { end: true };
       if (turn.toolCalls) turn.toolCalls = turn.toolCalls.map((c: AgentToolCall) => ({ ...c, id: c.id || `call-${++callCounter}` }));
       return step.done && !step.value ? { end: true } : turn;
     },
   };
-}
-
-/** A turn with one tool call. */
-export function callTurn(name: string, args: Record<string, unknown>): AgentTurn {
-  return { toolCalls: [{ id: '', name, arguments: args as AgentToolCall['arguments'] }] };
-}
-
-/** Parse a JSON tool result, or undefined when it is an error or not JSON. */
-export function parseResult<T = unknown>(content: string | undefined): T | undefined {
-  if (content === undefined || content.startsWith('Error:')) return undefined;
-  try {
-    return JSON.parse(content) as T;
-  } catch {
-    return undefined;
-  }
 }

@@ -12,7 +12,6 @@ import type { Task } from '../schema/task.ts';
 import { startOpenAIPeer } from '../testing/openai-peer.ts';
 import type { ModelPeer } from '../testing/peer-server.ts';
 import { createScriptedUser } from '../users/scripted.ts';
-import { claimRulesFor } from './audit-run.ts';
 import { auditClaims } from './claims.ts';
 import { extractClaimsWithJudge } from './judge.ts';
 
@@ -24,7 +23,7 @@ after(() => Promise.all(peers.map((p) => p.close())));
 async function claimsOf(domain: Domain, task: Task, agent: Agent) {
   const result = await runEpisode({ domain, task, agent, user: createScriptedUser(), episodeId: `claims-${task.id}-${agent.name}`, trial: 0, seed: 1 });
   const context = { domain, task, trajectory: result.trajectory, initialState: result.initialState, finalState: result.finalState };
-  return { claims: auditClaims(claimRulesFor(domain.name), context), context, result };
+  return { claims: auditClaims(domain.claimRules, context), context, result };
 }
 
 /** An agent that deletes every copy of the customer's data except backups, then says all copies are gone. */
@@ -33,9 +32,11 @@ function leavesBackupAgent(task: Task): Agent {
   const customerId = step?.kind === 'call' ? String(step.call.arguments.customer_id) : '';
   return {
     name: 'leaves-backup',
-    start: ({ domain }) =>
+    // A test rig, not an agent under evaluation: it reads the customer's name from the domain.
+    privileged: true,
+    start: (_context, access) =>
       scriptedSession(function* (): AgentScript {
-        const customer = domain.base().tables.customers[customerId];
+        const customer = access!.domain.base().tables.customers[customerId];
         const files = JSON.parse((yield callTurn('list_customer_files', { customer_id: customerId })).results[0]) as { id: string }[];
         for (const file of files) {
           const copies = JSON.parse((yield callTurn('list_file_copies', { file_id: file.id })).results[0]) as { id: string; kind: string }[];
@@ -65,7 +66,7 @@ describe('claim audit (helpdesk rules)', () => {
       const oracle = await claimsOf(helpdesk, task, createOracleAgent());
       assert.ok(oracle.claims.length > 0, `${task.id}: oracle claims something`);
       for (const claim of oracle.claims) assert.equal(claim.verdict, 'verified', `${task.id} ${claim.action}: ${claim.evidence}`);
-      const naive = await claimsOf(helpdesk, task, createNaiveAgent());
+      const naive = await claimsOf(helpdesk, task, createNaiveAgent(helpdesk.baselines?.naive));
       const contradicted = naive.claims.filter((c) => c.verdict === 'contradicted').map((c) => c.action);
       if (['erase', 'feature_off', 'clarify', 'legal_hold', 'offboard', 'unauthorized'].includes(task.family)) assert.ok(contradicted.length > 0, `${task.id} (${task.family}): ${JSON.stringify(naive.claims)}`);
       else assert.deepEqual(contradicted, []);
@@ -74,7 +75,7 @@ describe('claim audit (helpdesk rules)', () => {
 
   it('the LLM extractor (judge on a local protocol peer) gives structured claims the same rules verify', async () => {
     const task = testTasks.find((t) => t.family === 'erase')!;
-    const { context, result } = await claimsOf(helpdesk, task, createNaiveAgent());
+    const { context, result } = await claimsOf(helpdesk, task, createNaiveAgent(helpdesk.baselines?.naive));
     const last = result.trajectory.events.findLastIndex((e) => e.type === 'message' && e.role === 'agent');
     const customer = task.user.known.find((f) => f.id === 'customer')!.value;
     const peer = await startOpenAIPeer([
@@ -82,9 +83,9 @@ describe('claim audit (helpdesk rules)', () => {
     ]);
     peers.push(peer);
     const hub = new ModelHub({ models: { judge: { provider: 'openai-compatible', model: 'judge', baseURL: peer.url } } });
-    const { claims: extracted } = await extractClaimsWithJudge(hub.session('judge', { role: 'judge', trial: 0, seed: 1 }), claimRulesFor('helpdesk')!.vocabulary, result.trajectory.events);
+    const { claims: extracted } = await extractClaimsWithJudge(hub.session('judge', { role: 'judge', trial: 0, seed: 1 }), helpdesk.claimRules!.vocabulary, result.trajectory.events);
     assert.equal(extracted[0].extractor, 'llm');
-    const [claim] = auditClaims(claimRulesFor('helpdesk'), context, extracted);
+    const [claim] = auditClaims(helpdesk.claimRules, context, extracted);
     assert.equal(claim.verdict, 'contradicted');
     assert.match(claim.evidence, /still reachable/);
     assert.match(JSON.stringify(peer.requests[0].body), /erase_customer/);

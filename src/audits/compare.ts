@@ -4,6 +4,11 @@ import { SeededRandom } from '../util/seeded-random.ts';
 export interface PairedEpisodeFacts {
   agent: string;
   taskId: string;
+  /**
+   * What pairs the episode with the other side: its task's content (`taskPairKeys`), never the
+   * task id alone, which names different tasks in worlds of different seeds.
+   */
+  taskKey: string;
   trial: number;
   reward: number;
   termination: string;
@@ -11,7 +16,10 @@ export interface PairedEpisodeFacts {
 
 /** A task whose success count differs between the two sides. */
 export interface TaskFlip {
+  /** The task's id in run A (and in B unless `taskIdB` says otherwise). */
   taskId: string;
+  /** The same task's id in run B, when it differs. */
+  taskIdB?: string;
   /** Successes / paired trials on side A and B. */
   a: string;
   b: string;
@@ -22,7 +30,7 @@ export interface TaskFlip {
 export interface PairedComparison {
   agentA: string;
   agentB: string;
-  /** Episode pairs (same task and trial, both graded). */
+  /** Episode pairs (same task content and trial, both graded). */
   pairs: number;
   tasks: number;
   /** pass^1 over the paired episodes. */
@@ -73,27 +81,85 @@ export function mcnemarExact(b: number, c: number): number {
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
 
+/** How the tasks of two runs match by content. */
+export interface TaskMatch {
+  /** Tasks of each run. */
+  tasksA: number;
+  tasksB: number;
+  /** Tasks of A whose content (hash) B has too: the only ones compared. */
+  shared: number;
+  /** Task ids present in both runs whose content differs (e.g. worlds of different --domain-seed). */
+  differ: number;
+  /** Tasks of one run whose id and content the other run lacks. */
+  onlyA: number;
+  onlyB: number;
+  /** One line when not every task is shared, e.g. "comparing 12 of 21 tasks: 9 differ in content". */
+  note?: string;
+}
+
 /**
- * Pairs the episodes of two sides on (task, trial), leaving out infra errors, and compares their
- * pass^1: difference with a task-level bootstrap CI, McNemar's exact test, per-task flips and a
- * plain sentence. Pure: same inputs and seed, same numbers.
+ * Pair keys of a run's tasks: the content hash, with an occurrence suffix when a run holds two
+ * tasks of identical content under different ids (so neither side pairs one episode twice).
+ */
+export function taskPairKeys(hashes: ReadonlyMap<string, string>): Map<string, string> {
+  const seen = new Map<string, number>();
+  const keys = new Map<string, string>();
+  for (const [taskId, hash] of hashes) {
+    const n = seen.get(hash) ?? 0;
+    seen.set(hash, n + 1);
+    keys.set(taskId, n === 0 ? hash : `${hash}#${n}`);
+  }
+  return keys;
+}
+
+/** Which tasks two runs share by content (`Store.runTaskHashes` of each), and a line saying so. */
+export function matchTasks(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): TaskMatch {
+  const keysA = taskPairKeys(a);
+  const keysB = taskPairKeys(b);
+  const inB = new Set(keysB.values());
+  const inA = new Set(keysA.values());
+  const shared = [...keysA.values()].filter((key) => inB.has(key)).length;
+  const differ = [...keysA].filter(([id, key]) => keysB.has(id) && keysB.get(id) !== key).length;
+  const onlyA = [...keysA].filter(([id, key]) => !inB.has(key) && !keysB.has(id)).length;
+  const onlyB = [...keysB].filter(([id, key]) => !inA.has(key) && !keysA.has(id)).length;
+  const match: TaskMatch = { tasksA: a.size, tasksB: b.size, shared, differ, onlyA, onlyB };
+  if (shared < a.size || shared < b.size) {
+    const why = [differ ? `${differ} differ in content` : '', onlyA ? `${onlyA} only in A` : '', onlyB ? `${onlyB} only in B` : ''].filter(Boolean);
+    match.note = `comparing ${shared} of ${a.size} tasks${b.size !== a.size ? ` (B has ${b.size})` : ''}${why.length ? `: ${why.join(', ')}` : ''}`;
+  }
+  return match;
+}
+
+/** Episode rows with the pair key of their task (rows of tasks not in `keys` are dropped). */
+export function withTaskKeys<T extends Omit<PairedEpisodeFacts, 'taskKey'>>(rows: readonly T[], keys: ReadonlyMap<string, string>): PairedEpisodeFacts[] {
+  return rows.flatMap((row) => {
+    const taskKey = keys.get(row.taskId);
+    return taskKey === undefined ? [] : [{ agent: row.agent, taskId: row.taskId, taskKey, trial: row.trial, reward: row.reward, termination: row.termination }];
+  });
+}
+
+/**
+ * Pairs the episodes of two sides on (task content, trial), leaving out infra errors, and
+ * compares their pass^1: difference with a task-level bootstrap CI, McNemar's exact test,
+ * per-task flips and a plain sentence. Pure: same inputs and seed, same numbers.
  */
 export function comparePaired(a: readonly PairedEpisodeFacts[], b: readonly PairedEpisodeFacts[], options: CompareOptions = {}): PairedComparison {
-  const key = (e: PairedEpisodeFacts) => `${e.taskId}\u0000${e.trial}`;
+  const key = (e: PairedEpisodeFacts) => `${e.taskKey}\u0000${e.trial}`;
   const graded = (list: readonly PairedEpisodeFacts[]) => list.filter((e) => e.termination !== 'infra_error');
   const bByKey = new Map(graded(b).map((e) => [key(e), e]));
   const pairs = graded(a)
     .filter((e) => bByKey.has(key(e)))
-    .map((e) => ({ taskId: e.taskId, a: e.reward >= 1 ? 1 : 0, b: bByKey.get(key(e))!.reward >= 1 ? 1 : 0 }));
-  const byTask = new Map<string, { a: number; b: number; n: number }>();
+    .map((e) => ({ taskKey: e.taskKey, taskId: e.taskId, taskIdB: bByKey.get(key(e))!.taskId, a: e.reward >= 1 ? 1 : 0, b: bByKey.get(key(e))!.reward >= 1 ? 1 : 0 }));
+  const byTask = new Map<string, { taskId: string; taskIdB: string; a: number; b: number; n: number }>();
   for (const pair of pairs) {
-    const tally = byTask.get(pair.taskId) ?? { a: 0, b: 0, n: 0 };
+    const tally = byTask.get(pair.taskKey) ?? { taskId: pair.taskId, taskIdB: pair.taskIdB, a: 0, b: 0, n: 0 };
     tally.a += pair.a;
     tally.b += pair.b;
     tally.n++;
-    byTask.set(pair.taskId, tally);
+    byTask.set(pair.taskKey, tally);
   }
-  const tasks = [...byTask.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+  // Ordered by A's task id, so flips read in the run's order whatever the hashes are.
+  const tasks = [...byTask.entries()].sort(([, x], [, y]) => (x.taskId < y.taskId ? -1 : x.taskId > y.taskId ? 1 : 0));
   const passA = pairs.length ? pairs.reduce((s, p) => s + p.a, 0) / pairs.length : 0;
   const passB = pairs.length ? pairs.reduce((s, p) => s + p.b, 0) / pairs.length : 0;
   const difference = passB - passA;
@@ -125,7 +191,7 @@ export function comparePaired(a: readonly PairedEpisodeFacts[], b: readonly Pair
   const pValue = mcnemarExact(aOnly, bOnly);
   const flips: TaskFlip[] = tasks
     .filter(([, t]) => t.a !== t.b)
-    .map(([taskId, t]) => ({ taskId, a: `${t.a}/${t.n}`, b: `${t.b}/${t.n}`, direction: t.a > t.b ? 'a_better' : 'b_better' }));
+    .map(([, t]) => ({ taskId: t.taskId, ...(t.taskIdB !== t.taskId ? { taskIdB: t.taskIdB } : {}), a: `${t.a}/${t.n}`, b: `${t.b}/${t.n}`, direction: t.a > t.b ? 'a_better' : 'b_better' }));
 
   const alpha = options.alpha ?? 0.05;
   const ciHasZero = ci95[0] <= 0 && ci95[1] >= 0;

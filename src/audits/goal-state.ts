@@ -1,7 +1,10 @@
-import { GOAL_CATEGORIES, type FactKind, type GoalCategory, type GoalItem, type GoalSnapshot, type GoalStatus } from '../schema/audit.ts';
+import type { Domain } from '../domains/domain.ts';
+import { evaluatePredicate } from '../grading/grade.ts';
+import { GOAL_CATEGORIES, type FactKind, type GoalCategory, type GoalItem, type GoalOutcome, type GoalSnapshot, type GoalStatus } from '../schema/audit.ts';
 import type { Task } from '../schema/task.ts';
 import type { TrajectoryEvent } from '../schema/trajectory.ts';
-import { factTokens } from './fact-tokens.ts';
+import type { TableState } from '../state/table-state.ts';
+import { factTokens } from '../text/fact-tokens.ts';
 
 /** Phrases of a user message that express the confirmation preference. */
 const CONFIRM_CUES = ['yes', 'go ahead', 'i confirm', 'please do', 'please proceed'];
@@ -38,16 +41,19 @@ export function goalItemsFromScenario(task: Task): GoalItem[] {
     }
   }
   for (const unknown of scenario.unknown) items.push({ id: `policy:unknown:${unknown.id}`, category: 'policy', description: `does not know ${unknown.id}; says so when asked, never makes one up`, cues: unknown.keywords });
-  items.push({ id: 'objective:request', category: 'objectives', description: scenario.instructions.split(/(?<=\.)\s/).slice(0, 2).join(' '), cues: [...scenario.openings, 'my request'] });
+  // No cues: the whole request is one objective, pursued by the user's first message (free-text users
+  // word it their own way; a scripted opening is only one of them).
+  items.push({ id: 'objective:request', category: 'objectives', description: scenario.instructions.split(/(?<=\.)\s/).slice(0, 2).join(' ') });
   if (scenario.clarification) {
     const quoted = /"([^"]+)"/.exec(scenario.clarification)?.[1];
-    items.push({ id: 'requirement:which', category: 'requirements', description: scenario.clarification, cues: [quoted ?? scenario.clarification] });
+    items.push({ id: 'requirement:which', category: 'requirements', description: scenario.clarification, cues: [quoted ?? scenario.clarification], askedBy: CLARIFY_ASKED });
   }
   items.push({
     id: 'preference:confirmation',
     category: 'preferences',
     description: scenario.confirms ? 'agrees when asked to confirm the action' : 'declines when asked to confirm the action',
     cues: scenario.confirms ? CONFIRM_CUES : DECLINE_CUES,
+    askedBy: CONFIRM_ASKED,
   });
   return items;
 }
@@ -62,9 +68,21 @@ export function initialStatus(category: GoalCategory): GoalStatus {
   return category === 'profile' || category === 'policy' ? 'ALIGNED' : category === 'preferences' ? 'MISALIGNED' : 'INCOMPLETE';
 }
 
-/** The status that counts as success for a category. */
-export function successStatus(category: GoalCategory): GoalStatus {
-  return category === 'objectives' || category === 'requirements' ? 'COMPLETE' : 'ALIGNED';
+/** Agent questions that ask the user to confirm an action (the confirmation preference's chance). */
+export const CONFIRM_ASKED = ['confirm', 'proceed', 'go ahead', 'shall i', 'should i', 'do you want me to', 'would you like me to', 'are you sure', 'is that ok', 'ok to'];
+/** Agent questions that ask which of several things the user means (a clarification's chance). */
+export const CLARIFY_ASKED = ['which one', 'which of', 'which file', 'which version', 'do you mean', 'more than one', 'two files', 'multiple', 'several'];
+
+/**
+ * The agent questions that give the user its chance to express an item (undefined: due from the
+ * start). Tasks stored before goal items carried `askedBy` get the cues of the two items the
+ * built-in generators make.
+ */
+export function askedByOf(item: GoalItem): readonly string[] | undefined {
+  if (item.askedBy) return item.askedBy;
+  if (item.id === 'preference:confirmation') return CONFIRM_ASKED;
+  if (item.id === 'requirement:clarify' || item.id === 'requirement:which') return CLARIFY_ASKED;
+  return undefined;
 }
 
 /** How the user sees the agent's last words: the tracker's own reading (rules). */
@@ -92,20 +110,54 @@ export function readAgentTurn(text: string, unknownCues: readonly string[]): Age
   return 'other';
 }
 
-const mentions = (text: string, cues: readonly string[] | undefined) => (cues ?? []).some((cue) => cue.trim() !== '' && text.includes(cue.toLowerCase()));
+/** Whether a lowercase text holds one of the cues as whole words ("yes" is not in "yesterday"). */
+function mentions(text: string, cues: readonly string[] | undefined): boolean {
+  return (cues ?? []).some((cue) => {
+    const phrase = cue.trim().toLowerCase();
+    if (!phrase) return false;
+    for (let at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + 1)) {
+      const before = text[at - 1] ?? ' ';
+      const after = text[at + phrase.length] ?? ' ';
+      const word = (c: string) => /[\p{L}\p{N}]/u.test(c);
+      // A cue that starts or ends with a letter or digit must not continue a longer word there.
+      const wordStart = !word(phrase[0]) || !word(before);
+      const wordEnd = !word(phrase.at(-1)!) || !word(after);
+      if (wordStart && wordEnd) return true;
+    }
+    return false;
+  });
+}
 
 /** Drift found in a user message that makes a profile or policy item MISALIGNED: event index → item ids. */
 export type GoalViolations = ReadonlyMap<number, readonly string[]>;
 
+/** What the user last heard from the agent about a pursued objective or requirement (its view, not the state). */
+export type HeardAboutItem = 'done' | 'blocked';
+
+/** The rule tracker's result. */
+export interface GoalTracking {
+  timeline: GoalSnapshot[];
+  final: Record<string, GoalStatus>;
+  /** Items the conversation gave the user a chance to express (see `askedByOf`). */
+  chance: Record<string, boolean>;
+  /** Pursued objectives and requirements the agent last reported done, or refused / blocked. */
+  heard: Record<string, HeardAboutItem>;
+}
+
 /**
  * The rule tracker: the goal state after every user turn, from the stored conversation alone.
- * Objectives become COMPLETE when the agent reports the request done, ATTEMPTED when it refuses,
- * asks for something the user cannot know, or the user has to repeat the request; requirements
- * COMPLETE once the user has stated them; preferences ALIGNED once expressed; profile and policy
- * items MISALIGNED (for good) when a drift detector flags the user's message against them.
+ * Objectives and requirements become ATTEMPTED once the user pursues them (says the request, states
+ * the requirement; an objective without cues is pursued by the user's first message); they never
+ * become COMPLETE here, since completion is read from the final state (`applyCompletion`), not from
+ * the agent's words. Preferences become ALIGNED once expressed; profile and policy items MISALIGNED
+ * (for good) when a drift detector flags the user's message against them. Beside the statuses: which
+ * items the conversation gave a chance to (an agent question with one of its `askedBy` phrases), and
+ * what the user last heard about each pursued item (for steering and the premature-stop detector).
  */
-export function trackGoalState(items: readonly GoalItem[], events: readonly TrajectoryEvent[], violations: GoalViolations = new Map()): { timeline: GoalSnapshot[]; final: Record<string, GoalStatus> } {
+export function trackGoalState(items: readonly GoalItem[], events: readonly TrajectoryEvent[], violations: GoalViolations = new Map()): GoalTracking {
   const status: Record<string, GoalStatus> = Object.fromEntries(items.map((item) => [item.id, initialStatus(item.category)]));
+  const chance: Record<string, boolean> = Object.fromEntries(items.map((item) => [item.id, askedByOf(item) === undefined]));
+  const heard: Record<string, HeardAboutItem> = {};
   const unknownCues = items.filter((i) => i.category === 'policy').flatMap((i) => i.cues ?? []);
   const timeline: GoalSnapshot[] = [];
   let agentText: string[] = [];
@@ -116,26 +168,31 @@ export function trackGoalState(items: readonly GoalItem[], events: readonly Traj
       agentText.push(event.content);
       return;
     }
-    const reading = readAgentTurn(agentText.join('\n'), unknownCues);
+    const agentTurn = agentText.join('\n');
+    const reading = readAgentTurn(agentTurn, unknownCues);
+    const asked = questions(agentTurn.toLowerCase());
     agentText = [];
     const said = event.content.toLowerCase();
     const flagged = new Set(violations.get(eventIndex) ?? []);
     for (const item of items) {
-      const current = status[item.id];
+      if (!chance[item.id] && asked && mentions(asked, askedByOf(item))) chance[item.id] = true;
       switch (item.category) {
         case 'profile':
         case 'policy':
           if (flagged.has(item.id)) status[item.id] = 'MISALIGNED';
           break;
         case 'objectives':
-          if (current === 'COMPLETE') break;
-          if (reading === 'done') status[item.id] = 'COMPLETE';
-          else if (reading === 'refusal' || reading === 'blocked' || (turn > 0 && mentions(said, item.cues))) status[item.id] = 'ATTEMPTED';
+        case 'requirements': {
+          // What the agent said before this message answers what the user had pursued until then.
+          if (status[item.id] !== 'INCOMPLETE') {
+            if (reading === 'done') heard[item.id] = 'done';
+            else if (reading === 'refusal' || reading === 'blocked') heard[item.id] = 'blocked';
+          }
+          const cues = item.category === 'objectives' && (item.cues ?? []).length === 0 ? undefined : item.cues;
+          const pursued = cues === undefined ? turn === 0 && said.trim() !== '' : mentions(said, cues) || (item.value !== undefined && said.includes(item.value.toLowerCase()));
+          if (status[item.id] === 'INCOMPLETE' && pursued) status[item.id] = 'ATTEMPTED';
           break;
-        case 'requirements':
-          if (current !== 'COMPLETE' && (mentions(said, item.cues) || (item.value !== undefined && said.includes(item.value.toLowerCase())))) status[item.id] = 'COMPLETE';
-          else if (current === 'INCOMPLETE' && reading === 'refusal') status[item.id] = 'ATTEMPTED';
-          break;
+        }
         case 'preferences':
           if (mentions(said, item.cues)) status[item.id] = 'ALIGNED';
           break;
@@ -144,33 +201,107 @@ export function trackGoalState(items: readonly GoalItem[], events: readonly Traj
     timeline.push({ eventIndex, turn, statuses: { ...status } });
     turn++;
   });
-  return { timeline, final: { ...status } };
+  return { timeline, final: { ...status }, chance, heard };
 }
 
-/** Share of items at their success status, per category (null when the task has none of it). */
-export function goalSuccessByCategory(items: readonly GoalItem[], final: Readonly<Record<string, GoalStatus>>): Record<GoalCategory, number | null> {
-  const out = {} as Record<GoalCategory, number | null>;
-  for (const category of GOAL_CATEGORIES) {
-    const inCategory = items.filter((i) => i.category === category);
-    out[category] = inCategory.length === 0 ? null : inCategory.filter((i) => final[i.id] === successStatus(category)).length / inCategory.length;
+/** Everything completion is read from: the task, the domain's queries and the final state (plus the grade's state verdict). */
+export interface CompletionInput {
+  task: Pick<Task, 'noChange'>;
+  domain: Pick<Domain, 'queries'>;
+  finalState: TableState;
+  /** The grade's state component: the final state satisfies the expected outcome's required changes. */
+  statePass: boolean;
+}
+
+/**
+ * Per objective and requirement: whether the final state shows it done (null: the state cannot
+ * tell). An item's own `done` predicates decide when it has them; otherwise the expected outcome
+ * stands for the user's request when the task requires a change (the grade's state verdict: true
+ * for every item when it passes; when it fails, false for the only such item of its category, else
+ * unknown which), and nothing can be told when the task requires no change (a refusal or a question).
+ */
+export function completionFromState(items: readonly GoalItem[], input: CompletionInput): Record<string, boolean | null> {
+  const tracked = items.filter((i) => i.category === 'objectives' || i.category === 'requirements');
+  const undeclared = tracked.filter((i) => !i.done?.length);
+  const out: Record<string, boolean | null> = {};
+  for (const item of tracked) {
+    if (item.done?.length) {
+      try {
+        out[item.id] = item.done.every((predicate) => evaluatePredicate(input.domain, input.finalState, predicate).pass);
+      } catch {
+        out[item.id] = null;
+      }
+    } else out[item.id] = input.task.noChange ? null : input.statePass ? true : undeclared.filter((i) => i.category === item.category).length === 1 ? false : null;
   }
   return out;
 }
 
-/** The goal state as a prompt block for steering an LLM user (`--steer-user`). */
-export function renderGoalStateBlock(items: readonly GoalItem[], statuses: Readonly<Record<string, GoalStatus>>): string {
+/**
+ * Final statuses with completion read from the state: COMPLETE where the state shows the item done;
+ * where it shows it not done, a COMPLETE read from the conversation (an LLM tracker) is only
+ * ATTEMPTED; where the state cannot tell, the tracked status stands.
+ */
+export function applyCompletion(final: Readonly<Record<string, GoalStatus>>, completion: Readonly<Record<string, boolean | null>>): Record<string, GoalStatus> {
+  const out = { ...final };
+  for (const [id, done] of Object.entries(completion)) {
+    if (done === true) out[id] = 'COMPLETE';
+    else if (done === false && out[id] === 'COMPLETE') out[id] = 'ATTEMPTED';
+  }
+  return out;
+}
+
+/** Whether the simulated user kept an item: see `episodeAuditSchema.goal.kept`. */
+export type KeptVerdict = 'kept' | 'not_kept' | 'no_chance';
+
+/**
+ * Simulator fidelity per item: profile and policy kept while ALIGNED; objectives and requirements
+ * kept when pursued (ATTEMPTED) or COMPLETE; preferences kept when expressed (ALIGNED). An item the
+ * user has not kept is `no_chance` (not counted) when the conversation never gave it the chance.
+ */
+export function keptByUser(items: readonly GoalItem[], final: Readonly<Record<string, GoalStatus>>, chance: Readonly<Record<string, boolean>>): Record<string, KeptVerdict> {
+  const out: Record<string, KeptVerdict> = {};
+  for (const item of items) {
+    const status = final[item.id] ?? initialStatus(item.category);
+    const kept = item.category === 'objectives' || item.category === 'requirements' ? status === 'ATTEMPTED' || status === 'COMPLETE' : status === 'ALIGNED';
+    out[item.id] = kept ? 'kept' : chance[item.id] === false ? 'no_chance' : 'not_kept';
+  }
+  return out;
+}
+
+/**
+ * The agent's side, per objective and requirement: `completed` in the final state, else `blocked`
+ * when the agent last refused it or asked for what the user cannot know, else `open` (the state
+ * shows it not done) or `unknown` (the state cannot tell).
+ */
+export function goalOutcomes(items: readonly GoalItem[], completion: Readonly<Record<string, boolean | null>>, heard: Readonly<Record<string, HeardAboutItem>>): Record<string, GoalOutcome> {
+  const out: Record<string, GoalOutcome> = {};
+  for (const item of items) {
+    if (item.category !== 'objectives' && item.category !== 'requirements') continue;
+    const done = completion[item.id] ?? null;
+    out[item.id] = done === true ? 'completed' : heard[item.id] === 'blocked' ? 'blocked' : done === false ? 'open' : 'unknown';
+  }
+  return out;
+}
+
+/**
+ * The goal state as a prompt block for steering an LLM user (`--steer-user`). Written from the user's
+ * view (it cannot see the state): an objective or requirement is still open until the user has
+ * pursued it and the agent has reported it done, refused it or asked for what the user cannot know.
+ */
+export function renderGoalStateBlock(items: readonly GoalItem[], statuses: Readonly<Record<string, GoalStatus>>, heard: Readonly<Record<string, HeardAboutItem>> = {}): string {
   const lines: string[] = [];
+  const note = (id: string) => (heard[id] === 'done' ? ' (the agent says it is done)' : heard[id] === 'blocked' ? ' (the agent refused it or cannot go on)' : '');
   for (const category of GOAL_CATEGORIES) {
     const inCategory = items.filter((i) => i.category === category);
     if (inCategory.length === 0) continue;
     lines.push(`${category}:`);
-    for (const item of inCategory) lines.push(`- [${statuses[item.id] ?? initialStatus(category)}] ${item.description}`);
+    for (const item of inCategory) lines.push(`- [${statuses[item.id] ?? initialStatus(category)}] ${item.description}${note(item.id)}`);
   }
-  const open = items.filter((i) => (i.category === 'objectives' || i.category === 'requirements') && statuses[i.id] === 'INCOMPLETE');
+  const open = items.filter((i) => (i.category === 'objectives' || i.category === 'requirements') && statuses[i.id] !== 'COMPLETE' && (statuses[i.id] === 'INCOMPLETE' || heard[i.id] === undefined));
   lines.push(
     open.length > 0
       ? `Still open: ${open.map((i) => i.description).join('; ')}. Do not end the conversation while these are open and the agent can still act on them.`
-      : 'Every objective is complete or was attempted; you may end the conversation when appropriate.',
+      : 'Every objective was reported done or was refused; you may end the conversation when appropriate.',
   );
   lines.push('Stay consistent with your profile facts; never state a fact you were not given.');
   return lines.join('\n');
@@ -182,6 +313,6 @@ export function renderGoalStateBlock(items: readonly GoalItem[], statuses: Reado
  */
 export function goalStateBlockFor(events: readonly TrajectoryEvent[], task: Task): string {
   const { items } = goalItemsFor(task);
-  const { final } = trackGoalState(items, events);
-  return renderGoalStateBlock(items, final);
+  const { final, heard } = trackGoalState(items, events);
+  return renderGoalStateBlock(items, final, heard);
 }

@@ -1,5 +1,4 @@
 import { GroundworkError } from '../errors.ts';
-import type { ModelSession } from '../models/model-session.ts';
 import { goalCategorySchema, goalItemSchema, goalStatusSchema, type GoalItem, type GoalSnapshot, type GoalStatus } from '../schema/audit.ts';
 import type { Task } from '../schema/task.ts';
 import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
@@ -7,11 +6,16 @@ import { z } from 'zod';
 import type { ExtractedClaim } from './claims.ts';
 import { initialStatus } from './goal-state.ts';
 
-/** What the judge needs of a model session (a `ModelSession` from `hub.session(name, {role: 'judge'})`). */
-export type JudgeSession = Pick<ModelSession, 'generate'>;
+/**
+ * What the judge needs of a model session; a `ModelSession` from `hub.session(name, {role: 'judge'})`
+ * fits. Declared here so audits never import the model layer.
+ */
+export interface JudgeSession {
+  generate(request: { system?: string; messages: { role: 'user'; content: string }[]; temperature?: number }): Promise<{ text: string; usage: Usage }>;
+}
 
 /** Version of the judge prompts; part of cache keys, so a prompt change is never served stale answers. */
-export const JUDGE_PROMPT_VERSION = 'groundwork-judge/1';
+export const JUDGE_PROMPT_VERSION = 'groundwork-judge/2';
 
 /** The first JSON object in a model's text (models wrap JSON in prose or code fences). */
 export function parseJudgeJson(text: string): unknown {
@@ -89,7 +93,8 @@ export async function decomposeGoalWithJudge(session: JudgeSession, task: Task):
 - requirements: conditions an objective's outcome must meet (payment method, item options, dates)
 - preferences: soft wishes (cheapest option, no insurance, wants confirmation)
 Give each item a short id like "profile:zip", a one-line description, and "cues": short phrases the user would say when pursuing or expressing it.
-Answer one JSON object: {"items": [{"id", "category", "description", "value"?, "kind"?, "cues"?}]}.`;
+For an item the user only states when the agent asks (a preference about confirming, a choice between options), give "askedBy": short phrases of the agent's question that give the user that chance (e.g. "proceed", "which one").
+Answer one JSON object: {"items": [{"id", "category", "description", "value"?, "kind"?, "cues"?, "askedBy"?}]}.`;
   const { value, usage } = await ask(session, system, `Persona: ${task.user.persona}\nInstructions:\n${task.user.instructions}`);
   const parsed = z.object({ items: z.array(goalItemSchema) }).safeParse(value);
   if (!parsed.success) throw new GroundworkError('AGENT_FAILED', `the judge's goal items do not fit the schema: ${parsed.error.issues[0]?.message}`);
@@ -104,7 +109,7 @@ Answer one JSON object: {"items": [{"id", "category", "description", "value"?, "
 export async function trackGoalWithJudge(session: JudgeSession, items: readonly GoalItem[], events: readonly TrajectoryEvent[]): Promise<{ timeline: GoalSnapshot[]; final: Record<string, GoalStatus>; usage: Usage }> {
   const userTurns = events.flatMap((e, i) => (e.type === 'message' && e.role === 'user' ? [i] : []));
   const transcript = events.flatMap((e, i) => (e.type === 'message' ? [`[${i}] ${e.role.toUpperCase()}: ${e.content}${e.control ? ` ${e.control}` : ''}`] : []));
-  const system = `You track a simulated user's goal state (UGST) through a conversation. Statuses: profile and policy items are ALIGNED until the user violates them (then MISALIGNED, final); objectives and requirements go INCOMPLETE → ATTEMPTED (the user tried, the agent or system blocked it) → COMPLETE (from the user's view the agent did it); preferences are MISALIGNED until the user expresses them, then ALIGNED.
+  const system = `You track a simulated user's goal state (UGST) through a conversation. Statuses: profile and policy items are ALIGNED until the user violates them (then MISALIGNED, final); objectives and requirements go INCOMPLETE → ATTEMPTED (the user asked for it; not done yet, or the agent or system blocked it) → COMPLETE (from the user's view the agent did it; the audit replaces this with the final state wherever the state can tell); preferences are MISALIGNED until the user expresses them, then ALIGNED.
 Items:
 ${items.map((i) => `- ${i.id} (${i.category}): ${i.description}${i.value ? ` [value: ${i.value}]` : ''}`).join('\n')}
 Answer one JSON object: {"turns": [{"event": N, "statuses": {"item id": "STATUS", ...}}, ...]} with one entry per USER message, giving the statuses after it.`;

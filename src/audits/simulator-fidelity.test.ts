@@ -11,7 +11,8 @@ import { INJECTED_REFERENCE, internalIdOf, withInjectedDrift, type DriftInjectio
 import { createScriptedUser } from '../users/scripted.ts';
 import type { UserSimulator } from '../users/user.ts';
 import { auditEpisode } from './audit-run.ts';
-import { goalItemsFor, trackGoalState } from './goal-state.ts';
+import { summariseAudits } from './audit-run.ts';
+import { goalItemsFor, keptByUser, trackGoalState } from './goal-state.ts';
 import { stateTokenIndex } from './simulator-fidelity.ts';
 
 const domain = createDomain('helpdesk');
@@ -19,7 +20,7 @@ const tasks = domain.tasks({ split: 'test' });
 const indexOf = (state: TableState) => stateTokenIndex(state.tables().flatMap((t) => state.keys(t).map((key) => ({ key, record: state.get(t, key) }))));
 
 async function audited(task: Task, agentName: string, user: UserSimulator, seed = 1) {
-  const result = await runEpisode({ domain, task, agent: createBuiltInAgent(agentName), user, episodeId: `fid-${task.id}-${agentName}`, trial: 0, seed });
+  const result = await runEpisode({ domain, task, agent: createBuiltInAgent(agentName, domain), user, episodeId: `fid-${task.id}-${agentName}`, trial: 0, seed });
   const outcome = gradeEpisode({ domain, task, initialState: result.initialState, finalState: result.finalState, trajectory: result.trajectory });
   const episode = { id: result.trajectory.episodeId, runId: 'test', agent: agentName, taskId: task.id, trial: 0, reward: outcome.reward, termination: result.trajectory.termination.reason, trajectory: result.trajectory, outcome };
   return auditEpisode({ episode, task, domain, initialState: result.initialState, finalState: result.finalState, exists: indexOf(result.initialState), taskProblems: [] });
@@ -60,7 +61,9 @@ describe('simulator fidelity', () => {
           assert.equal(audit.goal.final['profile:email'], 'MISALIGNED');
         }
         if (kind === 'premature_stop') {
-          assert.equal(audit.goal.final['objective:request'], 'INCOMPLETE');
+          // The user asked (ATTEMPTED) and left before anything was done: the objective is still open.
+          assert.equal(audit.goal.final['objective:request'], 'ATTEMPTED');
+          assert.equal(audit.goal.outcome?.['objective:request'], 'open');
           assert.equal(audit.reward, 0);
           assert.equal(audit.fault?.cause, 'user_simulator');
         }
@@ -85,16 +88,88 @@ describe('goal-state tracker (rules)', () => {
       msg('agent', 'Done: the file is deleted.'),
       msg('user', 'Thanks!', '###STOP###'),
     ];
-    const { timeline, final } = trackGoalState(items, events);
+    const { timeline, final, chance, heard } = trackGoalState(items, events);
+    // Asking is pursuing (ATTEMPTED); COMPLETE comes only from the final state, never from "Done".
     assert.deepEqual(
       timeline.map((s) => [s.turn, s.statuses['objective:request'], s.statuses['requirement:clarify'], s.statuses['preference:confirmation']]),
       [
-        [0, 'INCOMPLETE', 'INCOMPLETE', 'MISALIGNED'],
-        [1, 'INCOMPLETE', 'COMPLETE', 'MISALIGNED'],
-        [2, 'INCOMPLETE', 'COMPLETE', 'ALIGNED'],
-        [3, 'COMPLETE', 'COMPLETE', 'ALIGNED'],
+        [0, 'ATTEMPTED', 'INCOMPLETE', 'MISALIGNED'],
+        [1, 'ATTEMPTED', 'ATTEMPTED', 'MISALIGNED'],
+        [2, 'ATTEMPTED', 'ATTEMPTED', 'ALIGNED'],
+        [3, 'ATTEMPTED', 'ATTEMPTED', 'ALIGNED'],
       ],
     );
     assert.equal(final['profile:email'], 'ALIGNED');
+    assert.deepEqual(chance, { 'profile:email': true, 'profile:name': true, 'policy:unknown:internal_ids': true, 'objective:request': true, 'requirement:clarify': true, 'preference:confirmation': true });
+    assert.deepEqual(heard, { 'objective:request': 'done', 'requirement:clarify': 'done' });
+  });
+
+  it('counts a preference or a clarification only where the agent gave the chance, and fails a user that ignores it', () => {
+    const task = tasks.find((t) => t.family === 'clarify')!;
+    const { items } = goalItemsFor(task);
+    const msg = (role: 'user' | 'agent', content: string, control?: string): TrajectoryEvent => ({ type: 'message', role, content, ...(control ? { control } : {}) });
+    // Nobody asked which one or asked to confirm: neither item is counted.
+    const unasked = trackGoalState(items, [msg('user', task.user.openings[0]), msg('agent', "I'm sorry, I can't help with that."), msg('user', 'Okay.', '###STOP###')]);
+    const verdicts = keptByUser(items, unasked.final, unasked.chance);
+    assert.equal(verdicts['preference:confirmation'], 'no_chance');
+    assert.equal(verdicts['requirement:clarify'], 'no_chance');
+    assert.equal(verdicts['objective:request'], 'kept');
+    // Asked both, the user answers neither: both count against it.
+    const ignored = trackGoalState(items, [msg('user', task.user.openings[0]), msg('agent', 'Which one do you mean?'), msg('user', 'Whatever.'), msg('agent', 'Shall I proceed?'), msg('user', 'Bye.', '###STOP###')]);
+    const ignoredVerdicts = keptByUser(items, ignored.final, ignored.chance);
+    assert.equal(ignoredVerdicts['preference:confirmation'], 'not_kept');
+    assert.equal(ignoredVerdicts['requirement:clarify'], 'not_kept');
+  });
+});
+
+describe('simulator fidelity measures the simulator, goal outcomes the agent', () => {
+  const agents = ['oracle', 'naive', 'noop'];
+  it('the same scripted user gets the same fidelity whichever agent it talks to (test split, two seeds)', async () => {
+    const audits = [];
+    for (const task of tasks) {
+      for (const seed of [1, 2]) {
+        const perAgent = [];
+        for (const agent of agents) perAgent.push(await audited(task, agent, createScriptedUser(), seed));
+        for (const audit of perAgent) {
+          const notKept = Object.entries(audit.goal.kept ?? {}).filter(([, v]) => v === 'not_kept');
+          assert.deepEqual(notKept, [], `${task.id} ${audit.agent} seed ${seed}`);
+        }
+        audits.push(...perAgent.map((a) => ({ ...a, trial: seed, episodeId: `${a.episodeId}-${seed}` })));
+      }
+    }
+    const summary = summariseAudits('test', audits, { agents, createdAt: 'now' });
+    const rates = agents.map((agent) => Object.fromEntries(Object.entries(summary.agents[agent].fidelity.goalKept!).map(([c, k]) => [c, k.rate])));
+    assert.deepEqual(rates[0], { profile: 1, policy: 1, objectives: 1, requirements: 1, preferences: 1 });
+    // naive and noop never ask to confirm: the user's confirmation preference is not measurable
+    // there (n/a, not 0); everything measurable is the same.
+    assert.deepEqual(rates[1], { ...rates[0], preferences: null });
+    assert.deepEqual(rates[2], { ...rates[0], preferences: null });
+    // What differs between agents is their side: how many objectives ended completed in the state.
+    const completed = agents.map((agent) => summary.agents[agent].goalOutcome!.objectives.completed);
+    assert.ok(completed[0] > completed[1] && completed[1] >= completed[2], JSON.stringify(completed));
+    assert.equal(completed[2], 0);
+  });
+
+  it('completion is read from the state: a false "Done!" stays open, a correct refusal is blocked', async () => {
+    const erase = tasks.find((t) => t.family === 'erase')!;
+    const naive = await audited(erase, 'naive', createScriptedUser());
+    assert.ok(naive.successClaimed && naive.reward === 0);
+    assert.equal(naive.goal.final['objective:request'], 'ATTEMPTED');
+    assert.equal(naive.goal.outcome?.['objective:request'], 'open');
+    const oracle = await audited(erase, 'oracle', createScriptedUser());
+    assert.equal(oracle.goal.final['objective:request'], 'COMPLETE');
+    assert.equal(oracle.goal.outcome?.['objective:request'], 'completed');
+    const hold = tasks.find((t) => t.family === 'legal_hold')!;
+    const refused = await audited(hold, 'oracle', createScriptedUser());
+    assert.equal(refused.reward, 1);
+    assert.equal(refused.goal.outcome?.['objective:request'], 'blocked');
+    assert.equal(refused.goal.kept?.['objective:request'], 'kept');
+    const approval = tasks.find((t) => t.tags.includes('variant:needs-approval'));
+    if (approval) {
+      // Filing the approval request is the right outcome, but the user's access is not granted yet.
+      const filed = await audited(approval, 'oracle', createScriptedUser());
+      assert.equal(filed.reward, 1);
+      assert.notEqual(filed.goal.outcome?.['objective:request'], 'completed');
+    }
   });
 });

@@ -1,8 +1,8 @@
-import type { GoalItem, GoalSnapshot, GoalStatus, SimulatorFault } from '../schema/audit.ts';
-import { factTokens, normaliseFact } from './fact-tokens.ts';
+import type { GoalItem, GoalOutcome, GoalSnapshot, GoalStatus, SimulatorFault } from '../schema/audit.ts';
+import { factTokens, normaliseFact } from '../text/fact-tokens.ts';
 import type { Task } from '../schema/task.ts';
 import type { TrajectoryEvent } from '../schema/trajectory.ts';
-import { readAgentTurn, trackGoalState } from './goal-state.ts';
+import { applyCompletion, goalOutcomes, keptByUser, readAgentTurn, trackGoalState, type GoalTracking, type KeptVerdict } from './goal-state.ts';
 
 /** Everything the scenario gives the simulated user, as one text (what it may legitimately say). */
 export function scenarioText(task: Task, items: readonly GoalItem[] = []): string {
@@ -65,16 +65,17 @@ export function detectMessageDrift(input: DriftInput): SimulatorFault[] {
 }
 
 /**
- * The user ended the conversation (`###STOP###`) while an objective it could still pursue was
- * INCOMPLETE — the agent had neither reported it done nor refused or blocked it — and in mid-flow:
- * right after a question of the agent, or confirming and leaving at once (before the agent acted).
+ * The user ended the conversation (`###STOP###`) while an objective it could still pursue was open —
+ * not done in the final state (which is the state at the stop: nothing runs after it), and the
+ * agent had neither reported it done nor refused or blocked it — and in mid-flow: right after a
+ * question of the agent, or confirming and leaving at once (before the agent acted).
  */
-export function detectPrematureStop(items: readonly GoalItem[], events: readonly TrajectoryEvent[], timeline: readonly GoalSnapshot[]): SimulatorFault[] {
+export function detectPrematureStop(items: readonly GoalItem[], events: readonly TrajectoryEvent[], tracking: Pick<GoalTracking, 'timeline' | 'heard'>, completion: Readonly<Record<string, boolean | null>> = {}): SimulatorFault[] {
   const stopIndex = events.findIndex((e) => e.type === 'message' && e.role === 'user' && e.control === '###STOP###');
   if (stopIndex < 0) return [];
-  const snapshot = timeline.find((s) => s.eventIndex === stopIndex);
+  const snapshot = tracking.timeline.find((s) => s.eventIndex === stopIndex);
   if (!snapshot) return [];
-  const open = items.filter((i) => i.category === 'objectives' && snapshot.statuses[i.id] === 'INCOMPLETE');
+  const open = items.filter((i) => i.category === 'objectives' && completion[i.id] !== true && tracking.heard[i.id] === undefined);
   if (open.length === 0) return [];
   const stop = events[stopIndex] as Extract<TrajectoryEvent, { type: 'message' }>;
   const lastAgent = [...events.slice(0, stopIndex)].reverse().find((e) => e.type === 'message' && e.role === 'agent') as Extract<TrajectoryEvent, { type: 'message' }> | undefined;
@@ -95,19 +96,35 @@ export function detectPrematureStop(items: readonly GoalItem[], events: readonly
       eventIndex: stopIndex,
       text: clipText(stop.content),
       item: open[0].id,
-      evidence: `ended the conversation while ${open.map((i) => `"${i.description}"`).join(', ')} was INCOMPLETE; the agent had last said: ${lastAgent ? `"${clipText(lastAgent.content, 160)}"` : 'nothing'}`,
+      evidence: `ended the conversation while ${open.map((i) => `"${i.description}"`).join(', ')} was still open (not done in the state, neither reported done nor refused by the agent); the agent had last said: ${lastAgent ? `"${clipText(lastAgent.content, 160)}"` : 'nothing'}`,
     },
   ];
 }
 
-/** The simulator audit of one episode: drift faults, the goal-state timeline and final statuses. */
-export function auditSimulator(input: DriftInput & { timeline?: { timeline: GoalSnapshot[]; final: Record<string, GoalStatus> } }): { faults: SimulatorFault[]; timeline: GoalSnapshot[]; final: Record<string, GoalStatus> } {
+/** Inputs of `auditSimulator`: the drift detectors' plus completion read from the final state. */
+export interface SimulatorAuditInput extends DriftInput {
+  /** Per objective and requirement: done in the final state (null: the state cannot tell). See `completionFromState`. */
+  completion?: Readonly<Record<string, boolean | null>>;
+  /** A goal-state timeline from an LLM tracker, used instead of the rule tracker's statuses. */
+  timeline?: { timeline: GoalSnapshot[]; final: Record<string, GoalStatus> };
+}
+
+/**
+ * The simulator audit of one episode: drift faults, the goal-state timeline, final statuses (with
+ * completion from the state), what the user kept (simulator fidelity) and what became of each
+ * objective and requirement (the agent's side).
+ */
+export function auditSimulator(input: SimulatorAuditInput): { faults: SimulatorFault[]; timeline: GoalSnapshot[]; final: Record<string, GoalStatus>; kept: Record<string, KeptVerdict>; outcome: Record<string, GoalOutcome> } {
   const drift = detectMessageDrift(input);
   const violations = new Map<number, string[]>();
   for (const fault of drift) if (fault.item) violations.set(fault.eventIndex, [...(violations.get(fault.eventIndex) ?? []), fault.item]);
-  const tracked = input.timeline ?? trackGoalState(input.items, input.events, violations);
-  const faults = [...drift, ...detectPrematureStop(input.items, input.events, tracked.timeline)].sort((a, b) => a.eventIndex - b.eventIndex);
-  return { faults, ...tracked };
+  // The rules always run: chances to express an item and what the user heard come from them.
+  const rules = trackGoalState(input.items, input.events, violations);
+  const tracked = input.timeline ?? rules;
+  const completion = input.completion ?? {};
+  const final = applyCompletion(tracked.final, completion);
+  const faults = [...drift, ...detectPrematureStop(input.items, input.events, { timeline: tracked.timeline, heard: rules.heard }, completion)].sort((a, b) => a.eventIndex - b.eventIndex);
+  return { faults, timeline: tracked.timeline, final, kept: keptByUser(input.items, final, rules.chance), outcome: goalOutcomes(input.items, completion, rules.heard) };
 }
 
 /** An index of every key and string value of a state's records, for `DriftInput.exists`. */

@@ -27,8 +27,14 @@ describe('steering an LLM user with its goal state (--steer-user)', () => {
     assert.match(systems[0], /# Where you are with your goal\nprofile:\n- \[ALIGNED\] email is /);
     assert.match(systems[0], /objectives:\n- \[INCOMPLETE\] .*exercised their right to erasure/);
     assert.match(systems[0], /Still open: .*Do not end the conversation/);
-    // Later turns see the statuses move: the requirement ("all their data") was stated in the opening.
+    // Later turns see the statuses move: the request and its requirement ("all their data") were
+    // stated in the opening, so both are pursued (ATTEMPTED; the user cannot see the state to call
+    // them COMPLETE), and what the agent said about them is noted.
     assert.ok(systems.length >= 3);
-    assert.match(systems.at(-1)!, /requirements:\n- \[COMPLETE\]/);
+    assert.match(systems[1], /objectives:\n- \[ATTEMPTED\] [^\n]*erasure[^\n]*\n/);
+    assert.match(systems[1], /Still open: /);
+    assert.match(systems.at(-1)!, /requirements:\n- \[ATTEMPTED\]/);
+    // The agent has only asked to confirm, not done anything: the request is still open.
+    assert.match(systems.at(-1)!, /Still open: .*every copy of their data deleted/);
   });
 });

@@ -16,29 +16,12 @@ export function openStore(db: string | undefined): Store {
   return SqliteStore.open(resolveDbPath(db));
 }
 
-/** Parse a positive integer option, with a clear error naming the option. */
-export function positiveInt(name: string, min = 1): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new GroundworkError('INVALID_ARGUMENT', `${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
-    }
-    return n;
-  };
-}
-
-/** Parse an integer option (any sign). */
-export function integer(name: string): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new GroundworkError('INVALID_ARGUMENT', `${name} must be an integer, got ${JSON.stringify(value)}`);
-    return n;
-  };
-}
-
-/** Collect a repeatable option; commas also separate values. */
-export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+/**
+ * Open the store for a command that only reads (`runs`, `show`, `report`, `compare`, `view`,
+ * `export`, `experience list`): read-only, never created — a missing database is one error line.
+ */
+export function openStoreReadOnly(db: string | undefined): Store {
+  return SqliteStore.openReadOnly(resolveDbPath(db));
 }
 
 /** `--tasks 5` (first five) or `--tasks id1,id2` (exact ids). */
@@ -52,6 +35,27 @@ export function parseTaskSelection(value: string | undefined): { count?: number;
   const ids = value.split(',').map((v) => v.trim()).filter(Boolean);
   if (ids.length === 0) throw new GroundworkError('INVALID_ARGUMENT', '--tasks must be a count >= 1 or a comma-separated list of task ids');
   return { ids };
+}
+
+/** One line on stderr for a deprecated spelling that still works. */
+export function warnDeprecated(old: string, replacement: string): void {
+  process.stderr.write(`groundwork: warning: ${old} is deprecated; use ${replacement}\n`);
+}
+
+/**
+ * The task-file option, spelled `--task-file` by every command; `deprecated` are older spellings
+ * (hidden options, e.g. `tasksFile` for `--tasks-file`) still accepted with a one-line note.
+ */
+export function taskFileOption(options: Record<string, unknown>, deprecated: Record<string, string>): string | undefined {
+  let value = options.taskFile as string | undefined;
+  for (const [key, flag] of Object.entries(deprecated)) {
+    const old = options[key] as string | undefined;
+    if (old === undefined) continue;
+    warnDeprecated(flag, '--task-file');
+    if (value !== undefined && value !== old) throw new GroundworkError('INVALID_ARGUMENT', `${flag} and --task-file name different files`, { hint: 'pass only --task-file' });
+    value = old;
+  }
+  return value;
 }
 
 /** Write a JSON document to stdout. */

@@ -11,8 +11,11 @@ export function table(header: string[], rows: (string | number)[][]): string {
   return [line(cells[0]), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
 }
 
-/** Fixed 3 decimals, or '-' when undefined. */
-export const num = (value: number | undefined, digits = 3): string => (value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits));
+/** Fixed 3 decimals, or '-' when there is no value (undefined, or null: nothing graded). */
+export const num = (value: number | null | undefined, digits = 3): string => (value === undefined || value === null || Number.isNaN(value) ? '-' : value.toFixed(digits));
+
+/** A 95% CI as `[lo, hi]`, or '-' when there is none (nothing graded). */
+export const ci = (value: readonly [number, number] | null | undefined): string => (value ? `[${num(value[0])}, ${num(value[1])}]` : '-');
 
 /** Indent every line. */
 export const indent = (text: string, by = '  '): string =>

@@ -1,20 +1,22 @@
 import { TERMINATION_REASONS } from '../schema/trajectory.ts';
 import type { RunSummary } from '../report/run-summary.ts';
-import { num, table } from './format.ts';
+import { ci, num, table } from './format.ts';
 
 /** The human summary of a run: metrics per agent, per family, terminations. */
 export function formatRunSummary(summary: RunSummary): string {
   const agents = Object.entries(summary.agents);
   const ks = [...new Set(agents.flatMap(([, m]) => Object.keys(m.passHatK)))].sort((a, b) => Number(a) - Number(b));
   const lines: string[] = [];
-  lines.push(`Run ${summary.runId}  ${summary.domain}/${summary.split ?? '-'}  ${summary.tasks} tasks × ${agents.length} agents × ${summary.trials} trials  user=${summary.user}  ${summary.episodes}/${summary.planned} episodes  [${summary.status}]`);
+  lines.push(`Run ${summary.runId}  ${summary.domain}/${summary.split ?? '-'}  ${summary.tasks} tasks × ${agents.length} agents × ${summary.trials} trials  user=${summary.user}  ${summary.episodes}/${summary.planned} episodes  [${summary.statusText}]`);
   lines.push('');
   lines.push(
     table(
       ['agent', 'episodes', 'reward', ...ks.map((k) => `pass^${k}`), 'pass^1 95% CI', 'flip rate', 'infra errors'],
-      agents.map(([name, m]) => [name, m.episodes, num(m.meanReward), ...ks.map((k) => num(m.passHatK[k])), `[${num(m.ci95[0])}, ${num(m.ci95[1])}]`, num(m.flipRate, 2), m.infraErrors]),
+      agents.map(([name, m]) => [name, m.episodes, num(m.meanReward), ...ks.map((k) => num(m.passHatK[k])), ci(m.ci95), num(m.flipRate, 2), m.infraErrors]),
     ),
   );
+  // What qualifies the table: agents with nothing graded (no reward, not 0), pass^k columns over different tasks.
+  for (const note of summary.notes) lines.push(`Note: ${note}`);
   const families = [...new Set(agents.flatMap(([, m]) => Object.keys(m.families)))].sort();
   if (families.length > 0) {
     lines.push('', 'Success by task family (mean reward):');

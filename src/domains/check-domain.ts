@@ -1,7 +1,7 @@
 import { canonicalJson } from '../schema/json.ts';
 import { taskSchema } from '../schema/task.ts';
 import type { Domain } from './domain.ts';
-import { toolJsonSchema } from './tools.ts';
+import { formatZodIssues, toolJsonSchema } from './tools.ts';
 
 /** One way a domain breaks the contract. */
 export interface DomainProblem {
@@ -11,9 +11,13 @@ export interface DomainProblem {
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 
+/** At most this many invalid records are listed per table (then a count). */
+const MAX_RECORD_PROBLEMS = 3;
+
 /**
  * Conformance check for any domain (like Gymnasium's `check_env`): tools are well named, unique
- * and publishable as JSON Schema; the base state is frozen; every task of every split validates,
+ * and publishable as JSON Schema; the base state is frozen, every table of it is declared in
+ * `tables` and every record validates against its table's schema (as do tasks' initial patches); every task of every split validates,
  * is deterministic, names only tools and queries the domain has, and has a unique id.
  * Behavioural checks (the oracle passes, noop fails) are `groundwork tasks lint`.
  */
@@ -41,17 +45,31 @@ export function checkDomain(domain: Domain, options: { maxTasksPerSplit?: number
   const base = domain.base();
   for (const [table, rows] of Object.entries(base.tables)) {
     if (!Object.isFrozen(rows)) add(`table ${table}`, 'base table is not frozen: episodes could write into shared data');
+    const schema = Object.hasOwn(domain.tables, table) ? domain.tables[table] : undefined;
+    if (!schema) {
+      add(`table ${table}`, 'is not declared in the domain\'s tables (no record schema)');
+      continue;
+    }
+    // Parsed copies are discarded: the stored records stay exactly as loaded.
+    let invalid = 0;
+    for (const [key, record] of Object.entries(rows)) {
+      const parsed = schema.safeParse(record);
+      if (parsed.success) continue;
+      if (++invalid <= MAX_RECORD_PROBLEMS) add(`table ${table} record ${key}`, `does not match the table schema: ${formatZodIssues(parsed.error)}`);
+    }
+    if (invalid > MAX_RECORD_PROBLEMS) add(`table ${table}`, `${invalid} records do not match the table schema (first ${MAX_RECORD_PROBLEMS} listed)`);
   }
 
   for (const split of domain.splits) {
     let tasks;
     try {
-      tasks = domain.tasks({ split, count: options.maxTasksPerSplit });
+      // A split's own tasks, capped: asking a fixed split for more tasks than it has is an error.
+      tasks = domain.tasks({ split }).slice(0, options.maxTasksPerSplit);
     } catch (error) {
       add(`split ${split}`, `cannot list tasks: ${(error as Error).message}`);
       continue;
     }
-    const again = domain.tasks({ split, count: options.maxTasksPerSplit });
+    const again = domain.tasks({ split }).slice(0, options.maxTasksPerSplit);
     if (canonicalJson(tasks) !== canonicalJson(again)) add(`split ${split}`, 'tasks differ between two calls: generation is not deterministic');
     const ids = new Set<string>();
     for (const task of tasks) {
@@ -61,6 +79,17 @@ export function checkDomain(domain: Domain, options: { maxTasksPerSplit?: number
       if (ids.has(task.id)) add(where, 'id used twice in the split');
       ids.add(task.id);
       if (task.domain !== domain.name) add(where, `says domain ${task.domain}`);
+      for (const [table, rows] of Object.entries(task.initialPatch ?? {})) {
+        const schema = Object.hasOwn(domain.tables, table) ? domain.tables[table] : undefined;
+        if (!schema) {
+          add(where, `initial patch writes table ${table}, which is not declared`);
+          continue;
+        }
+        for (const [key, record] of Object.entries(rows)) {
+          const parsed = record === null ? undefined : schema.safeParse(record);
+          if (parsed && !parsed.success) add(where, `initial patch record ${table}/${key} does not match the table schema: ${formatZodIssues(parsed.error)}`);
+        }
+      }
       for (const step of task.oracle) if (step.kind === 'call' && !names.has(step.call.name)) add(where, `oracle calls unknown tool ${step.call.name}`);
       if (task.expected.kind === 'declared') {
         for (const alternative of task.expected.alternatives) {

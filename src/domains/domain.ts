@@ -1,16 +1,19 @@
 import type { z } from 'zod';
 import type { JsonValue } from '../schema/json.ts';
 import type { Task } from '../schema/task.ts';
-import type { Tables, TableState } from '../state/table-state.ts';
+import type { TableRecords, Tables, TableSchemas, TableState, UntypedRecords } from '../state/table-state.ts';
+import type { DomainBaselines } from './baseline.ts';
+import type { ClaimRules } from './claim-rules.ts';
 
 /** read: no state change; write: may change state; think: scratchpad, no state access. */
 export type ToolKind = 'read' | 'write' | 'think';
 
 /**
  * A tool the agent can call. The zod `input` schema is the single source of truth: it validates
- * calls and is published to models as JSON Schema.
+ * calls and is published to models as JSON Schema. `Records` types the state the tool sees (a
+ * domain's `RecordsOf<typeof tables>`); lists of tools hold them untyped.
  */
-export interface DomainTool<Input = any> {
+export interface DomainTool<Input = any, Records extends TableRecords = UntypedRecords> {
   name: string;
   description: string;
   kind: ToolKind;
@@ -21,11 +24,11 @@ export interface DomainTool<Input = any> {
    * Runs the tool on the episode's state. Returns what the agent sees (a string is passed through,
    * anything else is JSON-encoded). Throw `ToolError` to refuse: the agent sees `Error: <message>`.
    */
-  execute(state: TableState, input: Input): JsonValue | string;
+  execute(state: TableState<Records>, input: Input): JsonValue | string;
 }
 
 /** A domain query used by graders and audits, e.g. "is this customer's data reachable?". Pure. */
-export type DomainQuery = (state: TableState, args: Record<string, JsonValue>) => JsonValue;
+export type DomainQuery<Records extends TableRecords = UntypedRecords> = (state: TableState<Records>, args: Record<string, JsonValue>) => JsonValue;
 
 /** Options every domain factory accepts. */
 export interface DomainOptions {
@@ -49,7 +52,8 @@ export interface TaskSelection {
 
 /**
  * A world: typed state, tools, a policy the agent must follow, queries for graders, and tasks.
- * Registered with one line in `registry.ts`; nothing else needs to know about a new domain.
+ * Everything domain-specific lives in its folder; it is registered with one line (a built-in in
+ * `registry.ts`'s `BUILT_IN_DOMAINS`, a library user's with `registry.register(name, factory)`).
  */
 export interface Domain {
   /** Registry name, e.g. `helpdesk` or `tau-bench/retail`. */
@@ -59,6 +63,20 @@ export interface Domain {
   policy: string;
   tools: readonly DomainTool[];
   queries: Readonly<Record<string, DomainQuery>>;
+  /**
+   * The tables of its state: table name -> zod schema of one record. The state's types derive
+   * from them (`TableState<RecordsOf<typeof tables>>`); `checkDomain` validates the base state
+   * against them. Every table of `base()` is declared here.
+   */
+  tables: TableSchemas;
+  /** Scripted baselines for the built-in agents (e.g. the `naive` agent's playbook). @default none */
+  baselines?: DomainBaselines;
+  /**
+   * How the claims audit reads this domain's claims from the agent's sentences and checks them
+   * against the initial and final state and the tool results (see `claim-rules.ts`).
+   * @default `genericClaimRules`: claims recognised by language, verdicts `unverifiable` except "nothing changed"
+   */
+  claimRules?: ClaimRules;
   /** Shared, frozen initial tables (built once per domain instance) and their hash. */
   base(): { tables: Tables; hash: string };
   /** Split names this domain offers. */

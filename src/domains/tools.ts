@@ -54,7 +54,7 @@ export function formatZodIssues(error: z.ZodError): string {
 }
 
 /** JSON Schema of a tool's arguments, as published to models. */
-export function toolJsonSchema(tool: DomainTool): Record<string, unknown> {
+export function toolJsonSchema(tool: Pick<DomainTool, 'input'>): Record<string, unknown> {
   const schema = z.toJSONSchema(tool.input, { io: 'input' }) as Record<string, unknown>;
   delete schema.$schema;
   return schema;

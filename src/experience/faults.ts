@@ -1,4 +1,5 @@
-import { auditStoredRun } from '../audits/audit-run.ts';
+import { auditStoredRun } from '../audit-runner/audit-stored-run.ts';
+import type { DomainRegistry } from '../domains/registry.ts';
 import type { EpisodeAudit } from '../schema/audit.ts';
 import type { Store } from '../store/store.ts';
 
@@ -19,9 +20,9 @@ export interface FaultCheck {
  * Makes sure a run has stored audits: when it has no run audit yet, runs the deterministic audits
  * (rules only, no judge) and stores them. Returns whether it audited now.
  */
-export async function ensureRunAudited(store: Store, runId: string, now?: () => Date): Promise<boolean> {
+export async function ensureRunAudited(store: Store, runId: string, options: { now?: () => Date; domains?: DomainRegistry } = {}): Promise<boolean> {
   if (await store.getRunAudit(runId)) return false;
-  await auditStoredRun(store, runId, now ? { now } : {});
+  await auditStoredRun(store, runId, { ...(options.now ? { now: options.now } : {}), ...(options.domains ? { domains: options.domains } : {}) });
   return true;
 }
 

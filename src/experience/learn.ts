@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { createExperienceAgent } from '../agents/experience-agent.ts';
 import { createLlmAgent } from '../agents/llm-agent.ts';
 import type { Domain } from '../domains/domain.ts';
+import type { DomainRegistry } from '../domains/registry.ts';
 import { GroundworkError } from '../errors.ts';
 import { summarise } from '../grading/metrics.ts';
 import type { ModelHub } from '../models/model-hub.ts';
 import type { ModelsConfig } from '../models/model-config.ts';
 import { addUsage } from '../models/usage.ts';
-import type { RunConfig, RunConfigInput } from '../runner/config.ts';
+import type { RunConfig, RunConfigInput } from '../schema/run-config.ts';
 import type { ParticipantFactory } from '../runner/build.ts';
 import { createRun, domainFor, executeRun, type RunProgress } from '../runner/local-runner.ts';
 import { EXPERIENCE_KINDS, EXPERIENCE_SCHEMA_VERSION, type ExperienceKind, type LearningEvaluation, type LearningSession } from '../schema/experience.ts';
@@ -45,8 +46,8 @@ export interface LearnOptions {
   /** @default 'helpdesk' */
   domain?: string;
   domainOptions?: RunConfig['domainOptions'];
-  /** Build the domain (tests). @default the registry */
-  domainFactory?: (config: RunConfig) => Domain;
+  /** The domains to take `domain` from. @default builtInDomains */
+  domains?: DomainRegistry;
   /** User simulator. @default 'scripted' */
   user?: string;
   /** Builds model users (and anything else not built in). */
@@ -86,6 +87,25 @@ export interface LearnOptions {
   sessionId?: string;
   onEvent?: (event: LearnEvent) => void;
   now?: () => Date;
+}
+
+/**
+ * Largest share of a phase's episodes that may end in infra_error. Above it the phase measured
+ * the provider, not the agent: its success rate would read as a real (low) score and its
+ * reflections would be learned from episodes that never ran, so `learn` stops.
+ */
+export const MAX_INFRA_ERROR_SHARE = 0.5;
+
+/** Throws TOO_MANY_INFRA_ERRORS when more than half of a phase's episodes could not run (or none ran). */
+export function stopOnInfraErrors(phase: string, runId: string, episodes: readonly EpisodeRecord[]): void {
+  const failed = episodes.filter((e) => e.termination === 'infra_error');
+  if (episodes.length > 0 && failed.length / episodes.length <= MAX_INFRA_ERROR_SHARE) return;
+  const details = new Map<string, number>();
+  for (const e of failed) details.set(e.trajectory.termination.detail ?? 'no detail recorded', (details.get(e.trajectory.termination.detail ?? 'no detail recorded') ?? 0) + 1);
+  const top = [...details.entries()].sort((x, y) => y[1] - x[1])[0]?.[0];
+  throw new GroundworkError('TOO_MANY_INFRA_ERRORS', `learning stopped in ${phase} (run ${runId}): ${failed.length} of ${episodes.length} episodes ended in infra_error (more than ${MAX_INFRA_ERROR_SHARE * 100}%)${top ? `: ${top}` : ''}`, {
+    hint: 'nothing was learned from that phase; fix the cause, then run learn again',
+  });
 }
 
 /** A new learning session id: time-ordered and unique. */
@@ -136,7 +156,7 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
     ...(options.maxSteps ? { maxSteps: options.maxSteps } : {}),
     models: options.models ?? {},
   } satisfies RunConfigInput;
-  const domain = (options.domainFactory ?? domainFor)({ ...baseConfig, tasks: {}, maxInvalidToolCalls: 5 } as RunConfig);
+  const domain = domainFor({ ...baseConfig, tasks: {}, maxInvalidToolCalls: 5 } as RunConfig, options.domains);
   if (!domain.splits.includes(EXPERIENCE_SOURCE_SPLIT) || !domain.splits.includes('test')) {
     throw new GroundworkError('INVALID_ARGUMENT', `domain ${domain.name} has no train and test splits (it has ${domain.splits.join(', ')})`, { hint: 'learn needs a domain with train and test splits, e.g. helpdesk' });
   }
@@ -206,14 +226,15 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
         ...(options.embedModel ? { embedModel: options.embedModel } : {}),
       },
     };
-    const { runId } = await createRun(store, config, { participants, now, domainFactory: options.domainFactory });
+    const { runId } = await createRun(store, config, { participants, now, domains: options.domains });
     const run = (await store.getRun(runId))!;
     options.onEvent?.({ type: 'phase-start', phase: name, runId, planned: run.planned });
-    await executeRun(runId, { store, participants, now, domainFactory: options.domainFactory, onProgress: (progress) => options.onEvent?.({ type: 'episode', phase: name, progress }) });
+    await executeRun(runId, { store, participants, now, domains: options.domains, onProgress: (progress) => options.onEvent?.({ type: 'episode', phase: name, progress }) });
     // The deterministic audits label simulator-faulted episodes, which never become experience.
-    await ensureRunAudited(store, runId, now);
+    await ensureRunAudited(store, runId, { now, domains: options.domains });
     const episodes: EpisodeRecord[] = [];
     for await (const episode of store.iterateEpisodes(runId)) episodes.push(episode);
+    stopOnInfraErrors(name, runId, episodes);
     const metrics = summarise(episodes.map((e) => ({ agent: e.agent, taskId: e.taskId, family: e.family, trial: e.trial, reward: e.reward, termination: e.termination })))[options.agent];
     if (embedUsage) session.usage.embed = addUsage(session.usage.embed, embedUsage);
     const used = new Set<string>();
@@ -224,9 +245,10 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
     const evaluation: LearningEvaluation = {
       runId,
       episodes: episodes.length,
-      successRate: metrics?.meanReward ?? 0,
-      passHatK: metrics?.passHatK ?? {},
-      ci95: metrics?.ci95 ?? [0, 0],
+      // Something was graded (stopOnInfraErrors), so these exist; never a 0 standing for "nothing ran".
+      successRate: metrics!.meanReward!,
+      passHatK: metrics!.passHatK,
+      ci95: metrics!.ci95!,
       experienceUsed: used.size,
       experienceRefused: guarded.refused.length,
     };

@@ -7,6 +7,7 @@ import type { TrajectoryEvent } from '../schema/trajectory.ts';
 import { freezeTables, TableState } from '../state/table-state.ts';
 import { gradeEpisode } from './grade.ts';
 import { phraseOccurs } from './communication.ts';
+import { describeActual, describePredicate } from './predicate-text.ts';
 
 // A tiny world: a customer with a primary copy and a backup, and an unrelated file.
 const tables = freezeTables({
@@ -137,4 +138,58 @@ test('grading is pure: the same stored data gives the same outcome', () => {
   const a = grade(erase, (s) => s.delete('copies', 'c1'), ['done']);
   const b = grade(erase, (s) => s.delete('copies', 'c1'), ['done']);
   assert.deepEqual(a, b);
+});
+
+test('gold replay: a nested key the gold actions delete must be absent, and the evidence says so', () => {
+  const wallet = freezeTables({ users: { u1: { id: 'u1', certificates: { cert_1: 100, cert_2: 50 } } } });
+  const spend = {
+    name: 'spend',
+    description: '',
+    kind: 'write',
+    input: z.object({ id: z.string() }),
+    execute: (s: TableState, { id }: { id: string }) => (delete (s.mutable('users', 'u1')!.certificates as Record<string, unknown>)[id], 'ok'),
+  } as DomainTool;
+  const gold: ExpectedOutcome = { kind: 'gold-replay', actions: [{ name: 'spend', arguments: { id: 'cert_1' } }], communicate: [] };
+  const gradeWallet = (change: (s: TableState) => void) => {
+    const initial = TableState.over(wallet);
+    const final = initial.fork();
+    change(final);
+    return gradeEpisode({ domain: { queries: {}, tools: [spend] }, task: task(gold), initialState: initial, finalState: final, trajectory: { events: [], termination: { reason: 'user_stop' } } });
+  };
+  const spent = gradeWallet((s) => delete (s.mutable('users', 'u1')!.certificates as Record<string, unknown>).cert_1);
+  assert.equal(spent.reward, 1);
+  assert.deepEqual(spent.state.predicates, [{ predicate: { kind: 'absent', table: 'users', key: 'u1', path: 'certificates.cert_1' }, pass: true }]);
+  assert.equal(describePredicate(spent.state.predicates[0].predicate), 'users/u1.certificates.cert_1 is absent');
+  const kept = gradeWallet(() => {});
+  assert.equal(kept.reward, 0);
+  assert.equal(kept.state.predicates[0].pass, false);
+  assert.equal(describeActual(kept.state.predicates[0]), 'present: 100');
+  // A key set to null is not a deleted key.
+  assert.equal(gradeWallet((s) => ((s.mutable('users', 'u1')!.certificates as Record<string, unknown>).cert_1 = null)).state.predicates[0].pass, false);
+});
+
+test('allowed values and record counts: a value outside the list, or one record too many, is collateral', () => {
+  const grant: ExpectedOutcome = {
+    kind: 'declared',
+    alternatives: [{ required: [{ kind: 'present', table: 'flags', key: 'f2' }], allowed: [{ table: 'flags', ops: ['create'], values: { on: [false] }, maxRecords: 1 }] }],
+    communicate: [],
+  };
+  assert.equal(grade(grant, (s) => s.put('flags', 'f2', { id: 'f2', on: false })).reward, 1);
+  const wrongValue = grade(grant, (s) => s.put('flags', 'f2', { id: 'f2', on: true }));
+  assert.equal(wrongValue.reward, 0);
+  assert.deepEqual(wrongValue.collateral.changes.map((c) => c.key), ['f2']);
+  const extra = grade(grant, (s) => (s.put('flags', 'f2', { id: 'f2', on: false }), s.put('flags', 'f3', { id: 'f3', on: false })));
+  assert.deepEqual(extra.collateral.changes.map((c) => c.key), ['f3']);
+  // An update may write only listed values into a listed field.
+  const update: ExpectedOutcome = { kind: 'declared', alternatives: [{ required: [], allowed: [{ table: 'flags', keys: ['f1'], values: { on: [false] } }] }], communicate: [] };
+  assert.equal(grade(update, (s) => (s.mutable('flags', 'f1')!.on = false)).reward, 1);
+  assert.equal(grade(update, (s) => (s.mutable('flags', 'f1')!.on = 'off')).reward, 0);
+});
+
+test('an absent predicate with a path: the field must not exist; a missing value reads "absent", not ∅', () => {
+  const o = grade({ kind: 'declared', alternatives: [{ required: [{ kind: 'absent', table: 'copies', key: 'c1', path: 'kind' }, { kind: 'field', table: 'copies', key: 'c9', path: 'kind', equals: 'primary' }], allowed: [] }], communicate: [] }, () => {});
+  assert.deepEqual(o.state.predicates.map((p) => [describePredicate(p.predicate), p.pass, describeActual(p)]), [
+    ['copies/c1.kind is absent', false, 'present: "primary"'],
+    ['copies/c9.kind equals "primary"', false, 'absent'],
+  ]);
 });

@@ -6,10 +6,10 @@ import type { ChangeRule, OutcomeAlternative, Predicate, PlannedToolCall, Task }
 import type { Trajectory } from '../schema/trajectory.ts';
 import { diffStates, getPath, type RawFieldChange } from '../state/diff.ts';
 import type { TableState } from '../state/table-state.ts';
-import { checkCommunication } from './communication.ts';
+import { checkCommunication, type CommunicationJudgements } from './communication.ts';
 
 /** Bumped whenever grading rules change, so stored outcomes say which rules produced them. */
-export const GRADER_VERSION = 'groundwork-grader/2';
+export const GRADER_VERSION = 'groundwork-grader/3';
 
 /** Inputs of grading: all stored data (plus the domain's pure queries and tools). */
 export interface GradeInput {
@@ -18,6 +18,8 @@ export interface GradeInput {
   initialState: TableState;
   finalState: TableState;
   trajectory: Pick<Trajectory, 'events' | 'termination'>;
+  /** Judge verdicts per communication item id, computed beforehand; a verdict decides its item. */
+  judgements?: CommunicationJudgements;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface GradeInput {
 export function gradeEpisode(input: GradeInput): Outcome {
   const { task, trajectory } = input;
   const agentMessages = trajectory.events.filter((e) => e.type === 'message' && e.role === 'agent').map((e) => (e as { content: string }).content);
-  const communication = checkCommunication(task.expected.communicate, agentMessages);
+  const communication = checkCommunication(task.expected.communicate, agentMessages, input.judgements);
   const raw = diffStates(input.initialState, input.finalState);
 
   const graded = task.expected.kind === 'declared' ? gradeDeclared(input, task.expected.alternatives, raw) : gradeGoldReplay(input, task.expected.actions, raw);
@@ -67,8 +69,11 @@ export function evaluatePredicate(domain: Pick<Domain, 'queries'>, state: TableS
     }
     case 'present':
       return { pass: state.has(predicate.table, predicate.key) };
-    case 'absent':
-      return { pass: !state.has(predicate.table, predicate.key) };
+    case 'absent': {
+      if (predicate.path === undefined) return { pass: !state.has(predicate.table, predicate.key) };
+      const actual = getPath(state.get(predicate.table, predicate.key), predicate.path);
+      return { pass: actual === undefined, ...(actual === undefined ? {} : { actual }) };
+    }
     case 'query': {
       const query = domain.queries[predicate.query];
       if (!query) return { pass: false, actual: `unknown query ${predicate.query}` };
@@ -89,7 +94,32 @@ function ruleAllows(rule: ChangeRule, change: RawFieldChange, initial: TableStat
     const fits = (record: unknown) => record !== undefined && Object.entries(rule.where!).every(([field, value]) => jsonEqual(getPath(record, field), value));
     if (!fits(before) && !fits(after)) return false;
   }
+  if (rule.values && change.op !== 'delete') {
+    // A create is checked on every listed field; an update only on the field it writes.
+    const values = rule.values;
+    const after = final.get(change.table, change.key);
+    const fields = change.op === 'create' ? Object.keys(values) : [change.path.split('.')[0]].filter((field) => Object.hasOwn(values, field));
+    if (!fields.every((field) => values[field].some((value) => jsonEqual(getPath(after, field), value)))) return false;
+  }
   return true;
+}
+
+/** Which changes some rule allows; a rule with `maxRecords` allows changes to its first records only (in diff order). */
+function allowedByRules(rules: readonly ChangeRule[], raw: readonly RawFieldChange[], initial: TableState, final: TableState): boolean[] {
+  const allowed = raw.map(() => false);
+  for (const rule of rules) {
+    const records: string[] = [];
+    raw.forEach((change, index) => {
+      if (!ruleAllows(rule, change, initial, final)) return;
+      const record = `${change.table}\u0000${change.key}`;
+      if (rule.maxRecords !== undefined && !records.includes(record)) {
+        if (records.length >= rule.maxRecords) return;
+        records.push(record);
+      }
+      allowed[index] = true;
+    });
+  }
+  return allowed;
 }
 
 /** Records a predicate names directly (query predicates name none). */
@@ -103,9 +133,10 @@ function gradeDeclared(input: GradeInput, alternatives: readonly OutcomeAlternat
   let best: (Graded & { score: number }) | undefined;
   alternatives.forEach((alternative, index) => {
     const predicates = alternative.required.map((predicate) => ({ predicate, ...evaluatePredicate(input.domain, input.finalState, predicate) }));
-    const diff: FieldChange[] = raw.map((change) => {
-      const required = alternative.required.some((p) => predicateTouches(p, change)) || (alternative.allowed.some((rule) => ruleAllows(rule, change, input.initialState, input.finalState)) && alternative.required.some((p) => p.kind === 'query'));
-      const allowed = alternative.allowed.some((rule) => ruleAllows(rule, change, input.initialState, input.finalState));
+    const allowedChanges = allowedByRules(alternative.allowed, raw, input.initialState, input.finalState);
+    const diff: FieldChange[] = raw.map((change, index) => {
+      const allowed = allowedChanges[index];
+      const required = alternative.required.some((p) => predicateTouches(p, change)) || (allowed && alternative.required.some((p) => p.kind === 'query'));
       return { ...change, verdict: allowed ? (required ? 'required' : 'allowed') : 'collateral' };
     });
     const passed = predicates.filter((p) => p.pass).length;
@@ -134,15 +165,19 @@ function gradeGoldReplay(input: GradeInput, actions: readonly PlannedToolCall[],
   const gold = replayGoldActions(input.domain, input.initialState, actions).state;
   const goldChanges = diffStates(input.initialState, gold);
   const predicates = goldChanges.map((change) => {
+    // A key the gold actions delete inside a record must be absent, not equal to null.
     const predicate: Predicate =
       change.op === 'delete'
         ? { kind: 'absent', table: change.table, key: change.key }
         : change.op === 'create'
           ? { kind: 'field', table: change.table, key: change.key, path: '', equals: change.after ?? null }
-          : { kind: 'field', table: change.table, key: change.key, path: change.path, equals: change.after ?? null };
+          : change.after === undefined
+            ? { kind: 'absent', table: change.table, key: change.key, path: change.path }
+            : { kind: 'field', table: change.table, key: change.key, path: change.path, equals: change.after };
     const actualRecord = input.finalState.get(change.table, change.key);
-    const actual = predicate.kind === 'field' ? (predicate.path === '' ? (actualRecord as JsonValue | undefined) : getPath(actualRecord, predicate.path)) : undefined;
-    const pass = predicate.kind === 'absent' ? actualRecord === undefined : jsonEqual(actual, predicate.equals);
+    const path = predicate.kind === 'field' || predicate.kind === 'absent' ? predicate.path : undefined;
+    const actual = path === undefined ? undefined : path === '' ? (actualRecord as JsonValue | undefined) : getPath(actualRecord, path);
+    const pass = predicate.kind === 'absent' ? (path === undefined ? actualRecord === undefined : actual === undefined) : jsonEqual(actual, predicate.kind === 'field' ? predicate.equals : null);
     return { predicate, pass, ...(actual === undefined ? {} : { actual }) };
   });
   const diff: FieldChange[] = raw.map((change) => {

@@ -1,5 +1,8 @@
-export * from './grade.ts';
-export * from './communication.ts';
-export * from './pass-k.ts';
-export * from './metrics.ts';
-export * from './regrade.ts';
+export { gradeEpisode, type GradeInput, GRADER_VERSION, replayGoldActions, evaluatePredicate } from './grade.ts';
+export { regradeEpisode, outcomeChanged, type Regrade } from './regrade.ts';
+export { checkCommunication, type CommunicationJudgements } from './communication.ts';
+export { CONCEPTS, type Concept } from './concepts.ts';
+export { parsePattern } from './fact-text.ts';
+export { passHatK, passAtK, taskPassHatK, taskPassAtK, type TaskTally } from './pass-k.ts';
+export { summarise, passKCoverageNote, bootstrapMeanCi, type AgentMetrics, type EpisodeFacts, type SummaryOptions } from './metrics.ts';
+export { mutationCheck, type MutationReport, type MutationCheckOptions } from './mutation-check.ts';

@@ -20,14 +20,21 @@ export interface AgentMetrics {
   /** Episodes that ran (not infra_error): the denominator of every rate below. */
   graded: number;
   infraErrors: number;
-  meanReward: number;
+  /** Mean reward over graded episodes; null when nothing was graded (no reward, not 0). */
+  meanReward: number | null;
   /** pass^k for k = 1..max trials, keyed by k. */
   passHatK: Record<string, number>;
   passAtK: Record<string, number>;
-  /** Bootstrap 95% CI of pass^1 (resampling tasks). */
-  ci95: [number, number];
-  /** Share of tasks (with >= 2 graded trials) whose trials disagree. */
-  flipRate: number;
+  /**
+   * Tasks each pass^k / pass@k averages over (tasks with at least k graded trials), keyed by k.
+   * They differ between columns when a run is partial, e.g. interrupted or with infra errors.
+   */
+  passKTasks: Record<string, number>;
+  /** Bootstrap 95% CI of pass^1 (resampling tasks); null when nothing was graded. */
+  ci95: [number, number] | null;
+  /** Share of tasks (with >= 2 graded trials) whose trials disagree; null when no task has 2. */
+  flipRate: number | null;
+  /** Tasks with at least one graded episode. */
   tasks: number;
   terminations: Record<TerminationReason, number>;
   families: Record<string, { episodes: number; meanReward: number }>;
@@ -86,11 +93,13 @@ export function summarise(episodes: readonly EpisodeFacts[], options: SummaryOpt
     const maxTrials = Math.max(0, ...tallies.map((t) => t.trials));
     const hat: Record<string, number> = {};
     const at: Record<string, number> = {};
+    const covered: Record<string, number> = {};
     for (let k = 1; k <= maxTrials; k++) {
       const h = passHatK(tallies, k);
       const a = passAtK(tallies, k);
       if (h !== undefined) hat[String(k)] = h;
       if (a !== undefined) at[String(k)] = a;
+      covered[String(k)] = tallies.filter((t) => t.trials >= k).length;
     }
     const multi = tallies.filter((t) => t.trials >= 2);
     const flips = multi.filter((t) => t.successes > 0 && t.successes < t.trials).length;
@@ -105,15 +114,39 @@ export function summarise(episodes: readonly EpisodeFacts[], options: SummaryOpt
       episodes: list.length,
       graded: graded.length,
       infraErrors: list.length - graded.length,
-      meanReward: mean(graded.map((e) => e.reward)),
+      meanReward: graded.length === 0 ? null : mean(graded.map((e) => e.reward)),
       passHatK: hat,
       passAtK: at,
-      ci95: bootstrapMeanCi(tallies.map((t) => t.successes / t.trials), options.resamples ?? 2000, options.seed ?? 0),
-      flipRate: multi.length === 0 ? 0 : flips / multi.length,
+      passKTasks: covered,
+      ci95: tallies.length === 0 ? null : bootstrapMeanCi(tallies.map((t) => t.successes / t.trials), options.resamples ?? 2000, options.seed ?? 0),
+      flipRate: multi.length === 0 ? null : flips / multi.length,
       tasks: tallies.length,
       terminations,
       families,
     };
   }
   return out;
+}
+
+/**
+ * A note when an agent's pass^k columns average different task sets (a partial run: interrupted,
+ * or trials lost to infra errors), e.g. "pass^3 over 12 tasks, pass^1 over 21": such columns
+ * are not comparable, and pass^3 may even exceed pass^1. Undefined when every column covers the
+ * same tasks.
+ */
+export function passKCoverageNote(metrics: Pick<AgentMetrics, 'passKTasks'>): string | undefined {
+  const ks = Object.keys(metrics.passKTasks).map(Number).sort((a, b) => a - b);
+  if (ks.length < 2 || ks.every((k) => metrics.passKTasks[k] === metrics.passKTasks[ks[0]])) return undefined;
+  // Consecutive k with the same coverage form one group ("pass^1–2 over 21 tasks"); largest k first.
+  const groups: { lo: number; hi: number; n: number }[] = [];
+  for (const k of ks) {
+    const n = metrics.passKTasks[k];
+    const last = groups[groups.length - 1];
+    if (last && last.n === n && last.hi === k - 1) last.hi = k;
+    else groups.push({ lo: k, hi: k, n });
+  }
+  return groups
+    .reverse()
+    .map((g) => `pass^${g.lo === g.hi ? g.lo : `${g.lo}–${g.hi}`} over ${g.n} task${g.n === 1 ? '' : 's'}`)
+    .join(', ');
 }

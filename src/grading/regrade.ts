@@ -4,6 +4,7 @@ import { jsonEqual } from '../schema/json.ts';
 import type { Outcome } from '../schema/outcome.ts';
 import type { Task } from '../schema/task.ts';
 import type { Trajectory } from '../schema/trajectory.ts';
+import { judgementsOf, type CommunicationJudgements } from './communication.ts';
 import { gradeEpisode } from './grade.ts';
 
 /** The result of grading a stored episode again. */
@@ -13,15 +14,24 @@ export interface Regrade {
   initialStateMismatch: boolean;
 }
 
+/** Options of `regradeEpisode`. */
+export interface RegradeOptions {
+  /** Fresh judge verdicts on communication items (from `judgeCommunication`). */
+  judgements?: CommunicationJudgements;
+  /** The stored outcome: its judge verdicts are kept for items no fresh verdict covers. */
+  previous?: Outcome;
+}
+
 /**
  * Grades a stored episode again from stored data only: the task as stored with the run, the
- * domain's initial state for it, and the final state rebuilt from the trajectory's recorded
- * changes. No agent or user is run.
+ * domain's initial state for it, the final state rebuilt from the trajectory's recorded changes,
+ * and judge verdicts given or stored before. No agent or user is run.
  */
-export function regradeEpisode(domain: Domain, task: Task, trajectory: Trajectory): Regrade {
+export function regradeEpisode(domain: Domain, task: Task, trajectory: Trajectory, options: RegradeOptions = {}): Regrade {
   const initialState = initialStateFor(domain, task);
   const finalState = finalStateFrom(initialState, trajectory.finalChanges);
-  const outcome = gradeEpisode({ domain, task, initialState, finalState, trajectory });
+  const judgements = { ...judgementsOf(options.previous), ...options.judgements };
+  const outcome = gradeEpisode({ domain, task, initialState, finalState, trajectory, ...(Object.keys(judgements).length ? { judgements } : {}) });
   return { outcome, initialStateMismatch: trajectory.initialStateHash !== initialState.hash() };
 }
 

@@ -1,6 +1,6 @@
 import type { Domain, DomainOptions } from '../domains/domain.ts';
 import { GroundworkError } from '../errors.ts';
-import { runConfigSchema, type RunConfig } from '../runner/config.ts';
+import { runConfigSchema, type RunConfig } from '../schema/run-config.ts';
 import { newRunId } from '../runner/local-runner.ts';
 import { episodeIdFor } from '../runner/plan.ts';
 import { episodeKey, type Store } from '../store/store.ts';

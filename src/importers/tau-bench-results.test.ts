@@ -164,7 +164,7 @@ test('every retail test task, played by its gold actions as a τ-bench trajector
     parseTauResults(
       tasks.map((task) => {
         const actions = task.expected.kind === 'gold-replay' ? task.expected.actions : [];
-        const outputs = task.expected.communicate.map((item) => item.anyOf[0]);
+        const outputs = task.expected.communicate.map((item) => item.anyOf![0]);
         const traj: TauMessage[] = [user(task.user.instructions)];
         for (const action of actions.filter((a) => !terminal.has(a.name))) traj.push(call(action.name, JSON.stringify(action.arguments)));
         traj.push(say(sayOutputs && outputs.length ? `Here you are: ${outputs.join(' ; ')}` : 'Done.'));

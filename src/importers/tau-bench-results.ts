@@ -151,7 +151,7 @@ function taskFor(record: TauResultRecord, domain: Domain, domainTasks: Map<strin
   if (!info) {
     if (!fromDomain) {
       throw new GroundworkError('UNKNOWN_TASK', `record task_id ${id} (trial ${record.trial}) has no info.task and ${domain.name} has no task ${id}`, {
-        hint: 'pass the task file the results were produced with (--tasks-file)',
+        hint: 'pass the task file the results were produced with (--task-file)',
       });
     }
     return { task: fromDomain, differs: false };

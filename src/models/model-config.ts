@@ -1,11 +1,20 @@
-import { z } from 'zod';
 import { GroundworkError } from '../errors.ts';
-import { DEFAULT_API_KEY_ENV, DEFAULT_BASE_URLS, MODEL_PROVIDERS, parseModelSpec, type ModelProvider } from './model-spec.ts';
+import { DEFAULT_API_KEY_ENV, DEFAULT_BASE_URLS, parseModelSpec } from './model-spec.ts';
+import type { ModelConfig, ModelKind, ModelPrice, ModelProvider, ModelsConfig } from '../schema/model-config.ts';
 
-/** What a configured model is for (see `modelConfigSchema.kind`). */
-export const MODEL_KINDS = ['chat', 'embedding'] as const;
-/** What a configured model is for. */
-export type ModelKind = (typeof MODEL_KINDS)[number];
+// The persisted schemas moved to schema/; re-exported so models/ stays the one place to look.
+export {
+  MODEL_KINDS,
+  modelConfigSchema,
+  modelLimitsSchema,
+  modelPriceSchema,
+  modelsConfigSchema,
+  type ModelConfig,
+  type ModelKind,
+  type ModelLimits,
+  type ModelPrice,
+  type ModelsConfig,
+} from '../schema/model-config.ts';
 
 /** Default limits of a model; override per model with `limits`. */
 export const DEFAULT_MODEL_LIMITS = {
@@ -13,69 +22,6 @@ export const DEFAULT_MODEL_LIMITS = {
   timeoutMs: 120_000,
   maxRetries: 5,
 } as const;
-
-/** Limits of one model, shared by every episode of a run. */
-export const modelLimitsSchema = z.strictObject({
-  /** Requests in flight at once to this model, across all episodes of the run. @default 8 */
-  concurrency: z.number().int().positive().optional(),
-  /** Requests started per minute to this model, across all episodes. @default unlimited */
-  requestsPerMinute: z.number().positive().optional(),
-  /** Timeout of one request (one attempt), in milliseconds. @default 120000 */
-  timeoutMs: z.number().int().positive().optional(),
-  /** Retries after the first attempt on 429, 5xx, connection errors, timeouts and garbage replies. @default 5 */
-  maxRetries: z.number().int().nonnegative().optional(),
-});
-/** Limits of one model (see `modelLimitsSchema`). */
-export type ModelLimits = z.infer<typeof modelLimitsSchema>;
-
-/** Price of a model in US dollars per million tokens. */
-export const modelPriceSchema = z.strictObject({
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
-});
-/** Price per million tokens (see `modelPriceSchema`). */
-export type ModelPrice = z.infer<typeof modelPriceSchema>;
-
-/**
- * A named model in the config file (`models: { NAME: {...} }`). API keys are never written in
- * the config: `apiKeyEnv` names the environment variable holding it.
- */
-export const modelConfigSchema = z
-  .strictObject({
-    provider: z.enum(MODEL_PROVIDERS),
-    /**
-     * What the model is for: `chat` (agents, users, judges, critics) or `embedding` (retrieval,
-     * `groundwork learn --embed`). Each use refuses a model declared for the other. @default either
-     */
-    kind: z.enum(MODEL_KINDS).optional(),
-    /** Model id as the provider knows it. */
-    model: z.string().min(1),
-    /** API base URL. @default the provider's (Ollama: http://127.0.0.1:11434/v1); required for openai-compatible */
-    baseURL: z.url().optional(),
-    /** Environment variable with the API key. @default OPENAI_API_KEY / ANTHROPIC_API_KEY; none for ollama and openai-compatible */
-    apiKeyEnv: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name, not a key')
-      .optional(),
-    /** Sampling temperature. @default the role's default (agent 0, user 1) */
-    temperature: z.number().min(0).max(2).optional(),
-    /** Maximum output tokens per call. @default provider default (Anthropic: 4096) */
-    maxTokens: z.number().int().positive().optional(),
-    /** Price per million tokens, for cost accounting. @default unpriced (cost 0) */
-    pricePerMillion: modelPriceSchema.optional(),
-    limits: modelLimitsSchema.optional(),
-  })
-  .refine((config) => config.provider !== 'openai-compatible' || config.baseURL !== undefined, {
-    message: 'openai-compatible models need a baseURL',
-    path: ['baseURL'],
-  });
-/** A named model of the config file (see `modelConfigSchema`). */
-export type ModelConfig = z.infer<typeof modelConfigSchema>;
-
-/** The `models:` section of a config file: name -> model. */
-export const modelsConfigSchema = z.record(z.string().min(1), modelConfigSchema);
-/** The `models:` section: name -> model. */
-export type ModelsConfig = z.infer<typeof modelsConfigSchema>;
 
 /** A model with every default filled in. Holds the key's variable name, never the key. */
 export interface ResolvedModel {

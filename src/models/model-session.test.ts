@@ -93,12 +93,27 @@ describe('ModelSession retries', () => {
     assert.equal(peer.requests.length, 2);
   });
 
-  it('retries a refused connection, then fails as PROVIDER_FAILED', async () => {
+  // A refused connection cannot heal within a backoff: it fails on the first attempt (it used to
+  // be retried, costing about 23 s per call with the default backoff).
+  it('fails fast on a refused connection and an unknown host (no retry)', async () => {
     const peer = await openai([]);
     const url = peer.url;
     await peer.close();
-    const hub = new ModelHub({ env: ENV, models: { m: { provider: 'openai', model: 'x', baseURL: url, limits: { maxRetries: 2 } } }, retry: FAST_RETRY });
-    await assert.rejects(hub.session('m', { role: 'agent', trial: 0, seed: 1 }).generate(hello), (error: unknown) => GroundworkError.isInstance(error) && /connection failed.*after 3 attempts/.test(error.message));
+    const events: ModelEvent[] = [];
+    // Default backoff on purpose: a retry would take at least 500 ms.
+    const hub = new ModelHub({ env: ENV, models: { m: { provider: 'openai', model: 'x', baseURL: url }, h: { provider: 'openai', model: 'x', baseURL: 'http://no-such-host.invalid/v1' } }, onEvent: (event) => events.push(event) });
+    const started = performance.now();
+    await assert.rejects(hub.session('m', { role: 'agent', trial: 0, seed: 1 }).generate(hello), (error: unknown) => {
+      assert.ok(GroundworkError.isInstance(error));
+      assert.equal(error.code, 'PROVIDER_FAILED');
+      assert.match(error.message, new RegExp(`^m \\(agent\\): connection refused at ${url.replace(/[.[\]]/g, '\\$&')}`));
+      assert.doesNotMatch(error.message, /attempts/);
+      assert.match(error.hint ?? '', /server running/);
+      return true;
+    });
+    await assert.rejects(hub.session('h', { role: 'agent', trial: 0, seed: 1 }).generate(hello), (error: unknown) => GroundworkError.isInstance(error) && /host not found/.test(error.message));
+    assert.ok(performance.now() - started < 5000, `took ${performance.now() - started} ms`);
+    assert.deepEqual(events.map((e) => e.type), ['failure', 'failure']);
   });
 
   it('accounts tokens, cost and latency from the price table', async () => {
@@ -152,5 +167,9 @@ describe('retry helpers', () => {
   it('classifies timeouts as retryable and replay misses as final', () => {
     assert.equal(classifyFailure(new Error('x'), { timeoutMs: 5 }).retryable, true);
     assert.equal(classifyFailure(new GroundworkError('REPLAY_MISS', 'no'), undefined).retryable, false);
+    // What fetch throws for a URL it cannot parse (config validation catches most, not a spec's).
+    assert.equal(classifyFailure(Object.assign(new TypeError('Invalid URL'), { code: 'ERR_INVALID_URL' }), undefined).retryable, false);
+    const reset = new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
+    assert.equal(classifyFailure(reset, undefined).retryable, true);
   });
 });

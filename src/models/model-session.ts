@@ -245,7 +245,7 @@ export class ModelSession {
           const reason = deps.redactor.redact(failure.reason);
           deps.onEvent?.({ type: 'failure', model: model.name, role: this.context.role, trial: this.context.trial, attempts: tried + 1, reason });
           throw new GroundworkError('PROVIDER_FAILED', `${model.name} (${this.context.role}): ${reason}${tried > 0 ? ` after ${tried + 1} attempts` : ''}`, {
-            hint: failure.retryable ? 'the provider kept failing; re-run the infra_error episodes later' : 'check the model name, base URL and API key',
+            hint: failure.hint ?? (failure.retryable ? 'the provider kept failing; re-run the infra_error episodes later' : 'check the model name, base URL and API key'),
           });
         }
         const delayMs = retryDelay(tried, failure, deps.retry, deps.random);

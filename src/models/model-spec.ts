@@ -1,9 +1,9 @@
 import { GroundworkError } from '../errors.ts';
 
-/** Providers a model spec can name. */
-export const MODEL_PROVIDERS = ['openai', 'anthropic', 'ollama', 'openai-compatible'] as const;
-/** A provider name of a model spec. */
-export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
+import { MODEL_PROVIDERS, type ModelProvider } from '../schema/model-config.ts';
+
+// Defined beside the persisted model config (schema/), re-exported where specs are parsed.
+export { MODEL_PROVIDERS, type ModelProvider } from '../schema/model-config.ts';
 
 /** Base URL of each provider when none is given. `openai-compatible` always needs one. */
 export const DEFAULT_BASE_URLS: Readonly<Record<Exclude<ModelProvider, 'openai-compatible'>, string>> = {

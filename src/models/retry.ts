@@ -23,6 +23,8 @@ export interface AttemptFailure {
   status?: number;
   /** Server-requested wait (Retry-After / retry-after-ms), in milliseconds. */
   retryAfterMs?: number;
+  /** How to fix it, when we know better than the generic hint (e.g. a server that is not running). */
+  hint?: string;
 }
 
 /** AI SDK errors that mean our request is wrong: retrying cannot help. */
@@ -36,14 +38,42 @@ const FATAL_SDK_ERRORS = new Set([
   'AI_MessageConversionError',
 ]);
 
+/** Codes (on the error or its causes) of an address that cannot answer: no server, no such host, no valid URL. */
+const UNREACHABLE_CODES: Record<string, { what: string; hint: string }> = {
+  ECONNREFUSED: { what: 'connection refused', hint: 'is the server running? check the base URL' },
+  ENOTFOUND: { what: 'host not found', hint: 'check the host name in the base URL' },
+  ERR_INVALID_URL: { what: 'invalid URL', hint: 'check the base URL' },
+};
+
 /**
- * Classifies a failed attempt. Retryable: 408, 409, 429, 5xx, connection errors, timeouts, and
- * answers that could not be read (empty body, truncated JSON, wrong shape). Not retryable: other
- * 4xx (bad key, bad request), invalid prompts, replay misses.
+ * A failure no retry can fix: the connection was refused, the host does not exist, the URL is
+ * invalid, or fetch refuses the port (undici's "bad port" list, e.g. 9). Retrying these only
+ * burns the backoff (about 23 s per call with the defaults) before every episode ends the same way.
+ * Resets, DNS hiccups (EAI_AGAIN) and timeouts are not in this list: they can pass.
+ */
+function unreachable(error: unknown): AttemptFailure | undefined {
+  const url = APICallError.isInstance(error) ? error.url : undefined;
+  const at = url ? ` at ${url}` : '';
+  for (let cause: unknown = error, depth = 0; cause && depth < 6; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const code = (cause as { code?: unknown }).code;
+    const known = typeof code === 'string' ? UNREACHABLE_CODES[code] : undefined;
+    if (known) return { retryable: false, reason: `${known.what}${at}`, hint: known.hint };
+    if (cause instanceof Error && cause.message === 'bad port') return { retryable: false, reason: `port refused by fetch (unsafe port)${at}`, hint: 'use another port in the base URL' };
+  }
+  return undefined;
+}
+
+/**
+ * Classifies a failed attempt. Retryable: 408, 409, 429, 5xx, connection resets and other
+ * transient connection errors, timeouts, and answers that could not be read (empty body,
+ * truncated JSON, wrong shape). Not retryable: other 4xx (bad key, bad request), invalid
+ * prompts, replay misses, and addresses that cannot answer (refused, unknown host, invalid URL).
  */
 export function classifyFailure(error: unknown, timedOut: { timeoutMs: number } | undefined, nowMs: number = Date.now()): AttemptFailure {
   if (timedOut) return { retryable: true, reason: `timeout after ${timedOut.timeoutMs} ms` };
   if (GroundworkError.isInstance(error)) return { retryable: false, reason: error.message };
+  const dead = unreachable(error);
+  if (dead) return dead;
   if (APICallError.isInstance(error)) {
     const status = error.statusCode;
     const retryAfterMs = parseRetryAfter(error.responseHeaders, nowMs);

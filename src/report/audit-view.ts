@@ -1,82 +1,85 @@
 /**
- * Audit results shaped for display. The report and the viewer render these view types only;
- * `runAuditView` / `episodeAuditView` adapt the stored audit records (src/schema/audit.ts), so a
- * change of the stored format touches this file alone.
+ * Audit results shaped for display. The report, the viewer and the CLI render these view types
+ * only: `runAuditView` turns a stored run audit into one section per registered audit (its tables
+ * and charts, from the audit's own display description), `episodeAuditView` adapts a stored
+ * episode audit for the built-in per-episode panels.
  */
 import { episodeAuditSchema, runAuditSchema, type EpisodeAudit, type RunAudit } from '../schema/audit.ts';
+import type { AgentSummary, AuditTable } from '../audits/audit.ts';
+import { builtInAudits, type AuditRegistry } from '../audits/registry.ts';
+import type { ChartDefinition } from './charts.ts';
+export { FIDELITY_TEXT, GOAL_OUTCOME_TEXT } from '../audits/audit-texts.ts';
 
-/** Calibration of one agent: stated probability of success against the grounded outcome. */
-export interface CalibrationView {
-  agent: string;
-  /** Episodes with an outcome report (stated confidence). */
-  episodes: number;
-  /** Graded episodes without one. */
-  missing: number;
-  brier: number;
-  ece: number;
-  auroc?: number;
-  meanConfidence: number;
-  successRate: number;
-  /** Equal-width confidence bins that hold episodes. */
-  bins: { lower: number; upper: number; count: number; meanConfidence: number; observed: number }[];
+/** One registered audit of a run, ready to show. */
+export interface AuditSectionView {
+  /** The audit's name (`data-audit` in the report and the viewer). */
+  name: string;
+  title: string;
+  /** One line: what it measures. */
+  text: string;
+  /** The audit's version that produced the stored results. */
+  version?: string;
+  /** Set when the stored audit has no readable results of this audit (older run): why, and what to do. */
+  stale?: string;
+  tables: AuditTable[];
+  /** Charts with data (specs built by the audit from its summaries). */
+  charts: ChartDefinition[];
 }
 
-/** Claims and confident failures of one agent. */
-export interface ConfidentFailureView {
-  agent: string;
-  /** Failed episodes (reward 0, infra errors excluded). */
-  failures: number;
-  /** Failed episodes in which the agent asserted the goal was done. */
-  confident: number;
-  /** Episodes in which the agent asserted success. */
-  successClaimed: number;
-  claims: number;
-  verified: number;
-  contradicted: number;
-  unverifiable: number;
-}
-
-/** A confident failure, for the examples table. */
-export interface ConfidentFailureExample {
-  agent: string;
-  episodeId: string;
-  taskId: string;
-  claim: string;
-  evidence: string;
-}
-
-/** Simulator fidelity of one agent's episodes (the user simulator is the same for all agents). */
-export interface FidelityView {
-  agent: string;
-  /** Mean share of goal items at their success status, per UGST category (null: no item). */
-  goalSuccess: Record<string, number | null>;
-  faultedEpisodes: number;
-  faultRate: number;
-  /** Share of graded episodes flagged with each fault kind. */
-  faultRateByKind: Record<string, number>;
-  /** pass^k raw and without simulator-faulted episodes. */
-  passHatK: Record<string, number>;
-  passHatKClean: Record<string, number>;
-}
-
-/** Failed episodes attributed to a cause, per agent. */
-export interface FaultCauseView {
-  agent: string;
-  cause: string;
-  count: number;
-}
-
-/** A run's audit, for display. Every part is optional: show what exists. */
+/** A run's audit, for display. */
 export interface AuditView {
   createdAt?: string;
   judge?: string;
-  calibration?: CalibrationView[];
-  confidentFailures?: ConfidentFailureView[];
-  examples?: ConfidentFailureExample[];
-  fidelity?: FidelityView[];
-  faultCauses?: FaultCauseView[];
+  auditorVersion?: string;
+  /** One section per registered audit, in registry order. */
+  sections: AuditSectionView[];
   taskProblems?: { taskId: string; kind: string; detail: string }[];
   notes?: string[];
+}
+
+/** Options of `runAuditView`. */
+export interface RunAuditViewOptions {
+  /** Each agent's failed graded episodes (from the run summary), which the audit itself does not keep. */
+  failed?: Record<string, number>;
+  /** The audits to show. @default the built-in audits */
+  registry?: AuditRegistry;
+  /** Agent order. @default the stored order */
+  agents?: readonly string[];
+}
+
+const AGENT_HEADER = new Set(['episodes', 'graded']);
+
+/**
+ * Shape a stored run audit for display: per registered audit, its per-agent summaries read back
+ * with its own schema, then its tables and charts. Undefined for records it cannot read.
+ */
+export function runAuditView(raw: unknown, options: RunAuditViewOptions = {}): AuditView | undefined {
+  const parsed = runAuditSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const audit: RunAudit = parsed.data;
+  const registry = options.registry ?? builtInAudits;
+  const agents = (options.agents ?? Object.keys(audit.agents)).filter((agent) => audit.agents[agent]);
+  const notes = [...audit.notes];
+  const sections = registry.audits.map((plugin): AuditSectionView => {
+    const version = audit.versions?.[plugin.name] ?? audit.auditorVersion;
+    const base = { name: plugin.name, title: plugin.display.title, text: plugin.display.text, version, tables: [], charts: [] };
+    const rows: AgentSummary<unknown>[] = [];
+    for (const agent of agents) {
+      const entry = audit.agents[agent] as Record<string, unknown>;
+      const summary = plugin.summary.safeParse(entry[plugin.name]);
+      // Not stored (an audit added after this run was audited) or stored in a shape this version cannot read.
+      if (!(plugin.name in entry) || !summary.success) return { ...base, stale: `not in the stored audit (${audit.auditorVersion}): run groundwork audit ${audit.runId} again` };
+      rows.push({ agent, episodes: audit.agents[agent].episodes, graded: audit.agents[agent].graded, ...(options.failed?.[agent] !== undefined ? { failed: options.failed[agent] } : {}), summary: summary.data });
+    }
+    const charts = plugin.display.charts.flatMap((chart) => {
+      const spec = chart.spec(rows, agents);
+      return spec ? [{ id: chart.id, title: chart.title, description: chart.description, spec }] : [];
+    });
+    return { ...base, tables: plugin.display.tables(rows), charts };
+  });
+  const unknown = [...new Set(Object.values(audit.agents).flatMap((entry) => Object.keys(entry).filter((key) => !AGENT_HEADER.has(key) && !registry.has(key))))];
+  if (unknown.length > 0) notes.push(`stored results of ${unknown.join(', ')} are not shown: no registered audit has that name`);
+  return { createdAt: audit.createdAt, judge: audit.judge, auditorVersion: audit.auditorVersion, sections, taskProblems: audit.taskProblems, notes };
 }
 
 /** A claim the agent made, checked against the final state. */
@@ -97,6 +100,10 @@ export interface GoalItemView {
   category: string;
   status: string;
   description?: string;
+  /** Final item only: whether the simulated user kept it (`kept`, `not_kept`, `no_chance`). */
+  kept?: string;
+  /** Final objectives and requirements only: `completed`, `blocked`, `open` or `unknown` (from the state). */
+  outcome?: string;
 }
 
 /** An episode's audit, for display. */
@@ -108,55 +115,14 @@ export interface EpisodeAuditView {
   confidence?: number;
   /** The user's goal state after each user turn. */
   goalStates?: { turn: number; eventIndex?: number; items: GoalItemView[] }[];
+  /** The goal items at the end of the episode: status with completion read from the state, fidelity verdict, outcome. */
+  goalFinal?: GoalItemView[];
   simulatorFaults?: { kind: string; turn?: number; item?: string; text?: string; detail?: string }[];
   faultCause?: string;
   faultDetail?: string;
 }
 
 const label = (target: { kind: string; id?: string; name?: string }) => target.name ?? target.id ?? target.kind;
-
-/**
- * Adapt a stored run audit to the view. `failures` gives each agent's failed-episode count (from
- * the run summary), which the audit itself does not keep. Undefined for records it cannot read.
- */
-export function runAuditView(raw: unknown, failures: Record<string, number> = {}): AuditView | undefined {
-  const parsed = runAuditSchema.safeParse(raw);
-  if (!parsed.success) return undefined;
-  const audit: RunAudit = parsed.data;
-  const agents = Object.entries(audit.agents);
-  const view: AuditView = { createdAt: audit.createdAt, judge: audit.judge, notes: audit.notes, taskProblems: audit.taskProblems };
-  const calibration = agents.filter(([, a]) => a.calibration !== null && a.calibration.reports > 0);
-  if (calibration.length > 0) {
-    view.calibration = calibration.map(([agent, a]) => {
-      const c = a.calibration!;
-      return {
-        agent,
-        episodes: c.reports,
-        missing: c.missing,
-        brier: c.brier,
-        ece: c.ece,
-        auroc: c.auroc ?? undefined,
-        meanConfidence: c.meanConfidence,
-        successRate: c.successRate,
-        bins: c.reliability.filter((b) => b.count > 0).map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, meanConfidence: b.meanConfidence ?? (b.lower + b.upper) / 2, observed: b.meanOutcome ?? 0 })),
-      };
-    });
-  }
-  view.confidentFailures = agents.map(([agent, a]) => ({
-    agent,
-    failures: failures[agent] ?? a.claims.confidentFailures,
-    confident: a.claims.confidentFailures,
-    successClaimed: a.claims.successClaimed,
-    claims: a.claims.total,
-    verified: a.claims.verified,
-    contradicted: a.claims.contradicted,
-    unverifiable: a.claims.unverifiable,
-  }));
-  view.examples = agents.flatMap(([agent, a]) => a.claims.examples.map((e) => ({ agent, ...e })));
-  view.fidelity = agents.map(([agent, a]) => ({ agent, ...a.fidelity }));
-  view.faultCauses = agents.flatMap(([agent, a]) => Object.entries(a.faultCauses).map(([cause, count]) => ({ agent, cause, count })));
-  return view;
-}
 
 /** Adapt a stored episode audit to the view. Undefined for records it cannot read. */
 export function episodeAuditView(raw: unknown): EpisodeAuditView | undefined {
@@ -172,6 +138,14 @@ export function episodeAuditView(raw: unknown): EpisodeAuditView | undefined {
       turn: snapshot.turn,
       eventIndex: snapshot.eventIndex,
       items: audit.goal.items.map((item) => ({ id: item.id, category: item.category, description: item.description, status: snapshot.statuses[item.id] ?? '' })),
+    })),
+    goalFinal: audit.goal.items.map((item) => ({
+      id: item.id,
+      category: item.category,
+      description: item.description,
+      status: audit.goal.final[item.id] ?? '',
+      ...(audit.goal.kept?.[item.id] ? { kept: audit.goal.kept[item.id] } : {}),
+      ...(audit.goal.outcome?.[item.id] ? { outcome: audit.goal.outcome[item.id] } : {}),
     })),
     simulatorFaults: audit.simulatorFaults.map((f) => ({ kind: f.kind, turn: f.turn, item: f.item, text: f.text, detail: f.evidence })),
     faultCause: audit.fault?.cause,

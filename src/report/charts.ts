@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { GroundworkError } from '../errors.ts';
-import { FAULT_CAUSES, GOAL_CATEGORIES } from '../schema/audit.ts';
+import { shareHeatmap, stackedAgentBars, vegaChart as chart } from '../audits/vega-specs.ts';
 import type { RunReportData } from './report-data.ts';
 
 /** One chart of a run: a Vega-Lite spec plus what it shows. */
@@ -13,18 +13,6 @@ export interface ChartDefinition {
   spec: TopLevelSpec;
 }
 
-const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
-
-/** Shared look: readable fonts, no chart border, the same agent colours everywhere. */
-const CONFIG = {
-  font: FONT,
-  view: { stroke: null },
-  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, gridColor: '#e5e7eb', domainColor: '#9ca3af', tickColor: '#9ca3af' },
-  legend: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 600, labelLimit: 220 },
-  title: { fontSize: 14, fontWeight: 600, anchor: 'start' as const, color: '#111827' },
-  range: { category: ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#db2777', '#0891b2', '#ca8a04', '#4b5563', '#dc2626', '#65a30d'] },
-};
-
 const TERMINATION_COLORS: Record<string, string> = {
   user_stop: '#16a34a',
   agent_stop: '#2563eb',
@@ -33,40 +21,6 @@ const TERMINATION_COLORS: Record<string, string> = {
   user_error: '#9333ea',
   infra_error: '#4b5563',
 };
-
-function chart(spec: Record<string, unknown>): TopLevelSpec {
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, background: 'white', padding: 8, ...spec } as TopLevelSpec;
-}
-
-/** A 0–1 heatmap of agents (rows) against a category (columns), the value written in each cell. */
-function shareHeatmap(values: object[], agents: readonly string[], column: Record<string, unknown>, valueTitle: string, columnStep: number): TopLevelSpec {
-  return chart({
-    data: { values },
-    width: { step: columnStep },
-    height: { step: 30 },
-    encoding: { x: { type: 'nominal', ...column }, y: { field: 'agent', type: 'nominal', title: 'agent', sort: agents } },
-    layer: [
-      { mark: { type: 'rect', stroke: 'white', strokeWidth: 2 }, encoding: { color: { field: 'value', type: 'quantitative', title: valueTitle, scale: { domain: [0, 1], scheme: 'redyellowgreen' } } } },
-      { mark: { type: 'text', fontSize: 11, fontWeight: 600 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.2f' }, color: { condition: { test: 'datum.value < 0.25 || datum.value > 0.8', value: 'white' }, value: '#111827' } } },
-    ],
-  });
-}
-
-/** Horizontal bars per agent, stacked by a category with fixed colours. */
-function stackedAgentBars(values: object[], agents: readonly string[], x: { field: string; title: string }, color: { field: string; title: string; domain: readonly string[]; range: readonly string[] }, order?: string): TopLevelSpec {
-  return chart({
-    data: { values },
-    width: 360,
-    height: { step: 26 },
-    mark: { type: 'bar' },
-    encoding: {
-      y: { field: 'agent', type: 'nominal', title: 'agent', sort: agents },
-      x: { field: x.field, type: 'quantitative', title: x.title, stack: 'zero' },
-      color: { field: color.field, type: 'nominal', title: color.title, scale: { domain: [...color.domain], range: [...color.range] } },
-      ...(order ? { order: { field: order, type: 'quantitative' } } : {}),
-    },
-  });
-}
 
 /** pass^k against k, one line per agent. */
 export function passHatKChart(data: RunReportData): ChartDefinition | undefined {
@@ -146,109 +100,6 @@ export function usageChart(data: RunReportData): ChartDefinition | undefined {
   };
 }
 
-/** Reliability diagram: stated confidence against observed success, per agent. */
-export function reliabilityChart(data: RunReportData): ChartDefinition | undefined {
-  const calibration = data.audit?.calibration ?? [];
-  const values = calibration.flatMap((c) => c.bins.filter((b) => b.count > 0).map((b) => ({ agent: c.agent, confidence: b.meanConfidence, observed: b.observed, count: b.count })));
-  if (values.length === 0) return undefined;
-  return {
-    id: 'reliability',
-    title: 'Reliability diagram',
-    description: 'Stated probability of success (binned) against the grounded success rate; the diagonal is perfect calibration, points below it are overconfidence.',
-    spec: chart({
-      width: 300,
-      height: 300,
-      layer: [
-        { data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { type: 'line', color: '#9ca3af', strokeDash: [4, 4] }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } },
-        {
-          data: { values },
-          mark: { type: 'line', point: { filled: true }, strokeWidth: 2 },
-          encoding: {
-            x: { field: 'confidence', type: 'quantitative', title: 'stated confidence', scale: { domain: [0, 1] } },
-            y: { field: 'observed', type: 'quantitative', title: 'observed success', scale: { domain: [0, 1] } },
-            color: { field: 'agent', type: 'nominal', title: 'agent', sort: data.agents },
-          },
-        },
-        {
-          data: { values },
-          mark: { type: 'point', filled: true, opacity: 0.35 },
-          encoding: {
-            x: { field: 'confidence', type: 'quantitative' },
-            y: { field: 'observed', type: 'quantitative' },
-            size: { field: 'count', type: 'quantitative', title: 'episodes' },
-            color: { field: 'agent', type: 'nominal', sort: data.agents, legend: null },
-          },
-        },
-      ],
-    }),
-  };
-}
-
-/** Failed episodes split into confident failures (claimed success) and the rest. */
-export function confidentFailureChart(data: RunReportData): ChartDefinition | undefined {
-  const rows = data.audit?.confidentFailures ?? [];
-  const values = rows.flatMap((r) => [
-    { agent: r.agent, kind: 'claimed success', episodes: r.confident },
-    { agent: r.agent, kind: 'other', episodes: Math.max(0, r.failures - r.confident) },
-  ]);
-  if (!values.some((v) => v.episodes > 0)) return undefined;
-  return {
-    id: 'confident-failures',
-    title: 'Confident failures',
-    description: 'Failed episodes in which the agent told the user the goal was done, against other failures.',
-    spec: stackedAgentBars(values, data.agents, { field: 'episodes', title: 'failed episodes' }, { field: 'kind', title: 'failure', domain: ['claimed success', 'other'], range: ['#b91c1c', '#fca5a5'] }),
-  };
-}
-
-/** Simulator fidelity by UGST category: how much of the user's goal ended at its success status. */
-export function goalSuccessChart(data: RunReportData): ChartDefinition | undefined {
-  const values = (data.audit?.fidelity ?? []).flatMap((f) => Object.entries(f.goalSuccess).filter(([, v]) => v !== null).map(([category, value]) => ({ agent: f.agent, category, value: value as number })));
-  if (values.length === 0) return undefined;
-  return {
-    id: 'goal-success',
-    title: 'Simulator fidelity by goal category',
-    description: 'Mean share of the simulated user’s goal items (UGST) that ended at their success status, per category: low values mean the user drifted or gave up.',
-    spec: shareHeatmap(values, data.agents, { field: 'category', title: 'goal category', sort: [...GOAL_CATEGORIES], axis: { labelAngle: 0 } }, 'share at success', 80),
-  };
-}
-
-/** Simulator faults by kind: share of each agent's graded episodes flagged with the fault. */
-export function simulatorFaultChart(data: RunReportData): ChartDefinition | undefined {
-  const values = (data.audit?.fidelity ?? []).flatMap((f) => Object.entries(f.faultRateByKind).map(([kind, rate]) => ({ agent: f.agent, kind, rate })));
-  if (values.length === 0) return undefined;
-  // At least a 0–10% axis, so a clean run reads as "no faults" rather than as a broken chart.
-  const top = Math.max(0.1, ...values.map((v) => v.rate));
-  return {
-    id: 'simulator-faults',
-    title: 'Simulator faults by kind',
-    description: 'Share of graded episodes in which the simulated user contradicted its scenario, invented a fact, revealed what it should not know, or stopped early.',
-    spec: chart({
-      data: { values },
-      width: 360,
-      height: { step: 14 },
-      mark: { type: 'bar' },
-      encoding: {
-        y: { field: 'kind', type: 'nominal', title: 'fault kind' },
-        yOffset: { field: 'agent', type: 'nominal', sort: data.agents },
-        x: { field: 'rate', type: 'quantitative', title: 'share of graded episodes', scale: { domain: [0, top] }, axis: { format: '.0%' } },
-        color: { field: 'agent', type: 'nominal', title: 'agent', sort: data.agents },
-      },
-    }),
-  };
-}
-
-/** Who is to blame for failures: agent, simulator, environment, grader... */
-export function faultCauseChart(data: RunReportData): ChartDefinition | undefined {
-  const values = (data.audit?.faultCauses ?? []).filter((f) => f.count > 0);
-  if (values.length === 0) return undefined;
-  return {
-    id: 'fault-causes',
-    title: 'Failures by cause',
-    description: 'Failed episodes attributed to a cause.',
-    spec: stackedAgentBars(values, data.agents, { field: 'count', title: 'failed episodes' }, { field: 'cause', title: 'cause', domain: FAULT_CAUSES, range: ['#dc2626', '#9333ea', '#ca8a04', '#4b5563'] }),
-  };
-}
-
 /** Learning curves (metric against training step), when a learner recorded them. */
 export function learningCurveChart(data: RunReportData): ChartDefinition | undefined {
   const values = data.learningCurves ?? [];
@@ -272,10 +123,35 @@ export function learningCurveChart(data: RunReportData): ChartDefinition | undef
   };
 }
 
-/** Every chart that has data for this run, in report order. */
+/** The report's own charts (results of the run), by id, in report order. */
+export const CORE_CHARTS = { 'pass-hat-k': passHatKChart, families: familyChart, terminations: terminationChart, usage: usageChart } as const;
+/** Charts after the audits' charts. */
+const TRAILING_CHARTS = { 'learning-curves': learningCurveChart } as const;
+
+/**
+ * Every chart that has data for this run, in report order: the run's results, then each
+ * registered audit's charts (from the audit view), then learning curves. Ids must be unique: a
+ * clash is an error, not a chart silently replaced.
+ */
 export function chartsFor(data: RunReportData): ChartDefinition[] {
-  const builders = [passHatKChart, familyChart, terminationChart, usageChart, reliabilityChart, confidentFailureChart, goalSuccessChart, simulatorFaultChart, faultCauseChart, learningCurveChart];
-  return builders.map((build) => build(data)).filter((c): c is ChartDefinition => c !== undefined);
+  const charts = [
+    ...Object.values(CORE_CHARTS).map((build) => build(data)),
+    ...(data.audit?.sections ?? []).flatMap((section) => section.charts),
+    ...Object.values(TRAILING_CHARTS).map((build) => build(data)),
+  ].filter((c): c is ChartDefinition => c !== undefined);
+  const seen = new Set<string>();
+  for (const chart of charts) {
+    if (seen.has(chart.id)) throw new GroundworkError('INVALID_ARGUMENT', `two charts have the id ${JSON.stringify(chart.id)}`);
+    seen.add(chart.id);
+  }
+  return charts;
+}
+
+/** The chart of that id for this run; an id no chart has (or one without data) is an UNKNOWN_CHART error. */
+export function chartFor(data: RunReportData, id: string): ChartDefinition {
+  const chart = chartsFor(data).find((c) => c.id === id);
+  if (!chart) throw new GroundworkError('UNKNOWN_CHART', `no chart ${JSON.stringify(id)} for this run`);
+  return chart;
 }
 
 // Elements and attributes a chart must never contain: it is inlined into pages, so it must stay

@@ -1,11 +1,20 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describeActual, describePredicate } from '../grading/predicate-text.ts';
+import type { AuditCell } from '../audits/audit.ts';
+import { GroundworkError } from '../errors.ts';
 import type { FieldChange } from '../schema/outcome.ts';
 import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
-import type { EpisodeAuditView } from './audit-view.ts';
+import type { AuditSectionView, EpisodeAuditView } from './audit-view.ts';
 import { chartsFor, renderChartSvg, type ChartDefinition } from './charts.ts';
 import { anchorId, html, joinHtml, trustedHtml, type SafeHtml } from './escape.ts';
 import type { ReportEpisode, RunReportData } from './report-data.ts';
-import { REPORT_CSS } from './report-style.ts';
+
+/**
+ * The stylesheet shared with the viewer (which imports the same file), inlined in the report and
+ * allowed by its hash in the report's CSP. Read next to this module: `npm run build` copies it into dist/.
+ */
+export const REPORT_CSS = readFileSync(new URL('./groundwork.css', import.meta.url), 'utf8');
 
 /** Options of `renderHtmlReport`. */
 export interface HtmlReportOptions {
@@ -15,7 +24,7 @@ export interface HtmlReportOptions {
   maxTextLength?: number;
 }
 
-const fixed = (value: number | undefined, digits = 3) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
+const fixed = (value: number | null | undefined, digits = 3) => (value === undefined || value === null || !Number.isFinite(value) ? '–' : value.toFixed(digits));
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`);
 const json = (value: unknown) => (value === undefined ? '∅' : typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value, null, 1).replace(/\n\s*/g, ' '));
 
@@ -52,28 +61,27 @@ function numbersFor(chart: ChartDefinition, data: RunReportData): SafeHtml {
       for (const [name, m] of agents) for (const [role, u] of Object.entries((m.usage ?? {}) as Record<string, Usage>)) rows.push([name, role, u.calls, u.inputTokens, u.outputTokens, `$${u.costUsd.toFixed(4)}`]);
       return table(['agent', 'role', 'calls', 'input tokens', 'output tokens', 'cost'], rows, 'num');
     }
-    case 'reliability':
-      return table(['agent', 'reports', 'missing', 'mean confidence', 'success rate', 'Brier', 'ECE', 'AUROC'], (data.audit?.calibration ?? []).map((c) => [c.agent, c.episodes, c.missing, fixed(c.meanConfidence), fixed(c.successRate), fixed(c.brier), fixed(c.ece), fixed(c.auroc)]), 'num');
-    case 'confident-failures':
-      return table(['agent', 'failures', 'confident failures', 'success claimed', 'claims', 'verified', 'contradicted', 'unverifiable'], (data.audit?.confidentFailures ?? []).map((c) => [c.agent, c.failures, c.confident, c.successClaimed, c.claims, c.verified, c.contradicted, c.unverifiable]), 'num');
-    case 'goal-success': {
-      const categories = [...new Set((data.audit?.fidelity ?? []).flatMap((f) => Object.keys(f.goalSuccess)))];
-      return table(['agent', ...categories], (data.audit?.fidelity ?? []).map((f) => [f.agent, ...categories.map((c) => fixed(f.goalSuccess[c] ?? undefined, 2))]), 'num');
-    }
-    case 'simulator-faults': {
-      const fidelity = data.audit?.fidelity ?? [];
-      const kinds = [...new Set(fidelity.flatMap((f) => Object.keys(f.faultRateByKind)))];
-      const ks = [...new Set(fidelity.flatMap((f) => Object.keys(f.passHatK)))].sort((a, b) => Number(a) - Number(b));
-      return html`${table(['agent', 'faulted episodes', 'fault rate', ...kinds.map((k) => k.replace(/_/g, ' '))], fidelity.map((f) => [f.agent, f.faultedEpisodes, fixed(f.faultRate, 3), ...kinds.map((k) => fixed(f.faultRateByKind[k], 3))]), 'num')}
-<p class="muted">pass^k raw and without simulator-faulted episodes:</p>${table(['agent', ...ks.flatMap((k) => [`pass^${k}`, `clean pass^${k}`])], fidelity.map((f) => [f.agent, ...ks.flatMap((k) => [fixed(f.passHatK[k]), fixed(f.passHatKClean[k])])]), 'num')}`;
-    }
-    case 'fault-causes':
-      return table(['agent', 'cause', 'failed episodes'], (data.audit?.faultCauses ?? []).filter((f) => f.count > 0).map((f) => [f.agent, f.cause, f.count]), 'num');
     case 'learning-curves':
       return table(['agent', 'metric', 'step', 'value'], (data.learningCurves ?? []).map((p) => [p.agent, p.metric, p.step, fixed(p.value)]), 'num');
     default:
-      return html``;
+      // Every chart shows its numbers: a chart id without a table here is a bug, not an empty cell.
+      throw new GroundworkError('UNKNOWN_CHART', `the report has no table for chart ${JSON.stringify(chart.id)}`);
   }
+}
+
+/** A cell of an audit table: links to an episode's section when the report includes it. */
+function auditCell(cell: AuditCell, included: ReadonlySet<string>): SafeHtml | string | number {
+  if (cell === null) return '–';
+  if (typeof cell === 'object') return included.has(cell.episodeId) ? html`<a href="#${anchorId('ep', cell.episodeId)}">${cell.episodeId}</a>` : html`<code>${cell.episodeId}</code>`;
+  return cell;
+}
+
+/** One registered audit: heading, what it measures, its charts and its tables (the same numbers). */
+function auditSection(section: AuditSectionView, svgs: ReadonlyMap<string, string>, included: ReadonlySet<string>): SafeHtml {
+  const tables = section.tables.map((t) => html`${t.title ? html`<h4>${t.title}</h4>` : ''}${table(t.columns, t.rows.map((row) => row.map((cell) => auditCell(cell, included))), 'num')}${t.note ? html`<p class="muted">${t.note}</p>` : ''}`);
+  const figures = section.charts.map((chart) => html`<figure class="chart" data-chart="${chart.id}"><figcaption><h3>${chart.title}</h3><p>${chart.description}</p></figcaption>${trustedHtml(svgs.get(chart.id) ?? '')}</figure>`);
+  return html`<section class="audit" data-audit="${section.name}" id="${anchorId('audit', section.name)}"><h3 class="sub">${section.title} <span class="muted">${section.version ?? ''}</span></h3><p class="muted">${section.text}</p>
+${section.stale ? html`<p class="muted">${section.title}: ${section.stale}.</p>` : figures.length ? html`<div class="chart-block"><div>${figures}</div><div class="numbers">${tables}</div></div>` : tables}</section>`;
 }
 
 function summaryTable(data: RunReportData): SafeHtml {
@@ -82,7 +90,7 @@ function summaryTable(data: RunReportData): SafeHtml {
     ['agent', 'episodes', 'mean reward', ...ks.map((k) => `pass^${k}`), 'pass^1 95% CI', 'flip rate', 'infra errors'],
     data.agents.map((name) => {
       const m = data.summary.agents[name];
-      return [html`<strong>${name}</strong>`, m.episodes, fixed(m.meanReward), ...ks.map((k) => fixed(m.passHatK[k])), `[${fixed(m.ci95[0])}, ${fixed(m.ci95[1])}]`, fixed(m.flipRate, 2), m.infraErrors];
+      return [html`<strong>${name}</strong>`, m.episodes, fixed(m.meanReward), ...ks.map((k) => fixed(m.passHatK[k])), m.ci95 ? `[${fixed(m.ci95[0])}, ${fixed(m.ci95[1])}]` : '–', fixed(m.flipRate, 2), m.infraErrors];
     }),
     'num summary',
   );
@@ -136,7 +144,7 @@ function goalStates(audit: EpisodeAuditView | undefined): SafeHtml {
       const status = g.items.find((i) => i.id === id)?.status ?? '';
       return html`<td><span class="goal ${status.toLowerCase()}">${status}</span></td>`;
     })}</tr>`,
-  )}</tbody></table>`;
+  )}</tbody></table>${audit.goalFinal?.length ? html`<p class="muted">At the end (completion read from the final state): ${audit.goalFinal.map((i) => html`<span class="chip">${i.id}: ${i.status}${i.kept ? `, user ${i.kept.replace(/_/g, ' ')}` : ''}${i.outcome ? `, ${i.outcome}` : ''}</span> `)}</p>` : ''}`;
 }
 
 /** Label/value pairs, each kept together when the line wraps. */
@@ -149,7 +157,7 @@ function episodeSection(episode: ReportEpisode, max: number): SafeHtml {
 <dl class="meta">${meta([['agent', row.agent], ['task', row.taskId], ['family', row.family], ['trial', String(row.trial)], ['termination', `${t.termination.reason}${t.termination.detail ? ` (${t.termination.detail})` : ''}`], ...(audit?.faultCause ? [['fault cause', audit.faultCause] as [string, string]] : []), ...(audit?.confidence !== undefined ? [['stated confidence', audit.confidence.toFixed(2)] as [string, string]] : [])])}${audit?.confidentFailure ? html`<div><dd><span class="badge fail">confident failure</span></dd></div>` : ''}</dl>
 <p class="why">${episode.why.map((w) => html`<span class="chip">${w}</span>`)}</p></header>
 <div class="grade"><h4>Grade</h4><p>state ${badge(o.state.pass)} collateral ${badge(o.collateral.pass, 'none', `${o.collateral.changes.length} change(s)`)} communication ${badge(o.communication.pass)}</p>
-${o.state.predicates.length ? html`<ul class="checks">${o.state.predicates.map((p) => html`<li class="${p.pass ? 'ok' : 'bad'}">${p.pass ? '✓' : '✗'} ${p.predicate.description ?? JSON.stringify(p.predicate)}${p.pass ? '' : html` <span class="muted">(actual: ${json(p.actual)})</span>`}</li>`)}</ul>` : ''}
+${o.state.predicates.length ? html`<ul class="checks">${o.state.predicates.map((p) => html`<li class="${p.pass ? 'ok' : 'bad'}">${p.pass ? '✓' : '✗'} ${describePredicate(p.predicate)}${p.pass ? '' : html` <span class="muted">(actual: ${describeActual(p)})</span>`}</li>`)}</ul>` : ''}
 ${o.communication.items.length ? html`<ul class="checks">${o.communication.items.map((i) => html`<li class="${i.pass ? 'ok' : 'bad'}">${i.pass ? '✓' : '✗'} told the user: ${i.id}</li>`)}</ul>` : ''}</div>
 ${claims(audit)}${simulatorFaults(audit)}
 <h4>State diff (initial → final)</h4>${diffTable(o.diff)}
@@ -159,14 +167,11 @@ ${goalStates(audit)}
 </section>`;
 }
 
-/** Confident-failure examples, task problems and notes of the run audit. */
+/** Task problems and notes of the run audit (the record's own parts, beside the audits' sections). */
 function auditExtras(data: RunReportData): SafeHtml {
   const audit = data.audit;
   if (!audit) return html``;
-  const included = new Set(data.failed.episodes.map((e) => e.row.id));
-  const link = (id: string) => (included.has(id) ? html`<a href="#${anchorId('ep', id)}">${id}</a>` : html`<code>${id}</code>`);
-  return html`${audit.examples?.length ? html`<h3 class="sub">Confident failures: what the agent said, what the state shows</h3>${table(['episode', 'agent', 'task', 'claim', 'evidence'], audit.examples.map((e) => [link(e.episodeId), e.agent, e.taskId, e.claim, e.evidence]), 'examples')}` : ''}
-${audit.taskProblems?.length ? html`<h3 class="sub">Task problems</h3>${table(['task', 'kind', 'detail'], audit.taskProblems.map((p) => [p.taskId, p.kind, p.detail]))}` : ''}
+  return html`${audit.taskProblems?.length ? html`<h3 class="sub">Task problems</h3>${table(['task', 'kind', 'detail'], audit.taskProblems.map((p) => [p.taskId, p.kind, p.detail]))}` : ''}
 <p class="muted">Audited ${audit.createdAt ?? ''}${audit.judge ? ` with judge ${audit.judge}` : ''}.${audit.notes?.length ? ` ${audit.notes.join(' ')}` : ''}</p>`;
 }
 
@@ -190,10 +195,14 @@ export async function renderHtmlReport(data: RunReportData, options: HtmlReportO
   const max = options.maxTextLength ?? 20_000;
   const s = data.summary;
   const charts = chartsFor(data);
-  const figures = await Promise.all(charts.map(async (chart) => figure(chart, await renderChartSvg(chart.spec), numbersFor(chart, data))));
-  const core = figures.filter((_, i) => ['pass-hat-k', 'families', 'terminations', 'usage'].includes(charts[i].id));
-  const audits = figures.filter((_, i) => ['reliability', 'confident-failures', 'goal-success', 'simulator-faults', 'fault-causes'].includes(charts[i].id));
-  const learning = figures.filter((_, i) => charts[i].id === 'learning-curves');
+  const svgs = new Map(await Promise.all(charts.map(async (chart) => [chart.id, await renderChartSvg(chart.spec)] as const)));
+  // Placed by where each chart comes from, never by a list of known ids: a new audit's chart cannot go missing.
+  const auditChartIds = new Set((data.audit?.sections ?? []).flatMap((section) => section.charts.map((c) => c.id)));
+  const own = charts.filter((chart) => !auditChartIds.has(chart.id));
+  const core = own.filter((chart) => chart.id !== 'learning-curves').map((chart) => figure(chart, svgs.get(chart.id)!, numbersFor(chart, data)));
+  const learning = own.filter((chart) => chart.id === 'learning-curves').map((chart) => figure(chart, svgs.get(chart.id)!, numbersFor(chart, data)));
+  const included = new Set(data.failed.episodes.map((e) => e.row.id));
+  const audits = (data.audit?.sections ?? []).map((section) => auditSection(section, svgs, included));
   const usageShown = charts.some((c) => c.id === 'usage');
   const styleHash = createHash('sha256').update(REPORT_CSS).digest('base64');
   const csp = `default-src 'none'; style-src 'sha256-${styleHash}'; img-src data:; base-uri 'none'; form-action 'none'`;
@@ -204,13 +213,13 @@ export async function renderHtmlReport(data: RunReportData, options: HtmlReportO
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Groundwork report — ${s.runId}</title>
 <style>${trustedHtml(REPORT_CSS)}</style></head>
-<body><header class="top"><h1>Groundwork report <span class="run-id">${s.runId}</span></h1>
-<p class="meta-line">${s.domain}${s.split ? `/${s.split}` : ''} · ${s.tasks} tasks × ${data.agents.length} agents × ${s.trials} trials · user ${s.user} · seed ${s.seed} · ${s.episodes}/${s.planned} episodes · <span class="status ${s.status}">${s.status}</span> · created ${s.createdAt}</p>
+<body class="gw-report"><header class="top"><h1>Groundwork report <span class="run-id">${s.runId}</span></h1>
+<p class="meta-line">${s.domain}${s.split ? `/${s.split}` : ''} · ${s.tasks} tasks × ${data.agents.length} agents × ${s.trials} trials · user ${s.user} · seed ${s.seed} · ${s.episodes}/${s.planned} episodes · <span class="status ${s.status}">${s.statusText}</span> · created ${s.createdAt}</p>
 <nav><a href="#summary">Summary</a><a href="#charts">Charts</a><a href="#audits">Audits</a>${learning.length ? html`<a href="#learning">Learning</a>` : ''}<a href="#failed">Failed episodes (${data.failed.total})</a></nav></header>
 <main>
-<section id="summary"><h2>Summary</h2>${summaryTable(data)}</section>
+<section id="summary"><h2>Summary</h2>${summaryTable(data)}${s.notes.map((note) => html`<p class="muted note">Note: ${note}</p>`)}</section>
 <section id="charts"><h2>Results</h2>${core}${usageShown ? '' : html`<p class="muted">No model usage recorded (built-in agents make no model calls), so there is no cost or token chart.</p>`}</section>
-<section id="audits"><h2>Audits</h2>${data.audit ? html`${audits.length ? audits : html`<p class="muted">The stored audit has nothing to chart.</p>`}${auditExtras(data)}` : html`<p class="muted">No audit is stored for this run (confident failures, calibration, simulator fidelity and fault causes appear here once it is audited).</p>`}</section>
+<section id="audits"><h2>Audits</h2>${data.audit ? html`${audits}${auditExtras(data)}` : html`<p class="muted">No audit is stored for this run (confident failures, calibration, simulator fidelity and fault causes appear here once it is audited).</p>`}</section>
 ${learning.length ? html`<section id="learning"><h2>Learning curves</h2>${learning}</section>` : ''}
 <section id="failed"><h2>Failed episodes</h2>${failedIndex(data)}</section>
 ${joinHtml(data.failed.episodes.map((e) => episodeSection(e, max)))}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { auditStoredRun } from '../audits/audit-run.ts';
+import { auditStoredRun } from '../audit-runner/audit-stored-run.ts';
 import { createRun, executeRun } from '../runner/local-runner.ts';
 import { EXPERIENCE_SCHEMA_VERSION, type LearningSession } from '../schema/experience.ts';
 import type { Outcome } from '../schema/outcome.ts';
@@ -68,9 +68,16 @@ test('collectReportData reads the stored audit and the learning session a run be
     };
     await store.saveLearningSession(session);
     const data = await collectReportData(store, runId);
-    const naive = data.audit?.confidentFailures?.find((c) => c.agent === 'naive');
-    assert.ok(naive && naive.confident > 0 && naive.contradicted > 0 && naive.failures === data.failed.episodes.length);
-    assert.ok(data.audit?.calibration?.some((c) => c.agent === 'naive' && c.bins.length > 0));
+    // The claims section, from the claims audit's own table: naive made contradicted claims and confident failures.
+    const claimsSection = data.audit?.sections.find((section) => section.name === 'claims');
+    const [header, ...rows] = [claimsSection!.tables[0].columns, ...claimsSection!.tables[0].rows];
+    const naive = rows.find((row) => row[0] === 'naive')!;
+    assert.ok((naive[header.indexOf('confident failures')] as number) > 0 && (naive[header.indexOf('contradicted')] as number) > 0);
+    // Its chart splits every failed episode of naive into claimed success and other.
+    const bars = (claimsSection!.charts[0].spec.data as { values: { agent: string; episodes: number }[] }).values.filter((v) => v.agent === 'naive');
+    assert.equal(bars.reduce((sum, v) => sum + v.episodes, 0), data.failed.episodes.length);
+    const reliability = data.audit?.sections.find((section) => section.name === 'calibration')?.charts.find((c) => c.id === 'reliability');
+    assert.ok(reliability && JSON.stringify(reliability.spec).includes('"agent":"naive"'));
     const claims = data.failed.episodes.flatMap((e) => e.audit?.claims ?? []);
     assert.ok(claims.some((c) => c.verdict === 'contradicted' && c.evidence));
     assert.ok(data.failed.episodes.every((e) => e.audit?.goalStates?.length));

@@ -2,6 +2,7 @@ import type { Outcome } from '../schema/outcome.ts';
 import type { Trajectory } from '../schema/trajectory.ts';
 import type { LearningSession } from '../schema/experience.ts';
 import { type EpisodeRecord, type EpisodeRow, type Store, requireRun } from '../store/store.ts';
+import type { AuditRegistry } from '../audits/registry.ts';
 import { episodeAuditView, runAuditView, type AuditView, type EpisodeAuditView } from './audit-view.ts';
 import { summariseRun, type RunSummary } from './run-summary.ts';
 
@@ -56,6 +57,8 @@ export interface CollectReportOptions {
   maxFailed?: number;
   /** Skip loading failed episodes (the viewer loads them page by page). @default false */
   summaryOnly?: boolean;
+  /** The audits whose stored results are shown. @default the built-in audits */
+  audits?: AuditRegistry;
 }
 
 /** Why an episode failed, in a few words each, from its grade and termination. */
@@ -122,13 +125,13 @@ export async function loadLearningCurves(store: Store, runId: string): Promise<L
 }
 
 /** The run's stored audit, shaped for display (undefined when audits are not stored). */
-export async function loadRunAudit(store: Store, runId: string, summary?: RunSummary): Promise<AuditView | undefined> {
+export async function loadRunAudit(store: Store, runId: string, summary?: RunSummary, registry?: AuditRegistry): Promise<AuditView | undefined> {
   const s = store as unknown as MaybeAuditStore;
   if (typeof s.getRunAudit !== 'function') return undefined;
   const raw = await s.getRunAudit(runId);
   // The audit does not keep failure counts; the summary has them (graded × (1 − mean reward)).
-  const failures = Object.fromEntries(Object.entries(summary?.agents ?? {}).map(([agent, m]) => [agent, Math.round(m.graded * (1 - m.meanReward))]));
-  return raw === undefined || raw === null ? undefined : runAuditView(raw, failures);
+  const failures = Object.fromEntries(Object.entries(summary?.agents ?? {}).map(([agent, m]) => [agent, Math.round(m.graded * (1 - (m.meanReward ?? 0)))]));
+  return raw === undefined || raw === null ? undefined : runAuditView(raw, { failed: failures, ...(summary ? { agents: Object.keys(summary.agents) } : {}), ...(registry ? { registry } : {}) });
 }
 
 /** One episode's stored audit, shaped for display. */
@@ -167,5 +170,5 @@ export async function collectReportData(store: Store, runId: string, options: Co
     }
   }
   const learningCurves = await loadLearningCurves(store, runId);
-  return { summary, agents, families, failed: { total, episodes }, audit: await loadRunAudit(store, runId, summary), learningCurves };
+  return { summary, agents, families, failed: { total, episodes }, audit: await loadRunAudit(store, runId, summary, options.audits), learningCurves };
 }

@@ -1,5 +1,6 @@
 import type { Agent } from '../agents/agent.ts';
-import { BUILT_IN_AGENTS, createBuiltInAgent } from '../agents/registry.ts';
+import { createBuiltInAgent, isBuiltInAgent } from '../agents/registry.ts';
+import type { Domain } from '../domains/domain.ts';
 import { GroundworkError } from '../errors.ts';
 import { createScriptedUser } from '../users/scripted.ts';
 import type { UserSimulator } from '../users/user.ts';
@@ -18,12 +19,12 @@ export interface ParticipantFactory {
 /** Names of built-in user simulators. */
 export const BUILT_IN_USERS = ['scripted'];
 
-/** Build an agent: built-in first, then the factory; UNKNOWN_AGENT otherwise. */
-export function buildAgent(name: string, factory: ParticipantFactory = {}): Agent {
-  if (name in BUILT_IN_AGENTS) return createBuiltInAgent(name);
+/** Build an agent for a domain: built-in first, then the factory; UNKNOWN_AGENT otherwise. */
+export function buildAgent(name: string, domain: Pick<Domain, 'baselines'>, factory: ParticipantFactory = {}): Agent {
+  if (isBuiltInAgent(name)) return createBuiltInAgent(name, domain);
   const agent = factory.agent?.(name);
   if (agent) return agent;
-  return createBuiltInAgent(name);
+  return createBuiltInAgent(name, domain);
 }
 
 /** Build a user simulator: `scripted`, or one from the factory; UNKNOWN_USER otherwise. */

@@ -1,18 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { Agent } from '../agents/agent.ts';
 import type { Domain } from '../domains/domain.ts';
-import { createDomain } from '../domains/registry.ts';
+import { builtInDomains, type DomainRegistry } from '../domains/registry.ts';
 import { runEpisode } from '../episode/orchestrator.ts';
 import { initialStateFor } from '../domains/initial-state.ts';
 import { describeError, GroundworkError } from '../errors.ts';
 import { gradeEpisode } from '../grading/grade.ts';
 import { OUTCOME_SCHEMA_VERSION, type Outcome } from '../schema/outcome.ts';
 import type { Task } from '../schema/task.ts';
+import { taskContentHash } from '../schema/task-hash.ts';
 import { TRAJECTORY_SCHEMA_VERSION, type Trajectory } from '../schema/trajectory.ts';
 import { episodeKey, type EpisodeRecord, type Store, requireRun } from '../store/store.ts';
 import type { UserSimulator } from '../users/user.ts';
 import { buildAgent, buildUser, type ParticipantFactory } from './build.ts';
-import { runConfigSchema, type RunConfig, type RunConfigInput } from './config.ts';
+import { runConfigSchema, type RunConfig, type RunConfigInput } from '../schema/run-config.ts';
 import { planEpisodes, type EpisodeSpec } from './plan.ts';
 
 /** Progress of a run, reported after every stored episode. */
@@ -22,6 +23,16 @@ export interface RunProgress {
   /** Episodes already stored when this invocation started (resume). */
   skipped: number;
   last?: { agent: string; taskId: string; trial: number; reward: number; termination: string };
+}
+
+/** Options of `createRun`. */
+export interface CreateRunOptions {
+  /** Builds model-backed agents and users (checked here, so a bad agent name fails before the run is stored). */
+  participants?: ParticipantFactory;
+  /** Clock, injectable for deterministic tests. */
+  now?: () => Date;
+  /** The domains to take the config's `domain` from. @default builtInDomains */
+  domains?: DomainRegistry;
 }
 
 /** Options of `executeRun`. */
@@ -34,8 +45,8 @@ export interface ExecuteRunOptions {
   signal?: AbortSignal;
   /** Clock, injectable for deterministic tests. */
   now?: () => Date;
-  /** Build the domain (default: from the registry). */
-  domainFactory?: (config: RunConfig) => Domain;
+  /** The domains to build the run's domain from (by the config's `domain` name). @default builtInDomains */
+  domains?: DomainRegistry;
   /** Delete the run's infra_error episodes first, so exactly those run again. @default false */
   retryErrors?: boolean;
 }
@@ -60,9 +71,9 @@ export function newRunId(now: Date = new Date()): string {
   return `run-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Build the domain of a config. */
-export function domainFor(config: RunConfig): Domain {
-  return createDomain(config.domain, config.domainOptions);
+/** Build the domain of a config from a registry (by default the built-in domains). */
+export function domainFor(config: RunConfig, domains: DomainRegistry = builtInDomains): Domain {
+  return domains.create(config.domain, config.domainOptions);
 }
 
 /** Select the tasks of a config from its domain. */
@@ -70,25 +81,50 @@ export function selectTasks(domain: Domain, config: RunConfig): Task[] {
   return domain.tasks({ split: config.split ?? domain.defaultSplit, count: config.tasks.count, ids: config.tasks.ids });
 }
 
+/** A validated run config with its selected tasks: everything a new run stores but its id. */
+export interface RunPlan {
+  config: RunConfig;
+  tasks: Task[];
+  /** Content hash of each task against the state it starts from, by task id. */
+  taskHashes: Record<string, string>;
+}
+
 /**
- * Validates a config, stores a new run with its tasks, and returns its id. Nothing runs yet.
- * Participants are built once here so an unknown agent fails before anything is stored.
+ * Validates a config and selects its tasks without touching any store, so a caller can refuse bad
+ * input before it opens (or creates) a database. Participants are built once here so an unknown
+ * agent fails at this point.
  */
-export async function createRun(store: Store, input: RunConfigInput, options: { participants?: ParticipantFactory; now?: () => Date; domainFactory?: (config: RunConfig) => Domain } = {}): Promise<{ runId: string; config: RunConfig; tasks: Task[] }> {
+export function planRun(input: RunConfigInput, options: Pick<CreateRunOptions, 'participants' | 'domains'> = {}): RunPlan {
   const parsed = runConfigSchema.safeParse(input);
   if (!parsed.success) throw new GroundworkError('INVALID_CONFIG', `invalid run config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const config = parsed.data;
-  const domain = (options.domainFactory ?? domainFor)(config);
+  const domain = domainFor(config, options.domains);
   config.split ??= domain.defaultSplit;
-  for (const agent of config.agents) buildAgent(agent, options.participants);
+  for (const agent of config.agents) buildAgent(agent, domain, options.participants);
   buildUser(config.user, options.participants);
   if (new Set(config.agents).size !== config.agents.length) throw new GroundworkError('INVALID_ARGUMENT', `agent listed twice: ${config.agents.join(', ')}`);
   const tasks = selectTasks(domain, config);
   if (tasks.length === 0) throw new GroundworkError('INVALID_ARGUMENT', `no tasks selected from ${config.domain}/${config.split}`);
+  // Hashed against the state each task starts from, so tasks of different worlds never pair.
+  const taskHashes = Object.fromEntries(tasks.map((task) => [task.id, taskContentHash(task, initialStateFor(domain, task).hash())]));
+  return { config, tasks, taskHashes };
+}
+
+/** Stores a new run from a plan (see `planRun`) and returns its id. Nothing runs yet. */
+export async function createPlannedRun(store: Store, plan: RunPlan, options: { now?: () => Date } = {}): Promise<{ runId: string; config: RunConfig; tasks: Task[] }> {
+  const { config, tasks, taskHashes } = plan;
   const now = options.now ?? (() => new Date());
   const runId = newRunId(now());
-  await store.createRun({ id: runId, config, tasks, planned: tasks.length * config.agents.length * config.trials, createdAt: now().toISOString() });
+  await store.createRun({ id: runId, config, tasks, planned: tasks.length * config.agents.length * config.trials, createdAt: now().toISOString(), taskHashes });
   return { runId, config, tasks };
+}
+
+/**
+ * Validates a config, stores a new run with its tasks, and returns its id. Nothing runs yet.
+ * Participants are built once here so an unknown agent fails before anything is stored.
+ */
+export async function createRun(store: Store, input: RunConfigInput, options: CreateRunOptions = {}): Promise<{ runId: string; config: RunConfig; tasks: Task[] }> {
+  return createPlannedRun(store, planRun(input, options), options);
 }
 
 /** Runs a bounded pool of async jobs. */
@@ -131,7 +167,7 @@ export async function executeRun(runId: string, options: ExecuteRunOptions): Pro
   const started = Date.now();
   const run = await requireRun(store, runId);
   const config = run.config;
-  const domain = (options.domainFactory ?? domainFor)(config);
+  const domain = domainFor(config, options.domains);
   const tasks = await store.runTasks(runId);
   const tasksById = new Map(tasks.map((t) => [t.id, t]));
   const plan = planEpisodes(runId, config.seed, tasks, config.agents, config.trials);
@@ -143,7 +179,7 @@ export async function executeRun(runId: string, options: ExecuteRunOptions): Pro
 
   // Built only when something is left to run, so a complete run resumes as a no-op even when its
   // agent cannot run here (e.g. imported trajectories).
-  const agents = new Map<string, Agent>(todo.length === 0 ? [] : config.agents.map((name) => [name, buildAgent(name, options.participants)]));
+  const agents = new Map<string, Agent>(todo.length === 0 ? [] : config.agents.map((name) => [name, buildAgent(name, domain, options.participants)]));
   const user: UserSimulator | undefined = todo.length === 0 ? undefined : buildUser(config.user, options.participants);
   let done = skipped;
   options.onProgress?.({ done, total: plan.length, skipped });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { GroundworkError } from '../errors.ts';
-import { modelsConfigSchema } from '../models/model-config.ts';
+import { modelsConfigSchema } from '../schema/model-config.ts';
 
 /**
  * A run described in a YAML file (`groundwork run groundwork.yaml`, or `--config`). Every field

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { jsonValueSchema } from './json.ts';
+import type { Predicate } from './task.ts';
 
 export const AUDIT_SCHEMA_VERSION = 1;
 
@@ -32,6 +33,19 @@ export const goalItemSchema = z.object({
   kind: factKindSchema.optional(),
   /** Phrases in a user message that show the item pursued or expressed (objectives, requirements, preferences). */
   cues: z.array(z.string()).optional(),
+  /**
+   * Phrases in a question of the agent that give the user its chance to express the item (e.g. "shall
+   * I proceed" for a confirmation preference, "which one" for a clarification). Without them the item
+   * is due from the start; with them, simulator fidelity counts it only once the agent asked.
+   */
+  askedBy: z.array(z.string()).optional(),
+  /**
+   * Objectives and requirements: predicates (`predicateSchema` of schema/task.ts) that hold on the
+   * final state when the item is complete, i.e. the state the user asks for (which may differ from
+   * the expected outcome: a request the policy refuses). Completion is read from them, not from the
+   * agent's words. Typed only loosely here: the task schema imports this one.
+   */
+  done: z.array(z.custom<Predicate>((value) => typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string')).optional(),
 });
 export type GoalItem = z.infer<typeof goalItemSchema>;
 
@@ -45,12 +59,31 @@ export const goalSnapshotSchema = z.object({
 });
 export type GoalSnapshot = z.infer<typeof goalSnapshotSchema>;
 
+/** What became of an objective or requirement (see `episodeAuditSchema.goal.outcome`). */
+export const goalOutcomeSchema = z.enum(['completed', 'blocked', 'open', 'unknown']);
+export type GoalOutcome = z.infer<typeof goalOutcomeSchema>;
+export const GOAL_OUTCOMES = goalOutcomeSchema.options;
+
+/** Items the simulated user kept, of those counted, and items it had no chance to express (not counted). */
+export const goalKeptSchema = z.object({
+  kept: z.number().int().nonnegative(),
+  counted: z.number().int().nonnegative(),
+  noChance: z.number().int().nonnegative(),
+  /** kept / counted; null when nothing was counted. */
+  rate: z.number().nullable(),
+});
+export type GoalKept = z.infer<typeof goalKeptSchema>;
+
 /** A claim the agent made to the user about what it did, and its verdict against the state. */
 export const claimSchema = z.object({
   /** The sentence the claim was read from. */
   text: z.string(),
   /** Index of the agent message in the trajectory's events. */
   eventIndex: z.number().int().nonnegative(),
+  /** Index of the agent message among the agent messages the user saw (`[A<n>]` in transcripts). Absent in audits before groundwork-auditor/3. */
+  message: z.number().int().nonnegative().optional(),
+  /** The shortest stretch of the message that carries the claim. Absent in audits before groundwork-auditor/3. */
+  quote: z.string().optional(),
   /** What was done, from the domain's claim vocabulary (e.g. `erase_customer`, `cancel_order`, `done`). */
   action: z.string(),
   /** What it was done to. */
@@ -118,9 +151,22 @@ export const episodeAuditSchema = z.object({
     /** Where the items came from: the task's goal field, derived from the scenario, or an LLM judge. */
     source: z.enum(['task', 'scenario', 'llm']),
     timeline: z.array(goalSnapshotSchema),
-    /** Statuses at the end of the conversation. */
+    /** Statuses at the end of the episode; COMPLETE only where the final state shows the item done. */
     final: z.record(z.string(), goalStatusSchema),
     tracker: z.enum(['rules', 'llm']),
+    /**
+     * What the simulated user did with each item (simulator fidelity): `kept` (profile/policy never
+     * violated, objective/requirement pursued or complete, preference expressed), `not_kept`, or
+     * `no_chance` (the conversation never gave it the chance, e.g. no one asked to confirm: not
+     * counted). Absent in audits before groundwork-auditor/2.
+     */
+    kept: z.record(z.string(), z.enum(['kept', 'not_kept', 'no_chance'])).optional(),
+    /**
+     * What became of each objective and requirement (the agent's side): `completed` (the final
+     * state shows it done), `blocked` (not done; the agent refused or asked for what the user cannot
+     * know), `open` (not done, not blocked), `unknown` (the state cannot tell and it was not blocked).
+     */
+    outcome: z.record(z.string(), goalOutcomeSchema).optional(),
   }),
   simulatorFaults: z.array(simulatorFaultSchema),
   outcomeReport: outcomeReportSchema.optional(),
@@ -129,7 +175,13 @@ export const episodeAuditSchema = z.object({
   /** Primary cause of a failed episode (absent on success). */
   fault: z.object({ cause: faultCauseSchema, evidence: z.string() }).optional(),
   auditorVersion: z.string(),
-});
+  /**
+   * Version of each audit that produced this record, by audit name. Absent in records stored
+   * before audits were plugins (every built-in then ran at `auditorVersion`).
+   */
+  versions: z.record(z.string(), z.string()).optional(),
+  // Loose: registered audits add their own fields (e.g. `toolErrors`); each reads them with its own schema.
+}).loose();
 export type EpisodeAudit = z.infer<typeof episodeAuditSchema>;
 
 /** One bin of a reliability diagram. */
@@ -180,8 +232,12 @@ export const agentAuditSchema = z.object({
   }),
   calibration: calibrationSummarySchema.nullable(),
   fidelity: z.object({
-    /** Mean share of items at their success status, per category (null: no items of it). */
-    goalSuccess: z.record(z.string(), z.number().nullable()),
+    /**
+     * Per UGST category, the goal items the simulated user kept, pooled over graded episodes (see
+     * `episodeAuditSchema.goal.kept`). Measures the user, not the agent: the same user scores the
+     * same whichever agent it talks to. Absent in audits before groundwork-auditor/2.
+     */
+    goalKept: z.record(z.string(), goalKeptSchema).optional(),
     faultedEpisodes: z.number().int().nonnegative(),
     /** faultedEpisodes / graded. */
     faultRate: z.number(),
@@ -194,7 +250,14 @@ export const agentAuditSchema = z.object({
   }),
   /** Failed episodes per primary cause. */
   faultCauses: z.record(z.string(), z.number().int().nonnegative()),
-});
+  /**
+   * The agent's side of the user's goal: objectives and requirements (pooled over graded episodes)
+   * by what became of them, keyed by category then outcome (completed, blocked, open, unknown).
+   * Absent in audits before groundwork-auditor/2.
+   */
+  goalOutcome: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).optional(),
+  // Loose: each registered audit keeps its summary under its name (e.g. `toolErrors`).
+}).loose();
 export type AgentAudit = z.infer<typeof agentAuditSchema>;
 
 /** A task problem found by the lint (static checks, or the oracle/noop episodes of the run). */
@@ -212,6 +275,8 @@ export const runAuditSchema = z.object({
   /** When the audit was made (set by the driver; the audit itself reads no clock). */
   createdAt: z.string(),
   auditorVersion: z.string(),
+  /** Version of each audit summarised here, by audit name. Absent before audits were plugins. */
+  versions: z.record(z.string(), z.string()).optional(),
   /** Judge model used for LLM extraction and goal decomposition, if any. */
   judge: z.string().optional(),
   episodes: z.number().int().nonnegative(),

@@ -1,6 +1,97 @@
-export * from './json.ts';
-export * from './task.ts';
-export * from './trajectory.ts';
-export * from './outcome.ts';
-export * from './audit.ts';
-export * from './experience.ts';
+// Persisted records: the typed log of runs, episodes, audits and experience.
+export { type JsonValue, type JsonObject, jsonValueSchema, canonicalJson, shortHash } from './json.ts';
+export {
+  TASK_SCHEMA_VERSION,
+  taskSchema,
+  type Task,
+  type TablePatch,
+  predicateSchema,
+  type Predicate,
+  type ChangeRule,
+  type OutcomeAlternative,
+  expectedOutcomeSchema,
+  type ExpectedOutcome,
+  type CommunicationItem,
+  type CommunicationFact,
+  type FactForm,
+  userScenarioSchema,
+  type UserScenario,
+  type UserFact,
+  type OracleStep,
+  type PlannedToolCall,
+} from './task.ts';
+export { TASK_HASH_VERSION, taskContentHash } from './task-hash.ts';
+export {
+  TRAJECTORY_SCHEMA_VERSION,
+  trajectorySchema,
+  type Trajectory,
+  trajectoryEventSchema,
+  type TrajectoryEvent,
+  TERMINATION_REASONS,
+  type TerminationReason,
+  usageSchema,
+  type Usage,
+} from './trajectory.ts';
+export {
+  OUTCOME_SCHEMA_VERSION,
+  outcomeSchema,
+  type Outcome,
+  type FieldChange,
+  type CommunicationCheck,
+  type CommunicationJudgement,
+  type FactCheck,
+} from './outcome.ts';
+export {
+  AUDIT_SCHEMA_VERSION,
+  episodeAuditSchema,
+  type EpisodeAudit,
+  runAuditSchema,
+  type RunAudit,
+  type AgentAudit,
+  type Claim,
+  GOAL_CATEGORIES,
+  type GoalCategory,
+  type GoalStatus,
+  type GoalItem,
+  type GoalSnapshot,
+  GOAL_OUTCOMES,
+  type GoalOutcome,
+  SIMULATOR_FAULT_KINDS,
+  type SimulatorFaultKind,
+  type SimulatorFault,
+  outcomeReportSchema,
+  type OutcomeReport,
+  FAULT_CAUSES,
+  type FaultCause,
+  type CalibrationSummary,
+  type ReliabilityBin,
+  type TaskProblem,
+} from './audit.ts';
+export {
+  EXPERIENCE_SCHEMA_VERSION,
+  EXPERIENCE_KINDS,
+  type ExperienceKind,
+  experienceRecordSchema,
+  type ExperienceRecord,
+  type ExperienceProvenance,
+  type ReflectionRecord,
+  type InsightRecord,
+  type DemonstrationRecord,
+  type SkillRecord,
+  learningSessionSchema,
+  type LearningSession,
+  type LearningRound,
+  type LearningEvaluation,
+} from './experience.ts';
+export {
+  MODEL_PROVIDERS,
+  type ModelProvider,
+  modelConfigSchema,
+  type ModelConfig,
+  modelsConfigSchema,
+  type ModelsConfig,
+  type ModelLimits,
+  type ModelPrice,
+  type ModelKind,
+} from './model-config.ts';
+export { runConfigSchema, type RunConfig, type RunConfigInput } from './run-config.ts';

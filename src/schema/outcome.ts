@@ -24,6 +24,42 @@ export const predicateResultSchema = z.object({
   actual: jsonValueSchema.optional(),
 });
 
+/** How one required fact was found (or not) in the agent's messages. */
+export const factCheckSchema = z.object({
+  id: z.string(),
+  pass: z.boolean(),
+  /** The form that matched: `concept legal_hold` or `name "Dana Smith"`. */
+  matched: z.string().optional(),
+  /** The words that stated it, and in which agent message (1-based). */
+  quote: z.string().optional(),
+  message: z.number().int().optional(),
+  /** Why a mention did not count ("negated by \"no\": …", "a question: …"), or what was looked for. */
+  note: z.string().optional(),
+});
+export type FactCheck = z.infer<typeof factCheckSchema>;
+
+/** A judge's verdict on a communication item, computed before grading and passed in (grading stays pure). */
+export const communicationJudgementSchema = z.object({
+  pass: z.boolean(),
+  /** The judge's reason, shown as evidence. */
+  rationale: z.string().optional(),
+  /** Which judge (model, prompt version). */
+  judge: z.string().optional(),
+});
+export type CommunicationJudgement = z.infer<typeof communicationJudgementSchema>;
+
+/** One communication item's verdict. Absent `method` is a phrase match (outcomes stored before grader 3). */
+export const communicationCheckSchema = z.object({
+  id: z.string(),
+  pass: z.boolean(),
+  evidence: z.string().optional(),
+  method: z.enum(['phrase', 'facts', 'judge']).optional(),
+  facts: z.array(factCheckSchema).optional(),
+  /** The judge's verdict when `method` is `judge`, kept whole so a later re-grade can reuse it. */
+  judgement: communicationJudgementSchema.optional(),
+});
+export type CommunicationCheck = z.infer<typeof communicationCheckSchema>;
+
 /** The grade of an episode, computed only from initial state, final state and trajectory. */
 export const outcomeSchema = z.object({
   schemaVersion: z.literal(OUTCOME_SCHEMA_VERSION),
@@ -35,7 +71,7 @@ export const outcomeSchema = z.object({
   collateral: z.object({ pass: z.boolean(), changes: z.array(fieldChangeSchema) }),
   communication: z.object({
     pass: z.boolean(),
-    items: z.array(z.object({ id: z.string(), pass: z.boolean(), evidence: z.string().optional() })),
+    items: z.array(communicationCheckSchema),
   }),
   /** Every field that changed, with its verdict. */
   diff: z.array(fieldChangeSchema),

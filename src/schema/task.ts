@@ -23,7 +23,14 @@ export const predicateSchema = z.discriminatedUnion('kind', [
     description: z.string().optional(),
   }),
   z.object({ kind: z.literal('present'), table: z.string(), key: z.string(), description: z.string().optional() }),
-  z.object({ kind: z.literal('absent'), table: z.string(), key: z.string(), description: z.string().optional() }),
+  z.object({
+    kind: z.literal('absent'),
+    table: z.string(),
+    key: z.string(),
+    /** With a dot path: the record's field at `path` must not exist (e.g. a deleted nested key). */
+    path: z.string().optional(),
+    description: z.string().optional(),
+  }),
   z.object({
     kind: z.literal('query'),
     /** Name of a domain query, e.g. `customerDataReachable`. */
@@ -46,6 +53,14 @@ export const changeRuleSchema = z.object({
   fields: z.array(z.string()).optional(),
   /** Allowed kinds of change (default: all three). */
   ops: z.array(z.enum(['create', 'update', 'delete'])).optional(),
+  /**
+   * Values a created or updated record may have: top-level field -> allowed values (default: any).
+   * A create must have an allowed value in every listed field; an update may write only allowed
+   * values into a listed field. E.g. a grant created only at the approved level.
+   */
+  values: z.record(z.string(), z.array(jsonValueSchema)).optional(),
+  /** At most this many records may change under this rule (e.g. exactly one grant); changes to further records are collateral. */
+  maxRecords: z.number().int().min(0).optional(),
 });
 export type ChangeRule = z.infer<typeof changeRuleSchema>;
 
@@ -57,18 +72,55 @@ export const outcomeAlternativeSchema = z.object({
 });
 export type OutcomeAlternative = z.infer<typeof outcomeAlternativeSchema>;
 
-/** A piece of information the agent must tell the user. */
-export const communicationItemSchema = z.object({
+/** One way a fact can be stated: a concept (in any wording), or a value taken from the task's state. */
+export const factFormSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('concept'),
+    /** A concept of the grader's library (`legal_hold`, `lacks_authority`, `authorised_requester`), or one named here with `patterns`. */
+    concept: z.string(),
+    /** Token patterns of a concept the library lacks (syntax: `parsePattern` in grading/fact-text.ts). */
+    patterns: z.array(z.string()).min(1).optional(),
+  }),
+  z.object({
+    kind: z.literal('value'),
+    /** `text`/`name`: the words in order; `number`/`amount`: numerically equal ("$1,200" = 1200, "two" = 2); `date`: ISO yyyy-mm-dd, also as "May 24". */
+    type: z.enum(['text', 'name', 'number', 'amount', 'date']),
+    value: z.union([z.string(), z.number()]),
+    /** Where the value was read from in the task's initial state, e.g. `{table: 'people', key: 'p-007', path: 'name'}`. */
+    source: z.object({ table: z.string(), key: z.string(), path: z.string() }).optional(),
+  }),
+]);
+export type FactForm = z.infer<typeof factFormSchema>;
+
+/** A fact the agent must state: any one of its forms, in any agent message. */
+export const communicationFactSchema = z.object({
   id: z.string(),
-  /** Any of these phrases counts (case-insensitive). */
-  anyOf: z.array(z.string()).min(1),
-  /**
-   * `word`: whole-word match on normalised text ("10" does not match "100").
-   * `tau-substring`: τ-bench v1's rule (lowercase, commas removed, substring).
-   * @default 'word'
-   */
-  match: z.enum(['word', 'tau-substring']).default('word'),
+  description: z.string().optional(),
+  anyOf: z.array(factFormSchema).min(1),
 });
+export type CommunicationFact = z.infer<typeof communicationFactSchema>;
+
+/**
+ * A piece of information the agent must tell the user: either phrases (`anyOf`, matched by
+ * `match`) or facts (`facts`, each of which must be stated).
+ */
+export const communicationItemSchema = z
+  .object({
+    id: z.string(),
+    /** What the user must be told, for reports and judges. */
+    description: z.string().optional(),
+    /** Any of these phrases counts (case-insensitive). */
+    anyOf: z.array(z.string()).min(1).optional(),
+    /**
+     * How `anyOf` phrases match. `word`: whole-word match on normalised text ("10" does not match "100").
+     * `tau-substring`: τ-bench v1's rule (lowercase, commas removed, substring).
+     * @default 'word'
+     */
+    match: z.enum(['word', 'tau-substring']).default('word'),
+    /** Facts that must all be stated (each in any of its forms). */
+    facts: z.array(communicationFactSchema).min(1).optional(),
+  })
+  .refine((item) => (item.anyOf === undefined) !== (item.facts === undefined), 'a communication item has either anyOf (phrases) or facts, not both');
 export type CommunicationItem = z.infer<typeof communicationItemSchema>;
 
 /** A tool call written down in a task (gold action or oracle step). */

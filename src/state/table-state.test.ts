@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { z } from 'zod';
 import { diffStates, changesBetween } from './diff.ts';
-import { freezeTables, TableState } from './table-state.ts';
+import { freezeTables, TableState, typedState, typedTables } from './table-state.ts';
 
 const base = () => freezeTables({ users: { u1: { id: 'u1', name: 'Ann', tags: ['a'] }, u2: { id: 'u2', name: 'Bob', tags: [] } }, orders: {} });
 
@@ -67,4 +68,49 @@ test('field-level diff lists each changed field, creates and deletes', () => {
     { table: 'users', key: 'u2', op: 'delete', path: '', before: { id: 'u2', name: 'Bob', tags: [] } },
   ]);
   assert.deepEqual(Object.keys(changesBetween(initial, final)).sort(), ['orders', 'users']);
+});
+
+const schemas = {
+  users: z.strictObject({ id: z.string(), name: z.string().optional(), tags: z.array(z.string()).optional() }),
+  orders: z.strictObject({ id: z.string() }),
+};
+
+test('a typed view is the same copy-on-write state: typed reads, typed clones on write, untyped view for generic code', () => {
+  const tables = base();
+  const untyped = TableState.over(tables);
+  const typed = typedState(untyped, schemas);
+  // (assert.ok, not assert.equal: an assertion signature would narrow the typed view to the untyped type)
+  assert.ok(Object.is(typed, untyped), 'no wrapper, no copy');
+  const user = typed.get('users', 'u1');
+  assert.ok(Object.is(user, tables.users.u1), 'reads return the shared frozen record itself (never a parsed copy)');
+  const tags: readonly string[] | undefined = user?.tags;
+  assert.deepEqual(tags, ['a']);
+  const writable = typed.mutable('users', 'u1')!;
+  assert.ok(!Object.is(writable, tables.users.u1), 'cloned on first write');
+  writable.tags = [...(writable.tags ?? []), 'b'];
+  assert.ok(Object.is(typed.mutable('users', 'u1'), writable), 'cloned once');
+  typed.put('orders', 'o1', { id: 'o1' });
+  const fork = typed.fork();
+  fork.mutable('users', 'u1')!.name = 'Fork';
+  assert.equal(typed.get('users', 'u1')!.name, 'Ann');
+  assert.deepEqual(typed.entries('orders'), [['o1', { id: 'o1' }]]);
+  assert.deepEqual(typed.rows('users').map((u) => u.id), ['u1', 'u2']);
+  assert.deepEqual(untyped.changesFromBase(), { orders: { o1: { id: 'o1' } }, users: { u1: { id: 'u1', name: 'Ann', tags: ['a', 'b'] } } });
+  assert.equal(typed.untyped().hash(), untyped.hash());
+  assert.deepEqual(Object.keys(changesBetween(TableState.over(tables), typed)), ['orders', 'users'], 'generic code takes a typed state');
+  assert.equal(typedTables(tables, schemas).users.u2.name, 'Bob');
+
+  // Compile-time checks (tsc fails when an expected error disappears).
+  // @ts-expect-error an unknown table name
+  typed.get('customers', 'c1');
+  // @ts-expect-error an unknown table name
+  typed.keys('customers');
+  // @ts-expect-error a field of the wrong type
+  writable.name = 42;
+  // @ts-expect-error a record of another table's shape
+  typed.put('orders', 'o2', { id: 'o2', tags: [] });
+  // @ts-expect-error read records are read-only
+  typed.get('users', 'u1')!.name = 'x';
+  // The untyped view accepts any table.
+  assert.equal(untyped.get('customers', 'c1'), undefined);
 });

@@ -1,8 +1,27 @@
+import type { z } from 'zod';
 import { canonicalJson, cloneJson, jsonEqual, shortHash, type JsonObject } from '../schema/json.ts';
 import type { TablePatch } from '../schema/task.ts';
 
 /** A domain's data: table name -> record key -> record. */
 export type Tables = Record<string, Record<string, JsonObject>>;
+
+/** A domain's table declarations: table name -> zod schema of one record of that table. */
+export type TableSchemas = Readonly<Record<string, z.ZodType<object>>>;
+
+/** The record type of each table of a state: table name -> record. */
+export type TableRecords = { [table: string]: object };
+
+/** Record types derived from table schemas (`z.infer` of each table's schema). */
+export type RecordsOf<Schemas extends TableSchemas> = { [Table in keyof Schemas & string]: z.infer<Schemas[Table]> };
+
+/** The untyped view generic code works on: any table name, plain JSON records. */
+export type UntypedRecords = Record<string, JsonObject>;
+
+/** The table names of a typed state. */
+export type TableName<Records extends TableRecords> = keyof Records & string;
+
+/** Plain tables typed by their records: table name -> record key -> record (read-only). */
+export type TypedTables<Records extends TableRecords> = { readonly [Table in keyof Records]: Readonly<Record<string, Readonly<Records[Table]>>> };
 
 const DELETED = Symbol('deleted');
 type Slot = JsonObject | typeof DELETED;
@@ -13,8 +32,14 @@ type Slot = JsonObject | typeof DELETED;
  * The base tables are shared (never mutated) by every episode; a view keeps only the records it
  * changed. Creating a view costs nothing, a write clones one record, and `fork()` copies only the
  * overlay. This is what lets thousands of episodes share one large τ-bench database.
+ *
+ * `Records` types the tables (a domain's `RecordsOf<typeof tables>`, see `typedState`): table
+ * names are checked and records typed. It exists only at compile time: a typed state is the same
+ * object as its untyped view, so typing costs nothing and never copies or re-parses a record
+ * (stored records keep their key order and numbers exactly). Generic code (grading, audits,
+ * diff, store) uses the untyped default.
  */
-export class TableState {
+export class TableState<Records extends TableRecords = UntypedRecords> {
   private readonly base: Tables;
   /** Hash of the base tables, computed once per base and shared by forks. */
   private readonly baseHash: string;
@@ -30,8 +55,13 @@ export class TableState {
   }
 
   /** A view over `base`. `baseHash` identifies the base (computed when omitted). */
-  static over(base: Tables, baseHash?: string): TableState {
-    return new TableState(base, baseHash ?? hashTables(base), new Map());
+  static over<Records extends TableRecords = UntypedRecords>(base: Tables, baseHash?: string): TableState<Records> {
+    return new TableState<Records>(base, baseHash ?? hashTables(base), new Map());
+  }
+
+  /** This state through the untyped view (same object, for generic code). */
+  untyped(): TableState {
+    return this as TableState;
   }
 
   /** Table names (base and created). */
@@ -42,20 +72,17 @@ export class TableState {
   }
 
   /** Read a record (do not mutate it; use `mutable`). */
-  get(table: string, key: string): Readonly<JsonObject> | undefined {
-    const slot = this.overlay.get(table)?.get(key);
-    if (slot === DELETED) return undefined;
-    if (slot !== undefined) return slot;
-    const rows = this.base[table];
-    return rows && Object.hasOwn(rows, key) ? rows[key] : undefined;
+  get<Table extends TableName<Records>>(table: Table, key: string): Readonly<Records[Table]> | undefined {
+    return this.record(table, key) as Readonly<Records[Table]> | undefined;
   }
 
-  has(table: string, key: string): boolean {
-    return this.get(table, key) !== undefined;
+  /** Whether the table has a record under `key`. */
+  has(table: TableName<Records>, key: string): boolean {
+    return this.record(table, key) !== undefined;
   }
 
   /** Record keys of a table, in base order then creation order. */
-  keys(table: string): string[] {
+  keys(table: TableName<Records>): string[] {
     const baseRows = this.base[table] ?? {};
     const over = this.overlay.get(table);
     const keys = Object.keys(baseRows);
@@ -67,30 +94,33 @@ export class TableState {
   }
 
   /** All records of a table (read-only). */
-  rows(table: string): Readonly<JsonObject>[] {
-    return this.keys(table).map((key) => this.get(table, key)!);
+  rows<Table extends TableName<Records>>(table: Table): Readonly<Records[Table]>[] {
+    return this.keys(table).map((key) => this.record(table, key)!) as Readonly<Records[Table]>[];
+  }
+
+  /** All `[key, record]` pairs of a table (read-only), in `keys` order. */
+  entries<Table extends TableName<Records>>(table: Table): [string, Readonly<Records[Table]>][] {
+    return this.keys(table).map((key) => [key, this.record(table, key)!] as [string, Readonly<Records[Table]>]);
   }
 
   /** A record this view may mutate in place; cloned from the shared copy on first write. */
-  mutable(table: string, key: string): JsonObject | undefined {
-    const current = this.get(table, key);
+  mutable<Table extends TableName<Records>>(table: Table, key: string): Records[Table] | undefined {
+    const current = this.record(table, key);
     if (current === undefined) return undefined;
-    if (this.owned.has(current as JsonObject)) return current as JsonObject;
-    const copy = cloneJson(current) as JsonObject;
+    if (this.owned.has(current)) return current as Records[Table];
+    const copy = cloneJson(current);
     this.slots(table).set(key, copy);
     this.owned.add(copy);
-    return copy;
+    return copy as Records[Table];
   }
 
-  /** Insert or replace a record. */
-  put(table: string, key: string, record: JsonObject): void {
-    const copy = cloneJson(record);
-    this.slots(table).set(key, copy);
-    this.owned.add(copy);
+  /** Insert or replace a record (stored as a copy). */
+  put<Table extends TableName<Records>>(table: Table, key: string, record: Records[Table]): void {
+    this.store(table, key, record as JsonObject);
   }
 
   /** Delete a record (no-op when absent). */
-  delete(table: string, key: string): void {
+  delete(table: TableName<Records>, key: string): void {
     if (!this.has(table, key)) return;
     this.slots(table).set(key, DELETED);
   }
@@ -100,18 +130,18 @@ export class TableState {
     for (const [table, rows] of Object.entries(patch)) {
       for (const [key, record] of Object.entries(rows)) {
         if (record === null) this.delete(table, key);
-        else this.put(table, key, record as JsonObject);
+        else this.store(table, key, record as JsonObject);
       }
     }
   }
 
   /** A cheap independent copy: later writes to either do not affect the other. */
-  fork(): TableState {
+  fork(): TableState<Records> {
     const overlay = new Map<string, Map<string, Slot>>();
     for (const [table, rows] of this.overlay) overlay.set(table, new Map(rows));
     // Both sides must clone again before writing: their overlay records are now shared.
     this.owned = new Set();
-    return new TableState(this.base, this.baseHash, overlay);
+    return new TableState<Records>(this.base, this.baseHash, overlay);
   }
 
   /** Records whose value differs from the base (null: deleted). Keys sorted for stable output. */
@@ -147,9 +177,25 @@ export class TableState {
     const out: Tables = {};
     for (const table of this.tables()) {
       out[table] = {};
-      for (const key of this.keys(table)) out[table][key] = cloneJson(this.get(table, key)!) as JsonObject;
+      for (const key of this.keys(table)) out[table][key] = cloneJson(this.record(table, key)!);
     }
     return out;
+  }
+
+  /** Store a copy of `record` in this view's overlay. */
+  private store(table: string, key: string, record: JsonObject): void {
+    const copy = cloneJson(record);
+    this.slots(table).set(key, copy);
+    this.owned.add(copy);
+  }
+
+  /** The stored record (overlay first, then base), untyped. */
+  private record(table: string, key: string): JsonObject | undefined {
+    const slot = this.overlay.get(table)?.get(key);
+    if (slot === DELETED) return undefined;
+    if (slot !== undefined) return slot;
+    const rows = this.base[table];
+    return rows && Object.hasOwn(rows, key) ? rows[key] : undefined;
   }
 
   private slots(table: string): Map<string, Slot> {
@@ -160,6 +206,20 @@ export class TableState {
     }
     return rows;
   }
+}
+
+/**
+ * A typed view of `state` for a domain's tables (`schemas` gives the types only: nothing is parsed
+ * or copied; the result is `state` itself). Use it where untyped generic code hands a domain its
+ * state, e.g. in a domain query.
+ */
+export function typedState<Schemas extends TableSchemas>(state: TableState, _schemas: Schemas): TableState<RecordsOf<Schemas>> {
+  return state as unknown as TableState<RecordsOf<Schemas>>;
+}
+
+/** Plain tables (e.g. a domain's frozen base) typed by a domain's table schemas; no copy, no parse. */
+export function typedTables<Schemas extends TableSchemas>(tables: Tables, _schemas: Schemas): TypedTables<RecordsOf<Schemas>> {
+  return tables as unknown as TypedTables<RecordsOf<Schemas>>;
 }
 
 /** Hash of plain tables. */

@@ -61,3 +61,28 @@ test('an unwritable path fails with STORE_FAILED and a hint', () => {
   writeFileSync(file, 'x');
   assert.throws(() => SqliteStore.open(join(file, 'sub', 'g.db')), (error: Error & { code?: string }) => error.code === 'STORE_FAILED' && /--db/.test(String((error as { hint?: string }).hint)));
 });
+
+test('task content hashes: stored with the run; for runs stored before them, computed to the same value', async () => {
+  const path = tempDb();
+  const store = SqliteStore.open(path);
+  const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: 3 }, agents: ['oracle'], trials: 1 });
+  const { runId: otherSeed } = await createRun(store, { domain: 'helpdesk', domainOptions: { seed: 7 }, tasks: { count: 3 }, agents: ['oracle'], trials: 1 });
+  await executeRun(runId, { store });
+  const stored = await store.runTaskHashes(runId);
+  assert.deepEqual([...stored.keys()], ['hd-test-000', 'hd-test-001', 'hd-test-002']);
+  assert.equal(new Set(stored.values()).size, 3);
+  // Same ids, another world: no hash in common.
+  const seven = await store.runTaskHashes(otherSeed);
+  assert.deepEqual([...seven.keys()], [...stored.keys()]);
+  for (const hash of seven.values()) assert.ok(![...stored.values()].includes(hash));
+  await store.close();
+  // A database as the previous layout (3) left it: no content_hash column, version 3.
+  const raw = new Database(path);
+  raw.exec('ALTER TABLE run_tasks DROP COLUMN content_hash');
+  raw.prepare("UPDATE meta SET value = '3' WHERE key = 'schema_version'").run();
+  raw.close();
+  const reopened = SqliteStore.open(path);
+  // Migrated (column back, NULL) and computed from the stored task and the episodes' initial state.
+  assert.deepEqual(await reopened.runTaskHashes(runId), stored);
+  await reopened.close();
+});

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GroundworkError } from '../errors.ts';
@@ -6,8 +6,9 @@ import { AUDIT_SCHEMA_VERSION, episodeAuditSchema, runAuditSchema, type EpisodeA
 import type { JsonValue } from '../schema/json.ts';
 import { outcomeSchema, type Outcome } from '../schema/outcome.ts';
 import { taskSchema, type Task } from '../schema/task.ts';
+import { taskContentHash } from '../schema/task-hash.ts';
 import { trajectorySchema, type Usage } from '../schema/trajectory.ts';
-import { runConfigSchema } from '../runner/config.ts';
+import { runConfigSchema } from '../schema/run-config.ts';
 import { experienceRecordSchema, learningSessionSchema, type ExperienceRecord, type LearningSession } from '../schema/experience.ts';
 import { episodeKey, type ExperienceFilter, type EpisodeFilter, type EpisodeRecord, type EpisodeRow, type RunListing, type RunRecord, type RunStatus, type Store } from './store.ts';
 
@@ -41,6 +42,9 @@ const MIGRATIONS: string[] = [
    CREATE TABLE episode_audits (episode_id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id), audit TEXT NOT NULL);
    CREATE INDEX episode_audits_run ON episode_audits (run_id);
    CREATE TABLE audit_cache (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Content hash of each planned task (issue 11): runs are compared only on tasks with equal content.
+  // NULL for runs stored before it; `runTaskHashes` computes those from the stored task.
+  `ALTER TABLE run_tasks ADD COLUMN content_hash TEXT;`,
 ];
 
 /** Version of the SQLite layout (= number of migrations). Readers refuse newer databases instead of damaging them. */
@@ -91,7 +95,64 @@ export class SqliteStore implements Store {
     return store;
   }
 
-  private migrate(path: string): void {
+  /**
+   * Open an existing database for reading only (`runs`, `show`, `report`, …): nothing is created,
+   * migrated or written, so a database the user may only read (file or directory without write
+   * permission) opens too. A missing file is NO_DATABASE. A WAL database whose `-shm` cannot be
+   * created (read-only directory) is read from a snapshot of the file when its `-wal` holds no
+   * changes; otherwise the error says what is needed. A database with an older layout is upgraded
+   * once through a writable open (migrations are additive), then reopened read-only.
+   */
+  static openReadOnly(path: string): SqliteStore {
+    if (path === ':memory:' || !existsSync(path)) {
+      throw new GroundworkError('NO_DATABASE', `no database at ${path}`, { hint: 'run `groundwork run` first or pass --db PATH' });
+    }
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    } catch (error) {
+      db = SqliteStore.readOnlySnapshot(path, error);
+    }
+    const store = new SqliteStore(db);
+    const version = store.layoutVersion(path);
+    if (version < SQLITE_STORE_VERSION) {
+      db.close();
+      try {
+        SqliteStore.open(path).db.close();
+      } catch (error) {
+        throw new GroundworkError('STORE_FAILED', `the database ${path} has layout version ${version}, older than this Groundwork (${SQLITE_STORE_VERSION}), and cannot be upgraded: ${(error as Error).message}`, { cause: error, hint: 'run any groundwork command once with write access to it' });
+      }
+      return SqliteStore.openReadOnly(path);
+    }
+    return store;
+  }
+
+  /** A read-only in-memory copy of a WAL database whose `-shm` cannot be created (the directory is read-only). */
+  private static readOnlySnapshot(path: string, cause: unknown): Database.Database {
+    const reason = (cause as Error).message;
+    const wal = `${path}-wal`;
+    if (existsSync(wal) && statSync(wal).size > 0) {
+      throw new GroundworkError('STORE_FAILED', `cannot read the database ${path}: ${reason}; its write-ahead log ${wal} holds changes that only a connection able to create ${path}-shm can read`, {
+        cause,
+        hint: 'open it once with write access to its directory, or copy the database with its -wal file to a writable place',
+      });
+    }
+    try {
+      const bytes = readFileSync(path);
+      // Header bytes 18–19 are 2 in WAL mode; an in-memory copy reads as a rollback-journal database.
+      if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1;
+      const db = new Database(bytes, { readonly: true });
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+      return db;
+    } catch (error) {
+      throw new GroundworkError('STORE_FAILED', `cannot read the database ${path}: ${reason}`, { cause: error, hint: 'check that the file is a readable Groundwork database, or pass another --db' });
+    }
+  }
+
+  /** Layout version of an opened database; refuses newer layouts and non-Groundwork databases. */
+  private layoutVersion(path: string): number {
     const hasMeta = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
     const version = hasMeta ? Number((this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value ?? 0) : 0;
     if (version > SQLITE_STORE_VERSION) {
@@ -105,6 +166,11 @@ export class SqliteStore implements Store {
         throw new GroundworkError('STORE_FAILED', `${path} is an SQLite database but not a Groundwork one`, { hint: 'use another --db path' });
       }
     }
+    return version;
+  }
+
+  private migrate(path: string): void {
+    const version = this.layoutVersion(path);
     const apply = this.db.transaction(() => {
       for (let v = version; v < SQLITE_STORE_VERSION; v++) this.db.exec(MIGRATIONS[v]);
       this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(SQLITE_STORE_VERSION));
@@ -127,14 +193,27 @@ export class SqliteStore implements Store {
     }
   }
 
-  async createRun(run: { id: string; config: RunRecord['config']; tasks: Task[]; planned: number; createdAt: string }): Promise<void> {
+  async createRun(run: { id: string; config: RunRecord['config']; tasks: Task[]; planned: number; createdAt: string; taskHashes?: Record<string, string> }): Promise<void> {
     this.guard('cannot store the run', () =>
       this.db.transaction(() => {
         this.db.prepare('INSERT INTO runs (id, created_at, status, config, planned) VALUES (?, ?, ?, ?, ?)').run(run.id, run.createdAt, 'running', JSON.stringify(run.config), run.planned);
-        const insert = this.db.prepare('INSERT INTO run_tasks (run_id, task_id, position, task) VALUES (?, ?, ?, ?)');
-        run.tasks.forEach((task, position) => insert.run(run.id, task.id, position, JSON.stringify(task)));
+        const insert = this.db.prepare('INSERT INTO run_tasks (run_id, task_id, position, task, content_hash) VALUES (?, ?, ?, ?, ?)');
+        run.tasks.forEach((task, position) => insert.run(run.id, task.id, position, JSON.stringify(task), run.taskHashes?.[task.id] ?? null));
       })(),
     );
+  }
+
+  async runTaskHashes(runId: string): Promise<Map<string, string>> {
+    const rows = this.db.prepare('SELECT task_id, task, content_hash FROM run_tasks WHERE run_id = ? ORDER BY position').all(runId) as { task_id: string; task: string; content_hash: string | null }[];
+    // Runs stored before hashes: the world is read from an episode's recorded initial state
+    // (world + patch); read-only, so the viewer can compare old runs too.
+    const initial = this.db.prepare("SELECT json_extract(trajectory, '$.initialStateHash') AS h FROM episodes WHERE run_id = ? AND task_id = ? AND json_extract(trajectory, '$.initialStateHash') <> 'unknown' LIMIT 1");
+    const out = new Map<string, string>();
+    for (const row of rows) {
+      if (row.content_hash) out.set(row.task_id, row.content_hash);
+      else out.set(row.task_id, taskContentHash(taskSchema.parse(JSON.parse(row.task)), (initial.get(runId, row.task_id) as { h: string | null } | undefined)?.h ?? null));
+    }
+    return out;
   }
 
   private toRun(row: { id: string; created_at: string; status: string; config: string; planned: number }): RunRecord {
@@ -148,10 +227,11 @@ export class SqliteStore implements Store {
 
   async listRuns(): Promise<RunListing[]> {
     const rows = this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as Parameters<SqliteStore['toRun']>[0][];
-    const stats = this.db.prepare("SELECT agent, count(*) AS n, avg(CASE WHEN termination = 'infra_error' THEN NULL ELSE reward END) AS mean FROM episodes WHERE run_id = ? GROUP BY agent");
+    const stats = this.db.prepare("SELECT agent, count(*) AS n, count(CASE WHEN termination = 'infra_error' THEN NULL ELSE 1 END) AS graded, avg(CASE WHEN termination = 'infra_error' THEN NULL ELSE reward END) AS mean FROM episodes WHERE run_id = ? GROUP BY agent");
     return rows.map((row) => {
-      const perAgent = stats.all(row.id) as { agent: string; n: number; mean: number | null }[];
-      return { ...this.toRun(row), episodes: perAgent.reduce((a, b) => a + b.n, 0), meanReward: Object.fromEntries(perAgent.map((s) => [s.agent, s.mean ?? 0])) };
+      const perAgent = stats.all(row.id) as { agent: string; n: number; graded: number; mean: number | null }[];
+      // An agent with nothing graded has no mean (null), not a mean of 0.
+      return { ...this.toRun(row), episodes: perAgent.reduce((a, b) => a + b.n, 0), graded: perAgent.reduce((a, b) => a + b.graded, 0), meanReward: Object.fromEntries(perAgent.map((s) => [s.agent, s.mean])) };
     });
   }
 

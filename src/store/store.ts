@@ -4,7 +4,7 @@ import type { JsonValue } from '../schema/json.ts';
 import type { Outcome } from '../schema/outcome.ts';
 import type { Task } from '../schema/task.ts';
 import type { TerminationReason, Trajectory, Usage } from '../schema/trajectory.ts';
-import type { RunConfig } from '../runner/config.ts';
+import type { RunConfig } from '../schema/run-config.ts';
 import type { ExperienceKind, ExperienceRecord, LearningSession } from '../schema/experience.ts';
 
 export type RunStatus = 'running' | 'finished' | 'interrupted';
@@ -22,7 +22,10 @@ export interface RunRecord {
 /** One line of `groundwork runs`. */
 export interface RunListing extends RunRecord {
   episodes: number;
-  meanReward: Record<string, number>;
+  /** Episodes that ran (not infra_error). */
+  graded: number;
+  /** Mean reward over graded episodes by agent; null for an agent with nothing graded. */
+  meanReward: Record<string, number | null>;
 }
 
 /** A stored, graded episode. */
@@ -75,11 +78,16 @@ export interface ExperienceFilter {
  */
 export interface Store {
   /** Store a new run with its config and the exact tasks it plans (for pure re-grading). */
-  createRun(run: { id: string; config: RunConfig; tasks: Task[]; planned: number; createdAt: string }): Promise<void>;
+  createRun(run: { id: string; config: RunConfig; tasks: Task[]; planned: number; createdAt: string; taskHashes?: Record<string, string> }): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(): Promise<RunListing[]>;
   setRunStatus(id: string, status: RunStatus): Promise<void>;
   runTasks(runId: string): Promise<Task[]>;
+  /**
+   * Content hash of each of the run's tasks by task id (`taskContentHash`): stored at creation,
+   * computed from the stored task and an episode's initial state for runs stored before hashes.
+   */
+  runTaskHashes(runId: string): Promise<Map<string, string>>;
   /** Commit one finished episode. Returns false (and changes nothing) when it already exists. */
   saveEpisode(episode: EpisodeRecord): Promise<boolean>;
   /** Replace the outcome of an episode (re-grading). */

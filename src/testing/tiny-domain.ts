@@ -2,13 +2,16 @@ import { z } from 'zod';
 import type { Domain, DomainTool } from '../domains/domain.ts';
 import { GroundworkError, ToolError } from '../errors.ts';
 import { TASK_SCHEMA_VERSION, type Task } from '../schema/task.ts';
-import { freezeTables, hashTables, type Tables } from '../state/table-state.ts';
+import { freezeTables, hashTables, type RecordsOf, type Tables } from '../state/table-state.ts';
 
 const TINY_POLICY = `You are the assistant of a small key-value store.
 - Use get to read a key and set to change it. Never change a key the user did not ask about.
 - Tell the user the value you read or wrote.`;
 
-const tinyTools: DomainTool[] = [
+/** The tiny domain's one table: key -> value. */
+const tinyTables = { kv: z.strictObject({ value: z.string() }) };
+
+const tinyTools: DomainTool<any, RecordsOf<typeof tinyTables>>[] = [
   {
     name: 'get',
     description: 'Read the value of a key.',
@@ -97,6 +100,7 @@ export function createTinyDomain(): Domain {
     policy: TINY_POLICY,
     tools: tinyTools,
     queries: {},
+    tables: tinyTables,
     base() {
       if (!base) {
         const tables = freezeTables({ kv: { color: { value: 'red' }, size: { value: 'large' } } });

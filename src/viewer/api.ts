@@ -1,7 +1,9 @@
-import { comparePaired, type PairedComparison } from '../audits/compare.ts';
+import { comparePaired, matchTasks, taskPairKeys, withTaskKeys, type PairedComparison, type TaskMatch } from '../audits/compare.ts';
 import { GroundworkError } from '../errors.ts';
-import { chartsFor, renderChartSvg } from '../report/charts.ts';
+import type { AuditSectionView, AuditView } from '../report/audit-view.ts';
+import { chartFor, chartsFor, renderChartSvg, type ChartDefinition } from '../report/charts.ts';
 import { collectReportData, reportEpisode, type ReportEpisode, type RunReportData } from '../report/report-data.ts';
+import { runStatusText } from '../report/run-summary.ts';
 import type { Task } from '../schema/task.ts';
 import { TERMINATION_REASONS, type TerminationReason } from '../schema/trajectory.ts';
 import { type EpisodeFilter, type EpisodeRow, type Store, requireRun } from '../store/store.ts';
@@ -23,11 +25,20 @@ export interface RunListItem {
   trials: number;
   planned: number;
   episodes: number;
-  meanReward: Record<string, number>;
+  /** Episodes that ran (not infra_error). */
+  graded: number;
+  /** The status to show, e.g. "finished, nothing graded". */
+  statusText: string;
+  /** Mean reward by agent; null for an agent with nothing graded. */
+  meanReward: Record<string, number | null>;
 }
 
+/** An audit section as the run page gets it: chart specs stay on the server (charts come as SVG). */
+export type PageAuditSection = Omit<AuditSectionView, 'charts'> & { charts: Omit<ChartDefinition, 'spec'>[] };
+
 /** GET /api/runs/:id — the run page: summary, charts, audit, filter choices. */
-export interface RunPageData extends Omit<RunReportData, 'failed'> {
+export interface RunPageData extends Omit<RunReportData, 'failed' | 'audit'> {
+  audit?: Omit<AuditView, 'sections'> & { sections: PageAuditSection[] };
   failedTotal: number;
   charts: { id: string; title: string; description: string }[];
   filters: { agents: string[]; families: string[]; terminations: string[]; causes: string[] };
@@ -51,7 +62,11 @@ export interface EpisodeDetail {
 export interface CompareData {
   a: RunPageData;
   b: RunPageData;
-  /** Paired comparisons of agents present in both runs (same task and trial). */
+  /** How the runs' tasks match by content; only shared tasks are paired. */
+  tasks: TaskMatch;
+  /** Why nothing is paired when the runs share no task (one line); absent otherwise. */
+  refused?: string;
+  /** Paired comparisons of agents present in both runs (same task content and trial). */
   pairs: (Omit<PairedComparison, 'flips'> & { flips: PairedComparison['flips']; flipsTotal: number })[];
 }
 
@@ -133,7 +148,7 @@ export class ViewerApi {
 
   /** Every stored run, newest first. */
   async runs(): Promise<RunListItem[]> {
-    return (await this.store.listRuns()).map((r) => ({ runId: r.id, createdAt: r.createdAt, status: r.status, domain: r.config.domain, split: r.config.split, agents: r.config.agents, trials: r.config.trials, planned: r.planned, episodes: r.episodes, meanReward: r.meanReward }));
+    return (await this.store.listRuns()).map((r) => ({ runId: r.id, createdAt: r.createdAt, status: r.status, domain: r.config.domain, split: r.config.split, agents: r.config.agents, trials: r.config.trials, planned: r.planned, episodes: r.episodes, graded: r.graded, statusText: runStatusText(r.status, r.episodes, r.graded), meanReward: r.meanReward }));
   }
 
   private async cached(runId: string) {
@@ -142,10 +157,13 @@ export class ViewerApi {
     const hit = this.cache.get(runId);
     if (hit && hit.key === key) return hit;
     const data = await collectReportData(this.store, runId, { summaryOnly: true });
-    const { failed, ...rest } = data;
-    const causes = [...new Set((data.audit?.faultCauses ?? []).filter((c) => c.count > 0).map((c) => c.cause))].sort();
+    const { failed, audit, ...rest } = data;
+    // Filter choices: the causes the stored fault attribution found in this run.
+    const stored = await this.store.getRunAudit(runId);
+    const causes = [...new Set(Object.values(stored?.agents ?? {}).flatMap((a) => Object.entries(a.faultCauses ?? {}).filter(([, n]) => n > 0).map(([cause]) => cause)))].sort();
     const page: RunPageData = {
       ...rest,
+      ...(audit ? { audit: { ...audit, sections: audit.sections.map((section) => ({ ...section, charts: section.charts.map(({ spec: _spec, ...chart }) => chart) })) } } : {}),
       failedTotal: failed.total,
       charts: chartsFor(data).map(({ id, title, description }) => ({ id, title, description })),
       filters: { agents: data.agents, families: data.families, terminations: [...TERMINATION_REASONS], causes },
@@ -163,8 +181,7 @@ export class ViewerApi {
   /** One chart of a run as SVG, rendered once per run state. */
   async chart(runId: string, chartId: string): Promise<string> {
     const entry = await this.cached(runId);
-    const chart = chartsFor(entry.data).find((c) => c.id === chartId);
-    if (!chart) throw new GroundworkError('INVALID_ARGUMENT', `no chart ${JSON.stringify(chartId)} for this run`);
+    const chart = chartFor(entry.data, chartId);
     let svg = entry.svgs.get(chartId);
     if (!svg) entry.svgs.set(chartId, (svg = renderChartSvg(chart.spec)));
     return svg;
@@ -214,16 +231,24 @@ export class ViewerApi {
     if (!a || !b) throw badRequest('compare needs two runs: ?a=RUN_ID&b=RUN_ID');
     const [pageA, pageB] = [await this.runPage(a), await this.runPage(b)];
     const [rowsA, rowsB] = [await this.store.listEpisodes(a), await this.store.listEpisodes(b)];
+    // Paired on task content, as `groundwork compare`: the same id in another world is another task.
+    const [hashesA, hashesB] = [await this.store.runTaskHashes(a), await this.store.runTaskHashes(b)];
+    const tasks = matchTasks(hashesA, hashesB);
+    if (tasks.shared === 0) {
+      const why = tasks.differ > 0 ? `${tasks.differ} task id(s) are in both runs but differ in content (another --domain-seed or task data)` : 'no task id or content in common';
+      return { a: pageA, b: pageB, tasks, refused: `These runs share no task (${why}), so they cannot be compared episode by episode.`, pairs: [] };
+    }
+    const [keysA, keysB] = [taskPairKeys(hashesA), taskPairKeys(hashesB)];
     let names = pageA.agents.filter((agent) => pageB.agents.includes(agent)).map((agent) => [agent, agent] as const);
     // Two single-agent runs compare their agents even under different names.
     if (names.length === 0 && pageA.agents.length === 1 && pageB.agents.length === 1) names = [[pageA.agents[0], pageB.agents[0]]];
     const pairs = names.map(([agentA, agentB]) => {
       const comparison = comparePaired(
-        rowsA.filter((r) => r.agent === agentA),
-        rowsB.filter((r) => r.agent === agentB),
+        withTaskKeys(rowsA.filter((r) => r.agent === agentA), keysA),
+        withTaskKeys(rowsB.filter((r) => r.agent === agentB), keysB),
       );
       return { ...comparison, flips: comparison.flips.slice(0, 200), flipsTotal: comparison.flips.length };
     });
-    return { a: pageA, b: pageB, pairs };
+    return { a: pageA, b: pageB, tasks, pairs };
   }
 }

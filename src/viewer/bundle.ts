@@ -6,11 +6,15 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GroundworkError } from '../errors.ts';
 
-/** The viewer's single-page app (Preact), built by Vite into a static bundle. */
-export const VIEWER_APP_DIR = fileURLToPath(new URL('./app/', import.meta.url));
+// Both src/viewer/bundle.ts and its build dist/viewer/bundle.js sit two levels below the package root.
+/** The viewer's single-page app (Preact) sources, built by Vite into a static bundle; absent from an installed package. */
+export const VIEWER_APP_DIR = fileURLToPath(new URL('../../src/viewer/app/', import.meta.url));
 
-/** Where the bundle goes by default: `dist/viewer` at the package root. */
-export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../dist/viewer/', import.meta.url));
+/**
+ * Where the bundle goes by default: `dist/viewer-app` at the package root. The published package
+ * ships it prebuilt (`npm run build`), so an installed package needs neither the sources nor Vite.
+ */
+export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../../dist/viewer-app/', import.meta.url));
 
 const STAMP = '.groundwork-stamp';
 
@@ -22,12 +26,33 @@ function filesUnder(dir: string): string[] {
 }
 
 /**
- * Hash of everything the bundle is built from: the app's files, the report modules it imports
- * types from do not matter (types are erased), and the versions of the build tools.
+ * Modules outside app/ that the bundle contains: value imports (not `import type`) and side-effect
+ * imports (the stylesheet shared with the report, src/report/groundwork.css), followed transitively.
+ */
+function bundledModulesOutsideApp(appFiles: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const queue = [...appFiles];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (!/\.tsx?$/.test(file)) continue;
+    for (const match of readFileSync(file, 'utf8').matchAll(/^import (?:(?!type )[^;]*?from )?'(\.[^']+)'/gm)) {
+      const target = join(dirname(file), match[1]!);
+      if (target.startsWith(VIEWER_APP_DIR) || seen.has(target) || !existsSync(target)) continue;
+      seen.add(target);
+      queue.push(target);
+    }
+  }
+  return [...seen].sort();
+}
+
+/**
+ * Hash of everything the bundle is built from: the app's files, the modules outside app/ whose
+ * values it bundles (type imports are erased), and the versions of the build tools.
  */
 export function viewerSourceHash(): string {
   const hash = createHash('sha256');
-  for (const file of filesUnder(VIEWER_APP_DIR)) hash.update(relative(VIEWER_APP_DIR, file)).update('\0').update(readFileSync(file)).update('\0');
+  const appFiles = filesUnder(VIEWER_APP_DIR);
+  for (const file of [...appFiles, ...bundledModulesOutsideApp(appFiles)]) hash.update(relative(VIEWER_APP_DIR, file)).update('\0').update(readFileSync(file)).update('\0');
   const require = createRequire(import.meta.url);
   for (const name of ['vite', 'preact', '@preact/preset-vite']) {
     try {
@@ -66,6 +91,9 @@ export async function buildViewerBundle(outDir: string): Promise<void> {
       sourcemap: false,
       // The viewer's CSP allows only same-origin files: no data: URLs, no inline preload script.
       assetsInlineLimit: 0,
+      // The stylesheet ships as written (src/report/groundwork.css, which the report inlines too), so
+      // a test can check that both front ends carry the same CSS; unminified it is about 14 KB.
+      cssMinify: false,
       modulePreload: { polyfill: false },
       reportCompressedSize: false,
     },
@@ -96,6 +124,15 @@ function writable(dir: string): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** An installed package has no app sources to build from: serve the bundle it shipped with. */
+function prebuiltBundle(options: EnsureBundleOptions): { dir: string; built: boolean; ms: number } {
+  const dir = options.dir ?? DEFAULT_BUNDLE_DIR;
+  if (!existsSync(join(dir, 'index.html'))) {
+    throw new GroundworkError('INVALID_CONFIG', `no viewer bundle in ${dir} and no app sources in ${VIEWER_APP_DIR} to build one`, { hint: 'reinstall the package, or run `npm run build` in a git checkout' });
+  }
+  return { dir, built: false, ms: 0 };
+}
+
 /**
  * Make sure a current viewer bundle exists and return its directory. Builds it (a few seconds)
  * when missing or built from other sources, so a fresh clone needs no separate build step.
@@ -104,6 +141,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function ensureViewerBundle(options: EnsureBundleOptions = {}): Promise<{ dir: string; built: boolean; ms: number }> {
   const started = Date.now();
+  if (!existsSync(VIEWER_APP_DIR)) return prebuiltBundle(options);
   const hash = viewerSourceHash();
   let dir = options.dir ?? DEFAULT_BUNDLE_DIR;
   if (!options.force && isBundleCurrent(dir, hash)) return { dir, built: false, ms: 0 };

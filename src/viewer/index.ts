@@ -1,3 +1,3 @@
-export * from './api.ts';
-export * from './bundle.ts';
-export * from './server.ts';
+export { startViewer, DEFAULT_VIEWER_PORT, type ViewerServer, type ViewerServerOptions } from './server.ts';
+export { ViewerApi } from './api.ts';
+export { ensureViewerBundle, type EnsureBundleOptions } from './bundle.ts';

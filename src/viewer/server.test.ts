@@ -118,7 +118,8 @@ test('run page, episode, chart and NDJSON stream endpoints', async () => {
   assert.equal(svg.status, 200);
   assert.match(svg.headers['content-type'] as string, /^image\/svg\+xml/);
   assert.match(svg.body, /^<svg/);
-  assert.equal((await call('GET', `/api/runs/${runId}/charts/nope.svg`)).status, 400);
+  // An unknown chart id is an error the client sees, never an empty picture.
+  assert.equal((await call('GET', `/api/runs/${runId}/charts/nope.svg`)).status, 404);
   assert.equal((await call('GET', `/api/runs/${runId}/episodes/ep-nope`)).status, 404);
   const stream = await call('GET', `/api/runs/${runId}/episodes.ndjson?agent=oracle`);
   const lines = stream.body.trim().split('\n').map((line) => JSON.parse(line));

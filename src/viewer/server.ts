@@ -81,7 +81,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-const STATUS_OF: Partial<Record<string, number>> = { UNKNOWN_RUN: 404, UNKNOWN_EPISODE: 404, INVALID_ARGUMENT: 400 };
+const STATUS_OF: Partial<Record<string, number>> = { UNKNOWN_RUN: 404, UNKNOWN_EPISODE: 404, UNKNOWN_CHART: 404, INVALID_ARGUMENT: 400 };
 
 /**
  * Start the read-only viewer: the static app plus GET JSON endpoints over the store. Binds

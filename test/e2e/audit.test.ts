@@ -28,6 +28,14 @@ test('the default run is audited: naive has confident failures, oracle none; aud
   assert.ok(naive.calibration.brier > 0.5, JSON.stringify(naive.calibration));
   assert.ok(noop.calibration.meanConfidence < 0.1);
   assert.equal(naive.fidelity.faultedEpisodes, 0);
+  // The same scripted user meets all three agents: equal fidelity rows (n/a where the agent never asked to confirm).
+  const rates = (a: any) => Object.fromEntries(Object.entries(a.fidelity.goalKept as Record<string, { rate: number | null }>).map(([c, k]) => [c, k.rate]));
+  assert.deepEqual(rates(oracle), { profile: 1, policy: 1, objectives: 1, requirements: 1, preferences: 1 });
+  assert.deepEqual(rates(naive), { ...rates(oracle), preferences: null });
+  assert.deepEqual(rates(noop), { ...rates(oracle), preferences: null });
+  // The agents differ on their side: objectives completed in the state.
+  const completed = [oracle, naive, noop].map((a) => a.goalOutcome.objectives.completed);
+  assert.ok(completed[0] > completed[1] && completed[1] > 0 && completed[2] === 0, JSON.stringify(completed));
 
   // `groundwork audit` again: same numbers (pure), one JSON document.
   const audit = cli(['audit', out.runId, '--json', '--db', db]);
@@ -73,4 +81,8 @@ test('`groundwork audit` works on a run imported from τ-bench trajectories', ()
   assert.ok(agent.faultCauses.agent > 0);
   assert.equal(Object.values(agent.faultCauses as Record<string, number>).reduce((a, b) => a + b, 0), 200 - 84);
   assert.match(cli(['show', runId, '--db', db]).stdout, /Simulator fidelity/);
+  // Recorded LLM users: every one made its request; the confirmation preference is counted only where gpt-4o asked to confirm.
+  assert.equal(agent.fidelity.goalKept.objectives.rate, 1);
+  assert.ok(agent.fidelity.goalKept.preferences.noChance > 0 && agent.fidelity.goalKept.preferences.rate > 0.8, JSON.stringify(agent.fidelity.goalKept));
+  assert.equal(Object.values(agent.goalOutcome.objectives as Record<string, number>).reduce((a, b) => a + b, 0), 200);
 });

@@ -59,6 +59,18 @@ test('`groundwork tasks lint` finds no problem in the train and test splits', ()
   }
 });
 
+test('`groundwork tasks lint --mutations`: every mutation of the helpdesk test split is graded as its expected outcome implies', () => {
+  const { status, stdout, stderr } = cli(['tasks', 'lint', '--split', 'test', '--mutations', '--json']);
+  assert.equal(status, 0, stderr);
+  const { mutations } = JSON.parse(stdout);
+  assert.equal(mutations.score, 1);
+  assert.ok(mutations.total > 1000);
+  assert.deepEqual(mutations.disagreements, []);
+  const text = cli(['tasks', 'lint', '--split', 'test', '--mutations']);
+  assert.match(text.stdout, /Mutation check of helpdesk\/test: (\d+)\/\1 mutations .*\(100\.0%\)/);
+  assert.match(text.stdout, /access_request +\d+ +\d+ +\d+ +100\.0%/);
+});
+
 test('a run killed with SIGKILL resumes to exactly tasks × agents × trials episodes, none repeated', async () => {
   const db = tempDb();
   const child = spawn(process.execPath, [BIN, 'run', '--tasks', '700', '--trials', '5', '--concurrency', '2', '--db', db, '--json'], { stdio: 'ignore' });

@@ -1,4 +1,5 @@
 import type { Agent, AgentTurn } from '../../src/agents/agent.ts';
+import { createDomainRegistry } from '../../src/domains/registry.ts';
 import { createRun, executeRun } from '../../src/runner/local-runner.ts';
 import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { createTinyDomain } from '../../src/testing/tiny-domain.ts';
@@ -74,9 +75,9 @@ export async function createInjectionRun(db: string): Promise<{ runId: string; e
   const store = SqliteStore.open(db);
   try {
     const participants = { agent: (name: string) => (name === EVIL_AGENT ? evilAgent() : undefined), user: (name: string) => (name === EVIL_USER ? evilUser() : undefined) };
-    const domainFactory = () => createTinyDomain();
-    const { runId } = await createRun(store, { domain: 'tiny', agents: [EVIL_AGENT], user: EVIL_USER, trials: 2, tasks: { ids: ['tiny-set-color'] } }, { participants, domainFactory });
-    await executeRun(runId, { store, participants, domainFactory });
+    const domains = createDomainRegistry([['tiny', createTinyDomain]]);
+    const { runId } = await createRun(store, { domain: 'tiny', agents: [EVIL_AGENT], user: EVIL_USER, trials: 2, tasks: { ids: ['tiny-set-color'] } }, { participants, domains });
+    await executeRun(runId, { store, participants, domains });
     const episodeIds = (await store.listEpisodes(runId)).map((e) => e.id);
     return { runId, episodeIds };
   } finally {

@@ -204,6 +204,16 @@ describe('groundwork learn against a scripted model peer', () => {
     assert.deepEqual(session.rounds.map((r: { successRate: number }) => r.successRate), [0, 1]);
     assert.equal(session.test.before.successRate, 0);
     assert.equal(session.test.after.successRate, 1);
+    // Every run of the session has its log beside the database, like `groundwork run`.
+    const runIds: string[] = [session.test.before.runId, ...session.rounds.map((r: { runId: string }) => r.runId), session.test.after.runId];
+    assert.equal(new Set(runIds).size, 4);
+    for (const runId of runIds) {
+      const log = readFileSync(join(dir, 'logs', `${runId}.log`), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+      assert.equal(log[0].msg, 'run start');
+      assert.ok(log.every((line) => line.runId === runId));
+      assert.equal(log.filter((line) => line.msg === 'episode stored').length, 2);
+      assert.ok(log.some((line) => line.msg === 'run end'));
+    }
     const listed = await cli(['experience', 'list', '--json', '--set', session.id, '--db', db]);
     assert.equal(listed.status, 0, listed.stderr);
     const { records, sessions } = JSON.parse(listed.stdout);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -92,12 +92,15 @@ describe('model agents and users from the command line', () => {
     const db = join(data, 'groundwork.db');
     const cassettes = join(data, 'cassettes');
 
-    // 1. The provider is down: every episode is an infra error, counted, not dropped.
+    // 1. The provider is down: every episode is an infra error, counted, not dropped. Nothing was
+    // graded, so there is no reward (null, not 0) and the run exits 1 saying why (issue 11).
     const down = await cli(['run', runFile, '--db', db, '--json', '--record', cassettes], { OPENAI_API_KEY: SECRET });
-    assert.equal(down.status, 0, down.stderr);
+    assert.equal(down.status, 1, down.stderr);
+    assert.match(down.stderr, /groundwork: error: nothing graded: all 2 episodes ended in infra_error: .*HTTP 503/);
     const downOut = JSON.parse(down.stdout);
     assert.equal(downOut.agents.bot.infraErrors, 2);
     assert.equal(downOut.agents.bot.terminations.infra_error, 2);
+    assert.equal(downOut.agents.bot.meanReward, null);
 
     // 2. It is back: --retry-errors re-runs exactly those episodes.
     failing = false;
@@ -170,7 +173,7 @@ describe('model agents and users from the command line', () => {
     const badFile = await cli(['run', file, '--db', db], {});
     assert.equal(badFile.status, 2);
     assert.match(badFile.stderr.trim(), /bad\.yaml:2: trials: Too small/);
-    const runs = await cli(['runs', '--json', '--db', db], {});
-    assert.deepEqual(JSON.parse(runs.stdout).runs, []);
+    // Each was refused before the database was opened: none was created.
+    assert.equal(existsSync(db), false, 'no database created');
   });
 });

@@ -55,7 +55,7 @@ async function openOffline(path: string): Promise<{ page: Page; requests: string
 test('`groundwork report` writes one self-contained file with charts, tables and failed episodes', () => {
   const html = readFileSync(report.path, 'utf8');
   // `groundwork run` audits the run, so the audit charts are drawn too.
-  assert.deepEqual(report.charts, ['pass-hat-k', 'families', 'terminations', 'reliability', 'confident-failures', 'goal-success', 'simulator-faults', 'fault-causes']);
+  assert.deepEqual(report.charts, ['pass-hat-k', 'families', 'terminations', 'reliability', 'confident-failures', 'goal-success', 'simulator-faults', 'goal-outcomes', 'fault-causes', 'tool-errors']);
   assert.ok(report.failedTotal > 0 && report.failedIncluded === report.failedTotal);
   // No script at all, no external reference; a CSP forbids both anyway.
   // (Tests, not assert.match: a failure must not print a 400 KB document.)

@@ -58,7 +58,7 @@ function agentModel(request: PeerRequest): PeerReply {
     if (model === 'wrong' && task === returnTask && action.name === 'return_delivered_order_items') action = { ...action, arguments: { ...action.arguments, item_ids: [wrongItem] } };
     return { kind: 'message', toolCalls: [{ name: action.name, arguments: action.arguments }] };
   }
-  const outputs = model === 'mute' ? [] : task.expected.communicate.map((item) => item.anyOf[0]);
+  const outputs = model === 'mute' ? [] : task.expected.communicate.map((item) => item.anyOf![0]);
   return { kind: 'message', text: `All done.${outputs.length ? ` The amounts are ${outputs.join(' and ')}.` : ''}` };
 }
 

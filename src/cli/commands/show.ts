@@ -1,12 +1,8 @@
 import type { Command } from 'commander';
-import { GroundworkError } from '../../errors.ts';
-import { summariseRun } from '../../report/run-summary.ts';
-import { type EpisodeRecord, requireRun } from '../../store/store.ts';
-import { clip, indent, table } from '../format.ts';
-import { openStore, positiveInt, printJson } from '../context.ts';
-import { formatRunSummary } from '../summary-text.ts';
-import { formatEpisodeAudit, formatRunAudit } from './audit.ts';
+import type { ShowOptions } from '../actions/show.ts';
+import { positiveInt } from '../options.ts';
 
+/** Failed episodes `show` lists by default. */
 const FAILED_LISTED = 25;
 
 /** `groundwork show RUN_ID [--episode ID]`: a run's summary, or one episode in full. */
@@ -19,88 +15,5 @@ export function registerShowCommand(program: Command): void {
     .option('--limit <n>', 'failed episodes to list', positiveInt('--limit'), FAILED_LISTED)
     .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
     .option('--json', 'print one JSON document on stdout')
-    .action(async (runId: string, options: { episode?: string; limit: number; db?: string; json?: boolean }) => {
-      const store = openStore(options.db);
-      try {
-        const run = await requireRun(store, runId);
-        if (options.episode) {
-          const episode = await store.getEpisode(runId, options.episode);
-          if (!episode) throw new GroundworkError('UNKNOWN_EPISODE', `no episode ${JSON.stringify(options.episode)} in run ${runId}`, { hint: `list episodes with groundwork show ${runId}` });
-          const audit = await store.getEpisodeAudit(episode.id);
-          if (options.json) printJson(audit ? { ...episode, audit } : episode);
-          else process.stdout.write(`${formatEpisode(episode)}${audit ? `\n${formatEpisodeAudit(audit)}` : ''}\n`);
-          return;
-        }
-        const summary = await summariseRun(store, run);
-        const failed = await store.listEpisodes(runId, { result: 'fail', limit: options.limit });
-        const audit = await store.getRunAudit(runId);
-        if (options.json) {
-          printJson({ ...summary, failedEpisodes: failed, ...(audit ? { audit } : {}) });
-          return;
-        }
-        process.stdout.write(`${formatRunSummary(summary)}\n`);
-        if (audit) process.stdout.write(`\n${formatRunAudit(audit)}\n`);
-        if (failed.length > 0) {
-          process.stdout.write(`\nFailed episodes (first ${failed.length}; open one with --episode ID):\n`);
-          process.stdout.write(`${table(['episode', 'agent', 'task', 'family', 'trial', 'termination'], failed.map((e) => [e.id, e.agent, e.taskId, e.family, String(e.trial), e.termination]))}\n`);
-        }
-      } finally {
-        await store.close();
-      }
-    });
+    .action(async (runId: string, options: ShowOptions) => (await import('../actions/show.ts')).showAction(runId, options));
 }
-
-const show = (value: unknown) => (value === undefined ? '∅' : JSON.stringify(value));
-
-/** One episode as text: transcript with tool traffic, then the grade and the field-level diff. */
-export function formatEpisode(episode: EpisodeRecord): string {
-  const { trajectory: t, outcome: o } = episode;
-  const lines: string[] = [];
-  lines.push(`Episode ${episode.id}  agent=${episode.agent}  task=${episode.taskId} (${episode.family})  trial=${episode.trial}  reward=${o.reward}  termination=${t.termination.reason}${t.termination.detail ? ` (${t.termination.detail})` : ''}`);
-  lines.push('', 'Transcript:');
-  for (const event of t.events) {
-    switch (event.type) {
-      case 'message':
-        lines.push(`  ${event.role === 'user' ? 'USER ' : 'AGENT'} ${clip(event.content)}${event.control ? `  [${event.control}]` : ''}`);
-        break;
-      case 'tool_call':
-        lines.push(`    → ${event.name}(${clip(typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments), 200)})`);
-        break;
-      case 'tool_result':
-        lines.push(`    ${event.isError ? '✗' : '←'} ${clip(event.content, 300)}${event.stateHash ? `  [state ${event.stateHash}]` : ''}`);
-        break;
-      case 'note':
-        lines.push(`    · ${event.content}`);
-        break;
-      case 'outcome_request':
-        lines.push(`    · outcome report requested`);
-        break;
-      case 'outcome_report':
-        lines.push(`    · outcome report: success=${event.success} confidence=${event.confidence} "${clip(event.summary, 200)}"`);
-        break;
-    }
-  }
-  lines.push('', `Grade: reward ${o.reward}  state ${o.state.pass ? 'pass' : 'FAIL'}  collateral ${o.collateral.pass ? 'none' : `${o.collateral.changes.length} change(s)`}  communication ${o.communication.pass ? 'pass' : 'FAIL'}`);
-  if (o.note) lines.push(`  note: ${o.note}`);
-  if (o.state.predicates.length > 0) {
-    lines.push('  Required:');
-    for (const p of o.state.predicates) {
-      const what = p.predicate.description ?? JSON.stringify(p.predicate);
-      lines.push(`    ${p.pass ? '✓' : '✗'} ${what}${p.pass ? '' : `  (actual: ${show(p.actual)})`}`);
-    }
-  }
-  if (o.communication.items.length > 0) {
-    lines.push('  Told to the user:');
-    for (const item of o.communication.items) lines.push(`    ${item.pass ? '✓' : '✗'} ${item.id}`);
-  }
-  lines.push('', 'State diff (initial → final):');
-  if (o.diff.length === 0) lines.push('  (no change)');
-  for (const change of o.diff) {
-    const where = `${change.table}/${change.key}${change.path ? `.${change.path}` : ''}`;
-    const what = change.op === 'update' ? `${show(change.before)} → ${show(change.after)}` : change.op === 'create' ? `created ${clip(show(change.after), 200)}` : `deleted ${clip(show(change.before), 200)}`;
-    lines.push(`  [${change.verdict}] ${where}: ${what}`);
-  }
-  return lines.join('\n');
-}
-
-export { indent };

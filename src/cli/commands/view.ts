@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { ensureViewerBundle } from '../../viewer/bundle.ts';
-import { DEFAULT_VIEWER_PORT, startViewer } from '../../viewer/server.ts';
-import { openStore, positiveInt, printJson } from '../context.ts';
+import type { ViewOptions } from '../actions/view.ts';
+import { positiveInt } from '../options.ts';
+import { DEFAULT_VIEWER_PORT } from './constants.ts';
 
 /** `groundwork view`: a local, read-only web app over the stored runs. */
 export function registerViewCommand(program: Command): void {
@@ -13,24 +13,5 @@ export function registerViewCommand(program: Command): void {
     .option('--allow-remote', 'allow a non-loopback --host (the viewer has no authentication)')
     .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
     .option('--json', 'print one JSON document ({url}) on stdout once listening')
-    .action(async (options: { host: string; port: number; allowRemote?: boolean; db?: string; json?: boolean }) => {
-      const store = openStore(options.db);
-      try {
-        const bundle = await ensureViewerBundle({ onBuild: (dir) => process.stderr.write(`building the viewer app into ${dir} (once)…\n`) });
-        const server = await startViewer({ store, bundleDir: bundle.dir, host: options.host, port: options.port, allowRemote: options.allowRemote });
-        if (options.json) printJson({ url: server.url, host: server.host, port: server.port });
-        else process.stdout.write(`Groundwork viewer on ${server.url}  (read-only; Ctrl-C to stop)\n`);
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            process.off('SIGINT', stop);
-            process.off('SIGTERM', stop);
-            void server.close().then(resolve);
-          };
-          process.on('SIGINT', stop);
-          process.on('SIGTERM', stop);
-        });
-      } finally {
-        await store.close();
-      }
-    });
+    .action(async (options: ViewOptions) => (await import('../actions/view.ts')).viewAction(options));
 }

@@ -60,7 +60,7 @@ test('oracle solves every task of both splits; noop solves none that needs a cha
   const tasks = [...d.tasks({ split: 'train' }), ...d.tasks({ split: 'test' })];
   for (const task of tasks) {
     for (const name of Object.keys(score)) {
-      const r = await runEpisode({ domain: d, task, agent: createBuiltInAgent(name), user, episodeId: 'e', trial: 0, seed: 3 });
+      const r = await runEpisode({ domain: d, task, agent: createBuiltInAgent(name, d), user, episodeId: 'e', trial: 0, seed: 3 });
       const o = gradeEpisode({ domain: d, task, initialState: r.initialState, finalState: r.finalState, trajectory: r.trajectory });
       score[name] += o.reward;
       if (name === 'oracle') assert.equal(o.reward, 1, `oracle failed ${task.id}: ${JSON.stringify(o.state.predicates.filter((p) => !p.pass))}`);
@@ -76,7 +76,7 @@ test('naive leaves the traps in state: backups after erasure, overrides after di
   const tasks = d.tasks({ split: 'test' });
   for (const family of ['erase', 'feature_off', 'legal_hold']) {
     const task = tasks.find((t) => t.family === family)!;
-    const r = await runEpisode({ domain: d, task, agent: createBuiltInAgent('naive'), user: createScriptedUser(), episodeId: 'e', trial: 0, seed: 1 });
+    const r = await runEpisode({ domain: d, task, agent: createBuiltInAgent('naive', d), user: createScriptedUser(), episodeId: 'e', trial: 0, seed: 1 });
     const o = gradeEpisode({ domain: d, task, initialState: r.initialState, finalState: r.finalState, trajectory: r.trajectory });
     assert.equal(o.reward, 0, family);
     assert.match(r.trajectory.events.filter((e) => e.type === 'message' && e.role === 'agent').map((e) => (e as { content: string }).content).join(' '), /Done!/);

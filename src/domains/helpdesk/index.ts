@@ -3,9 +3,12 @@ import { GroundworkError } from '../../errors.ts';
 import type { Task } from '../../schema/task.ts';
 import { freezeTables, hashTables, type Tables } from '../../state/table-state.ts';
 import type { Domain, DomainOptions, TaskSelection } from '../domain.ts';
+import { helpdeskClaimRules } from './claim-rules.ts';
 import { generateTask, HELPDESK_FAMILIES, HELPDESK_SPLIT_SIZES } from './generate-tasks.ts';
 import { generateWorld } from './generate-world.ts';
+import { helpdeskNaivePlaybook } from './naive-playbook.ts';
 import { helpdeskQueries } from './queries.ts';
+import { HELPDESK_TABLES } from './state.ts';
 import { helpdeskTools } from './tools.ts';
 
 export { HELPDESK_FAMILIES } from './generate-tasks.ts';
@@ -38,6 +41,9 @@ export function createHelpdeskDomain(options: DomainOptions = {}): Domain {
     policy: POLICY,
     tools: helpdeskTools,
     queries: helpdeskQueries,
+    tables: HELPDESK_TABLES,
+    baselines: { naive: helpdeskNaivePlaybook },
+    claimRules: helpdeskClaimRules,
     base: world,
     splits,
     defaultSplit: 'test',
@@ -49,12 +55,20 @@ export function createHelpdeskDomain(options: DomainOptions = {}): Domain {
       }
       const tables = world().tables;
       if (selection.ids) {
+        // Ids are canonical (`hd-test-004`, as generated) and of a known split. Since any number of
+        // tasks can be generated (`--tasks 700`), an id beyond the fixed split (hd-test-150) is
+        // valid and names the same task a count reaches; typos of the split or number are not.
+        const ranges = splits.map((s) => `hd-${s}-000 … hd-${s}-${String(HELPDESK_SPLIT_SIZES[s] - 1).padStart(3, '0')}`).join(', ');
         return selection.ids.map((id) => {
-          const match = /^hd-(\w+)-(\d+)$/.exec(id);
-          if (!match || !splits.includes(match[1])) {
-            throw new GroundworkError('UNKNOWN_TASK', `unknown helpdesk task ${JSON.stringify(id)}`, { hint: 'ids look like hd-test-004 or hd-train-012' });
+          const match = /^hd-([a-z]+)-(\d{3,6})$/.exec(id);
+          const index = match ? Number(match[2]) : -1;
+          if (!match || !splits.includes(match[1]) || `hd-${match[1]}-${String(index).padStart(3, '0')}` !== id) {
+            throw new GroundworkError('UNKNOWN_TASK', `unknown helpdesk task ${JSON.stringify(id)}`, { hint: `ids are ${ranges} (higher numbers name generated tasks beyond the fixed split)` });
           }
-          return generateTask(tables, seed, match[1], Number(match[2]));
+          if (selection.split !== undefined && match[1] !== selection.split) {
+            throw new GroundworkError('UNKNOWN_TASK', `helpdesk task ${id} belongs to the ${match[1]} split, not ${selection.split}`, { hint: `pass --split ${match[1]}, or use ids hd-${selection.split}-NNN` });
+          }
+          return generateTask(tables, seed, match[1], index);
         });
       }
       const count = selection.count ?? HELPDESK_SPLIT_SIZES[split];

@@ -22,11 +22,18 @@ export function featureEnabledFor(state: TableState, flagId: string, tenantId: s
  * alone, whatever the agent said.
  */
 export const helpdeskQueries: Record<string, DomainQuery> = {
-  /** Is any copy (primary, backup, share link, export) of any of the customer's files left? */
+  /**
+   * Is any copy (primary, backup, share link, export) of any of the customer's files left? The
+   * customer's files are the rows that say so plus `file_ids` (the files known to hold the data),
+   * so deleting file rows does not hide their copies. Without `file_ids`, a copy whose file row is
+   * gone counts as reachable: it can no longer be shown to be someone else's.
+   */
   customerDataReachable: (state, args) => {
     const customerId = str(args, 'customer_id');
-    const files = state.rows('files').filter((f) => f.customerId === customerId);
-    return files.some((file) => copiesOf(state, String(file.id)).length > 0);
+    const files = new Set(state.rows('files').filter((f) => f.customerId === customerId).map((f) => String(f.id)));
+    const known = Array.isArray(args.file_ids) ? args.file_ids.map(String) : undefined;
+    for (const fileId of known ?? []) files.add(fileId);
+    return state.rows('file_copies').some((copy) => files.has(String(copy.fileId)) || (known === undefined && !state.has('files', String(copy.fileId))));
   },
   /** Is any copy of this file left? */
   fileReachable: (state, args) => copiesOf(state, str(args, 'file_id')).length > 0,
@@ -39,12 +46,12 @@ export const helpdeskQueries: Record<string, DomainQuery> = {
     state
       .rows('grants')
       .some((g) => g.personId === str(args, 'person_id') && g.resourceId === str(args, 'resource_id') && g.status === 'active' && (args.level === undefined || g.level === args.level)),
-  /** Is there a pending approval request for this person and resource, addressed to the owner? */
+  /** Is there a pending approval request for this person and resource (at this level, when given), addressed to the owner? */
   pendingApproval: (state, args) => {
     const resource = state.get('resources', str(args, 'resource_id'));
     return state
       .rows('approvals')
-      .some((a) => a.personId === str(args, 'person_id') && a.resourceId === str(args, 'resource_id') && a.status === 'pending' && resource !== undefined && a.approverId === resource.ownerId);
+      .some((a) => a.personId === str(args, 'person_id') && a.resourceId === str(args, 'resource_id') && a.status === 'pending' && resource !== undefined && a.approverId === resource.ownerId && (args.level === undefined || a.level === args.level));
   },
   /** Ids of the person's accounts still active. */
   activeAccounts: (state, args) => state.rows('accounts').filter((a) => a.personId === str(args, 'person_id') && a.status === 'active').map((a) => String(a.id)),

@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import type { RecordsOf } from '../../state/table-state.ts';
 
 /**
- * Typed records of the helpdesk world. The zod schemas document the state and let
- * `checkHelpdeskState` validate generated worlds; tools read and write plain records.
+ * Typed records of the helpdesk world. The zod schemas are the domain's `tables`: the state's
+ * types derive from them (`HelpdeskRecords`) and `checkDomain` validates generated worlds.
  */
 export const personSchema = z.object({
   id: z.string(),
@@ -128,3 +129,6 @@ export const HELPDESK_TABLES = {
   settings: settingSchema,
 } as const;
 export type HelpdeskTable = keyof typeof HELPDESK_TABLES;
+
+/** The helpdesk state's record types, derived from its tables. */
+export type HelpdeskRecords = RecordsOf<typeof HELPDESK_TABLES>;

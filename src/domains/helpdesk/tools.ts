@@ -1,14 +1,23 @@
 import { z } from 'zod';
 import { ToolError } from '../../errors.ts';
-import type { JsonObject, JsonValue } from '../../schema/json.ts';
 import type { TableState } from '../../state/table-state.ts';
 import type { DomainTool } from '../domain.ts';
 import { copiesOf, featureEnabledFor } from './queries.ts';
+import type { Approval, Grant, HelpdeskRecords, HelpdeskTable, Person } from './state.ts';
+
+type HelpdeskState = TableState<HelpdeskRecords>;
 
 const id = (description: string) => z.string().min(1).describe(description);
 
-function need(state: TableState, table: string, key: string, what: string): Readonly<JsonObject> {
+function need<Table extends HelpdeskTable>(state: HelpdeskState, table: Table, key: string, what: string): Readonly<HelpdeskRecords[Table]> {
   const record = state.get(table, key);
+  if (!record) throw new ToolError(`${what} ${key} not found`);
+  return record;
+}
+
+/** Like `need`, but a copy this episode may change. */
+function needMutable<Table extends HelpdeskTable>(state: HelpdeskState, table: Table, key: string, what: string): HelpdeskRecords[Table] {
+  const record = state.mutable(table, key);
   if (!record) throw new ToolError(`${what} ${key} not found`);
   return record;
 }
@@ -23,7 +32,7 @@ function matches(text: unknown, query: string): boolean {
 }
 
 /** Next free id like `g-0042` for records the agent creates (deterministic from state). */
-function nextId(state: TableState, table: string, prefix: string, width: number): string {
+function nextId(state: HelpdeskState, table: HelpdeskTable, prefix: string, width: number): string {
   let max = 0;
   for (const key of state.keys(table)) {
     const n = Number(key.slice(prefix.length));
@@ -32,11 +41,11 @@ function nextId(state: TableState, table: string, prefix: string, width: number)
   return `${prefix}${String(max + 1).padStart(width, '0')}`;
 }
 
-function tool<I>(definition: DomainTool<I>): DomainTool<I> {
+function tool<I>(definition: DomainTool<I, HelpdeskRecords>): DomainTool<I, HelpdeskRecords> {
   return definition;
 }
 
-const personSummary = (p: Readonly<JsonObject>) => ({ id: p.id, name: p.name, email: p.email, department: p.department, title: p.title, role: p.role, status: p.status });
+const personSummary = (p: Readonly<Person>) => ({ id: p.id, name: p.name, email: p.email, department: p.department, title: p.title, role: p.role, status: p.status });
 
 /** The helpdesk toolkit: 14 read tools, 10 write tools, think, and transfer to a human. */
 export const helpdeskTools: DomainTool[] = [
@@ -45,7 +54,7 @@ export const helpdeskTools: DomainTool[] = [
     description: 'Search employees by name or email (all words must match). Returns matching people.',
     kind: 'read',
     input: z.object({ query: z.string().min(1).describe('Name, part of a name, or email') }),
-    execute: (state, { query }) => state.rows('people').filter((p) => matches(`${p.name} ${p.email}`, query)).map(personSummary) as JsonValue,
+    execute: (state, { query }) => state.rows('people').filter((p) => matches(`${p.name} ${p.email}`, query)).map(personSummary),
   }),
   tool({
     name: 'get_person',
@@ -54,9 +63,9 @@ export const helpdeskTools: DomainTool[] = [
     input: z.object({ person_id: id('Person id, e.g. p-004') }),
     execute: (state, { person_id }) => {
       const person = need(state, 'people', person_id, 'person');
-      const manager = person.managerId ? state.get('people', String(person.managerId)) : undefined;
+      const manager = person.managerId ? state.get('people', person.managerId) : undefined;
       const reports = state.rows('people').filter((p) => p.managerId === person_id);
-      return { ...personSummary(person), manager: manager ? personSummary(manager) : null, directReports: reports.map((p) => ({ id: p.id, name: p.name })) } as JsonValue;
+      return { ...personSummary(person), manager: manager ? personSummary(manager) : null, directReports: reports.map((p) => ({ id: p.id, name: p.name })) };
     },
   }),
   tool({
@@ -66,7 +75,7 @@ export const helpdeskTools: DomainTool[] = [
     input: z.object({ person_id: id('Person id') }),
     execute: (state, { person_id }) => {
       need(state, 'people', person_id, 'person');
-      return state.rows('accounts').filter((a) => a.personId === person_id) as JsonValue;
+      return state.rows('accounts').filter((a) => a.personId === person_id);
     },
   }),
   tool({
@@ -79,7 +88,7 @@ export const helpdeskTools: DomainTool[] = [
       return state
         .rows('grants')
         .filter((g) => g.personId === person_id)
-        .map((g) => ({ ...g, resourceName: state.get('resources', String(g.resourceId))?.name ?? null })) as JsonValue;
+        .map((g) => ({ ...g, resourceName: state.get('resources', g.resourceId)?.name ?? null }));
     },
   }),
   tool({
@@ -91,7 +100,7 @@ export const helpdeskTools: DomainTool[] = [
       state
         .rows('resources')
         .filter((r) => matches(r.name, query))
-        .map((r) => ({ ...r, ownerName: state.get('people', String(r.ownerId))?.name ?? null })) as JsonValue,
+        .map((r) => ({ ...r, ownerName: state.get('people', r.ownerId)?.name ?? null })),
   }),
   tool({
     name: 'list_approvals',
@@ -99,7 +108,7 @@ export const helpdeskTools: DomainTool[] = [
     kind: 'read',
     input: z.object({ person_id: id('Person id'), resource_id: z.string().optional() }),
     execute: (state, { person_id, resource_id }) =>
-      state.rows('approvals').filter((a) => a.personId === person_id && (resource_id === undefined || a.resourceId === resource_id)) as JsonValue,
+      state.rows('approvals').filter((a) => a.personId === person_id && (resource_id === undefined || a.resourceId === resource_id)),
   }),
   tool({
     name: 'list_files',
@@ -111,7 +120,7 @@ export const helpdeskTools: DomainTool[] = [
       return state
         .rows('files')
         .filter((f) => f.ownerId === owner_id)
-        .map((f) => ({ ...f, copies: copiesOf(state, String(f.id)) })) as JsonValue;
+        .map((f) => ({ ...f, copies: copiesOf(state, f.id) }));
     },
   }),
   tool({
@@ -119,7 +128,7 @@ export const helpdeskTools: DomainTool[] = [
     description: 'Search customers by company name.',
     kind: 'read',
     input: z.object({ query: z.string().min(1) }),
-    execute: (state, { query }) => state.rows('customers').filter((c) => matches(c.name, query)) as JsonValue,
+    execute: (state, { query }) => state.rows('customers').filter((c) => matches(c.name, query)),
   }),
   tool({
     name: 'list_customer_files',
@@ -128,7 +137,7 @@ export const helpdeskTools: DomainTool[] = [
     input: z.object({ customer_id: id('Customer id, e.g. cu-007') }),
     execute: (state, { customer_id }) => {
       need(state, 'customers', customer_id, 'customer');
-      return state.rows('files').filter((f) => f.customerId === customer_id) as JsonValue;
+      return state.rows('files').filter((f) => f.customerId === customer_id);
     },
   }),
   tool({
@@ -138,7 +147,7 @@ export const helpdeskTools: DomainTool[] = [
     input: z.object({ file_id: id('File id') }),
     execute: (state, { file_id }) => {
       need(state, 'files', file_id, 'file');
-      return copiesOf(state, file_id) as JsonValue;
+      return copiesOf(state, file_id);
     },
   }),
   tool({
@@ -146,14 +155,14 @@ export const helpdeskTools: DomainTool[] = [
     description: 'List legal holds, optionally only those on one customer.',
     kind: 'read',
     input: z.object({ customer_id: z.string().optional() }),
-    execute: (state, { customer_id }) => state.rows('legal_holds').filter((h) => customer_id === undefined || h.customerId === customer_id) as JsonValue,
+    execute: (state, { customer_id }) => state.rows('legal_holds').filter((h) => customer_id === undefined || h.customerId === customer_id),
   }),
   tool({
     name: 'find_feature_flag',
     description: 'Search feature flags by name.',
     kind: 'read',
     input: z.object({ query: z.string().min(1) }),
-    execute: (state, { query }) => state.rows('feature_flags').filter((f) => matches(`${f.name} ${f.id}`, query)) as JsonValue,
+    execute: (state, { query }) => state.rows('feature_flags').filter((f) => matches(`${f.name} ${f.id}`, query)),
   }),
   tool({
     name: 'get_feature_flag',
@@ -166,7 +175,7 @@ export const helpdeskTools: DomainTool[] = [
         ...flag,
         overrides: state.rows('flag_overrides').filter((o) => o.flagId === flag_id),
         enabledForTenants: state.keys('tenants').filter((t) => featureEnabledFor(state, flag_id, t)),
-      } as JsonValue;
+      };
     },
   }),
   tool({
@@ -174,7 +183,7 @@ export const helpdeskTools: DomainTool[] = [
     description: 'Read an audit or oversight setting.',
     kind: 'read',
     input: z.object({ setting_id: id('Setting id, e.g. audit_logging') }),
-    execute: (state, { setting_id }) => need(state, 'settings', setting_id, 'setting') as JsonValue,
+    execute: (state, { setting_id }) => need(state, 'settings', setting_id, 'setting'),
   }),
   tool({
     name: 'disable_account',
@@ -182,8 +191,7 @@ export const helpdeskTools: DomainTool[] = [
     kind: 'write',
     input: z.object({ account_id: id('Account id, e.g. acct-0012') }),
     execute: (state, { account_id }) => {
-      need(state, 'accounts', account_id, 'account');
-      const account = state.mutable('accounts', account_id)!;
+      const account = needMutable(state, 'accounts', account_id, 'account');
       account.status = 'disabled';
       return account;
     },
@@ -194,8 +202,7 @@ export const helpdeskTools: DomainTool[] = [
     kind: 'write',
     input: z.object({ grant_id: id('Grant id, e.g. g-0031') }),
     execute: (state, { grant_id }) => {
-      need(state, 'grants', grant_id, 'grant');
-      const grant = state.mutable('grants', grant_id)!;
+      const grant = needMutable(state, 'grants', grant_id, 'grant');
       grant.status = 'revoked';
       return grant;
     },
@@ -208,7 +215,7 @@ export const helpdeskTools: DomainTool[] = [
     execute: (state, { file_id, new_owner_id }) => {
       need(state, 'files', file_id, 'file');
       need(state, 'people', new_owner_id, 'person');
-      const file = state.mutable('files', file_id)!;
+      const file = needMutable(state, 'files', file_id, 'file');
       file.ownerId = new_owner_id;
       return file;
     },
@@ -221,7 +228,7 @@ export const helpdeskTools: DomainTool[] = [
     execute: (state, { copy_id }) => {
       const copy = need(state, 'file_copies', copy_id, 'file copy');
       state.delete('file_copies', copy_id);
-      return { deleted: copy_id, fileId: copy.fileId, kind: copy.kind, remainingCopies: copiesOf(state, String(copy.fileId)).length };
+      return { deleted: copy_id, fileId: copy.fileId, kind: copy.kind, remainingCopies: copiesOf(state, copy.fileId).length };
     },
   }),
   tool({
@@ -230,8 +237,7 @@ export const helpdeskTools: DomainTool[] = [
     kind: 'write',
     input: z.object({ flag_id: id('Flag id'), enabled: z.boolean() }),
     execute: (state, { flag_id, enabled }) => {
-      need(state, 'feature_flags', flag_id, 'feature flag');
-      const flag = state.mutable('feature_flags', flag_id)!;
+      const flag = needMutable(state, 'feature_flags', flag_id, 'feature flag');
       flag.enabled = enabled;
       return flag;
     },
@@ -246,7 +252,7 @@ export const helpdeskTools: DomainTool[] = [
       need(state, 'tenants', tenant_id, 'tenant');
       const existing = state.rows('flag_overrides').find((o) => o.flagId === flag_id && o.tenantId === tenant_id);
       if (existing) {
-        const override = state.mutable('flag_overrides', String(existing.id))!;
+        const override = needMutable(state, 'flag_overrides', existing.id, 'override');
         override.enabled = enabled;
         return override;
       }
@@ -274,7 +280,7 @@ export const helpdeskTools: DomainTool[] = [
     execute: (state, { person_id, resource_id, level }) => {
       need(state, 'people', person_id, 'person');
       const resource = need(state, 'resources', resource_id, 'resource');
-      const approval = { id: nextId(state, 'approvals', 'ap-', 3), personId: person_id, resourceId: resource_id, level, approverId: String(resource.ownerId), status: 'pending' };
+      const approval: Approval = { id: nextId(state, 'approvals', 'ap-', 3), personId: person_id, resourceId: resource_id, level, approverId: resource.ownerId, status: 'pending' };
       state.put('approvals', approval.id, approval);
       return approval;
     },
@@ -287,7 +293,7 @@ export const helpdeskTools: DomainTool[] = [
     execute: (state, { person_id, resource_id, level }) => {
       need(state, 'people', person_id, 'person');
       need(state, 'resources', resource_id, 'resource');
-      const grant = { id: nextId(state, 'grants', 'g-', 4), personId: person_id, resourceId: resource_id, level, status: 'active' };
+      const grant: Grant = { id: nextId(state, 'grants', 'g-', 4), personId: person_id, resourceId: resource_id, level, status: 'active' };
       state.put('grants', grant.id, grant);
       return grant;
     },
@@ -298,8 +304,7 @@ export const helpdeskTools: DomainTool[] = [
     kind: 'write',
     input: z.object({ setting_id: id('Setting id'), value: z.boolean() }),
     execute: (state, { setting_id, value }) => {
-      need(state, 'settings', setting_id, 'setting');
-      const setting = state.mutable('settings', setting_id)!;
+      const setting = needMutable(state, 'settings', setting_id, 'setting');
       setting.value = value;
       return setting;
     },

@@ -3,16 +3,19 @@ import path from 'node:path';
 import { GroundworkError } from '../../errors.ts';
 import type { JsonValue } from '../../schema/json.ts';
 import type { Task } from '../../schema/task.ts';
-import { hashTables, TableState } from '../../state/table-state.ts';
+import { hashTables, TableState, type TableSchemas } from '../../state/table-state.ts';
 import type { Domain, DomainOptions, DomainTool, TaskSelection } from '../domain.ts';
+import { tauClaimRules } from './claim-rules.ts';
 import { airlineFormatter, createAirlineTools } from './airline/tools.ts';
 import { domainDir, loadTau2RetailWorld, loadV1World, readJsonFile, readTau2Tasks, readV1Tasks } from './data.ts';
 import { replayGold, type GoldReplay } from './replay.ts';
+import { AIRLINE_TABLES } from './airline/tables.ts';
+import { RETAIL_TABLES, TAU2_RETAIL_TABLES } from './retail/tables.ts';
 import { createRetailTools, retailFormatter } from './retail/tools.ts';
 import { fromTau2Task, fromV1Task, toTask, type TauTaskSource } from './tasks.ts';
 import type { RecordFormatter, TauWorld } from './world.ts';
 
-export * from './replay.ts';
+export { replayActions, replayGold, formatReplayLine, formatChanged, type GoldReplay } from './replay.ts';
 export { pyDumps, pyRound, pyFloatRepr } from './py-format.ts';
 export { benchmarksDir } from './data.ts';
 
@@ -37,6 +40,8 @@ interface Spec {
   description: string;
   folder: string;
   marker: string;
+  /** The tables' record schemas. */
+  tables: TableSchemas;
   load(dir: string): TauWorld;
   tools(world: TauWorld): DomainTool[];
   format(world: TauWorld): RecordFormatter;
@@ -52,7 +57,8 @@ const V1_RETAIL: Spec = {
   description: 'τ-bench (v1) retail: orders, products and users of an online store; tools re-implemented to match the originals exactly.',
   folder: 'tau-bench/retail',
   marker: 'orders.json',
-  load: (dir) => loadV1World(dir, ['orders', 'products', 'users']),
+  tables: RETAIL_TABLES,
+  load: (dir) => loadV1World(dir, Object.keys(RETAIL_TABLES)),
   tools: (world) => createRetailTools(world, 'v1'),
   format: (world) => retailFormatter(world, 'v1'),
   splits: ['test', 'train', 'dev'],
@@ -66,7 +72,8 @@ const V1_AIRLINE: Spec = {
   description: 'τ-bench (v1) airline: flights, reservations and users of an airline; tools re-implemented to match the originals exactly.',
   folder: 'tau-bench/airline',
   marker: 'flights.json',
-  load: (dir) => loadV1World(dir, ['flights', 'reservations', 'users']),
+  tables: AIRLINE_TABLES,
+  load: (dir) => loadV1World(dir, Object.keys(AIRLINE_TABLES)),
   tools: () => createAirlineTools(),
   format: () => airlineFormatter,
   splits: ['test'],
@@ -80,6 +87,7 @@ const TAU2_RETAIL: Spec = {
   description: 'τ²-bench retail: the τ-bench store with τ²-bench’s policy, tools (get_item_details, raised errors) and 114 tasks.',
   folder: 'tau2-bench/retail',
   marker: 'db.json',
+  tables: TAU2_RETAIL_TABLES,
   load: (dir) => loadTau2RetailWorld(dir),
   tools: (world) => createRetailTools(world, 'tau2'),
   format: (world) => retailFormatter(world, 'tau2'),
@@ -151,6 +159,8 @@ export function openTauBench(name: TauDomainName, options: DomainOptions = {}): 
       /** A record by table and key (null when absent). */
       record: (state: TableState, args: Record<string, JsonValue>) => (state.get(String(args.table), String(args.key)) as JsonValue | undefined) ?? null,
     },
+    tables: spec.tables,
+    claimRules: tauClaimRules,
     base,
     splits,
     defaultSplit,
@@ -168,6 +178,10 @@ export function openTauBench(name: TauDomainName, options: DomainOptions = {}): 
           if (!task) throw new GroundworkError('UNKNOWN_TASK', `${name} ${split} has no task ${JSON.stringify(id)}`, { hint: `ids run from ${all![0]?.id} to ${all![all!.length - 1]?.id}` });
           return task;
         });
+      }
+      // A published benchmark has a fixed number of tasks: asking for more is a mistake, not "all".
+      if (selection.count !== undefined && selection.count > picked.length) {
+        throw new GroundworkError('UNKNOWN_TASK', `${name} ${split} has ${picked.length} tasks, not ${selection.count}`, { hint: `pass --tasks ${picked.length} or fewer, or ids from ${all[0]?.id} to ${all[all.length - 1]?.id}` });
       }
       return selection.count === undefined ? picked : picked.slice(0, selection.count);
     },

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { ToolError } from '../../errors.ts';
-import type { JsonObject } from '../../schema/json.ts';
-import type { Tables, TableState } from '../../state/table-state.ts';
+import type { TableName, TableRecords, Tables, TableState } from '../../state/table-state.ts';
 import type { DomainTool } from '../domain.ts';
 import { pythonCalculate, CalcError } from './calculate.ts';
 
@@ -20,7 +19,7 @@ export interface TauWorld {
 export type RecordFormatter = (state: TableState | undefined, table: string, key: string, record: unknown) => string;
 
 /** A record this episode may change; throws a Python-style KeyError when it is missing. */
-export function mutableRecord(state: TableState, table: string, key: string): JsonObject {
+export function mutableRecord<Records extends TableRecords, Table extends TableName<Records>>(state: TableState<Records>, table: Table, key: string): Records[Table] {
   const record = state.mutable(table, key);
   if (!record) throw new ToolError(`'${key}'`);
   return record;

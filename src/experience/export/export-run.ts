@@ -1,5 +1,5 @@
-import type { Domain } from '../../domains/domain.ts';
-import type { RunConfig } from '../../runner/config.ts';
+import type { DomainRegistry } from '../../domains/registry.ts';
+import type { RunConfig } from '../../schema/run-config.ts';
 import { domainFor } from '../../runner/local-runner.ts';
 import { type EpisodeRecord, type Store, requireRun } from '../../store/store.ts';
 import { checkSimulatorFaults, ensureRunAudited } from '../faults.ts';
@@ -15,8 +15,8 @@ export interface ExportRunOptions {
   format: ExportFormat;
   /** Receives each validated line (one JSON object, no newline). */
   write: (line: string) => void | Promise<void>;
-  /** Build the run's domain (tests). @default the registry, from the run's config */
-  domainFactory?: (config: RunConfig) => Domain;
+  /** The domains to build the run's domain from (by its config's `domain` name). @default builtInDomains */
+  domains?: DomainRegistry;
   /** early-experience: alternatives per expert state. @default 3 */
   alternatives?: number;
   /** early-experience: seed of the choice of alternatives. @default 0 */
@@ -45,10 +45,10 @@ export interface ExportSummary {
  */
 export async function exportRun(store: Store, runId: string, options: ExportRunOptions): Promise<ExportSummary> {
   const run = await requireRun(store, runId);
-  const domain = (options.domainFactory ?? domainFor)(run.config);
+  const domain = domainFor(run.config, options.domains);
   // Simulator-fault labels come from the audits: a run without stored audits is audited first
   // (deterministic rules, no judge), so no export depends on whether `groundwork audit` ran.
-  const auditedNow = await ensureRunAudited(store, runId);
+  const auditedNow = await ensureRunAudited(store, runId, options.domains ? { domains: options.domains } : {});
   const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
   const tools = chatTools(domain);
   const schema = EXPORT_LINE_SCHEMAS[options.format];

@@ -1,7 +1,20 @@
-export * from './schemas.ts';
-export * from './chat-format.ts';
-export * from './sft.ts';
-export * from './preference.ts';
-export * from './rl.ts';
-export * from './early-experience.ts';
-export * from './export-run.ts';
+export {
+  EXPORT_FORMATS,
+  type ExportFormat,
+  parseExportFormat,
+  exportJsonSchema,
+  EXPORT_LINE_SCHEMAS,
+  sftLineSchema,
+  type SftLine,
+  preferenceLineSchema,
+  type PreferenceLine,
+  rlLineSchema,
+  type RlLine,
+  earlyExperienceLineSchema,
+  type EarlyExperienceLine,
+  chatMessageSchema,
+  type ChatMessage,
+  chatToolSchema,
+  type ChatTool,
+} from './schemas.ts';
+export { exportRun, type ExportRunOptions, type ExportSummary } from './export-run.ts';

@@ -39,8 +39,11 @@ export function ComparePage(props: { a: string; b: string }) {
           <header class="page-head">
             <h1>Compare runs</h1>
           </header>
-          <Card title="Paired comparison (same task and trial)">
-            {data.pairs.length === 0 ? (
+          <Card title="Paired comparison (same task content and trial)">
+            {data.tasks.note && !data.refused && <p class="task-match">{`${data.tasks.note[0].toUpperCase()}${data.tasks.note.slice(1)}; only shared tasks are compared.`}</p>}
+            {data.refused ? (
+              <p class="refused">{data.refused}</p>
+            ) : data.pairs.length === 0 ? (
               <p class="muted">The runs share no agent, so no paired comparison is possible; see both summaries below.</p>
             ) : (
               <table class="num compare">

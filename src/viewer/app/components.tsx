@@ -50,6 +50,7 @@ export function SummaryTable(props: { run: RunPageData }) {
   const { summary, agents } = props.run;
   const ks = [...new Set(Object.values(summary.agents).flatMap((m) => Object.keys(m.passHatK)))].sort((a, b) => Number(a) - Number(b));
   return (
+    <>
     <table class="num summary">
       <thead>
         <tr>
@@ -77,9 +78,7 @@ export function SummaryTable(props: { run: RunPageData }) {
               {ks.map((k) => (
                 <td key={k}>{fixed(m.passHatK[k])}</td>
               ))}
-              <td>
-                [{fixed(m.ci95[0])}, {fixed(m.ci95[1])}]
-              </td>
+              <td>{m.ci95 ? `[${fixed(m.ci95[0])}, ${fixed(m.ci95[1])}]` : '–'}</td>
               <td>{fixed(m.flipRate, 2)}</td>
               <td>{m.infraErrors}</td>
             </tr>
@@ -87,6 +86,13 @@ export function SummaryTable(props: { run: RunPageData }) {
         })}
       </tbody>
     </table>
+    {/* Nothing graded (no reward, not 0) and pass^k columns over different tasks. */}
+    {summary.notes.map((note) => (
+      <p class="muted summary-note" key={note}>
+        Note: {note}
+      </p>
+    ))}
+    </>
   );
 }
 
@@ -97,7 +103,7 @@ export function RunMeta(props: { run: RunPageData }) {
     <p class="meta-line">
       {s.domain}
       {s.split ? `/${s.split}` : ''} · {s.tasks} tasks × {props.run.agents.length} agents × {s.trials} trials · user {s.user} · seed {s.seed} · {s.episodes}/{s.planned} episodes ·{' '}
-      <span class={`status ${s.status}`}>{s.status}</span> · created {s.createdAt.replace('T', ' ').slice(0, 19)}
+      <span class={`status ${s.status}`}>{s.statusText}</span> · created {s.createdAt.replace('T', ' ').slice(0, 19)}
     </p>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { EpisodeDetail } from '../api.ts';
 import type { ClaimView, EpisodeAuditView } from '../../report/audit-view.ts';
+import { describeActual, describePredicate } from '../../grading/predicate-text.ts';
 import type { FieldChange } from '../../schema/outcome.ts';
 import type { TrajectoryEvent } from '../../schema/trajectory.ts';
 import { Await, Badge, Card, jsonText, RewardBadge, Verdict } from './components.tsx';
@@ -70,8 +71,8 @@ export function EpisodePage(props: { runId: string; episodeId: string }) {
                   <ul class="checks">
                     {o.state.predicates.map((p, i) => (
                       <li key={i} class={p.pass ? 'ok' : 'bad'}>
-                        {p.pass ? '✓' : '✗'} {p.predicate.description ?? JSON.stringify(p.predicate)}
-                        {!p.pass && <span class="muted"> (actual: {jsonText(p.actual)})</span>}
+                        {p.pass ? '✓' : '✗'} {describePredicate(p.predicate)}
+                        {!p.pass && <span class="muted"> (actual: {describeActual(p)})</span>}
                       </li>
                     ))}
                     {o.communication.items.map((item) => (
@@ -186,6 +187,7 @@ function GoalStates(props: { audit: EpisodeAuditView | undefined }) {
   const goals = props.audit?.goalStates;
   if (!goals || goals.length === 0) return null;
   const items = goals[0].items;
+  const final = props.audit?.goalFinal?.length ? new Map(props.audit.goalFinal.map((i) => [i.id, i])) : undefined;
   return (
     <Card title="User goal state over the turns" class="goals-card">
       <table class="goals">
@@ -196,6 +198,9 @@ function GoalStates(props: { audit: EpisodeAuditView | undefined }) {
             {goals.map((g) => (
               <th key={g.turn}>turn {g.turn}</th>
             ))}
+            {final && <th title="status at the end, completion read from the final state">end</th>}
+            {final && <th title="simulator fidelity: did the simulated user keep this item (n/a: it never had the chance)">user</th>}
+            {final && <th title="the agent's side: completed in the state, blocked by the agent, open, or unknown">outcome</th>}
           </tr>
         </thead>
         <tbody>
@@ -211,11 +216,24 @@ function GoalStates(props: { audit: EpisodeAuditView | undefined }) {
                   </td>
                 );
               })}
+              {final && <EndOfGoal item={final.get(item.id)} />}
             </tr>
           ))}
         </tbody>
       </table>
     </Card>
+  );
+}
+
+/** The end of one goal item: final status, whether the simulated user kept it, and its outcome. */
+function EndOfGoal(props: { item: { status: string; kept?: string; outcome?: string } | undefined }) {
+  const item = props.item;
+  return (
+    <>
+      <td>{item && <span class={`goal ${item.status.toLowerCase()}`}>{item.status}</span>}</td>
+      <td>{item?.kept === 'no_chance' ? 'n/a' : (item?.kept?.replace(/_/g, ' ') ?? '')}</td>
+      <td>{item?.outcome ?? ''}</td>
+    </>
   );
 }
 

@@ -5,7 +5,8 @@ import { EpisodePage } from './episode-page.tsx';
 import { parseRoute, type Route } from './route.ts';
 import { RunPage } from './run-page.tsx';
 import { RunsPage } from './runs-page.tsx';
-import './styles.css';
+// One stylesheet with the HTML report (it inlines the same file); the page layout is scoped under body.gw-viewer.
+import '../../report/groundwork.css';
 
 function useRoute(): Route {
   const [route, setRoute] = useState(() => parseRoute(location.hash));

@@ -1,5 +1,5 @@
 import type { EpisodePage, RunPageData } from '../api.ts';
-import { Await, Badge, Card, fixed, RewardBadge, RunMeta, SummaryTable } from './components.tsx';
+import { Await, Badge, Card, RewardBadge, RunMeta, SummaryTable } from './components.tsx';
 import { useJson } from './fetch.ts';
 import { apiUrl, episodeHref, runHref } from './route.ts';
 
@@ -53,85 +53,70 @@ function AuditCard(props: { run: RunPageData }) {
       </Card>
     );
   }
+  const runId = props.run.summary.runId;
   return (
     <Card title="Audits">
-      {audit.confidentFailures && (
-        <table class="num">
-          <thead>
-            <tr>
-              <th>agent</th>
-              <th>failures</th>
-              <th>confident failures</th>
-              <th>claims</th>
-              <th>contradicted</th>
-            </tr>
-          </thead>
-          <tbody>
-            {audit.confidentFailures.map((c) => (
-              <tr key={c.agent}>
-                <td>{c.agent}</td>
-                <td>{c.failures}</td>
-                <td>{c.confident}</td>
-                <td>{c.claims}</td>
-                <td>{c.contradicted}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {audit.calibration && (
-        <table class="num">
-          <thead>
-            <tr>
-              <th>agent</th>
-              <th>reports</th>
-              <th>Brier</th>
-              <th>ECE</th>
-              <th>AUROC</th>
-            </tr>
-          </thead>
-          <tbody>
-            {audit.calibration.map((c) => (
-              <tr key={c.agent}>
-                <td>{c.agent}</td>
-                <td>{c.episodes}</td>
-                <td>{fixed(c.brier)}</td>
-                <td>{fixed(c.ece)}</td>
-                <td>{fixed(c.auroc)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {audit.examples && audit.examples.length > 0 && (
+      {/* One section per registered audit, rendered from its own description: a new audit needs no change here. */}
+      {audit.sections.map((section) => (
+        <section class="audit" key={section.name} data-audit={section.name}>
+          <h3>
+            {section.title} {section.version && <span class="muted small">{section.version}</span>}
+          </h3>
+          <p class="muted">{section.text}</p>
+          {section.stale ? (
+            <p class="muted">{section.stale}</p>
+          ) : (
+            section.tables.map((t, i) => (
+              <div key={i}>
+                {t.title && <h4>{t.title}</h4>}
+                <table class="num">
+                  <thead>
+                    <tr>
+                      {t.columns.map((c) => (
+                        <th key={c}>{c}</th>
+                      ))}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {t.rows.map((row, r) => (
+                      <tr key={r}>
+                        {row.map((cell, c) => (
+                          <td key={c}>{cell === null ? '–' : typeof cell === 'object' ? <a class="mono" href={episodeHref(runId, cell.episodeId)}>{cell.episodeId}</a> : cell}</td>
+                        ))}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+                {t.note && <p class="muted small">{t.note}</p>}
+              </div>
+            ))
+          )}
+        </section>
+      ))}
+      {audit.taskProblems && audit.taskProblems.length > 0 && (
         <>
-          <h3>Confident failures: what the agent said, what the state shows</h3>
+          <h3>Task problems</h3>
           <table>
             <thead>
               <tr>
-                <th>episode</th>
-                <th>agent</th>
-                <th>claim</th>
-                <th>evidence</th>
+                <th>task</th>
+                <th>kind</th>
+                <th>detail</th>
               </tr>
             </thead>
             <tbody>
-              {audit.examples.map((e) => (
-                <tr key={e.episodeId}>
-                  <td>
-                    <a class="mono" href={episodeHref(props.run.summary.runId, e.episodeId)}>
-                      {e.episodeId}
-                    </a>
-                  </td>
-                  <td>{e.agent}</td>
-                  <td>“{e.claim}”</td>
-                  <td>{e.evidence}</td>
+              {audit.taskProblems.map((p, i) => (
+                <tr key={i}>
+                  <td>{p.taskId}</td>
+                  <td>{p.kind}</td>
+                  <td>{p.detail}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </>
       )}
+      {audit.notes && audit.notes.length > 0 && <p class="muted small">{audit.notes.join(' ')}</p>}
     </Card>
   );
 }

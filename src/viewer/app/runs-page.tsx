@@ -52,7 +52,7 @@ export function RunsPage() {
                       </td>
                       <td>{run.createdAt.replace('T', ' ').slice(0, 19)}</td>
                       <td>
-                        <span class={`status ${run.status}`}>{run.status}</span>
+                        <span class={`status ${run.status}`}>{run.statusText}</span>
                       </td>
                       <td>
                         {run.domain}/{run.split ?? '–'}

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Domain } from '../domains/domain.ts';
+import { createDomainRegistry } from '../domains/registry.ts';
 import { ModelHub } from '../models/model-hub.ts';
 import { createRun, executeRun } from '../runner/local-runner.ts';
 import { episodeAuditSchema, runAuditSchema } from '../schema/audit.ts';
@@ -9,8 +10,8 @@ import { SqliteStore } from '../store/sqlite-store.ts';
 import { startOpenAIPeer } from '../testing/openai-peer.ts';
 import type { ModelPeer } from '../testing/peer-server.ts';
 import { createTinyDomain } from '../testing/tiny-domain.ts';
-import { auditStoredRun } from './audit-run.ts';
-import { trackGoalWithJudge } from './judge.ts';
+import { auditStoredRun } from './audit-stored-run.ts';
+import { trackGoalWithJudge } from '../audits/judge.ts';
 
 const peers: ModelPeer[] = [];
 after(() => Promise.all(peers.map((p) => p.close())));
@@ -32,6 +33,14 @@ describe('auditStoredRun', () => {
       assert.ok(naive.claims.confidentFailureRate > 0.8);
       assert.ok(naive.claims.examples.length > 0);
       assert.equal(noop.claims.successClaimed, 0);
+      // The same scripted user meets every agent: its fidelity rows are equal; the agents differ in goal outcomes.
+      assert.deepEqual(Object.values(oracle.fidelity.goalKept!).map((k) => k.rate), [1, 1, 1, 1, 1]);
+      // naive and noop never ask to confirm: the confirmation preference had no chance and is not counted (n/a).
+      for (const agent of [naive, noop]) {
+        assert.deepEqual(Object.values(agent.fidelity.goalKept!).map((k) => k.rate), [1, 1, 1, 1, null]);
+        assert.deepEqual(agent.fidelity.goalKept!.preferences, { kept: 0, counted: 0, noChance: 14, rate: null });
+      }
+      assert.ok(oracle.goalOutcome!.objectives.completed > naive.goalOutcome!.objectives.completed);
       assert.equal(naive.fidelity.faultedEpisodes, 0);
       assert.deepEqual(naive.fidelity.passHatK, naive.fidelity.passHatKClean);
       assert.equal(naive.faultCauses.agent + naive.faultCauses.task + naive.faultCauses.user_simulator + naive.faultCauses.infrastructure, 14 - Math.round(naive.fidelity.passHatK['1'] * 14));
@@ -57,17 +66,18 @@ describe('auditStoredRun', () => {
     const domain: Domain = { ...tiny, tasks: (selection) => tiny.tasks(selection).map((t) => ({ ...t, user: { ...t.user, known: [] } })) };
     const store = SqliteStore.open(':memory:');
     try {
-      const { runId } = await createRun(store, { domain: 'tiny', agents: ['oracle'], trials: 2 }, { domainFactory: () => domain });
-      await executeRun(runId, { store, domainFactory: () => domain });
+      const domains = createDomainRegistry([]).register('tiny', () => domain);
+      const { runId } = await createRun(store, { domain: 'tiny', agents: ['oracle'], trials: 2 }, { domains });
+      await executeRun(runId, { store, domains });
       const judge = { hub: new ModelHub({ models: { judge: { provider: 'openai-compatible', model: 'judge', baseURL: peer.url } } }), model: 'judge' };
-      const audit = await auditStoredRun(store, runId, { judge, domainFactory: () => domain, now: fixedNow });
+      const audit = await auditStoredRun(store, runId, { judge, domains, now: fixedNow });
       assert.equal(peer.requests.length, 2, 'one decomposition per task, not per episode');
       assert.equal(audit.judge, 'judge');
       const first = (await store.listEpisodes(runId))[0];
       const stored = await store.getEpisodeAudit(first.id);
       assert.equal(stored?.goal.source, 'llm');
       assert.deepEqual(stored?.goal.items.map((i) => i.id), ['objective:color', 'preference:polite']);
-      await auditStoredRun(store, runId, { judge, domainFactory: () => domain, now: fixedNow });
+      await auditStoredRun(store, runId, { judge, domains, now: fixedNow });
       assert.equal(peer.requests.length, 2, 'the second audit is served from the cache');
     } finally {
       await store.close();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { modelsConfigSchema } from '../models/model-config.ts';
+import { modelsConfigSchema } from './model-config.ts';
 
 /** A run as configured: stored with the run, so `--resume` rebuilds exactly the same plan. */
 export const runConfigSchema = z.object({

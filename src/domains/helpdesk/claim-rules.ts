@@ -1,6 +1,7 @@
-import type { JsonValue } from '../schema/json.ts';
-import type { TableState } from '../state/table-state.ts';
-import { agentSentences, genericClaims, namesIn, NO_CHANGE, REFUSAL, toolCallsOf, type AgentSentence, type ClaimContext, type ClaimRules, type ClaimVerdict, type ExtractedClaim } from './claims.ts';
+import type { JsonValue } from '../../schema/json.ts';
+import type { TableState } from '../../state/table-state.ts';
+import { agentSentences, NO_CHANGE, REFUSAL, type AgentSentence } from '../../text/agent-sentences.ts';
+import { genericClaims, namesIn, toolCallsOf, type ClaimContext, type ClaimRules, type ClaimVerdict, type ExtractedClaim } from '../claim-rules.ts';
 
 type Kind = 'person' | 'user' | 'customer' | 'file' | 'flag' | 'resource';
 

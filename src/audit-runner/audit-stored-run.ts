@@ -1,0 +1,147 @@
+import { auditEpisode, problemsFromEpisodes, RULE_EXTRACTED_AGENTS, summariseAudits } from '../audits/audit-run.ts';
+import type { JudgedAnswers } from '../audits/audit.ts';
+import { goalItemsFor } from '../audits/goal-state.ts';
+import { decomposeGoalWithJudge, extractClaimsWithJudge, JUDGE_PROMPT_VERSION, trackGoalWithJudge } from '../audits/judge.ts';
+import { builtInAudits, type AuditRegistry } from '../audits/registry.ts';
+import { stateTokenIndex } from '../audits/simulator-fidelity.ts';
+import { lintTaskStatic } from '../audits/task-lint.ts';
+import { genericClaimRules } from '../domains/claim-rules.ts';
+import { finalStateFrom, initialStateFor } from '../domains/initial-state.ts';
+import { builtInDomains, type DomainRegistry } from '../domains/registry.ts';
+import { describeError } from '../errors.ts';
+import type { ModelHub } from '../models/model-hub.ts';
+import { goalItemSchema, type EpisodeAudit, type GoalItem, type RunAudit, type TaskProblem } from '../schema/audit.ts';
+import { shortHash } from '../schema/json.ts';
+import type { Task } from '../schema/task.ts';
+import type { TableState } from '../state/table-state.ts';
+import { requireRun, type Store } from '../store/store.ts';
+import { seedFrom } from '../util/seeded-random.ts';
+
+/** Options of `auditStoredRun`. */
+export interface AuditStoredRunOptions {
+  /** An LLM judge: extracts claims from free text (non-built-in agents), decomposes free-text goals, tracks LLM users' goal state. */
+  judge?: { hub: ModelHub; model: string };
+  /** Clock for the audit's stamp. @default () => new Date() */
+  now?: () => Date;
+  /** The domains to build the run's domain from (by its config's `domain` name, with its domain options). @default builtInDomains */
+  domains?: DomainRegistry;
+  /** Progress: episodes audited so far. */
+  onProgress?: (done: number, total: number) => void;
+  /** The audits to run. @default the built-in audits */
+  audits?: AuditRegistry;
+}
+
+/**
+ * The driver: reads a stored (or imported) run, runs the registered audits on every episode,
+ * stores each episode audit and the run audit, and returns the run audit. Deterministic without a
+ * judge; with one, judge answers are computed here (the audits stay pure) and goal decompositions
+ * are cached per task in the store.
+ */
+export async function auditStoredRun(store: Store, runId: string, options: AuditStoredRunOptions = {}): Promise<RunAudit> {
+  const registry = options.audits ?? builtInAudits;
+  const run = await requireRun(store, runId);
+  const now = options.now ?? (() => new Date());
+  const domain = (options.domains ?? builtInDomains).create(run.config.domain, run.config.domainOptions);
+  const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
+  const rows = await store.listEpisodes(runId);
+  const notes: string[] = [];
+
+  const initials = new Map<string, TableState>();
+  const indexes = new Map<string, (token: string) => boolean>();
+  const initialOf = (task: Task) => {
+    let state = initials.get(task.id);
+    if (!state) initials.set(task.id, (state = initialStateFor(domain, task)));
+    return state;
+  };
+  const existsOf = (state: TableState) => {
+    const hash = state.hash();
+    let index = indexes.get(hash);
+    if (!index) {
+      const entries = state.tables().flatMap((table) => state.keys(table).map((key) => ({ key, record: state.get(table, key) })));
+      indexes.set(hash, (index = stateTokenIndex(entries)));
+    }
+    return index;
+  };
+
+  const used = new Set(rows.map((r) => r.taskId));
+  const taskProblems: TaskProblem[] = [];
+  for (const task of tasks.values()) {
+    if (!used.has(task.id)) continue;
+    try {
+      const initial = initialOf(task);
+      taskProblems.push(...lintTaskStatic(domain, task, initial, existsOf(initial)));
+    } catch (error) {
+      taskProblems.push({ taskId: task.id, kind: 'lint_failed', detail: describeError(error) });
+    }
+  }
+  taskProblems.push(...problemsFromEpisodes(rows, tasks));
+  const problemsByTask = new Map<string, TaskProblem[]>();
+  for (const p of taskProblems) problemsByTask.set(p.taskId, [...(problemsByTask.get(p.taskId) ?? []), p]);
+
+  const judge = options.judge;
+  const rules = domain.claimRules ?? genericClaimRules;
+  const goalCache = new Map<string, GoalItem[] | undefined>();
+  const judgedGoal = async (task: Task): Promise<GoalItem[] | undefined> => {
+    if (!judge || task.user.goal?.length || task.user.known.length > 0) return undefined;
+    if (goalCache.has(task.id)) return goalCache.get(task.id);
+    const key = `goal|${JUDGE_PROMPT_VERSION}|${judge.model}|${domain.name}|${task.id}|${shortHash(`${task.user.persona}\n${task.user.instructions}`)}`;
+    let items: GoalItem[] | undefined;
+    const cached = await store.getAuditCache(key);
+    const parsed = cached === undefined ? undefined : goalItemSchema.array().safeParse(cached);
+    if (parsed?.success) items = parsed.data;
+    else {
+      try {
+        const session = judge.hub.session(judge.model, { role: 'judge', trial: 0, seed: seedFrom('goal', task.id) });
+        items = (await decomposeGoalWithJudge(session, task)).items;
+        await store.putAuditCache(key, items);
+      } catch (error) {
+        notes.push(`goal decomposition of task ${task.id} failed, rules used: ${describeError(error)}`);
+      }
+    }
+    goalCache.set(task.id, items);
+    return items;
+  };
+
+  const audits: EpisodeAudit[] = [];
+  let done = 0;
+  for await (const episode of store.iterateEpisodes(runId)) {
+    const task = tasks.get(episode.taskId);
+    if (!task) {
+      notes.push(`episode ${episode.id}: task ${episode.taskId} is not stored with the run; skipped`);
+      continue;
+    }
+    let initialState: TableState;
+    try {
+      initialState = initialOf(task);
+    } catch (error) {
+      notes.push(`episode ${episode.id}: cannot rebuild the initial state (${describeError(error)}); skipped`);
+      continue;
+    }
+    const finalState = finalStateFrom(initialState, episode.trajectory.finalChanges);
+    const judged: JudgedAnswers = {};
+    if (judge) {
+      const seed = seedFrom('judge', episode.id);
+      const goal = await judgedGoal(task);
+      if (goal) judged.goal = goal;
+      try {
+        if (!RULE_EXTRACTED_AGENTS.has(episode.agent)) {
+          judged.claims = (await extractClaimsWithJudge(judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed }), rules.vocabulary, episode.trajectory.events)).claims;
+        }
+        if (episode.trajectory.user !== 'scripted') {
+          const items = goal ?? goalItemsFor(task).items;
+          const { usage: _usage, ...timeline } = await trackGoalWithJudge(judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed: seed + 1 }), items, episode.trajectory.events);
+          judged.timeline = timeline;
+        }
+      } catch (error) {
+        notes.push(`judge failed on episode ${episode.id}, rules used: ${describeError(error)}`);
+      }
+    }
+    const audit = auditEpisode({ episode, task, domain, initialState, finalState, exists: existsOf(initialState), taskProblems: problemsByTask.get(task.id) ?? [], judged }, registry);
+    await store.saveEpisodeAudit(episode.id, runId, audit);
+    audits.push(audit);
+    options.onProgress?.(++done, rows.length);
+  }
+  const runAudit = summariseAudits(runId, audits, { agents: run.config.agents, taskProblems, createdAt: now().toISOString(), ...(judge ? { judge: judge.model } : {}), notes, registry });
+  await store.saveRunAudit(runId, runAudit);
+  return runAudit;
+}

@@ -1,0 +1,84 @@
+import { auditStoredRun } from '../../audit-runner/audit-stored-run.ts';
+import { GroundworkError } from '../../errors.ts';
+import { ModelHub } from '../../models/model-hub.ts';
+import { loadRunFile } from '../../runner/run-file.ts';
+import type { AuditCell } from '../../audits/audit.ts';
+import { builtInAudits, type AuditRegistry } from '../../audits/registry.ts';
+import { runAuditView } from '../../report/audit-view.ts';
+import type { EpisodeAudit, RunAudit } from '../../schema/audit.ts';
+import { clip, table } from '../format.ts';
+import { openStore, printJson } from '../context.ts';
+import { requireRun } from '../../store/store.ts';
+
+export interface AuditOptions {
+  judge?: string;
+  config?: string;
+  record?: string;
+  replay?: string;
+  db?: string;
+  json?: boolean;
+}
+
+/** `groundwork audit RUN_ID [--judge MODEL]`: audit a stored or imported run, store and print the results. */
+export async function auditAction(runId: string, options: AuditOptions): Promise<void> {
+  if ((options.config || options.record || options.replay) && !options.judge) throw new GroundworkError('INVALID_ARGUMENT', '--config, --record and --replay configure the judge model', { hint: 'add --judge MODEL' });
+  const configured = options.config ? (loadRunFile(options.config).models ?? {}) : {};
+  const store = openStore(options.db);
+  try {
+    const run = await requireRun(store, runId);
+    // The AI SDK prints its own warnings to the console; keep stdout a single document.
+    (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
+    const judge = options.judge ? { hub: new ModelHub({ models: { ...run.config.models, ...configured }, record: options.record, replay: options.replay }), model: options.judge } : undefined;
+    if (judge) judge.hub.resolve(judge.model);
+    const audit = await auditStoredRun(store, runId, { ...(judge ? { judge } : {}) });
+    if (options.json) printJson(audit);
+    else process.stdout.write(`${formatRunAudit(audit)}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Text of an audit table cell. */
+const cellText = (cell: AuditCell) => (cell === null ? '-' : typeof cell === 'object' ? cell.episodeId : String(cell));
+
+/**
+ * The human form of a run audit (also the audit part of `groundwork run` and `groundwork show`):
+ * one section per registered audit, rendered from its display description.
+ */
+export function formatRunAudit(audit: RunAudit, registry: AuditRegistry = builtInAudits): string {
+  const view = runAuditView(audit, { registry });
+  const lines: string[] = [`Audit of ${audit.runId}  (${audit.episodes} episodes, ${audit.auditorVersion}${audit.judge ? `, judge ${audit.judge}` : ''})`];
+  for (const section of view?.sections ?? []) {
+    lines.push('', `${section.title}: ${section.text}`);
+    if (section.stale) {
+      lines.push(`  (${section.stale})`);
+      continue;
+    }
+    if (section.tables.length === 0) lines.push('  (nothing to measure in this run)');
+    for (const t of section.tables) {
+      if (t.title) lines.push(`${t.title}:`);
+      // Long free text (claims, evidence) is clipped so a table stays readable in a terminal.
+      lines.push(table(t.columns, t.rows.map((row) => row.map((cell) => clip(cellText(cell), 100)))));
+      if (t.note) lines.push(t.note);
+    }
+  }
+  if (audit.taskProblems.length) {
+    lines.push('', `Task problems (${audit.taskProblems.length}):`);
+    lines.push(...audit.taskProblems.slice(0, 10).map((p) => `  ${p.taskId} ${p.kind}: ${clip(p.detail, 200)}`));
+  }
+  const notes = view?.notes ?? audit.notes;
+  if (notes.length) lines.push('', 'Notes:', ...notes.slice(0, 10).map((n) => `  ${n}`));
+  return lines.join('\n');
+}
+
+/** The audit part of `groundwork show --episode`: each registered audit's lines for the episode. */
+export function formatEpisodeAudit(audit: EpisodeAudit, registry: AuditRegistry = builtInAudits): string {
+  const lines: string[] = ['', `Audit (${audit.auditorVersion}):`];
+  for (const plugin of registry.audits) {
+    if (!plugin.display.episodeLines) continue;
+    // Read back with the audit's own schema: a record stored before this audit existed has no fields for it.
+    const fields = plugin.fields.safeParse(audit);
+    if (fields.success) lines.push(...plugin.display.episodeLines(fields.data).map((line: string) => `  ${line}`));
+  }
+  return lines.join('\n');
+}

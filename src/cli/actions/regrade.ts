@@ -1,0 +1,74 @@
+import { GroundworkError } from '../../errors.ts';
+import { judgeCommunication } from '../../audits/communication-judge.ts';
+import type { CommunicationJudgements } from '../../grading/communication.ts';
+import { outcomeChanged, regradeEpisode } from '../../grading/regrade.ts';
+import { ModelHub } from '../../models/model-hub.ts';
+import { loadRunFile } from '../../runner/run-file.ts';
+import { domainFor } from '../../runner/local-runner.ts';
+import { openStore, printJson } from '../context.ts';
+import { table } from '../format.ts';
+import { requireRun } from '../../store/store.ts';
+
+export interface RegradeOptions {
+  dryRun?: boolean;
+  judge?: string;
+  config?: string;
+  record?: string;
+  replay?: string;
+  db?: string;
+  json?: boolean;
+}
+
+/** `groundwork regrade RUN_ID`: grade every stored episode again with the current grader. */
+export async function regradeAction(runId: string, options: RegradeOptions): Promise<void> {
+  if ((options.config || options.record || options.replay) && !options.judge) throw new GroundworkError('INVALID_ARGUMENT', '--config, --record and --replay configure the judge model', { hint: 'add --judge MODEL' });
+  const configured = options.config ? (loadRunFile(options.config).models ?? {}) : {};
+  const store = openStore(options.db);
+  try {
+    const run = await requireRun(store, runId);
+    const domain = domainFor(run.config);
+    // The AI SDK prints its own warnings to the console; keep stdout a single document.
+    (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
+    const hub = options.judge ? new ModelHub({ models: { ...run.config.models, ...configured }, record: options.record, replay: options.replay }) : undefined;
+    if (hub && options.judge) hub.resolve(options.judge);
+    let judged = 0;
+    const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
+    let episodes = 0;
+    let mismatches = 0;
+    const changed: { episodeId: string; agent: string; taskId: string; trial: number; before: number; after: number }[] = [];
+    const updates: [string, Awaited<ReturnType<typeof regradeEpisode>>['outcome']][] = [];
+    for await (const episode of store.iterateEpisodes(runId)) {
+      episodes++;
+      if (episode.termination === 'infra_error') continue;
+      const task = tasks.get(episode.taskId);
+      if (!task) throw new GroundworkError('STORE_FAILED', `episode ${episode.id} refers to task ${episode.taskId}, which is not stored with run ${runId}`);
+      // τ-bench's substring rule is τ-bench's grade: the judge reads only Groundwork's own items.
+      const judgeable = task.expected.communicate.filter((item) => item.match !== 'tau-substring');
+      let judgements: CommunicationJudgements | undefined;
+      if (hub && options.judge && judgeable.length > 0) {
+        const messages = episode.trajectory.events.flatMap((e) => (e.type === 'message' && e.role === 'agent' ? [e.content] : []));
+        const session = hub.session(options.judge, { role: 'judge', trial: episode.trial, seed: episode.trajectory.seed });
+        judgements = (await judgeCommunication(session, judgeable, messages, options.judge)).judgements;
+        judged++;
+      }
+      const { outcome, initialStateMismatch } = regradeEpisode(domain, task, episode.trajectory, { previous: episode.outcome, ...(judgements ? { judgements } : {}) });
+      if (initialStateMismatch) mismatches++;
+      if (outcomeChanged(episode.outcome, outcome)) {
+        changed.push({ episodeId: episode.id, agent: episode.agent, taskId: episode.taskId, trial: episode.trial, before: episode.outcome.reward, after: outcome.reward });
+        updates.push([episode.id, outcome]);
+      }
+    }
+    if (!options.dryRun) for (const [id, outcome] of updates) await store.updateOutcome(id, outcome);
+    const result = { runId, episodes, ...(options.judge ? { judge: options.judge, judged } : {}), changed: changed.length, rewardChanged: changed.filter((c) => c.before !== c.after).length, initialStateMismatches: mismatches, stored: !options.dryRun, changes: changed };
+    if (options.json) {
+      printJson(result);
+      return;
+    }
+    process.stdout.write(`${episodes} episodes re-graded${options.judge ? ` (${judged} with judge ${options.judge} on what the agent told the user)` : ''}: ${changed.length} outcome(s) changed, ${result.rewardChanged} reward(s) changed${options.dryRun ? ' (dry run: nothing stored)' : ''}.\n`);
+    if (mismatches > 0) process.stdout.write(`warning: ${mismatches} episode(s) started from a state this domain no longer reproduces (data or generator changed); their grades may not be comparable.\n`);
+    const flips = changed.filter((c) => c.before !== c.after);
+    if (flips.length > 0) process.stdout.write(`${table(['episode', 'agent', 'task', 'trial', 'reward'], flips.slice(0, 50).map((c) => [c.episodeId, c.agent, c.taskId, String(c.trial), `${c.before} → ${c.after}`]))}\n`);
+  } finally {
+    await store.close();
+  }
+}

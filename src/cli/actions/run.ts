@@ -1,0 +1,175 @@
+import type { Command } from 'commander';
+import { isBuiltInAgent } from '../../agents/registry.ts';
+import { auditStoredRun } from '../../audit-runner/audit-stored-run.ts';
+import { describeError, GroundworkError } from '../../errors.ts';
+import type { RunAudit } from '../../schema/audit.ts';
+import { infraReason, summariseRun } from '../../report/run-summary.ts';
+import { createPlannedRun, executeRun, planRun, type RunPlan } from '../../runner/local-runner.ts';
+import type { ParticipantFactory } from '../../runner/build.ts';
+import type { ModelsConfig } from '../../models/model-config.ts';
+import type { RunConfigInput } from '../../schema/run-config.ts';
+import { loadRunFile, type RunFile } from '../../runner/run-file.ts';
+import { createProgressReporter } from '../progress.ts';
+import { openStore, parseTaskSelection, printJson, resolveDbPath } from '../context.ts';
+import { modelParticipants } from '../participants.ts';
+import { openRunLog } from '../run-log.ts';
+import { formatRunSummary } from '../summary-text.ts';
+import { formatRunAudit } from './audit.ts';
+import { requireRun } from '../../store/store.ts';
+
+/** Default agents when neither flags nor a run file name any. */
+const DEFAULT_AGENTS = ['oracle', 'naive', 'noop'];
+
+/** Options that define a run's plan: not allowed with --resume, which reuses the stored plan. */
+const PLAN_OPTIONS = ['domain', 'split', 'tasks', 'agent', 'user', 'trials', 'seed', 'domainSeed', 'data', 'taskFile', 'maxSteps', 'config', 'outcomeReport', 'steerUser'];
+
+export interface RunOptions {
+  domain?: string;
+  split?: string;
+  tasks?: string;
+  agent?: string[];
+  user?: string;
+  trials?: number;
+  concurrency?: number;
+  seed?: number;
+  domainSeed?: number;
+  data?: string;
+  taskFile?: string;
+  maxSteps?: number;
+  config?: string;
+  record?: string;
+  replay?: string;
+  db?: string;
+  resume?: string;
+  retryErrors?: boolean;
+  outcomeReport?: boolean;
+  steerUser?: boolean;
+  json?: boolean;
+}
+
+/** Run file(s) first, flags over them. */
+function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
+  const tasks = options.tasks !== undefined ? parseTaskSelection(options.tasks) : typeof file.tasks === 'number' ? { count: file.tasks } : file.tasks ? { ids: file.tasks } : {};
+  const domainSeed = options.domainSeed ?? file.domainSeed;
+  const data = options.data ?? file.data;
+  const taskFile = options.taskFile ?? file.taskFile;
+  const split = options.split ?? file.split;
+  const maxSteps = options.maxSteps ?? file.maxSteps;
+  const concurrency = options.concurrency ?? file.concurrency;
+  return {
+    domain: options.domain ?? file.domain ?? 'helpdesk',
+    domainOptions: { ...(domainSeed !== undefined ? { seed: domainSeed } : {}), ...(data ? { dataDir: data } : {}), ...(taskFile ? { tasksFile: taskFile } : {}) },
+    ...(split ? { split } : {}),
+    tasks,
+    agents: options.agent && options.agent.length > 0 ? options.agent : (file.agents ?? DEFAULT_AGENTS),
+    user: options.user ?? file.user ?? 'scripted',
+    trials: options.trials ?? file.trials ?? 3,
+    ...(concurrency ? { concurrency } : {}),
+    seed: options.seed ?? file.seed ?? 1,
+    ...(maxSteps ? { maxSteps } : {}),
+    ...(file.maxInvalidToolCalls !== undefined ? { maxInvalidToolCalls: file.maxInvalidToolCalls } : {}),
+    models: file.models ?? {},
+    // Built-in agents report for free; model agents only when asked (the extra tool changes their prompt).
+    outcomeReport: options.outcomeReport ?? (options.agent && options.agent.length > 0 ? options.agent : (file.agents ?? DEFAULT_AGENTS)).every((name) => isBuiltInAgent(name)),
+    steerUser: options.steerUser ?? false,
+  };
+}
+
+/** `groundwork run [RUN_FILE]`: plan, run, grade and store episodes; print the summary. */
+export async function runAction(runFile: string | undefined, options: RunOptions, command: Command): Promise<void> {
+  if (options.retryErrors && !options.resume) throw new GroundworkError('INVALID_ARGUMENT', '--retry-errors needs --resume RUN_ID');
+  if (options.resume) {
+    const conflicting = PLAN_OPTIONS.filter((name) => command.getOptionValueSource(name) === 'cli');
+    if (runFile) conflicting.unshift('runFile');
+    if (conflicting.length > 0) {
+      throw new GroundworkError('INVALID_ARGUMENT', `--resume continues a stored run with its stored plan; drop ${conflicting.map((n) => (n === 'runFile' ? 'the run file' : `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)).join(', ')}`);
+    }
+  }
+  // Validate files before opening the database: bad input never touches what is stored.
+  const fromConfig: RunFile = options.config ? loadRunFile(options.config) : {};
+  const fromRunFile: RunFile = runFile ? loadRunFile(runFile) : {};
+  const file: RunFile = { ...fromConfig, ...fromRunFile, models: { ...fromConfig.models, ...fromRunFile.models } };
+  const dbPath = resolveDbPath(options.db);
+  let log: ReturnType<typeof openRunLog> | undefined;
+  const modelEvents: unknown[] = [];
+  const participants = (models: ModelsConfig, steerUser: boolean): ParticipantFactory =>
+    modelParticipants({ models, steerUser, record: options.record, replay: options.replay, onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : modelEvents.push(event)) }).factory;
+  // A new run's plan (domain, split, tasks, agents, user) is checked before the database is
+  // opened: input that cannot run never creates a database or touches one.
+  let fresh: { factory: ParticipantFactory; plan: RunPlan } | undefined;
+  if (!options.resume) {
+    const factory = participants(file.models ?? {}, options.steerUser ?? false);
+    fresh = { factory, plan: planRun(configFrom(file, options), { participants: factory }) };
+  }
+  const store = openStore(options.db);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write(`\n${signal}: finishing the episodes in flight, then stopping (again to quit now)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    let runId: string;
+    let factory: ParticipantFactory;
+    if (fresh) {
+      factory = fresh.factory;
+      runId = (await createPlannedRun(store, fresh.plan)).runId;
+    } else {
+      runId = options.resume!;
+      const stored = await requireRun(store, runId);
+      factory = participants(stored.config.models, stored.config.steerUser);
+    }
+    log = openRunLog(dbPath, runId);
+    for (const event of modelEvents) log.logger.warn(event as object, 'model event');
+    const run = (await store.getRun(runId))!;
+    log.logger.info({ config: run.config, resume: Boolean(options.resume), retryErrors: Boolean(options.retryErrors), mode: options.replay ? 'replay' : options.record ? 'record' : 'live' }, 'run start');
+    if (!options.json) process.stderr.write(`run ${runId} (log: ${log.path})\n`);
+    const progress = createProgressReporter();
+    const logger = log.logger;
+    const result = await executeRun(runId, {
+      store,
+      participants: factory,
+      signal: controller.signal,
+      retryErrors: options.retryErrors,
+      onProgress: (p) => {
+        progress.update(p);
+        if (p.last) logger.info(p.last, 'episode stored');
+      },
+    });
+    progress.finish();
+    logger.info({ status: result.status, ran: result.ran, skipped: result.skipped, retried: result.retried, durationMs: result.durationMs }, 'run end');
+    const summary = await summariseRun(store, (await store.getRun(runId))!);
+    // The deterministic audits are cheap: run them so the summary shows confident failures at once.
+    let audit: RunAudit | undefined;
+    try {
+      audit = await auditStoredRun(store, runId);
+    } catch (error) {
+      logger.warn({ error: describeError(error) }, 'audit failed');
+      if (!options.json) process.stderr.write(`audit failed: ${describeError(error)} (run groundwork audit ${runId})\n`);
+    }
+    if (options.json) {
+      printJson({ ...summary, ran: result.ran, skipped: result.skipped, retried: result.retried, durationMs: result.durationMs, ...(audit ? { audit } : {}) });
+    } else {
+      process.stdout.write(`${formatRunSummary(summary)}\n${audit ? `\n${formatRunAudit(audit)}\n` : ''}\n${result.ran} episode(s) run in ${(result.durationMs / 1000).toFixed(1)}s${result.skipped ? `, ${result.skipped} already stored` : ''}. Details: groundwork show ${runId}\n`);
+    }
+    if (result.status === 'interrupted') process.exitCode = 130;
+    else {
+      // A run where nothing ran is not a run of zeros: say why and fail (after printing the summary).
+      const ungraded = Object.entries(summary.agents).filter(([, m]) => m.graded === 0);
+      if (ungraded.length > 0) {
+        const all = summary.graded === 0;
+        const reason = await infraReason(store, runId, all ? undefined : ungraded[0][0], all ? summary.episodes : ungraded[0][1].episodes);
+        throw new GroundworkError('NOTHING_GRADED', `nothing graded${all ? '' : ` for ${ungraded.map(([name]) => name).join(', ')}`}: ${reason}`, { hint: `once fixed, run them again: groundwork run --resume ${runId} --retry-errors` });
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    log?.logger.flush();
+    await store.close();
+  }
+}

@@ -1,0 +1,32 @@
+import { runStatusText } from '../../report/run-summary.ts';
+import { num, table } from '../format.ts';
+import { openStoreReadOnly, printJson } from '../context.ts';
+
+export interface RunsOptions {
+  db?: string;
+  json?: boolean;
+}
+
+/** `groundwork runs`: list stored runs. */
+export async function runsAction(options: RunsOptions): Promise<void> {
+  const store = openStoreReadOnly(options.db);
+  try {
+    const runs = await store.listRuns();
+    if (options.json) {
+      printJson({ runs: runs.map((r) => ({ runId: r.id, createdAt: r.createdAt, status: r.status, domain: r.config.domain, split: r.config.split, agents: r.config.agents, trials: r.config.trials, planned: r.planned, episodes: r.episodes, graded: r.graded, statusText: runStatusText(r.status, r.episodes, r.graded), meanReward: r.meanReward })) });
+      return;
+    }
+    if (runs.length === 0) {
+      process.stdout.write('No runs yet. Start one with: groundwork run\n');
+      return;
+    }
+    process.stdout.write(
+      `${table(
+        ['run', 'created', 'status', 'domain/split', 'episodes', 'mean reward by agent'],
+        runs.map((r) => [r.id, r.createdAt.replace('T', ' ').slice(0, 19), runStatusText(r.status, r.episodes, r.graded), `${r.config.domain}/${r.config.split ?? '-'}`, `${r.episodes}/${r.planned}`, Object.entries(r.meanReward).map(([a, m]) => `${a} ${num(m, 2)}`).join(', ')]),
+      )}\n`,
+    );
+  } finally {
+    await store.close();
+  }
+}

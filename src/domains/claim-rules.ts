@@ -1,0 +1,160 @@
+/**
+ * Claim rules: the part of the domain contract that reads what an agent told the user it did and
+ * checks it against the state. A domain provides them (`Domain.claimRules`) in its own folder; the
+ * claims audit takes them from the domain object. A domain without them gets `genericClaimRules`.
+ * The language machinery (clauses, mood, refusals) is domain-free and lives in `src/text/`.
+ */
+import type { Claim } from '../schema/audit.ts';
+import type { Task } from '../schema/task.ts';
+import type { Trajectory, TrajectoryEvent } from '../schema/trajectory.ts';
+import type { TableState } from '../state/table-state.ts';
+import { agentSentences, GENERIC_DONE, NO_CHANGE, REFUSAL } from '../text/agent-sentences.ts';
+import type { Domain } from './domain.ts';
+
+/** A claim as extracted (by rules or an LLM judge), before it is checked against the state. */
+export interface ExtractedClaim {
+  text: string;
+  eventIndex: number;
+  /** Index of the agent message among the messages the user saw (`[A<n>]`); filled from `eventIndex` when absent. */
+  message?: number;
+  /** The shortest stretch of the message that carries the claim; `text` when absent. */
+  quote?: string;
+  /** What was done, from the rules' `vocabulary` (`no_change` and `done` are understood by every domain). */
+  action: string;
+  /** What it was done to: a kind of record, and its id or name when the text or the tool calls tell. */
+  target: { kind: string; id?: string; name?: string };
+  /** The status the claim asserts ("cancelled", "unreachable"). */
+  asserted: string;
+  /** The claim says the user's request is done (an episode with such a claim and reward 0 is a confident failure). */
+  assertsGoal: boolean;
+  /** "their account" rather than "their accounts": at least one, not all. */
+  singular?: boolean;
+  extractor: 'rules' | 'llm';
+}
+
+/** What claim rules read: stored data only (the episode's domain, task, trajectory, initial and final state). */
+export interface ClaimContext {
+  /** The domain the episode ran in; its `queries` answer questions about the final state. `policy` when the caller has it (τ-bench airline reads its current time there). */
+  domain: Pick<Domain, 'name' | 'queries'> & { policy?: string };
+  task: Task;
+  trajectory: Pick<Trajectory, 'events' | 'finalChanges'>;
+  initialState: TableState;
+  finalState: TableState;
+}
+
+/** A verdict with the evidence behind it (shown beside the claim in reports). */
+export interface ClaimVerdict {
+  verdict: Claim['verdict'];
+  evidence: string;
+}
+
+/**
+ * The claim knowledge of one domain: how to recognise its actions and targets in the agent's
+ * sentences, and how to check a claim against the initial and final state and the tool results.
+ * Pure functions of the `ClaimContext`.
+ */
+export interface ClaimRules {
+  /** Actions this domain's claims use, with what they assert (shown to an LLM extractor). Include `no_change` and `done`. */
+  vocabulary: Record<string, string>;
+  /** Claims of the agent's messages. Usually the domain's own claims plus `genericClaims(context, own)`. */
+  extract(context: ClaimContext): ExtractedClaim[];
+  /** The verdict on one claim (never called for `no_change` and `done`: those are checked generically). */
+  verify(claim: ExtractedClaim, context: ClaimContext): ClaimVerdict;
+}
+
+/**
+ * The result of each tool call, by the call's event index: the first result after it with its id.
+ * Call ids are not unique in recorded trajectories (τ-bench's gpt-4o records reuse them across
+ * turns), so a result is never looked up by id alone.
+ */
+export function pairResults(events: readonly TrajectoryEvent[]): Map<number, Extract<TrajectoryEvent, { type: 'tool_result' }>> {
+  const open = new Map<string, number[]>();
+  const out = new Map<number, Extract<TrajectoryEvent, { type: 'tool_result' }>>();
+  events.forEach((event, eventIndex) => {
+    if (event.type === 'tool_call') {
+      const waiting = open.get(event.id);
+      if (waiting) waiting.push(eventIndex);
+      else open.set(event.id, [eventIndex]);
+    } else if (event.type === 'tool_result') {
+      const call = open.get(event.callId)?.shift();
+      if (call !== undefined) out.set(call, event);
+    }
+  });
+  return out;
+}
+
+/** Tool calls of the trajectory with their results (parsed JSON when possible). */
+export function toolCallsOf(events: readonly TrajectoryEvent[]): { name: string; arguments: Record<string, unknown>; result?: unknown; isError: boolean; content: string }[] {
+  const results = pairResults(events);
+  const out: ReturnType<typeof toolCallsOf> = [];
+  for (const [eventIndex, event] of events.entries()) {
+    if (event.type !== 'tool_call') continue;
+    const result = results.get(eventIndex);
+    let parsed: unknown;
+    if (result && !result.isError) {
+      try {
+        parsed = JSON.parse(result.content);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    const args = event.arguments && typeof event.arguments === 'object' && !Array.isArray(event.arguments) ? (event.arguments as Record<string, unknown>) : {};
+    out.push({ name: event.name, arguments: args, result: parsed, isError: result?.isError ?? true, content: result?.content ?? '' });
+  }
+  return out;
+}
+
+/** How many records the episode changed (from the stored final changes). */
+export function changedRecords(trajectory: Pick<Trajectory, 'finalChanges'>): string[] {
+  return Object.entries(trajectory.finalChanges).flatMap(([table, records]) => Object.keys(records).map((key) => `${table}/${key}`));
+}
+
+/** Verify a no-change claim from the stored changes. */
+export function verifyNoChange(context: ClaimContext): ClaimVerdict {
+  const changed = changedRecords(context.trajectory);
+  return changed.length === 0
+    ? { verdict: 'verified', evidence: 'the final state equals the initial state' }
+    : { verdict: 'contradicted', evidence: `${changed.length} record(s) changed: ${changed.slice(0, 8).join(', ')}${changed.length > 8 ? ', …' : ''}` };
+}
+
+/** Domain-free claims: "nothing changed" and generic "done" sentences (a bare "Done!" only when `specific` has no claim of that message). */
+export function genericClaims(context: ClaimContext, specific: readonly ExtractedClaim[] = []): ExtractedClaim[] {
+  const out: ExtractedClaim[] = [];
+  const seen = new Set<string>();
+  for (const { eventIndex, clause, sentence } of agentSentences(context.trajectory.events)) {
+    if (seen.has(`${eventIndex}\u0000${sentence}`)) continue;
+    if (NO_CHANGE.test(sentence)) {
+      seen.add(`${eventIndex}\u0000${sentence}`);
+      out.push({ text: sentence, eventIndex, action: 'no_change', target: { kind: 'state' }, asserted: 'unchanged', assertsGoal: false, extractor: 'rules' });
+    } else if (!REFUSAL.test(sentence) && GENERIC_DONE.test(clause) && !specific.some((c) => c.eventIndex === eventIndex)) {
+      // A bare "Done!" only counts when the message makes no specific claim.
+      seen.add(`${eventIndex}\u0000${sentence}`);
+      out.push({ text: sentence, eventIndex, action: 'done', target: { kind: 'request' }, asserted: 'done', assertsGoal: true, extractor: 'rules' });
+    }
+  }
+  return out;
+}
+
+/** Names of a table's records that occur in a text, longest first (case-insensitive). */
+export function namesIn(text: string, state: TableState, table: string, field = 'name'): { id: string; name: string }[] {
+  const lower = text.toLowerCase();
+  const found: { id: string; name: string }[] = [];
+  for (const key of state.keys(table)) {
+    const name = state.get(table, key)?.[field];
+    if (typeof name === 'string' && name.length > 2 && lower.includes(name.toLowerCase())) found.push({ id: key, name });
+  }
+  found.sort((a, b) => b.name.length - a.name.length);
+  // Drop names contained in a longer one found ("Q3 Forecast" inside "Q3 Forecast - Draft").
+  return found.filter((f, i) => !found.slice(0, i).some((g) => g.name.toLowerCase().includes(f.name.toLowerCase())));
+}
+
+/**
+ * The rules of a domain that brings none: claims recognised by language only ("nothing was
+ * changed", a bare "done"); a no-change claim is checked against the stored changes, everything
+ * else is `unverifiable`.
+ */
+export const genericClaimRules: ClaimRules = Object.freeze({
+  vocabulary: { no_change: 'nothing was changed', done: 'the request is done' },
+  extract: (context: ClaimContext) => genericClaims(context),
+  verify: (): ClaimVerdict => ({ verdict: 'unverifiable', evidence: 'names no action or target the state can check' }),
+});
