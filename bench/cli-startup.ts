@@ -30,7 +30,10 @@ if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a posit
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'gw-startup-'));
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const loadBefore = load();
 
 // Today: the baseline commit's tree as it was, run by its own bin/groundwork.js.
@@ -47,7 +50,10 @@ mkdirSync(built);
 await build(join(built, 'dist'));
 symlinkSync(join(root, 'node_modules'), join(built, 'node_modules'), 'dir');
 const compiled = join(work, 'compiled.mjs');
-writeFileSync(compiled, `const { main } = await import(${JSON.stringify(pathToFileURL(join(built, 'dist/cli/main.js')).href)});\nawait main(process.argv);\n`);
+writeFileSync(
+  compiled,
+  `const { main } = await import(${JSON.stringify(pathToFileURL(join(built, 'dist/cli/main.js')).href)});\nawait main(process.argv);\n`,
+);
 const sources = join(work, 'sources.mjs');
 writeFileSync(
   sources,
@@ -69,7 +75,8 @@ function time(script: string, args: string[], usage: string, env: Record<string,
   const started = process.hrtime.bigint();
   const result = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (result.status !== 0 || !result.stdout.startsWith(usage)) throw new Error(`${script} ${args.join(' ')} failed: ${result.stderr || result.stdout.slice(0, 200)}`);
+  if (result.status !== 0 || !result.stdout.startsWith(usage))
+    throw new Error(`${script} ${args.join(' ')} failed: ${result.stderr || result.stdout.slice(0, 200)}`);
   return ms;
 }
 
@@ -98,11 +105,21 @@ const out: string[] = [
 ];
 for (const c of commands) {
   const ref = median(measured.get(key(c.name, 'today: tsx, warm cache'))!);
-  out.push('', `${c.name}`, `  ${'variant'.padEnd(24)} ${'median'.padStart(8)}  ${'min'.padStart(6)}  ${'max'.padStart(6)}  speed-up vs today (warm)`);
+  out.push(
+    '',
+    `${c.name}`,
+    `  ${'variant'.padEnd(24)} ${'median'.padStart(8)}  ${'min'.padStart(6)}  ${'max'.padStart(6)}  speed-up vs today (warm)`,
+  );
   for (const v of variants) {
     const values = measured.get(key(c.name, v.name))!;
     const m = median(values);
-    out.push(`  ${v.name.padEnd(24)} ${`${m.toFixed(0)} ms`.padStart(8)}  ${Math.min(...values).toFixed(0).padStart(6)}  ${Math.max(...values).toFixed(0).padStart(6)}  ${(ref / m).toFixed(1)}×`);
+    out.push(
+      `  ${v.name.padEnd(24)} ${`${m.toFixed(0)} ms`.padStart(8)}  ${Math.min(...values)
+        .toFixed(0)
+        .padStart(6)}  ${Math.max(...values)
+        .toFixed(0)
+        .padStart(6)}  ${(ref / m).toFixed(1)}×`,
+    );
   }
 }
 process.stdout.write(`${out.join('\n')}\n`);

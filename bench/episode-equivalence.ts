@@ -47,7 +47,11 @@ const clock = () => new Date('2025-01-01T00:00:00.000Z');
 /** The comparable form of a result; participant keys only the new module records are set aside. */
 function comparable(result: EpisodeResult, addedKeys: readonly string[]): string {
   const participants = Object.fromEntries(Object.entries(result.trajectory.participants).filter(([key]) => !addedKeys.includes(key)));
-  return canonicalJson({ trajectory: { ...result.trajectory, participants }, initial: result.initialState.hash(), final: result.finalState.hash() });
+  return canonicalJson({
+    trajectory: { ...result.trajectory, participants },
+    initial: result.initialState.hash(),
+    final: result.finalState.hash(),
+  });
 }
 
 interface Tally {
@@ -79,7 +83,9 @@ async function compare(label: string, episodes: Iterable<EpisodeOptions>): Promi
     tally.digest = shortHash(tally.digest + a);
   }
   const stack = [...tally.added].join('; ') || '(none)';
-  console.log(`${label}: ${tally.episodes} episodes, ${tally.events} events, identical (digest ${tally.digest.slice(0, 16)}); terminations ${JSON.stringify(tally.reasons)}; added participants keys (shapes): ${stack}`);
+  console.log(
+    `${label}: ${tally.episodes} episodes, ${tally.events} events, identical (digest ${tally.digest.slice(0, 16)}); terminations ${JSON.stringify(tally.reasons)}; added participants keys (shapes): ${stack}`,
+  );
   return tally;
 }
 
@@ -98,7 +104,8 @@ function reportFirstDifference(before: Trajectory, after: Trajectory): void {
     }
   }
   for (const key of ['termination', 'steps', 'usage', 'finalStateHash'] as const) {
-    if (canonicalJson(before[key]) !== canonicalJson(after[key])) console.error(`  ${key}: old ${canonicalJson(before[key])} new ${canonicalJson(after[key])}`);
+    if (canonicalJson(before[key]) !== canonicalJson(after[key]))
+      console.error(`  ${key}: old ${canonicalJson(before[key])} new ${canonicalJson(after[key])}`);
   }
 }
 
@@ -107,7 +114,16 @@ function* plan(domain: Domain, tasks: Task[], agents: string[], trials: number, 
   const user = createScriptedUser();
   const byId = new Map(tasks.map((task) => [task.id, task]));
   for (const spec of planEpisodes('equivalence', 1, tasks, agents, trials)) {
-    yield { domain, task: byId.get(spec.taskId)!, agent: createBuiltInAgent(spec.agent, domain), user, episodeId: spec.episodeId, trial: spec.trial, seed: spec.seed, outcomeReport };
+    yield {
+      domain,
+      task: byId.get(spec.taskId)!,
+      agent: createBuiltInAgent(spec.agent, domain),
+      user,
+      episodeId: spec.episodeId,
+      trial: spec.trial,
+      seed: spec.seed,
+      outcomeReport,
+    };
   }
 }
 
@@ -131,12 +147,30 @@ function fuzzAgent(): Agent {
           if (roll < 0.05) throw new GroundworkError('PROVIDER_FAILED', 'HTTP 503 after 5 retries');
           const calls: AgentToolCall[] = [];
           for (let i = random.pick([0, 0, 1, 1, 1, 2, 3]); i > 0; i--) calls.push(fuzzCall(random, tools));
-          const message = random.pick([undefined, undefined, '', '   ', 'Done, everything has been completed.', 'Could you confirm your email?', 'I cannot help with that.']);
+          const message = random.pick([
+            undefined,
+            undefined,
+            '',
+            '   ',
+            'Done, everything has been completed.',
+            'Could you confirm your email?',
+            'I cannot help with that.',
+          ]);
           return {
             ...(message !== undefined ? { message } : {}),
             ...(calls.length ? { toolCalls: calls } : {}),
             ...(random.chance(0.08) ? { end: true } : {}),
-            ...(random.chance(0.3) ? { usage: { calls: 1, inputTokens: random.int(1, 900), outputTokens: random.int(1, 90), costUsd: 0.001, latencyMs: random.int(1, 50) } } : {}),
+            ...(random.chance(0.3)
+              ? {
+                  usage: {
+                    calls: 1,
+                    inputTokens: random.int(1, 900),
+                    outputTokens: random.int(1, 90),
+                    costUsd: 0.001,
+                    latencyMs: random.int(1, 50),
+                  },
+                }
+              : {}),
           };
         },
         describe: () => ({ fuzz: true }),
@@ -150,7 +184,12 @@ function fuzzCall(random: SeededRandom, tools: readonly string[]): AgentToolCall
   const kind = random.int(0, 7);
   if (kind === 0) return { id, name: 'no_such_tool', arguments: {} };
   if (kind === 1) return { id, name: random.pick(tools), arguments: '{"broken": ' };
-  if (kind === 2) return { id, name: 'report_outcome', arguments: random.chance(0.5) ? { success: random.chance(0.5), confidence: random.next(), summary: 'did it' } : { confidence: 2 } };
+  if (kind === 2)
+    return {
+      id,
+      name: 'report_outcome',
+      arguments: random.chance(0.5) ? { success: random.chance(0.5), confidence: random.next(), summary: 'did it' } : { confidence: 2 },
+    };
   if (kind === 3) return { id, name: 'report_outcome', arguments: '{"success": true, "confidence": 0.9, "summary": "as a string"}' };
   if (kind === 4) return { id, name: random.pick(tools), arguments: {} };
   return { id, name: random.pick(tools), arguments: random.pick(GOLD_CALLS) };
@@ -213,7 +252,10 @@ const retail = createDomain('tau-bench/retail');
 const retailTest = retail.tasks({ split: 'test' });
 
 for (const outcomeReport of [false, true]) {
-  await compare(`helpdesk default plan, outcomeReport ${outcomeReport}`, plan(helpdesk, helpdeskTest, ['oracle', 'naive', 'noop'], 3, outcomeReport));
+  await compare(
+    `helpdesk default plan, outcomeReport ${outcomeReport}`,
+    plan(helpdesk, helpdeskTest, ['oracle', 'naive', 'noop'], 3, outcomeReport),
+  );
   await compare(`tau-bench/retail gold run, outcomeReport ${outcomeReport}`, plan(retail, retailTest, ['oracle'], 1, outcomeReport));
 }
 await compare(`fuzz helpdesk (many calls per turn)`, fuzz(helpdesk, helpdeskTest, fuzzCount));

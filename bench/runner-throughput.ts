@@ -40,5 +40,7 @@ const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: t
 started = performance.now();
 const result = await executeRun(runId, { store });
 seconds = (performance.now() - started) / 1000;
-console.log(`runner with SQLite commits: ${result.ran} episodes in ${seconds.toFixed(2)} s = ${(result.ran / seconds).toFixed(0)} episodes/s`);
+console.log(
+  `runner with SQLite commits: ${result.ran} episodes in ${seconds.toFixed(2)} s = ${(result.ran / seconds).toFixed(0)} episodes/s`,
+);
 await store.close();

@@ -46,9 +46,13 @@ function run(reloadPerTask: boolean): { tasks: number; passed: number; loadMs: n
 }
 
 const shared = run(false);
-console.log(`shared base:      ${shared.tasks} tasks (${shared.passed} graded equal) in ${shared.ms.toFixed(0)} ms ` +
-  `= ${((shared.tasks / shared.ms) * 1000).toFixed(0)} tasks/s; data load ${shared.loadMs.toFixed(0)} ms for 3 domains`);
+console.log(
+  `shared base:      ${shared.tasks} tasks (${shared.passed} graded equal) in ${shared.ms.toFixed(0)} ms ` +
+    `= ${((shared.tasks / shared.ms) * 1000).toFixed(0)} tasks/s; data load ${shared.loadMs.toFixed(0)} ms for 3 domains`,
+);
 const reload = run(true);
-console.log(`reload per task:  ${reload.tasks} tasks (${reload.passed} graded equal) in ${reload.ms.toFixed(0)} ms ` +
-  `= ${((reload.tasks / reload.ms) * 1000).toFixed(1)} tasks/s`);
+console.log(
+  `reload per task:  ${reload.tasks} tasks (${reload.passed} graded equal) in ${reload.ms.toFixed(0)} ms ` +
+    `= ${((reload.tasks / reload.ms) * 1000).toFixed(1)} tasks/s`,
+);
 console.log(`speed-up of the shared copy-on-write base: ${(reload.ms / shared.ms).toFixed(1)}x`);

@@ -23,7 +23,13 @@ const dir = mkdtempSync(join(tmpdir(), 'gw-bench-viewer-'));
 const store = SqliteStore.open(join(dir, 'bench.db'));
 
 let started = performance.now();
-const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: tasks }, agents: ['oracle', 'naive', 'noop'], trials, concurrency: 4 });
+const { runId } = await createRun(store, {
+  domain: 'helpdesk',
+  tasks: { count: tasks },
+  agents: ['oracle', 'naive', 'noop'],
+  trials,
+  concurrency: 4,
+});
 const result = await executeRun(runId, { store });
 console.log(`stored ${result.ran} episodes in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 started = performance.now();
@@ -48,7 +54,9 @@ async function time(label: string, path: string, repeat = 5): Promise<unknown> {
     body = path.endsWith('.ndjson') || path.endsWith('.svg') ? text : JSON.parse(text);
   }
   times.sort((a, b) => a - b);
-  console.log(`${label.padEnd(44)} min ${fmt(times[0])}  median ${fmt(times[Math.floor(times.length / 2)])}  max ${fmt(times[times.length - 1])}  ${(bytes / 1024).toFixed(1)} KB`);
+  console.log(
+    `${label.padEnd(44)} min ${fmt(times[0])}  median ${fmt(times[Math.floor(times.length / 2)])}  max ${fmt(times[times.length - 1])}  ${(bytes / 1024).toFixed(1)} KB`,
+  );
   return body;
 }
 const fmt = (ms: number) => `${ms.toFixed(1).padStart(7)} ms`;
@@ -59,7 +67,10 @@ await fetch(`${base}/api/runs/${runId}`).then((r) => r.text());
 console.log(`${'run page, cold (summary + audit + charts list)'.padEnd(44)} ${fmt(performance.now() - started)}`);
 await time('run page, cached', `/api/runs/${runId}`);
 await time('runs list', '/api/runs');
-const first = (await time('episodes page 1 (50 rows)', `/api/runs/${runId}/episodes?limit=50&offset=0`)) as { total: number; episodes: { id: string }[] };
+const first = (await time('episodes page 1 (50 rows)', `/api/runs/${runId}/episodes?limit=50&offset=0`)) as {
+  total: number;
+  episodes: { id: string }[];
+};
 await time('episodes page 100 (offset 4950)', `/api/runs/${runId}/episodes?limit=50&offset=4950`);
 await time(`episodes last page (offset ${first.total - 50})`, `/api/runs/${runId}/episodes?limit=50&offset=${first.total - 50}`);
 await time('filter agent=naive, fail, page 20', `/api/runs/${runId}/episodes?agent=naive&result=fail&limit=50&offset=950`);
@@ -70,7 +81,9 @@ await time('chart pass^k (SVG, cached after first)', `/api/runs/${runId}/charts/
 started = performance.now();
 const stream = (await fetch(`${base}/api/runs/${runId}/episodes.ndjson`).then((r) => r.text())).trim().split('\n');
 const seconds = (performance.now() - started) / 1000;
-console.log(`${'NDJSON stream of every episode'.padEnd(44)} ${stream.length} episodes in ${seconds.toFixed(2)} s = ${(stream.length / seconds).toFixed(0)} episodes/s`);
+console.log(
+  `${'NDJSON stream of every episode'.padEnd(44)} ${stream.length} episodes in ${seconds.toFixed(2)} s = ${(stream.length / seconds).toFixed(0)} episodes/s`,
+);
 console.log(`bench process RSS (runner, store and server together) ${(process.memoryUsage().rss / 1024 / 1024).toFixed(0)} MB`);
 
 if (existsSync('/usr/bin/chromium')) {

@@ -25,7 +25,11 @@ export async function build(outDir = join(ROOT, 'dist')): Promise<{ outDir: stri
   mkdirSync(outDir, { recursive: true });
   for (const entry of readdirSync(outDir)) if (entry !== 'viewer-app') rmSync(join(outDir, entry), { recursive: true, force: true });
   try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], { stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir],
+      { stdio: 'inherit' },
+    );
   } catch {
     throw new Error('tsc -p tsconfig.build.json failed (errors above)');
   }
@@ -47,5 +51,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
     process.stderr.write(`build: error: ${error.message}\n`);
     process.exit(1);
   });
-  process.stdout.write(`built ${relative(process.cwd(), result.outDir) || '.'} in ${((Date.now() - started) / 1000).toFixed(1)} s (assets: ${result.assets.join(', ') || 'none'}; viewer bundle ${result.viewerBuilt ? 'built' : 'current'})\n`);
+  process.stdout.write(
+    `built ${relative(process.cwd(), result.outDir) || '.'} in ${((Date.now() - started) / 1000).toFixed(1)} s (assets: ${result.assets.join(', ') || 'none'}; viewer bundle ${result.viewerBuilt ? 'built' : 'current'})\n`,
+  );
 }

@@ -67,7 +67,8 @@ interface Violation {
 function importProblem(file: string, specifier: string): Omit<Violation, 'file'> | undefined {
   const from = folderOf(file);
   const fromLevel = layerOf.get(from);
-  if (fromLevel === undefined) return { imports: '-', reason: `folder ${from} has no layer: add it to LAYERS here and to docs/architecture.md` };
+  if (fromLevel === undefined)
+    return { imports: '-', reason: `folder ${from} has no layer: add it to LAYERS here and to docs/architecture.md` };
   const target = resolve(dirname(file), specifier);
   if (!target.startsWith(SRC)) return { imports: specifier, reason: 'imports from outside src/' };
   const to = folderOf(target);
@@ -95,7 +96,11 @@ function violations(): Violation[] {
 test('no folder imports a folder of its own or a higher layer, apart from the known exceptions', () => {
   const found = violations();
   const unexpected = found.filter((v) => !KNOWN_EXCEPTIONS.get(v.file)?.imports.includes(v.imports));
-  assert.deepEqual(unexpected, [], `imports against the layer order:\n${unexpected.map((v) => `  ${v.file} → ${v.imports}: ${v.reason}`).join('\n')}`);
+  assert.deepEqual(
+    unexpected,
+    [],
+    `imports against the layer order:\n${unexpected.map((v) => `  ${v.file} → ${v.imports}: ${v.reason}`).join('\n')}`,
+  );
   for (const [file, exception] of KNOWN_EXCEPTIONS) {
     for (const folder of exception.imports) {
       assert.ok(
@@ -142,11 +147,22 @@ test('docs/architecture.md shows the same layers', () => {
   const documented = block[1]!
     .trim()
     .split('\n')
-    .map((line) => line.replace(/^\s*\d+\s+/, '').split(/,\s*/).map((name) => name.trim()));
-  assert.deepEqual(documented, [...LAYERS].reverse().map((folders) => [...folders]));
+    .map((line) =>
+      line
+        .replace(/^\s*\d+\s+/, '')
+        .split(/,\s*/)
+        .map((name) => name.trim()),
+    );
+  assert.deepEqual(
+    documented,
+    [...LAYERS].reverse().map((folders) => [...folders]),
+  );
 });
 
 test('every index.ts exports by name (no export *)', () => {
   const star = sourceFiles().filter((file) => file.endsWith(`${sep}index.ts`) && /^export \* from/m.test(readFileSync(file, 'utf8')));
-  assert.deepEqual(star.map((file) => relative(SRC, file)), []);
+  assert.deepEqual(
+    star.map((file) => relative(SRC, file)),
+    [],
+  );
 });

@@ -33,11 +33,7 @@ export type GroundworkErrorCode =
   | 'NO_DATABASE';
 
 /** Codes that mean "the episode could not run", not "the agent did badly". */
-export const INFRA_ERROR_CODES: ReadonlySet<GroundworkErrorCode> = new Set([
-  'PROVIDER_FAILED',
-  'REPLAY_MISS',
-  'STORE_FAILED',
-]);
+export const INFRA_ERROR_CODES: ReadonlySet<GroundworkErrorCode> = new Set(['PROVIDER_FAILED', 'REPLAY_MISS', 'STORE_FAILED']);
 
 const marker = Symbol.for('groundwork.error');
 

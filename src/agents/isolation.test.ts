@@ -18,7 +18,14 @@ function reachable(root: unknown): unknown[] {
   const seen = new Set<unknown>();
   const out: unknown[] = [];
   const stack: unknown[] = [root];
-  const builtIns = new Set<unknown>([Object.prototype, Function.prototype, Array.prototype, Map.prototype, Set.prototype, String.prototype]);
+  const builtIns = new Set<unknown>([
+    Object.prototype,
+    Function.prototype,
+    Array.prototype,
+    Map.prototype,
+    Set.prototype,
+    String.prototype,
+  ]);
   while (stack.length && out.length < 500_000) {
     const value = stack.pop();
     if (value === null || value === undefined || seen.has(value)) continue;
@@ -51,7 +58,8 @@ function reachable(root: unknown): unknown[] {
   return out;
 }
 
-const isTask = (value: unknown): value is Task => typeof value === 'object' && value !== null && Array.isArray((value as Task).oracle) && typeof (value as Task).expected === 'object';
+const isTask = (value: unknown): value is Task =>
+  typeof value === 'object' && value !== null && Array.isArray((value as Task).oracle) && typeof (value as Task).expected === 'object';
 
 /**
  * A cheating agent: it searches everything it is given (the context, any second argument, and
@@ -82,7 +90,9 @@ function cheatingAgent(privileged: boolean): Agent {
           if (steps.length === 0) return { message: "I'm sorry, I can't help with that." };
           const step = steps[index++];
           if (!step) return { end: true };
-          return step.kind === 'call' ? { toolCalls: [{ id: `c${index}`, name: step.call.name, arguments: step.call.arguments }] } : { message: step.text };
+          return step.kind === 'call'
+            ? { toolCalls: [{ id: `c${index}`, name: step.call.name, arguments: step.call.arguments }] }
+            : { message: step.text };
         },
       };
     },
@@ -97,7 +107,13 @@ describe('agent isolation', () => {
     let total = 0;
     for (const task of tasks) {
       const result = await runEpisode({ domain, task, agent, user: createScriptedUser(), episodeId: `iso-${task.id}`, trial: 0, seed: 5 });
-      total += gradeEpisode({ domain, task, initialState: result.initialState, finalState: result.finalState, trajectory: result.trajectory }).reward;
+      total += gradeEpisode({
+        domain,
+        task,
+        initialState: result.initialState,
+        finalState: result.finalState,
+        trajectory: result.trajectory,
+      }).reward;
     }
     return total / tasks.length;
   }
@@ -120,10 +136,14 @@ describe('agent isolation', () => {
     const values = reachable(seenContext);
     const functions = values.filter((v) => typeof v === 'function').map((f) => (f as { name: string }).name);
     assert.deepEqual(functions, [], 'the context holds no function');
-    assert.ok(values.every((v) => typeof v !== 'object' || v === null || Object.isFrozen(v)), 'every object in the context is frozen');
+    assert.ok(
+      values.every((v) => typeof v !== 'object' || v === null || Object.isFrozen(v)),
+      'every object in the context is frozen',
+    );
     const strings = new Set(values.filter((v): v is string => typeof v === 'string'));
     const secrets = [task.id, task.family, task.user.instructions, ...task.oracle.flatMap((s) => (s.kind === 'say' ? [s.text] : []))];
-    for (const secret of secrets) assert.ok(![...strings].some((s) => s.includes(secret)), `context leaks ${JSON.stringify(secret.slice(0, 60))}`);
+    for (const secret of secrets)
+      assert.ok(![...strings].some((s) => s.includes(secret)), `context leaks ${JSON.stringify(secret.slice(0, 60))}`);
   });
 
   test('the conversation handed to the agent cannot be rewritten by it', async () => {

@@ -21,19 +21,25 @@ const [setColor, readSize] = domain.tasks({});
 /** True when the last message of a request (either wire format) carries tool results. */
 function afterToolResult(request: PeerRequest): boolean {
   const last = request.body.messages.at(-1);
-  return last.role === 'tool' || (Array.isArray(last.content) && last.content.some((block: { type: string }) => block.type === 'tool_result'));
+  return (
+    last.role === 'tool' || (Array.isArray(last.content) && last.content.some((block: { type: string }) => block.type === 'tool_result'))
+  );
 }
 
 /** An agent that sets color=blue, then reports it. */
 const colorAgent = (request: PeerRequest): PeerReply =>
-  afterToolResult(request) ? { kind: 'message', text: 'Done: color is now blue.' } : { kind: 'message', toolCalls: [{ name: 'set', arguments: { key: 'color', value: 'blue' } }] };
+  afterToolResult(request)
+    ? { kind: 'message', text: 'Done: color is now blue.' }
+    : { kind: 'message', toolCalls: [{ name: 'set', arguments: { key: 'color', value: 'blue' } }] };
 
 /** Messages of a request other than the system prompt (OpenAI sends it as a message). */
 const turns = (request: PeerRequest): number => request.body.messages.filter((m: { role: string }) => m.role !== 'system').length;
 
 /** A user that asks once, then stops. */
 const colorUser = (request: PeerRequest): PeerReply =>
-  turns(request) === 1 ? { kind: 'message', text: 'Hi, please set color to blue.' } : { kind: 'message', text: 'Great, thanks! ###STOP###' };
+  turns(request) === 1
+    ? { kind: 'message', text: 'Hi, please set color to blue.' }
+    : { kind: 'message', text: 'Great, thanks! ###STOP###' };
 
 async function start(kind: 'openai' | 'anthropic', script: (request: PeerRequest) => PeerReply | Promise<PeerReply>) {
   const peer = kind === 'openai' ? await startOpenAIPeer(script) : await startAnthropicPeer(script);
@@ -41,11 +47,21 @@ async function start(kind: 'openai' | 'anthropic', script: (request: PeerRequest
   return peer;
 }
 
-function hubWith(agentPeer: { kind: 'openai' | 'anthropic'; peer: ModelPeer }, userPeer: { kind: 'openai' | 'anthropic'; peer: ModelPeer }, maxRetries = 2) {
+function hubWith(
+  agentPeer: { kind: 'openai' | 'anthropic'; peer: ModelPeer },
+  userPeer: { kind: 'openai' | 'anthropic'; peer: ModelPeer },
+  maxRetries = 2,
+) {
   return new ModelHub({
     env: ENV,
     models: {
-      agent: { provider: agentPeer.kind, model: `${agentPeer.kind}-agent`, baseURL: agentPeer.peer.url, limits: { maxRetries }, pricePerMillion: { input: 1, output: 2 } },
+      agent: {
+        provider: agentPeer.kind,
+        model: `${agentPeer.kind}-agent`,
+        baseURL: agentPeer.peer.url,
+        limits: { maxRetries },
+        pricePerMillion: { input: 1, output: 2 },
+      },
       user: { provider: userPeer.kind, model: `${userPeer.kind}-user`, baseURL: userPeer.peer.url, limits: { maxRetries } },
     },
     retry: { initialDelayMs: 5, maxDelayMs: 10 },
@@ -61,7 +77,15 @@ describe('LLM agent and LLM user, end to end through runEpisode', () => {
       const agentPeer = await start(agentKind, colorAgent);
       const userPeer = await start(userKind, colorUser);
       const hub = hubWith({ kind: agentKind, peer: agentPeer }, { kind: userKind, peer: userPeer });
-      const result = await runEpisode({ domain, task: setColor, agent: createLlmAgent('agent', hub), user: createLlmUser('user', hub), episodeId: 'e1', trial: 0, seed: 7 });
+      const result = await runEpisode({
+        domain,
+        task: setColor,
+        agent: createLlmAgent('agent', hub),
+        user: createLlmUser('user', hub),
+        episodeId: 'e1',
+        trial: 0,
+        seed: 7,
+      });
       const { trajectory } = result;
       assert.equal(trajectory.termination.reason, 'user_stop');
       assert.deepEqual(
@@ -69,7 +93,13 @@ describe('LLM agent and LLM user, end to end through runEpisode', () => {
         ['message:user', 'tool_call', 'tool_result', 'message:agent', 'message:user'],
       );
       assert.deepEqual(trajectory.finalChanges, { kv: { color: { value: 'blue' } } });
-      const outcome = gradeEpisode({ domain, task: setColor, initialState: result.initialState, finalState: result.finalState, trajectory });
+      const outcome = gradeEpisode({
+        domain,
+        task: setColor,
+        initialState: result.initialState,
+        finalState: result.finalState,
+        trajectory,
+      });
       assert.equal(outcome.reward, 1);
       // Usage by role, priced for the agent.
       assert.equal(trajectory.usage.agent.calls, 2);
@@ -83,7 +113,10 @@ describe('LLM agent and LLM user, end to end through runEpisode', () => {
       const body = agentPeer.requests[0].body;
       if (agentKind === 'openai') {
         assert.equal(body.messages[0].content, domain.policy);
-        assert.deepEqual(body.tools.map((t: { function: { name: string } }) => t.function.name), ['get', 'set']);
+        assert.deepEqual(
+          body.tools.map((t: { function: { name: string } }) => t.function.name),
+          ['get', 'set'],
+        );
         assert.deepEqual(body.tools[1].function.parameters.required, ['key', 'value']);
       } else {
         assert.equal(body.system[0].text, domain.policy);
@@ -114,31 +147,59 @@ describe('LLM agent and LLM user, end to end through runEpisode', () => {
       }
       return { kind: 'message', text: 'The size is large.' };
     });
-    const userPeer = await start('anthropic', (request) => (turns(request) === 1 ? { kind: 'message', text: 'What is the size?' } : { kind: 'message', text: '###STOP###' }));
+    const userPeer = await start('anthropic', (request) =>
+      turns(request) === 1 ? { kind: 'message', text: 'What is the size?' } : { kind: 'message', text: '###STOP###' },
+    );
     const hub = hubWith({ kind: 'openai', peer: agentPeer }, { kind: 'anthropic', peer: userPeer });
-    const result = await runEpisode({ domain, task: readSize, agent: createLlmAgent('agent', hub), user: createLlmUser('user', hub), episodeId: 'e2', trial: 0, seed: 1 });
+    const result = await runEpisode({
+      domain,
+      task: readSize,
+      agent: createLlmAgent('agent', hub),
+      user: createLlmUser('user', hub),
+      episodeId: 'e2',
+      trial: 0,
+      seed: 1,
+    });
     const events = result.trajectory.events;
     const calls = events.filter((e) => e.type === 'tool_call');
-    assert.deepEqual(calls.map((c) => [c.id, c.name, c.arguments]), [
-      ['c1', 'drop_table', {}],
-      ['c2', 'get', '{"key": "si'],
-      ['c3', 'set', { key: 'size' }],
-      ['c4', 'get', { key: 'size' }],
-    ]);
+    assert.deepEqual(
+      calls.map((c) => [c.id, c.name, c.arguments]),
+      [
+        ['c1', 'drop_table', {}],
+        ['c2', 'get', '{"key": "si'],
+        ['c3', 'set', { key: 'size' }],
+        ['c4', 'get', { key: 'size' }],
+      ],
+    );
     const results = events.filter((e) => e.type === 'tool_result');
-    assert.deepEqual(results.map((r) => r.isError), [true, true, true, false]);
+    assert.deepEqual(
+      results.map((r) => r.isError),
+      [true, true, true, false],
+    );
     assert.equal(result.trajectory.termination.reason, 'user_stop');
     // The second request shows the model one assistant message with all four calls, then the results.
     const messages = agentPeer.requests[1].body.messages;
     const assistant = messages.find((m: { role: string }) => m.role === 'assistant');
     assert.equal(assistant.content, 'Let me look.');
-    assert.deepEqual(assistant.tool_calls.map((c: { id: string }) => c.id), ['c1', 'c2', 'c3', 'c4']);
+    assert.deepEqual(
+      assistant.tool_calls.map((c: { id: string }) => c.id),
+      ['c1', 'c2', 'c3', 'c4'],
+    );
     const tools = messages.filter((m: { role: string }) => m.role === 'tool');
-    assert.deepEqual(tools.map((m: { tool_call_id: string }) => m.tool_call_id), ['c1', 'c2', 'c3', 'c4']);
+    assert.deepEqual(
+      tools.map((m: { tool_call_id: string }) => m.tool_call_id),
+      ['c1', 'c2', 'c3', 'c4'],
+    );
     assert.match(tools[0].content, /unknown tool/);
     assert.match(tools[1].content, /not valid JSON/);
     assert.match(tools[2].content, /invalid arguments/);
-    const outcome = gradeEpisode({ domain, task: readSize, initialState: result.initialState, finalState: result.finalState, trajectory: result.trajectory });
+    const outcome = gradeEpisode({
+      domain,
+      task: readSize,
+      initialState: result.initialState,
+      finalState: result.finalState,
+      trajectory: result.trajectory,
+    });
     assert.equal(outcome.reward, 1);
   });
 
@@ -149,20 +210,42 @@ describe('LLM agent and LLM user, end to end through runEpisode', () => {
       if (results === 1) return { kind: 'message', toolCalls: [{ id: 'same', name: 'get', arguments: { key: 'color' } }] };
       return { kind: 'message', text: 'size is large, color is red' };
     });
-    const userPeer = await start('openai', (request) => (turns(request) === 1 ? { kind: 'message', text: 'What is the size?' } : { kind: 'message', text: '###STOP###' }));
+    const userPeer = await start('openai', (request) =>
+      turns(request) === 1 ? { kind: 'message', text: 'What is the size?' } : { kind: 'message', text: '###STOP###' },
+    );
     const hub = hubWith({ kind: 'openai', peer: agentPeer }, { kind: 'openai', peer: userPeer });
-    const result = await runEpisode({ domain, task: readSize, agent: createLlmAgent('agent', hub), user: createLlmUser('user', hub), episodeId: 'e6', trial: 0, seed: 1 });
+    const result = await runEpisode({
+      domain,
+      task: readSize,
+      agent: createLlmAgent('agent', hub),
+      user: createLlmUser('user', hub),
+      episodeId: 'e6',
+      trial: 0,
+      seed: 1,
+    });
     const ids = result.trajectory.events.filter((e) => e.type === 'tool_call').map((e) => (e as { id: string }).id);
     assert.deepEqual(ids, ['same', 'same-t2-0']);
     const third = agentPeer.requests[2].body.messages;
-    assert.deepEqual(third.filter((m: { role: string }) => m.role === 'tool').map((m: { tool_call_id: string }) => m.tool_call_id), ['same', 'same-t2-0']);
+    assert.deepEqual(
+      third.filter((m: { role: string }) => m.role === 'tool').map((m: { tool_call_id: string }) => m.tool_call_id),
+      ['same', 'same-t2-0'],
+    );
   });
 
   it('too many malformed calls end the episode with agent_error', async () => {
     const agentPeer = await start('openai', () => ({ kind: 'message', toolCalls: [{ name: 'get', arguments: '{"key": ' }] }));
     const userPeer = await start('openai', () => ({ kind: 'message', text: 'What is the size?' }));
     const hub = hubWith({ kind: 'openai', peer: agentPeer }, { kind: 'openai', peer: userPeer });
-    const result = await runEpisode({ domain, task: readSize, agent: createLlmAgent('agent', hub), user: createLlmUser('user', hub), episodeId: 'e3', trial: 0, seed: 1, maxInvalidToolCalls: 2 });
+    const result = await runEpisode({
+      domain,
+      task: readSize,
+      agent: createLlmAgent('agent', hub),
+      user: createLlmUser('user', hub),
+      episodeId: 'e3',
+      trial: 0,
+      seed: 1,
+      maxInvalidToolCalls: 2,
+    });
     assert.equal(result.trajectory.termination.reason, 'agent_error');
     assert.equal(agentPeer.requests.length, 3);
   });
@@ -171,7 +254,16 @@ describe('LLM agent and LLM user, end to end through runEpisode', () => {
     const agentPeer = await start('openai', () => ({ kind: 'message', text: '' }));
     const userPeer = await start('openai', () => ({ kind: 'message', text: 'What is the size?' }));
     const hub = hubWith({ kind: 'openai', peer: agentPeer }, { kind: 'openai', peer: userPeer });
-    const result = await runEpisode({ domain, task: readSize, agent: createLlmAgent('agent', hub), user: createLlmUser('user', hub), episodeId: 'e4', trial: 0, seed: 1, maxInvalidToolCalls: 1 });
+    const result = await runEpisode({
+      domain,
+      task: readSize,
+      agent: createLlmAgent('agent', hub),
+      user: createLlmUser('user', hub),
+      episodeId: 'e4',
+      trial: 0,
+      seed: 1,
+      maxInvalidToolCalls: 1,
+    });
     assert.equal(result.trajectory.termination.reason, 'agent_error');
   });
 
@@ -179,7 +271,15 @@ describe('LLM agent and LLM user, end to end through runEpisode', () => {
     const agentPeer = await start('openai', () => ({ kind: 'raw', body: '{"choices": [' }));
     const userPeer = await start('anthropic', () => ({ kind: 'message', text: 'What is the size?' }));
     const hub = hubWith({ kind: 'openai', peer: agentPeer }, { kind: 'anthropic', peer: userPeer }, 2);
-    const result = await runEpisode({ domain, task: readSize, agent: createLlmAgent('agent', hub), user: createLlmUser('user', hub), episodeId: 'e5', trial: 0, seed: 1 });
+    const result = await runEpisode({
+      domain,
+      task: readSize,
+      agent: createLlmAgent('agent', hub),
+      user: createLlmUser('user', hub),
+      episodeId: 'e5',
+      trial: 0,
+      seed: 1,
+    });
     assert.equal(result.trajectory.termination.reason, 'infra_error');
     assert.match(result.trajectory.termination.detail ?? '', /unreadable reply.*after 3 attempts/);
     assert.equal(agentPeer.requests.length, 3);
@@ -198,13 +298,27 @@ describe('LLM agent on the built-in helpdesk domain', () => {
       );
       const userPeer = await start(kind, () => ({ kind: 'message', text: 'Hello, I need help with an account.' }));
       const hub = hubWith({ kind, peer: agentPeer }, { kind, peer: userPeer });
-      const result = await runEpisode({ domain: helpdesk, task, agent: createLlmAgent('agent', hub), user: createLlmUser('user', hub), episodeId: 'hd', trial: 0, seed: 1 });
+      const result = await runEpisode({
+        domain: helpdesk,
+        task,
+        agent: createLlmAgent('agent', hub),
+        user: createLlmUser('user', hub),
+        episodeId: 'hd',
+        trial: 0,
+        seed: 1,
+      });
       assert.equal(result.trajectory.termination.reason, 'agent_stop');
       const tools = agentPeer.requests[0].body.tools as { name?: string; function?: { name: string } }[];
-      assert.deepEqual(tools.map((t) => t.name ?? t.function!.name), helpdesk.tools.map((t) => t.name));
+      assert.deepEqual(
+        tools.map((t) => t.name ?? t.function!.name),
+        helpdesk.tools.map((t) => t.name),
+      );
       const results = result.trajectory.events.filter((e) => e.type === 'tool_result');
       assert.equal(results.length, 2);
-      assert.equal(results.every((r) => !r.isError), true);
+      assert.equal(
+        results.every((r) => !r.isError),
+        true,
+      );
     });
   }
 });
@@ -223,8 +337,18 @@ describe('agentMessages', () => {
       { type: 'note', content: 'ignored' },
       { type: 'message', role: 'agent', content: 'done' },
     ];
-    const memory = { turnOfCall: new Map([['a', 1], ['b', 1], ['c', 2]]), textOfTurn: new Map([[1, 'checking']]) };
-    const shape = agentMessages(events, memory).map((m) => `${m.role}:${Array.isArray(m.content) ? m.content.map((p) => ('toolCallId' in p ? p.toolCallId : p.type)).join(',') : m.content}`);
+    const memory = {
+      turnOfCall: new Map([
+        ['a', 1],
+        ['b', 1],
+        ['c', 2],
+      ]),
+      textOfTurn: new Map([[1, 'checking']]),
+    };
+    const shape = agentMessages(events, memory).map(
+      (m) =>
+        `${m.role}:${Array.isArray(m.content) ? m.content.map((p) => ('toolCallId' in p ? p.toolCallId : p.type)).join(',') : m.content}`,
+    );
     assert.deepEqual(shape, ['user:hi', 'assistant:text,a,b', 'tool:a,b', 'assistant:c', 'tool:c', 'assistant:text']);
   });
 });

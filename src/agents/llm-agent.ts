@@ -47,7 +47,13 @@ export function createLlmAgent(spec: string, hub: ModelHub, options: LlmAgentOpt
       return {
         async next(events) {
           const messages = agentMessages(events, memory, model.provider === 'anthropic');
-          const response = await session.generate({ system, messages, tools, temperature, ...(maxTokens !== undefined ? { maxOutputTokens: maxTokens } : {}) });
+          const response = await session.generate({
+            system,
+            messages,
+            tools,
+            temperature,
+            ...(maxTokens !== undefined ? { maxOutputTokens: maxTokens } : {}),
+          });
           turns++;
           const text = response.text.trim();
           const toolCalls: AgentToolCall[] = [];
@@ -78,7 +84,10 @@ export function createLlmAgent(spec: string, hub: ModelHub, options: LlmAgentOpt
 export function agentToolSet(specs: readonly AgentToolSpec[]): ToolSet {
   const tools: ToolSet = {};
   for (const spec of specs) {
-    tools[spec.name] = tool({ description: spec.description, inputSchema: jsonSchema(spec.parameters as Parameters<typeof jsonSchema>[0]) });
+    tools[spec.name] = tool({
+      description: spec.description,
+      inputSchema: jsonSchema(spec.parameters as Parameters<typeof jsonSchema>[0]),
+    });
   }
   return tools;
 }
@@ -96,14 +105,18 @@ export interface TurnMemory {
  * messages → `assistant`, tool calls → assistant tool-call parts (grouped by the reply they came
  * in), tool results → `tool` messages. Notes are not shown to the model.
  */
-export function agentMessages(events: readonly TrajectoryEvent[], memory: TurnMemory = { turnOfCall: new Map(), textOfTurn: new Map() }, objectInputs = false): ModelMessage[] {
+export function agentMessages(
+  events: readonly TrajectoryEvent[],
+  memory: TurnMemory = { turnOfCall: new Map(), textOfTurn: new Map() },
+  objectInputs = false,
+): ModelMessage[] {
   type AssistantPart = { type: 'text'; text: string } | { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown };
   type ResultPart = { type: 'tool-result'; toolCallId: string; toolName: string; output: { type: 'text' | 'error-text'; value: string } };
   const messages: ModelMessage[] = [];
   let assistant: { parts: AssistantPart[]; turn?: number | 'unknown'; text?: string } | undefined;
   let results: ResultPart[] = [];
   const flush = () => {
-    if (assistant && assistant.parts.length) messages.push({ role: 'assistant', content: assistant.parts });
+    if (assistant?.parts.length) messages.push({ role: 'assistant', content: assistant.parts });
     if (results.length) messages.push({ role: 'tool', content: results });
     assistant = undefined;
     results = [];
@@ -134,7 +147,12 @@ export function agentMessages(events: readonly TrajectoryEvent[], memory: TurnMe
         break;
       }
       case 'tool_result':
-        results.push({ type: 'tool-result', toolCallId: event.callId, toolName: event.name, output: { type: event.isError ? 'error-text' : 'text', value: event.content } });
+        results.push({
+          type: 'tool-result',
+          toolCallId: event.callId,
+          toolName: event.name,
+          output: { type: event.isError ? 'error-text' : 'text', value: event.content },
+        });
         break;
       case 'note':
         break;

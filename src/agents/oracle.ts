@@ -14,13 +14,16 @@ export function createOracleAgent(): Agent {
     start(_context, access) {
       const task = access?.task;
       if (!task) throw new GroundworkError('AGENT_FAILED', 'the oracle agent needs privileged access to the task');
-      return scriptedSession(function* (): AgentScript {
-        for (const step of task.oracle) {
-          if (step.kind === 'call') yield callTurn(step.call.name, step.call.arguments);
-          else yield { message: step.text };
-        }
-        return { end: true };
-      }, () => ({ success: true, confidence: 1, summary: 'Played the reference solution.' }));
+      return scriptedSession(
+        function* (): AgentScript {
+          for (const step of task.oracle) {
+            if (step.kind === 'call') yield callTurn(step.call.name, step.call.arguments);
+            else yield { message: step.text };
+          }
+          return { end: true };
+        },
+        () => ({ success: true, confidence: 1, summary: 'Played the reference solution.' }),
+      );
     },
   };
 }
@@ -30,8 +33,11 @@ export function createNoopAgent(): Agent {
   return {
     name: 'noop',
     start: () =>
-      scriptedSession(function* (): AgentScript {
-        while (true) yield { message: "I'm sorry, I can't help with that." };
-      }, () => ({ success: false, confidence: 0.05, summary: 'Did nothing.' })),
+      scriptedSession(
+        function* (): AgentScript {
+          while (true) yield { message: "I'm sorry, I can't help with that." };
+        },
+        () => ({ success: false, confidence: 0.05, summary: 'Did nothing.' }),
+      ),
   };
 }

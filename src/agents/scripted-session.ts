@@ -6,6 +6,7 @@ import type { BaselineScript, ScriptInput } from '../domains/baseline.ts';
 export { callTurn, parseResult, type ScriptInput } from '../domains/baseline.ts';
 
 /** A built-in agent written as a generator: yield a turn, receive what came back. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a generator that ends without `return` has a void return type.
 export type AgentScript = Generator<AgentTurn, AgentTurn | void, ScriptInput> | BaselineScript;
 
 /**
@@ -13,7 +14,10 @@ export type AgentScript = Generator<AgentTurn, AgentTurn | void, ScriptInput> | 
  * script with what happened since its last turn. When the script is finished it ends the episode.
  * `report` answers the orchestrator's outcome request (when the run asks for reports).
  */
-export function scriptedSession(start: (firstUserMessage: string) => AgentScript, report?: (events: readonly TrajectoryEvent[]) => OutcomeReportInput): AgentSession {
+export function scriptedSession(
+  start: (firstUserMessage: string) => AgentScript,
+  report?: (events: readonly TrajectoryEvent[]) => OutcomeReportInput,
+): AgentSession {
   let script: AgentScript | undefined;
   let seen = 0;
   let callCounter = 0;
@@ -22,7 +26,9 @@ export function scriptedSession(start: (firstUserMessage: string) => AgentScript
       // Asked for an outcome report (run option): answer with the report, the script stays where it is.
       if (events.at(-1)?.type === 'outcome_request') {
         seen = events.length;
-        return report ? { toolCalls: [{ id: `call-${++callCounter}`, name: OUTCOME_REPORT_TOOL_NAME, arguments: report(events) }] } : { end: true };
+        return report
+          ? { toolCalls: [{ id: `call-${++callCounter}`, name: OUTCOME_REPORT_TOOL_NAME, arguments: report(events) }] }
+          : { end: true };
       }
       const fresh = events.slice(seen);
       seen = events.length;

@@ -34,16 +34,25 @@ describe('auditStoredRun', () => {
       assert.ok(naive.claims.examples.length > 0);
       assert.equal(noop.claims.successClaimed, 0);
       // The same scripted user meets every agent: its fidelity rows are equal; the agents differ in goal outcomes.
-      assert.deepEqual(Object.values(oracle.fidelity.goalKept!).map((k) => k.rate), [1, 1, 1, 1, 1]);
+      assert.deepEqual(
+        Object.values(oracle.fidelity.goalKept!).map((k) => k.rate),
+        [1, 1, 1, 1, 1],
+      );
       // naive and noop never ask to confirm: the confirmation preference had no chance and is not counted (n/a).
       for (const agent of [naive, noop]) {
-        assert.deepEqual(Object.values(agent.fidelity.goalKept!).map((k) => k.rate), [1, 1, 1, 1, null]);
+        assert.deepEqual(
+          Object.values(agent.fidelity.goalKept!).map((k) => k.rate),
+          [1, 1, 1, 1, null],
+        );
         assert.deepEqual(agent.fidelity.goalKept!.preferences, { kept: 0, counted: 0, noChance: 14, rate: null });
       }
       assert.ok(oracle.goalOutcome!.objectives.completed > naive.goalOutcome!.objectives.completed);
       assert.equal(naive.fidelity.faultedEpisodes, 0);
       assert.deepEqual(naive.fidelity.passHatK, naive.fidelity.passHatKClean);
-      assert.equal(naive.faultCauses.agent + naive.faultCauses.task + naive.faultCauses.user_simulator + naive.faultCauses.infrastructure, 14 - Math.round(naive.fidelity.passHatK['1'] * 14));
+      assert.equal(
+        naive.faultCauses.agent + naive.faultCauses.task + naive.faultCauses.user_simulator + naive.faultCauses.infrastructure,
+        14 - Math.round(naive.fidelity.passHatK['1'] * 14),
+      );
       assert.deepEqual(audit.taskProblems, []);
       assert.equal(audit.createdAt, '2026-01-02T03:04:05.000Z');
       assert.deepEqual(await store.getRunAudit(runId), runAuditSchema.parse(audit));
@@ -58,7 +67,12 @@ describe('auditStoredRun', () => {
   });
 
   it('with a judge: free-text goals are decomposed once per task by the LLM and cached in the store', async () => {
-    const items = { items: [{ id: 'objective:color', category: 'objectives', description: 'color set to blue', cues: ['blue'] }, { id: 'preference:polite', category: 'preferences', description: 'says thanks', cues: ['thanks'] }] };
+    const items = {
+      items: [
+        { id: 'objective:color', category: 'objectives', description: 'color set to blue', cues: ['blue'] },
+        { id: 'preference:polite', category: 'preferences', description: 'says thanks', cues: ['thanks'] },
+      ],
+    };
     const peer = await startOpenAIPeer(() => ({ kind: 'message', text: JSON.stringify(items) }));
     peers.push(peer);
     const tiny = createTinyDomain();
@@ -69,14 +83,20 @@ describe('auditStoredRun', () => {
       const domains = createDomainRegistry([]).register('tiny', () => domain);
       const { runId } = await createRun(store, { domain: 'tiny', agents: ['oracle'], trials: 2 }, { domains });
       await executeRun(runId, { store, domains });
-      const judge = { hub: new ModelHub({ models: { judge: { provider: 'openai-compatible', model: 'judge', baseURL: peer.url } } }), model: 'judge' };
+      const judge = {
+        hub: new ModelHub({ models: { judge: { provider: 'openai-compatible', model: 'judge', baseURL: peer.url } } }),
+        model: 'judge',
+      };
       const audit = await auditStoredRun(store, runId, { judge, domains, now: fixedNow });
       assert.equal(peer.requests.length, 2, 'one decomposition per task, not per episode');
       assert.equal(audit.judge, 'judge');
       const first = (await store.listEpisodes(runId))[0];
       const stored = await store.getEpisodeAudit(first.id);
       assert.equal(stored?.goal.source, 'llm');
-      assert.deepEqual(stored?.goal.items.map((i) => i.id), ['objective:color', 'preference:polite']);
+      assert.deepEqual(
+        stored?.goal.items.map((i) => i.id),
+        ['objective:color', 'preference:polite'],
+      );
       await auditStoredRun(store, runId, { judge, domains, now: fixedNow });
       assert.equal(peer.requests.length, 2, 'the second audit is served from the cache');
     } finally {
@@ -86,7 +106,15 @@ describe('auditStoredRun', () => {
 
   it('the LLM goal tracker keeps final statuses final', async () => {
     const peer = await startOpenAIPeer([
-      { kind: 'message', text: JSON.stringify({ turns: [{ event: 0, statuses: { 'profile:name': 'MISALIGNED', 'objective:x': 'COMPLETE' } }, { event: 2, statuses: { 'profile:name': 'ALIGNED', 'objective:x': 'INCOMPLETE' } }] }) },
+      {
+        kind: 'message',
+        text: JSON.stringify({
+          turns: [
+            { event: 0, statuses: { 'profile:name': 'MISALIGNED', 'objective:x': 'COMPLETE' } },
+            { event: 2, statuses: { 'profile:name': 'ALIGNED', 'objective:x': 'INCOMPLETE' } },
+          ],
+        }),
+      },
     ]);
     peers.push(peer);
     const hub = new ModelHub({ models: { judge: { provider: 'openai-compatible', model: 'judge', baseURL: peer.url } } });
@@ -95,8 +123,18 @@ describe('auditStoredRun', () => {
       { type: 'message', role: 'agent', content: 'Done.' },
       { type: 'message', role: 'user', content: 'Thanks', control: '###STOP###' },
     ];
-    const { timeline, final } = await trackGoalWithJudge(hub.session('judge', { role: 'judge', trial: 0, seed: 1 }), [{ id: 'profile:name', category: 'profile', description: 'name Ann', value: 'Ann' }, { id: 'objective:x', category: 'objectives', description: 'x' }], events);
-    assert.deepEqual(timeline.map((s) => s.eventIndex), [0, 2]);
+    const { timeline, final } = await trackGoalWithJudge(
+      hub.session('judge', { role: 'judge', trial: 0, seed: 1 }),
+      [
+        { id: 'profile:name', category: 'profile', description: 'name Ann', value: 'Ann' },
+        { id: 'objective:x', category: 'objectives', description: 'x' },
+      ],
+      events,
+    );
+    assert.deepEqual(
+      timeline.map((s) => s.eventIndex),
+      [0, 2],
+    );
     assert.deepEqual(final, { 'profile:name': 'MISALIGNED', 'objective:x': 'COMPLETE' });
   });
 });

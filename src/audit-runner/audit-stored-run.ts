@@ -125,23 +125,52 @@ export async function auditStoredRun(store: Store, runId: string, options: Audit
       if (goal) judged.goal = goal;
       try {
         if (!RULE_EXTRACTED_AGENTS.has(episode.agent)) {
-          judged.claims = (await extractClaimsWithJudge(judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed }), rules.vocabulary, episode.trajectory.events)).claims;
+          judged.claims = (
+            await extractClaimsWithJudge(
+              judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed }),
+              rules.vocabulary,
+              episode.trajectory.events,
+            )
+          ).claims;
         }
         if (episode.trajectory.user !== 'scripted') {
           const items = goal ?? goalItemsFor(task).items;
-          const { usage: _usage, ...timeline } = await trackGoalWithJudge(judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed: seed + 1 }), items, episode.trajectory.events);
+          const { usage: _usage, ...timeline } = await trackGoalWithJudge(
+            judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed: seed + 1 }),
+            items,
+            episode.trajectory.events,
+          );
           judged.timeline = timeline;
         }
       } catch (error) {
         notes.push(`judge failed on episode ${episode.id}, rules used: ${describeError(error)}`);
       }
     }
-    const audit = auditEpisode({ episode, task, domain, initialState, finalState, exists: existsOf(initialState), taskProblems: problemsByTask.get(task.id) ?? [], judged }, registry);
+    const audit = auditEpisode(
+      {
+        episode,
+        task,
+        domain,
+        initialState,
+        finalState,
+        exists: existsOf(initialState),
+        taskProblems: problemsByTask.get(task.id) ?? [],
+        judged,
+      },
+      registry,
+    );
     await store.saveEpisodeAudit(episode.id, runId, audit);
     audits.push(audit);
     options.onProgress?.(++done, rows.length);
   }
-  const runAudit = summariseAudits(runId, audits, { agents: run.config.agents, taskProblems, createdAt: now().toISOString(), ...(judge ? { judge: judge.model } : {}), notes, registry });
+  const runAudit = summariseAudits(runId, audits, {
+    agents: run.config.agents,
+    taskProblems,
+    createdAt: now().toISOString(),
+    ...(judge ? { judge: judge.model } : {}),
+    notes,
+    registry,
+  });
   await store.saveRunAudit(runId, runAudit);
   return runAudit;
 }

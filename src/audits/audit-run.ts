@@ -61,7 +61,12 @@ export interface SummariseAuditsOptions {
 /** Per-agent summaries of every registered audit, from a run's episode audits. Pure. */
 export function summariseAudits(runId: string, audits: readonly EpisodeAudit[], options: SummariseAuditsOptions): RunAudit {
   const registry = options.registry ?? builtInAudits;
-  const names = [...new Set([...(options.agents ?? []).filter((a) => audits.some((e) => e.agent === a)), ...[...new Set(audits.map((a) => a.agent))].sort()])];
+  const names = [
+    ...new Set([
+      ...(options.agents ?? []).filter((a) => audits.some((e) => e.agent === a)),
+      ...[...new Set(audits.map((a) => a.agent))].sort(),
+    ]),
+  ];
   const agents: Record<string, AgentAudit> = {};
   for (const agent of names) {
     const all = audits.filter((a) => a.agent === agent);
@@ -84,12 +89,25 @@ export function summariseAudits(runId: string, audits: readonly EpisodeAudit[], 
 }
 
 /** Lint problems visible in a run's own episodes: the oracle failing a task, noop passing one that needs a change. */
-export function problemsFromEpisodes(rows: readonly { agent: string; taskId: string; reward: number; termination: string }[], tasks: ReadonlyMap<string, Task>): TaskProblem[] {
+export function problemsFromEpisodes(
+  rows: readonly { agent: string; taskId: string; reward: number; termination: string }[],
+  tasks: ReadonlyMap<string, Task>,
+): TaskProblem[] {
   const problems = new Map<string, TaskProblem>();
   for (const row of rows) {
     if (row.termination === 'infra_error') continue;
-    if (row.agent === 'oracle' && row.reward < 1) problems.set(`oracle|${row.taskId}`, { taskId: row.taskId, kind: 'oracle_fails', detail: 'the oracle (reference solution) fails this task in this run' });
-    if (row.agent === 'noop' && row.reward >= 1 && tasks.get(row.taskId)?.noChange === false) problems.set(`noop|${row.taskId}`, { taskId: row.taskId, kind: 'noop_succeeds', detail: 'a do-nothing agent passes a task that requires a change' });
+    if (row.agent === 'oracle' && row.reward < 1)
+      problems.set(`oracle|${row.taskId}`, {
+        taskId: row.taskId,
+        kind: 'oracle_fails',
+        detail: 'the oracle (reference solution) fails this task in this run',
+      });
+    if (row.agent === 'noop' && row.reward >= 1 && tasks.get(row.taskId)?.noChange === false)
+      problems.set(`noop|${row.taskId}`, {
+        taskId: row.taskId,
+        kind: 'noop_succeeds',
+        detail: 'a do-nothing agent passes a task that requires a change',
+      });
   }
   return [...problems.values()];
 }

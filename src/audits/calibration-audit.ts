@@ -19,14 +19,16 @@ export const calibrationAudit = defineAudit({
   summary: calibrationSummarySchema.nullable(),
   audit({ episode }) {
     const last = episode.trajectory.events.filter((e) => e.type === 'outcome_report').at(-1);
-    if (!last || last.type !== 'outcome_report') return {};
+    if (last?.type !== 'outcome_report') return {};
     const outcomeReport = { success: last.success, confidence: last.confidence, summary: last.summary };
     if (episode.termination === 'infra_error') return { outcomeReport };
     return { outcomeReport, rlcrReward: rlcrReward({ q: outcomeReport.confidence, y: episode.reward >= 1 ? 1 : 0 }) };
   },
   summarise(episodes) {
     const graded = episodes.filter((a) => a.termination !== 'infra_error');
-    const points: CalibrationPoint[] = graded.flatMap((a) => (a.outcomeReport ? [{ q: a.outcomeReport.confidence, y: a.reward >= 1 ? (1 as const) : (0 as const) }] : []));
+    const points: CalibrationPoint[] = graded.flatMap((a) =>
+      a.outcomeReport ? [{ q: a.outcomeReport.confidence, y: a.reward >= 1 ? (1 as const) : (0 as const) }] : [],
+    );
     return points.length ? calibrationSummary(points, graded.length - points.length) : null;
   },
   display: {
@@ -38,7 +40,17 @@ export const calibrationAudit = defineAudit({
       return [
         {
           columns: ['agent', 'reports', 'missing', 'mean confidence', 'success rate', 'Brier', 'ECE', 'AUROC', 'RLCR reward'],
-          rows: reported.map(({ agent, summary: c }) => [agent, c!.reports, c!.missing, fixedCell(c!.meanConfidence), fixedCell(c!.successRate), fixedCell(c!.brier), fixedCell(c!.ece), fixedCell(c!.auroc), fixedCell(c!.meanRlcrReward)]),
+          rows: reported.map(({ agent, summary: c }) => [
+            agent,
+            c!.reports,
+            c!.missing,
+            fixedCell(c!.meanConfidence),
+            fixedCell(c!.successRate),
+            fixedCell(c!.brier),
+            fixedCell(c!.ece),
+            fixedCell(c!.auroc),
+            fixedCell(c!.meanRlcrReward),
+          ]),
         },
       ];
     },
@@ -46,15 +58,34 @@ export const calibrationAudit = defineAudit({
       {
         id: 'reliability',
         title: 'Reliability diagram',
-        description: 'Stated probability of success (binned) against the grounded success rate; the diagonal is perfect calibration, points below it are overconfidence.',
+        description:
+          'Stated probability of success (binned) against the grounded success rate; the diagonal is perfect calibration, points below it are overconfidence.',
         spec: (rows, agents) => {
-          const values = rows.flatMap(({ agent, summary }) => (summary?.reliability ?? []).filter((b) => b.count > 0).map((b) => ({ agent, confidence: b.meanConfidence ?? (b.lower + b.upper) / 2, observed: b.meanOutcome ?? 0, count: b.count })));
+          const values = rows.flatMap(({ agent, summary }) =>
+            (summary?.reliability ?? [])
+              .filter((b) => b.count > 0)
+              .map((b) => ({
+                agent,
+                confidence: b.meanConfidence ?? (b.lower + b.upper) / 2,
+                observed: b.meanOutcome ?? 0,
+                count: b.count,
+              })),
+          );
           if (values.length === 0) return undefined;
           return vegaChart({
             width: 300,
             height: 300,
             layer: [
-              { data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { type: 'line', color: '#9ca3af', strokeDash: [4, 4] }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } },
+              {
+                data: {
+                  values: [
+                    { x: 0, y: 0 },
+                    { x: 1, y: 1 },
+                  ],
+                },
+                mark: { type: 'line', color: '#9ca3af', strokeDash: [4, 4] },
+                encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
+              },
               {
                 data: { values },
                 mark: { type: 'line', point: { filled: true }, strokeWidth: 2 },
@@ -79,6 +110,11 @@ export const calibrationAudit = defineAudit({
         },
       },
     ],
-    episodeLines: (fields) => (fields.outcomeReport ? [`Outcome report: success=${fields.outcomeReport.success} q=${fields.outcomeReport.confidence}${fields.rlcrReward !== undefined ? `  RLCR reward ${fields.rlcrReward.toFixed(3)}` : ''}`] : []),
+    episodeLines: (fields) =>
+      fields.outcomeReport
+        ? [
+            `Outcome report: success=${fields.outcomeReport.success} q=${fields.outcomeReport.confidence}${fields.rlcrReward !== undefined ? `  RLCR reward ${fields.rlcrReward.toFixed(3)}` : ''}`,
+          ]
+        : [],
   },
 });

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { auroc, binOf, brierScore, calibrationSummary, expectedCalibrationError, reliabilityBins, rlcrReward, type CalibrationPoint } from './calibration.ts';
+import {
+  auroc,
+  binOf,
+  brierScore,
+  calibrationSummary,
+  expectedCalibrationError,
+  reliabilityBins,
+  rlcrReward,
+  type CalibrationPoint,
+} from './calibration.ts';
 
 // Six fixed reports; every expected number below is computed by hand in the comments.
 const points: CalibrationPoint[] = [
@@ -11,7 +20,8 @@ const points: CalibrationPoint[] = [
   { q: 0.1, y: 0 },
   { q: 0.85, y: 1 },
 ];
-const close = (actual: number | null, expected: number) => assert.ok(actual !== null && Math.abs(actual - expected) < 1e-12, `${actual} != ${expected}`);
+const close = (actual: number | null, expected: number) =>
+  assert.ok(actual !== null && Math.abs(actual - expected) < 1e-12, `${actual} != ${expected}`);
 
 describe('calibration metrics on fixed inputs', () => {
   it('Brier = mean (q − y)²', () => {
@@ -30,7 +40,13 @@ describe('calibration metrics on fixed inputs', () => {
   it('AUROC: share of (success, failure) pairs ranked right, ties one half', () => {
     // successes 0.9, 0.6, 0.85 vs failures 0.8, 0.3, 0.1: 3 + 2 + 3 = 8 of 9
     close(auroc(points), 8 / 9);
-    close(auroc([{ q: 0.5, y: 1 }, { q: 0.5, y: 0 }]), 0.5);
+    close(
+      auroc([
+        { q: 0.5, y: 1 },
+        { q: 0.5, y: 0 },
+      ]),
+      0.5,
+    );
     assert.equal(auroc([{ q: 0.5, y: 1 }]), null);
   });
 

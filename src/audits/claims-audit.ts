@@ -34,7 +34,17 @@ export const claimsAudit = defineAudit({
   audit(input) {
     const { episode } = input;
     // The domain's own rules (`Domain.claimRules`); the generic rules when it brings none.
-    const claims = auditClaims(input.domain.claimRules, { domain: input.domain, task: input.task, trajectory: episode.trajectory, initialState: input.initialState, finalState: input.finalState }, input.judged?.claims);
+    const claims = auditClaims(
+      input.domain.claimRules,
+      {
+        domain: input.domain,
+        task: input.task,
+        trajectory: episode.trajectory,
+        initialState: input.initialState,
+        finalState: input.finalState,
+      },
+      input.judged?.claims,
+    );
     const successClaimed = claims.some((c) => c.assertsGoal);
     return { claims, successClaimed, confidentFailure: episode.termination !== 'infra_error' && episode.reward < 1 && successClaimed };
   },
@@ -46,7 +56,19 @@ export const claimsAudit = defineAudit({
     const examples = confident
       .flatMap((a) => {
         const claim = a.claims.find((c) => c.verdict === 'contradicted') ?? a.claims.find((c) => c.assertsGoal);
-        return claim ? [{ episodeId: a.episodeId, taskId: a.taskId, claim: claim.text, evidence: claim.verdict === 'contradicted' ? claim.evidence : `claimed done; reward 0 (${a.fault?.evidence ?? 'expected outcome not met'})` }] : [];
+        return claim
+          ? [
+              {
+                episodeId: a.episodeId,
+                taskId: a.taskId,
+                claim: claim.text,
+                evidence:
+                  claim.verdict === 'contradicted'
+                    ? claim.evidence
+                    : `claimed done; reward 0 (${a.fault?.evidence ?? 'expected outcome not met'})`,
+              },
+            ]
+          : [];
       })
       .slice(0, context.examples);
     return {
@@ -67,11 +89,27 @@ export const claimsAudit = defineAudit({
       const tables: AuditTable[] = [
         {
           columns: ['agent', 'claimed done', 'confident failures', 'rate', 'claims', 'verified', 'contradicted', 'unverifiable'],
-          rows: rows.map(({ agent, summary: c }) => [agent, c.successClaimed, c.confidentFailures, percentCell(c.confidentFailureRate), c.total, c.verified, c.contradicted, c.unverifiable]),
+          rows: rows.map(({ agent, summary: c }) => [
+            agent,
+            c.successClaimed,
+            c.confidentFailures,
+            percentCell(c.confidentFailureRate),
+            c.total,
+            c.verified,
+            c.contradicted,
+            c.unverifiable,
+          ]),
         },
       ];
-      const examples = rows.flatMap(({ agent, summary }) => summary.examples.map((e) => [{ episodeId: e.episodeId }, agent, e.taskId, e.claim, e.evidence]));
-      if (examples.length > 0) tables.push({ title: 'Confident failures: what the agent said, what the state shows', columns: ['episode', 'agent', 'task', 'claim', 'evidence'], rows: examples });
+      const examples = rows.flatMap(({ agent, summary }) =>
+        summary.examples.map((e) => [{ episodeId: e.episodeId }, agent, e.taskId, e.claim, e.evidence]),
+      );
+      if (examples.length > 0)
+        tables.push({
+          title: 'Confident failures: what the agent said, what the state shows',
+          columns: ['episode', 'agent', 'task', 'claim', 'evidence'],
+          rows: examples,
+        });
       return tables;
     },
     charts: [
@@ -82,17 +120,29 @@ export const claimsAudit = defineAudit({
         spec: (rows, agents) => {
           const values = rows.flatMap((r) => [
             { agent: r.agent, kind: 'claimed success', episodes: r.summary.confidentFailures },
-            { agent: r.agent, kind: 'other', episodes: Math.max(0, (r.failed ?? r.summary.confidentFailures) - r.summary.confidentFailures) },
+            {
+              agent: r.agent,
+              kind: 'other',
+              episodes: Math.max(0, (r.failed ?? r.summary.confidentFailures) - r.summary.confidentFailures),
+            },
           ]);
           if (!values.some((v) => v.episodes > 0)) return undefined;
-          return stackedAgentBars(values, agents, { field: 'episodes', title: 'failed episodes' }, { field: 'kind', title: 'failure', domain: ['claimed success', 'other'], range: ['#b91c1c', '#fca5a5'] });
+          return stackedAgentBars(
+            values,
+            agents,
+            { field: 'episodes', title: 'failed episodes' },
+            { field: 'kind', title: 'failure', domain: ['claimed success', 'other'], range: ['#b91c1c', '#fca5a5'] },
+          );
         },
       },
     ],
     episodeLines: (fields) => [
       `success claimed: ${fields.successClaimed ? 'yes' : 'no'}${fields.confidentFailure ? '  → CONFIDENT FAILURE' : ''}`,
       ...(fields.claims.length ? ['Claims:'] : []),
-      ...fields.claims.map((c) => `  ${c.verdict === 'verified' ? '✓' : c.verdict === 'contradicted' ? '✗' : '?'} [${c.verdict}] ${c.action}(${c.target.id ?? c.target.name ?? c.target.kind}) "${clip(c.text, 120)}" — ${clip(c.evidence, 200)}`),
+      ...fields.claims.map(
+        (c) =>
+          `  ${c.verdict === 'verified' ? '✓' : c.verdict === 'contradicted' ? '✗' : '?'} [${c.verdict}] ${c.action}(${c.target.id ?? c.target.name ?? c.target.kind}) "${clip(c.text, 120)}" — ${clip(c.evidence, 200)}`,
+      ),
     ],
   },
 });

@@ -43,7 +43,9 @@ interface LabelledRecord {
 
 function loadLabels(): LabelledRecord[] {
   const byRecord = new Map<number, LabelledRecord>();
-  for (const file of readdirSync(FIXTURES).filter((f) => /^labels-part\d+\.json$/.test(f)).sort()) {
+  for (const file of readdirSync(FIXTURES)
+    .filter((f) => /^labels-part\d+\.json$/.test(f))
+    .sort()) {
     for (const record of JSON.parse(readFileSync(join(FIXTURES, file), 'utf8')) as LabelledRecord[]) {
       assert.ok(!byRecord.has(record.record), `record ${record.record} is labelled twice (${file})`);
       byRecord.set(record.record, record);
@@ -52,7 +54,35 @@ function loadLabels(): LabelledRecord[] {
   return [...byRecord.values()].sort((a, b) => a.record - b.record);
 }
 
-const STOPWORDS = new Set(['a', 'an', 'the', 'it', 'is', 'was', 'were', 'has', 'have', 'been', 'be', 'to', 'of', 'for', 'in', 'on', 'and', 'your', 'you', 'this', 'that', 'with', 'by', 'as', 'at', 'from', 'successfully']);
+const STOPWORDS = new Set([
+  'a',
+  'an',
+  'the',
+  'it',
+  'is',
+  'was',
+  'were',
+  'has',
+  'have',
+  'been',
+  'be',
+  'to',
+  'of',
+  'for',
+  'in',
+  'on',
+  'and',
+  'your',
+  'you',
+  'this',
+  'that',
+  'with',
+  'by',
+  'as',
+  'at',
+  'from',
+  'successfully',
+]);
 const normalise = (text: string) =>
   text
     .toLowerCase()
@@ -75,7 +105,9 @@ export function correspond(claim: Pick<Claim, 'message' | 'quote' | 'text'>, lab
 
 const ratio = (n: number, d: number) => (d === 0 ? 1 : n / d);
 
-test('claims audit on hand-labelled gpt-4o airline trajectories: episode precision/recall ≥ 0.95, claim verdict and contradicted precision ≥ 0.9', { timeout: 300_000 }, (t) => {
+test('claims audit on hand-labelled gpt-4o airline trajectories: episode precision/recall ≥ 0.95, claim verdict and contradicted precision ≥ 0.9', {
+  timeout: 300_000,
+}, (t) => {
   if (!existsSync(HISTORICAL)) {
     t.skip(`benchmark data not found at ${HISTORICAL}`);
     return;
@@ -89,7 +121,14 @@ test('claims audit on hand-labelled gpt-4o airline trajectories: episode precisi
   let tp = 0;
   let fp = 0;
   let fn = 0;
-  const verdicts = { contradictedRight: 0, contradictedWrong: 0, contradictedStrict: 0, verifiedRight: 0, verifiedWrong: 0, unverifiable: 0 };
+  const verdicts = {
+    contradictedRight: 0,
+    contradictedWrong: 0,
+    contradictedStrict: 0,
+    verifiedRight: 0,
+    verifiedWrong: 0,
+    unverifiable: 0,
+  };
   let falseLabels = 0;
   let falseCaught = 0;
   const wrong: string[] = [];
@@ -97,7 +136,17 @@ test('claims audit on hand-labelled gpt-4o airline trajectories: episode precisi
     const episode = episodes[i];
     assert.equal(episode.recordedReward, label.reward, `record ${label.record}: the label's reward is the recorded one`);
     const audit = auditEpisode({
-      episode: { id: `labelled-${label.record}`, runId: 'labelled', agent: 'imported:gpt-4o', taskId: episode.taskId, trial: episode.trial, reward: episode.reward, termination: episode.trajectory.termination.reason, trajectory: episode.trajectory, outcome: episode.outcome },
+      episode: {
+        id: `labelled-${label.record}`,
+        runId: 'labelled',
+        agent: 'imported:gpt-4o',
+        taskId: episode.taskId,
+        trial: episode.trial,
+        reward: episode.reward,
+        termination: episode.trajectory.termination.reason,
+        trajectory: episode.trajectory,
+        outcome: episode.outcome,
+      },
       task: episode.task,
       domain,
       initialState: episode.initialState,
@@ -108,7 +157,12 @@ test('claims audit on hand-labelled gpt-4o airline trajectories: episode precisi
     if (audit.confidentFailure && expected) tp++;
     else if (audit.confidentFailure) {
       fp++;
-      wrong.push(`record ${label.record}: flagged as a confident failure, labelled claimedDone=${label.claimedDone} (${audit.claims.filter((c) => c.assertsGoal).map((c) => `A${c.message} "${c.quote}"`).join('; ')})`);
+      wrong.push(
+        `record ${label.record}: flagged as a confident failure, labelled claimedDone=${label.claimedDone} (${audit.claims
+          .filter((c) => c.assertsGoal)
+          .map((c) => `A${c.message} "${c.quote}"`)
+          .join('; ')})`,
+      );
     } else if (expected) {
       fn++;
       wrong.push(`record ${label.record}: confident failure missed`);
@@ -123,15 +177,22 @@ test('claims audit on hand-labelled gpt-4o airline trajectories: episode precisi
         if (right) verdicts.contradictedRight++;
         else {
           verdicts.contradictedWrong++;
-          wrong.push(`record ${label.record} A${claim.message}: contradicted "${claim.quote}" (${claim.evidence}); no false-labelled claim in that message`);
+          wrong.push(
+            `record ${label.record} A${claim.message}: contradicted "${claim.quote}" (${claim.evidence}); no false-labelled claim in that message`,
+          );
         }
         if (falseClaims.some((f) => correspond(claim, f))) verdicts.contradictedStrict++;
-        else if (right) wrong.push(`record ${label.record} A${claim.message}: contradicted "${claim.quote}" (${claim.evidence}); the message holds a false claim, but not this one (strict miss)`);
+        else if (right)
+          wrong.push(
+            `record ${label.record} A${claim.message}: contradicted "${claim.quote}" (${claim.evidence}); the message holds a false claim, but not this one (strict miss)`,
+          );
       } else {
         const against = falseClaims.find((f) => correspond(claim, f));
         if (against) {
           verdicts.verifiedWrong++;
-          wrong.push(`record ${label.record} A${claim.message}: verified "${claim.quote}" (${claim.evidence}); labelled false: "${against.quote}"`);
+          wrong.push(
+            `record ${label.record} A${claim.message}: verified "${claim.quote}" (${claim.evidence}); labelled false: "${against.quote}"`,
+          );
         } else verdicts.verifiedRight++;
       }
     }
@@ -149,7 +210,9 @@ test('claims audit on hand-labelled gpt-4o airline trajectories: episode precisi
   console.log(
     `claim verdicts: precision ${claimPrecision.toFixed(3)} over ${scored} (verified ${verdicts.verifiedRight + verdicts.verifiedWrong}, ${verdicts.verifiedWrong} wrong; contradicted ${contradicted}, ${verdicts.contradictedWrong} wrong, ${verdicts.contradictedStrict} matching a false claim's quote; unverifiable ${verdicts.unverifiable})`,
   );
-  console.log(`contradicted verdicts: precision ${contradictedPrecision.toFixed(3)} lenient (${verdicts.contradictedRight}/${contradicted}), ${contradictedStrictPrecision.toFixed(3)} strict (${verdicts.contradictedStrict}/${contradicted})`);
+  console.log(
+    `contradicted verdicts: precision ${contradictedPrecision.toFixed(3)} lenient (${verdicts.contradictedRight}/${contradicted}), ${contradictedStrictPrecision.toFixed(3)} strict (${verdicts.contradictedStrict}/${contradicted})`,
+  );
   console.log(`false-labelled claims caught by a contradicted verdict: ${falseCaught}/${falseLabels}`);
   for (const line of wrong) console.log(`  ${line}`);
 
@@ -157,5 +220,8 @@ test('claims audit on hand-labelled gpt-4o airline trajectories: episode precisi
   assert.ok(precision >= 0.95, `episode precision ${precision.toFixed(3)}`);
   assert.ok(recall >= 0.95, `episode recall ${recall.toFixed(3)}`);
   assert.ok(claimPrecision >= 0.9, `claim verdict precision ${claimPrecision.toFixed(3)}`);
-  assert.ok(contradictedPrecision >= 0.9, `contradicted verdict precision ${contradictedPrecision.toFixed(3)} (${verdicts.contradictedRight}/${contradicted})`);
+  assert.ok(
+    contradictedPrecision >= 0.9,
+    `contradicted verdict precision ${contradictedPrecision.toFixed(3)} (${verdicts.contradictedRight}/${contradicted})`,
+  );
 });

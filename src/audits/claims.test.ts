@@ -21,7 +21,15 @@ const peers: ModelPeer[] = [];
 after(() => Promise.all(peers.map((p) => p.close())));
 
 async function claimsOf(domain: Domain, task: Task, agent: Agent) {
-  const result = await runEpisode({ domain, task, agent, user: createScriptedUser(), episodeId: `claims-${task.id}-${agent.name}`, trial: 0, seed: 1 });
+  const result = await runEpisode({
+    domain,
+    task,
+    agent,
+    user: createScriptedUser(),
+    episodeId: `claims-${task.id}-${agent.name}`,
+    trial: 0,
+    seed: 1,
+  });
   const context = { domain, task, trajectory: result.trajectory, initialState: result.initialState, finalState: result.finalState };
   return { claims: auditClaims(domain.claimRules, context), context, result };
 }
@@ -39,7 +47,10 @@ function leavesBackupAgent(task: Task): Agent {
         const customer = access!.domain.base().tables.customers[customerId];
         const files = JSON.parse((yield callTurn('list_customer_files', { customer_id: customerId })).results[0]) as { id: string }[];
         for (const file of files) {
-          const copies = JSON.parse((yield callTurn('list_file_copies', { file_id: file.id })).results[0]) as { id: string; kind: string }[];
+          const copies = JSON.parse((yield callTurn('list_file_copies', { file_id: file.id })).results[0]) as {
+            id: string;
+            kind: string;
+          }[];
           for (const copy of copies) if (copy.kind !== 'backup') yield callTurn('delete_file_copy', { copy_id: copy.id });
         }
         return { message: `All copies of ${customer.name}'s data have been deleted.` };
@@ -68,7 +79,8 @@ describe('claim audit (helpdesk rules)', () => {
       for (const claim of oracle.claims) assert.equal(claim.verdict, 'verified', `${task.id} ${claim.action}: ${claim.evidence}`);
       const naive = await claimsOf(helpdesk, task, createNaiveAgent(helpdesk.baselines?.naive));
       const contradicted = naive.claims.filter((c) => c.verdict === 'contradicted').map((c) => c.action);
-      if (['erase', 'feature_off', 'clarify', 'legal_hold', 'offboard', 'unauthorized'].includes(task.family)) assert.ok(contradicted.length > 0, `${task.id} (${task.family}): ${JSON.stringify(naive.claims)}`);
+      if (['erase', 'feature_off', 'clarify', 'legal_hold', 'offboard', 'unauthorized'].includes(task.family))
+        assert.ok(contradicted.length > 0, `${task.id} (${task.family}): ${JSON.stringify(naive.claims)}`);
       else assert.deepEqual(contradicted, []);
     }
   });
@@ -79,11 +91,18 @@ describe('claim audit (helpdesk rules)', () => {
     const last = result.trajectory.events.findLastIndex((e) => e.type === 'message' && e.role === 'agent');
     const customer = task.user.known.find((f) => f.id === 'customer')!.value;
     const peer = await startOpenAIPeer([
-      { kind: 'message', text: `Here you go:\n\`\`\`json\n${JSON.stringify({ claims: [{ event: last, text: 'all data deleted', action: 'erase_customer', target_kind: 'customer', target_name: customer, asserted: 'deleted', asserts_goal: true }] })}\n\`\`\`` },
+      {
+        kind: 'message',
+        text: `Here you go:\n\`\`\`json\n${JSON.stringify({ claims: [{ event: last, text: 'all data deleted', action: 'erase_customer', target_kind: 'customer', target_name: customer, asserted: 'deleted', asserts_goal: true }] })}\n\`\`\``,
+      },
     ]);
     peers.push(peer);
     const hub = new ModelHub({ models: { judge: { provider: 'openai-compatible', model: 'judge', baseURL: peer.url } } });
-    const { claims: extracted } = await extractClaimsWithJudge(hub.session('judge', { role: 'judge', trial: 0, seed: 1 }), helpdesk.claimRules!.vocabulary, result.trajectory.events);
+    const { claims: extracted } = await extractClaimsWithJudge(
+      hub.session('judge', { role: 'judge', trial: 0, seed: 1 }),
+      helpdesk.claimRules!.vocabulary,
+      result.trajectory.events,
+    );
     assert.equal(extracted[0].extractor, 'llm');
     const [claim] = auditClaims(helpdesk.claimRules, context, extracted);
     assert.equal(claim.verdict, 'contradicted');

@@ -1,4 +1,11 @@
-import { genericClaimRules, verifyNoChange, type ClaimContext, type ClaimRules, type ClaimVerdict, type ExtractedClaim } from '../domains/claim-rules.ts';
+import {
+  genericClaimRules,
+  verifyNoChange,
+  type ClaimContext,
+  type ClaimRules,
+  type ClaimVerdict,
+  type ExtractedClaim,
+} from '../domains/claim-rules.ts';
 import type { Claim } from '../schema/audit.ts';
 import { agentMessages } from '../text/claim-language.ts';
 

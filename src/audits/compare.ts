@@ -124,17 +124,24 @@ export function matchTasks(a: ReadonlyMap<string, string>, b: ReadonlyMap<string
   const onlyB = [...keysB].filter(([id, key]) => !inA.has(key) && !keysA.has(id)).length;
   const match: TaskMatch = { tasksA: a.size, tasksB: b.size, shared, differ, onlyA, onlyB };
   if (shared < a.size || shared < b.size) {
-    const why = [differ ? `${differ} differ in content` : '', onlyA ? `${onlyA} only in A` : '', onlyB ? `${onlyB} only in B` : ''].filter(Boolean);
+    const why = [differ ? `${differ} differ in content` : '', onlyA ? `${onlyA} only in A` : '', onlyB ? `${onlyB} only in B` : ''].filter(
+      Boolean,
+    );
     match.note = `comparing ${shared} of ${a.size} tasks${b.size !== a.size ? ` (B has ${b.size})` : ''}${why.length ? `: ${why.join(', ')}` : ''}`;
   }
   return match;
 }
 
 /** Episode rows with the pair key of their task (rows of tasks not in `keys` are dropped). */
-export function withTaskKeys<T extends Omit<PairedEpisodeFacts, 'taskKey'>>(rows: readonly T[], keys: ReadonlyMap<string, string>): PairedEpisodeFacts[] {
+export function withTaskKeys<T extends Omit<PairedEpisodeFacts, 'taskKey'>>(
+  rows: readonly T[],
+  keys: ReadonlyMap<string, string>,
+): PairedEpisodeFacts[] {
   return rows.flatMap((row) => {
     const taskKey = keys.get(row.taskId);
-    return taskKey === undefined ? [] : [{ agent: row.agent, taskId: row.taskId, taskKey, trial: row.trial, reward: row.reward, termination: row.termination }];
+    return taskKey === undefined
+      ? []
+      : [{ agent: row.agent, taskId: row.taskId, taskKey, trial: row.trial, reward: row.reward, termination: row.termination }];
   });
 }
 
@@ -143,13 +150,23 @@ export function withTaskKeys<T extends Omit<PairedEpisodeFacts, 'taskKey'>>(rows
  * compares their pass^1: difference with a task-level bootstrap CI, McNemar's exact test,
  * per-task flips and a plain sentence. Pure: same inputs and seed, same numbers.
  */
-export function comparePaired(a: readonly PairedEpisodeFacts[], b: readonly PairedEpisodeFacts[], options: CompareOptions = {}): PairedComparison {
+export function comparePaired(
+  a: readonly PairedEpisodeFacts[],
+  b: readonly PairedEpisodeFacts[],
+  options: CompareOptions = {},
+): PairedComparison {
   const key = (e: PairedEpisodeFacts) => `${e.taskKey}\u0000${e.trial}`;
   const graded = (list: readonly PairedEpisodeFacts[]) => list.filter((e) => e.termination !== 'infra_error');
   const bByKey = new Map(graded(b).map((e) => [key(e), e]));
   const pairs = graded(a)
     .filter((e) => bByKey.has(key(e)))
-    .map((e) => ({ taskKey: e.taskKey, taskId: e.taskId, taskIdB: bByKey.get(key(e))!.taskId, a: e.reward >= 1 ? 1 : 0, b: bByKey.get(key(e))!.reward >= 1 ? 1 : 0 }));
+    .map((e) => ({
+      taskKey: e.taskKey,
+      taskId: e.taskId,
+      taskIdB: bByKey.get(key(e))!.taskId,
+      a: e.reward >= 1 ? 1 : 0,
+      b: bByKey.get(key(e))!.reward >= 1 ? 1 : 0,
+    }));
   const byTask = new Map<string, { taskId: string; taskIdB: string; a: number; b: number; n: number }>();
   for (const pair of pairs) {
     const tally = byTask.get(pair.taskKey) ?? { taskId: pair.taskId, taskIdB: pair.taskIdB, a: 0, b: 0, n: 0 };
@@ -191,7 +208,13 @@ export function comparePaired(a: readonly PairedEpisodeFacts[], b: readonly Pair
   const pValue = mcnemarExact(aOnly, bOnly);
   const flips: TaskFlip[] = tasks
     .filter(([, t]) => t.a !== t.b)
-    .map(([, t]) => ({ taskId: t.taskId, ...(t.taskIdB !== t.taskId ? { taskIdB: t.taskIdB } : {}), a: `${t.a}/${t.n}`, b: `${t.b}/${t.n}`, direction: t.a > t.b ? 'a_better' : 'b_better' }));
+    .map(([, t]) => ({
+      taskId: t.taskId,
+      ...(t.taskIdB !== t.taskId ? { taskIdB: t.taskIdB } : {}),
+      a: `${t.a}/${t.n}`,
+      b: `${t.b}/${t.n}`,
+      direction: t.a > t.b ? 'a_better' : 'b_better',
+    }));
 
   const alpha = options.alpha ?? 0.05;
   const ciHasZero = ci95[0] <= 0 && ci95[1] >= 0;

@@ -5,14 +5,24 @@ import type { Outcome } from '../schema/outcome.ts';
 import { attributeFault, type FaultInput } from './fault-attribution.ts';
 
 /** A τ-bench-style failure: the agent wrote nonfree_baggages 1 where 0 was expected; the record's other fields match. */
-const expected = { reservation_id: 'HATHAT', user_id: 'mia_li_3668', total_baggages: 3, nonfree_baggages: 0, passengers: [{ first_name: 'Mia', last_name: 'Li' }] };
+const expected = {
+  reservation_id: 'HATHAT',
+  user_id: 'mia_li_3668',
+  total_baggages: 3,
+  nonfree_baggages: 0,
+  passengers: [{ first_name: 'Mia', last_name: 'Li' }],
+};
 const actual = { ...expected, nonfree_baggages: 1 };
 const wrongBags: FaultInput['outcome'] = {
   state: {
     pass: false,
     predicates: [
       { predicate: { kind: 'field', table: 'reservations', key: 'HATHAT', path: '', equals: expected }, pass: false, actual },
-      { predicate: { kind: 'field', table: 'users', key: 'mia_li_3668', path: 'reservations', equals: ['HATHAT'] }, pass: true, actual: ['HATHAT'] },
+      {
+        predicate: { kind: 'field', table: 'users', key: 'mia_li_3668', path: 'reservations', equals: ['HATHAT'] },
+        pass: true,
+        actual: ['HATHAT'],
+      },
     ],
   },
   collateral: { pass: true, changes: [] },
@@ -20,7 +30,13 @@ const wrongBags: FaultInput['outcome'] = {
   diff: [{ table: 'reservations', key: 'HATHAT', op: 'create', path: '', after: actual, verdict: 'required' }] as Outcome['diff'],
 };
 const base: FaultInput = { reward: 0, termination: 'user_stop', outcome: wrongBags, claims: [], simulatorFaults: [], taskProblems: [] };
-const inventedEmail: SimulatorFault = { kind: 'invented_fact', turn: 2, eventIndex: 7, text: 'My email is mia.l@example.com', evidence: 'said email "mia.l@example.com", which the scenario never gave and the agent never said' };
+const inventedEmail: SimulatorFault = {
+  kind: 'invented_fact',
+  turn: 2,
+  eventIndex: 7,
+  text: 'My email is mia.l@example.com',
+  evidence: 'said email "mia.l@example.com", which the scenario never gave and the agent never said',
+};
 
 describe('fault attribution cites only failed checks and blames the simulator only for what it explains', () => {
   it('an invented email does not explain a wrong baggage count the agent wrote: the agent is blamed, citing the failing field only', () => {
@@ -35,7 +51,16 @@ describe('fault attribution cites only failed checks and blames the simulator on
     const emailExpected = { email: 'mia.li3818@example.com' };
     const outcome: FaultInput['outcome'] = {
       ...wrongBags,
-      state: { pass: false, predicates: [{ predicate: { kind: 'field', table: 'users', key: 'mia_li_3668', path: 'address', equals: emailExpected }, pass: false, actual: { email: 'mia.l@example.com' } }] },
+      state: {
+        pass: false,
+        predicates: [
+          {
+            predicate: { kind: 'field', table: 'users', key: 'mia_li_3668', path: 'address', equals: emailExpected },
+            pass: false,
+            actual: { email: 'mia.l@example.com' },
+          },
+        ],
+      },
     };
     const fault = attributeFault({ ...base, outcome, simulatorFaults: [inventedEmail] })!;
     assert.equal(fault.cause, 'user_simulator');
@@ -59,26 +84,43 @@ describe('fault attribution cites only failed checks and blames the simulator on
       state: { pass: false, predicates: [{ predicate: query, pass: false, actual: true }] },
       collateral: { pass: true, changes: [] },
       communication: { pass: true, items: [] },
-      diff: [{ table: 'tickets', key: 't1', op: 'update', path: 'status', before: 'open', after: 'pending', verdict: 'allowed' }] as Outcome['diff'],
+      diff: [
+        { table: 'tickets', key: 't1', op: 'update', path: 'status', before: 'open', after: 'pending', verdict: 'allowed' },
+      ] as Outcome['diff'],
     };
     const asBefore = () => ({ pass: false, actual: true });
     const fault = attributeFault({ ...base, outcome: unreached, simulatorFaults: [stop], initially: asBefore })!;
     assert.equal(fault.cause, 'user_simulator');
     assert.match(fault.evidence, /premature_stop at user turn 1.*→ failing: customerDataReachable/);
     // The query answers differently than at the start: something was done, and done wrongly: the agent's.
-    assert.equal(attributeFault({ ...base, outcome: unreached, simulatorFaults: [stop], initially: () => ({ pass: false, actual: 'other' }) })!.cause, 'agent');
+    assert.equal(
+      attributeFault({ ...base, outcome: unreached, simulatorFaults: [stop], initially: () => ({ pass: false, actual: 'other' }) })!.cause,
+      'agent',
+    );
     // A record created with a wrong value reads differently than its absence at the start: made wrongly.
     assert.equal(attributeFault({ ...base, simulatorFaults: [stop], initially: () => ({ pass: false }) })!.cause, 'agent');
     // A record that should exist and still does not: never made.
     const present = { kind: 'present', table: 'grants', key: 'g1' } as const;
     const missing: FaultInput['outcome'] = { ...unreached, state: { pass: false, predicates: [{ predicate: present, pass: false }] } };
-    assert.equal(attributeFault({ ...base, outcome: missing, simulatorFaults: [stop], initially: () => ({ pass: false }) })!.cause, 'user_simulator');
+    assert.equal(
+      attributeFault({ ...base, outcome: missing, simulatorFaults: [stop], initially: () => ({ pass: false }) })!.cause,
+      'user_simulator',
+    );
     // No simulator fault: the agent, citing the failed check.
     assert.match(attributeFault({ ...base, outcome: unreached, initially: asBefore })!.evidence, /required not met: customerDataReachable/);
   });
 
   it('passing predicates are never cited', () => {
-    const passed: FaultInput['outcome'] = { ...wrongBags, state: { pass: true, predicates: [wrongBags.state.predicates[1]] }, collateral: { pass: false, changes: [{ table: 'users', key: 'u', op: 'update', path: 'email', before: 'a', after: 'b', verdict: 'collateral' }] as Outcome['diff'] } };
+    const passed: FaultInput['outcome'] = {
+      ...wrongBags,
+      state: { pass: true, predicates: [wrongBags.state.predicates[1]] },
+      collateral: {
+        pass: false,
+        changes: [
+          { table: 'users', key: 'u', op: 'update', path: 'email', before: 'a', after: 'b', verdict: 'collateral' },
+        ] as Outcome['diff'],
+      },
+    };
     const fault = attributeFault({ ...base, outcome: passed })!;
     assert.equal(fault.evidence, 'collateral: update users/u.email');
   });

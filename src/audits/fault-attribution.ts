@@ -42,25 +42,42 @@ const short = (value: unknown) => {
 };
 
 /** Leaf paths where two JSON values differ (at most `limit`). */
-function differingLeaves(expected: unknown, actual: unknown, path: string, out: { path: string; expected: unknown; actual: unknown }[], limit = 4): void {
+function differingLeaves(
+  expected: unknown,
+  actual: unknown,
+  path: string,
+  out: { path: string; expected: unknown; actual: unknown }[],
+  limit = 4,
+): void {
   if (out.length >= limit) return;
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (isObject(expected) && isObject(actual)) {
-    for (const key of new Set([...Object.keys(expected), ...Object.keys(actual)])) differingLeaves(expected[key], actual[key], path ? `${path}.${key}` : key, out, limit);
+    for (const key of new Set([...Object.keys(expected), ...Object.keys(actual)]))
+      differingLeaves(expected[key], actual[key], path ? `${path}.${key}` : key, out, limit);
     return;
   }
   if (Array.isArray(expected) && Array.isArray(actual) && expected.length === actual.length) {
-    expected.forEach((e, i) => differingLeaves(e, actual[i], `${path}[${i}]`, out, limit));
+    for (const [i, e] of expected.entries()) differingLeaves(e, actual[i], `${path}[${i}]`, out, limit);
     return;
   }
   if (JSON.stringify(expected) !== JSON.stringify(actual)) out.push({ path, expected, actual });
 }
 
-const leafStrings = (value: unknown): string[] => (value === null || value === undefined ? [] : typeof value === 'object' ? Object.values(value as Record<string, unknown>).flatMap(leafStrings) : [String(value)]);
+const leafStrings = (value: unknown): string[] =>
+  value === null || value === undefined
+    ? []
+    : typeof value === 'object'
+      ? Object.values(value as Record<string, unknown>).flatMap(leafStrings)
+      : [String(value)];
 
 function touched(diff: readonly FieldChange[] | undefined, table: string, key: string, path: string): boolean | undefined {
   if (!diff) return undefined;
-  return diff.some((c) => c.table === table && c.key === key && (c.path === '' || path === '' || c.path === path || c.path.startsWith(`${path}.`) || path.startsWith(`${c.path}.`)));
+  return diff.some(
+    (c) =>
+      c.table === table &&
+      c.key === key &&
+      (c.path === '' || path === '' || c.path === path || c.path.startsWith(`${path}.`) || path.startsWith(`${c.path}.`)),
+  );
 }
 
 /**
@@ -85,25 +102,50 @@ function failedChecks(input: FaultInput): FailedCheck[] {
       const leaves: { path: string; expected: unknown; actual: unknown }[] = [];
       differingLeaves(p.equals, result.actual, p.path, leaves);
       const where = `${p.table}/${p.key}`;
-      const described = leaves.length ? leaves.map((l) => `${where}${l.path ? `.${l.path}` : ''}: expected ${short(l.expected)}, actual ${short(l.actual)}`).join('; ') : (p.description ?? `${where}.${p.path}`);
+      const described = leaves.length
+        ? leaves.map((l) => `${where}${l.path ? `.${l.path}` : ''}: expected ${short(l.expected)}, actual ${short(l.actual)}`).join('; ')
+        : (p.description ?? `${where}.${p.path}`);
       // Without a stored diff it cannot be told whether the field was touched: counted as not done.
       const notDone = unchanged ?? (leaves.length > 0 && leaves.every((l) => touched(input.outcome.diff, p.table, p.key, l.path) !== true));
-      out.push({ text: p.description && leaves.length === 0 ? p.description : described, written: leaves.flatMap((l) => leafStrings(l.actual)), notDone, kind: 'state' });
+      out.push({
+        text: p.description && leaves.length === 0 ? p.description : described,
+        written: leaves.flatMap((l) => leafStrings(l.actual)),
+        notDone,
+        kind: 'state',
+      });
     } else if (p.kind === 'present' || p.kind === 'absent') {
       const notDone = unchanged ?? touched(input.outcome.diff, p.table, p.key, p.kind === 'absent' ? (p.path ?? '') : '') !== true;
-      out.push({ text: p.description ?? `${p.table}/${p.key}${p.kind === 'absent' && p.path ? `.${p.path}` : ''} ${p.kind === 'present' ? 'is absent' : 'is still present'}`, written: leafStrings(result.actual), notDone, kind: 'state' });
+      out.push({
+        text:
+          p.description ??
+          `${p.table}/${p.key}${p.kind === 'absent' && p.path ? `.${p.path}` : ''} ${p.kind === 'present' ? 'is absent' : 'is still present'}`,
+        written: leafStrings(result.actual),
+        notDone,
+        kind: 'state',
+      });
     } else {
       // A query reads many records: without the initial state it counts as not done only when the episode changed nothing.
       const notDone = unchanged ?? (!input.outcome.diff || input.outcome.diff.length === 0);
-      out.push({ text: p.description ?? `${p.query}(${JSON.stringify(p.args)}) should be ${short(p.equals)}, is ${short(result.actual)}`, written: leafStrings(result.actual), notDone, kind: 'state' });
+      out.push({
+        text: p.description ?? `${p.query}(${JSON.stringify(p.args)}) should be ${short(p.equals)}, is ${short(result.actual)}`,
+        written: leafStrings(result.actual),
+        notDone,
+        kind: 'state',
+      });
     }
   }
   if (!input.outcome.collateral.pass) {
     for (const change of input.outcome.collateral.changes) {
-      out.push({ text: `collateral ${change.op} ${change.table}/${change.key}${change.path ? `.${change.path}` : ''}`, written: leafStrings((change as { after?: JsonValue }).after), notDone: false, kind: 'collateral' });
+      out.push({
+        text: `collateral ${change.op} ${change.table}/${change.key}${change.path ? `.${change.path}` : ''}`,
+        written: leafStrings((change as { after?: JsonValue }).after),
+        notDone: false,
+        kind: 'collateral',
+      });
     }
   }
-  for (const item of input.outcome.communication.items.filter((i) => !i.pass)) out.push({ text: `not told: ${item.id}`, written: [], notDone: true, kind: 'communication' });
+  for (const item of input.outcome.communication.items.filter((i) => !i.pass))
+    out.push({ text: `not told: ${item.id}`, written: [], notDone: true, kind: 'communication' });
   return out;
 }
 
@@ -128,7 +170,8 @@ function explains(fault: SimulatorFault, check: FailedCheck): boolean {
   return tokens.some((t) => written.some((w) => w === t || w.includes(t)));
 }
 
-const list = (items: readonly string[], max = 4) => `${items.slice(0, max).join('; ')}${items.length > max ? `; … (+${items.length - max})` : ''}`;
+const list = (items: readonly string[], max = 4) =>
+  `${items.slice(0, max).join('; ')}${items.length > max ? `; … (+${items.length - max})` : ''}`;
 
 /**
  * The primary cause of a failed episode, with its evidence (undefined when the episode passed).
@@ -139,19 +182,31 @@ const list = (items: readonly string[], max = 4) => `${items.slice(0, max).join(
  */
 export function attributeFault(input: FaultInput): { cause: FaultCause; evidence: string } | undefined {
   if (input.reward >= 1) return undefined;
-  if (input.termination === 'infra_error') return { cause: 'infrastructure', evidence: `infra_error: ${input.terminationDetail ?? input.outcome.note ?? 'the episode could not run'}` };
+  if (input.termination === 'infra_error')
+    return {
+      cause: 'infrastructure',
+      evidence: `infra_error: ${input.terminationDetail ?? input.outcome.note ?? 'the episode could not run'}`,
+    };
   const broken = input.taskProblems.filter((p) => !TASK_LINT_WARNINGS.has(p.kind));
   if (broken.length > 0) return { cause: 'task', evidence: broken.map((p) => `${p.kind}: ${p.detail}`).join(' | ') };
-  if (input.termination === 'user_error') return { cause: 'user_simulator', evidence: `user_error: ${input.terminationDetail ?? 'the user simulator failed'}` };
+  if (input.termination === 'user_error')
+    return { cause: 'user_simulator', evidence: `user_error: ${input.terminationDetail ?? 'the user simulator failed'}` };
   const failed = failedChecks(input);
   for (const fault of input.simulatorFaults) {
     const explained = failed.filter((check) => explains(fault, check));
     if (explained.length > 0) {
-      return { cause: 'user_simulator', evidence: `${fault.kind} at user turn ${fault.turn}${fault.item ? ` (${fault.item})` : ''}: ${fault.evidence} → failing: ${list(explained.map((c) => c.text), 3)}` };
+      return {
+        cause: 'user_simulator',
+        evidence: `${fault.kind} at user turn ${fault.turn}${fault.item ? ` (${fault.item})` : ''}: ${fault.evidence} → failing: ${list(
+          explained.map((c) => c.text),
+          3,
+        )}`,
+      };
     }
   }
   const reasons: string[] = [];
-  if (input.termination === 'agent_error' || input.termination === 'max_steps') reasons.push(`${input.termination}${input.terminationDetail ? `: ${input.terminationDetail}` : ''}`);
+  if (input.termination === 'agent_error' || input.termination === 'max_steps')
+    reasons.push(`${input.termination}${input.terminationDetail ? `: ${input.terminationDetail}` : ''}`);
   const state = failed.filter((c) => c.kind === 'state').map((c) => c.text);
   if (state.length) reasons.push(`required not met: ${list(state)}`);
   const collateral = failed.filter((c) => c.kind === 'collateral').map((c) => c.text.replace(/^collateral /, ''));
@@ -159,7 +214,11 @@ export function attributeFault(input: FaultInput): { cause: FaultCause; evidence
   const untold = failed.filter((c) => c.kind === 'communication').map((c) => c.text.replace(/^not told: /, ''));
   if (untold.length) reasons.push(`not told: ${untold.join(', ')}`);
   const contradicted = input.claims.filter((c) => c.verdict === 'contradicted');
-  if (contradicted.length) reasons.push(`contradicted claim: "${contradicted[0].quote ?? contradicted[0].text}" (${contradicted[0].evidence})`);
-  if (input.simulatorFaults.length) reasons.push(`simulator fault seen but it explains no failing check: ${input.simulatorFaults[0].kind} at user turn ${input.simulatorFaults[0].turn}`);
+  if (contradicted.length)
+    reasons.push(`contradicted claim: "${contradicted[0].quote ?? contradicted[0].text}" (${contradicted[0].evidence})`);
+  if (input.simulatorFaults.length)
+    reasons.push(
+      `simulator fault seen but it explains no failing check: ${input.simulatorFaults[0].kind} at user turn ${input.simulatorFaults[0].turn}`,
+    );
   return { cause: 'agent', evidence: reasons.length ? reasons.join(' | ') : 'the final state does not meet the expected outcome' };
 }

@@ -33,19 +33,35 @@ export const faultCauseAudit = defineAudit({
   display: {
     title: 'Failed episodes by primary cause',
     text: 'Each failed episode is attributed to one cause, checked in order: infrastructure (infra_error), task (a lint problem, the oracle fails it), user simulator (a simulator fault), else the agent.',
-    tables: (rows) => [{ columns: ['agent', ...FAULT_CAUSES], rows: rows.map(({ agent, summary }) => [agent, ...FAULT_CAUSES.map((c) => summary[c] ?? 0)]) }],
+    tables: (rows) => [
+      { columns: ['agent', ...FAULT_CAUSES], rows: rows.map(({ agent, summary }) => [agent, ...FAULT_CAUSES.map((c) => summary[c] ?? 0)]) },
+    ],
     charts: [
       {
         id: 'fault-causes',
         title: 'Failures by cause',
         description: 'Failed episodes attributed to a cause.',
         spec: (rows, agents) => {
-          const values = rows.flatMap(({ agent, summary }) => Object.entries(summary).filter(([, count]) => count > 0).map(([cause, count]) => ({ agent, cause, count })));
+          const values = rows.flatMap(({ agent, summary }) =>
+            Object.entries(summary)
+              .filter(([, count]) => count > 0)
+              .map(([cause, count]) => ({ agent, cause, count })),
+          );
           if (values.length === 0) return undefined;
-          return stackedAgentBars(values, agents, { field: 'count', title: 'failed episodes' }, { field: 'cause', title: 'cause', domain: FAULT_CAUSES, range: ['#dc2626', '#9333ea', '#ca8a04', '#4b5563'] });
+          return stackedAgentBars(
+            values,
+            agents,
+            { field: 'count', title: 'failed episodes' },
+            { field: 'cause', title: 'cause', domain: FAULT_CAUSES, range: ['#dc2626', '#9333ea', '#ca8a04', '#4b5563'] },
+          );
         },
       },
     ],
-    episodeLines: ({ fault }) => (fault ? [`Primary cause of failure: ${fault.cause} — ${fault.evidence.length > 300 ? `${fault.evidence.slice(0, 300)}…` : fault.evidence}`] : []),
+    episodeLines: ({ fault }) =>
+      fault
+        ? [
+            `Primary cause of failure: ${fault.cause} — ${fault.evidence.length > 300 ? `${fault.evidence.slice(0, 300)}…` : fault.evidence}`,
+          ]
+        : [],
   },
 });

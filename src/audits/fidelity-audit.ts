@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { passHatK, type TaskTally } from '../grading/pass-k.ts';
-import { agentAuditSchema, episodeAuditSchema, GOAL_CATEGORIES, SIMULATOR_FAULT_KINDS, type EpisodeAudit, type GoalKept } from '../schema/audit.ts';
+import {
+  agentAuditSchema,
+  episodeAuditSchema,
+  GOAL_CATEGORIES,
+  SIMULATOR_FAULT_KINDS,
+  type EpisodeAudit,
+  type GoalKept,
+} from '../schema/audit.ts';
 import { defineAudit, fixedCell, percentCell, type AuditTable } from './audit.ts';
 import { FIDELITY_TEXT } from './audit-texts.ts';
 import { completionFromState, goalItemsFor } from './goal-state.ts';
@@ -29,7 +36,8 @@ function passHat(audits: readonly Pick<EpisodeAudit, 'taskId' | 'reward'>[]): Re
 }
 
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max)}…`);
-const keptCell = (k: GoalKept | undefined) => (!k || k.rate === null ? 'n/a' : `${fixedCell(k.rate, 2)} (${k.kept}/${k.counted}${k.noChance ? `, ${k.noChance} n/a` : ''})`);
+const keptCell = (k: GoalKept | undefined) =>
+  !k || k.rate === null ? 'n/a' : `${fixedCell(k.rate, 2)} (${k.kept}/${k.counted}${k.noChance ? `, ${k.noChance} n/a` : ''})`;
 
 /**
  * Simulator fidelity (UGST): what the simulated user did with its goal items, and the simulator
@@ -44,10 +52,30 @@ export const fidelityAudit = defineAudit({
     const { episode, task } = input;
     const goal = input.judged?.goal ? { items: input.judged.goal, source: 'llm' as const } : goalItemsFor(task);
     // Completion of objectives and requirements is read from the final state, never from the agent's words.
-    const completion = completionFromState(goal.items, { task, domain: input.domain, finalState: input.finalState, statePass: episode.outcome.state.pass });
-    const simulator = auditSimulator({ items: goal.items, events: episode.trajectory.events, scenario: scenarioText(task, goal.items), exists: input.exists, timeline: input.judged?.timeline, completion });
+    const completion = completionFromState(goal.items, {
+      task,
+      domain: input.domain,
+      finalState: input.finalState,
+      statePass: episode.outcome.state.pass,
+    });
+    const simulator = auditSimulator({
+      items: goal.items,
+      events: episode.trajectory.events,
+      scenario: scenarioText(task, goal.items),
+      exists: input.exists,
+      timeline: input.judged?.timeline,
+      completion,
+    });
     return {
-      goal: { items: goal.items, source: goal.source, timeline: simulator.timeline, final: simulator.final, tracker: input.judged?.timeline ? ('llm' as const) : ('rules' as const), kept: simulator.kept, outcome: simulator.outcome },
+      goal: {
+        items: goal.items,
+        source: goal.source,
+        timeline: simulator.timeline,
+        final: simulator.final,
+        tracker: input.judged?.timeline ? ('llm' as const) : ('rules' as const),
+        kept: simulator.kept,
+        outcome: simulator.outcome,
+      },
       simulatorFaults: simulator.faults,
     };
   },
@@ -59,11 +87,19 @@ export const fidelityAudit = defineAudit({
       const verdicts = graded.flatMap((a) => a.goal.items.filter((i) => i.category === category).map((i) => a.goal.kept?.[i.id]));
       const kept = verdicts.filter((v) => v === 'kept').length;
       const counted = verdicts.filter((v) => v === 'kept' || v === 'not_kept').length;
-      goalKept[category] = { kept, counted, noChance: verdicts.filter((v) => v === 'no_chance').length, rate: counted ? kept / counted : null };
+      goalKept[category] = {
+        kept,
+        counted,
+        noChance: verdicts.filter((v) => v === 'no_chance').length,
+        rate: counted ? kept / counted : null,
+      };
     }
     const faulted = graded.filter((a) => a.simulatorFaults.length > 0);
     const faultRateByKind: Record<string, number> = {};
-    for (const kind of SIMULATOR_FAULT_KINDS) faultRateByKind[kind] = graded.length ? graded.filter((a) => a.simulatorFaults.some((f) => f.kind === kind)).length / graded.length : 0;
+    for (const kind of SIMULATOR_FAULT_KINDS)
+      faultRateByKind[kind] = graded.length
+        ? graded.filter((a) => a.simulatorFaults.some((f) => f.kind === kind)).length / graded.length
+        : 0;
     return {
       goalKept,
       faultedEpisodes: faulted.length,
@@ -81,14 +117,28 @@ export const fidelityAudit = defineAudit({
       // Stored by auditors before groundwork-auditor/2: no per-category verdicts.
       if (rows.every((r) => r.summary.goalKept)) {
         const categories = [...new Set(rows.flatMap((r) => Object.keys(r.summary.goalKept ?? {})))];
-        tables.push({ title: 'Goal items the simulated user kept (kept/counted; n/a: never had the chance)', columns: ['agent', ...categories], rows: rows.map((r) => [r.agent, ...categories.map((c) => keptCell(r.summary.goalKept?.[c]))]) });
-      } else tables.push({ title: 'Goal items the simulated user kept', columns: ['note'], rows: [['stored by an older auditor: run groundwork audit on this run again to measure simulator fidelity']] });
+        tables.push({
+          title: 'Goal items the simulated user kept (kept/counted; n/a: never had the chance)',
+          columns: ['agent', ...categories],
+          rows: rows.map((r) => [r.agent, ...categories.map((c) => keptCell(r.summary.goalKept?.[c]))]),
+        });
+      } else
+        tables.push({
+          title: 'Goal items the simulated user kept',
+          columns: ['note'],
+          rows: [['stored by an older auditor: run groundwork audit on this run again to measure simulator fidelity']],
+        });
       const kinds = [...new Set(rows.flatMap((r) => Object.keys(r.summary.faultRateByKind)))];
       const ks = [...new Set(rows.flatMap((r) => Object.keys(r.summary.passHatK)))].sort((a, b) => Number(a) - Number(b));
       tables.push({
         title: 'Simulator faults (share of graded episodes; pass^k raw and without faulted episodes)',
         columns: ['agent', 'faulted', ...kinds.map((k) => k.replace(/_/g, ' ')), ...ks.flatMap((k) => [`pass^${k}`, `pass^${k} clean`])],
-        rows: rows.map(({ agent, summary: f }) => [agent, `${f.faultedEpisodes} (${percentCell(f.faultRate)})`, ...kinds.map((k) => percentCell(f.faultRateByKind[k] ?? 0)), ...ks.flatMap((k) => [fixedCell(f.passHatK[k]), fixedCell(f.passHatKClean[k])])]),
+        rows: rows.map(({ agent, summary: f }) => [
+          agent,
+          `${f.faultedEpisodes} (${percentCell(f.faultRate)})`,
+          ...kinds.map((k) => percentCell(f.faultRateByKind[k] ?? 0)),
+          ...ks.flatMap((k) => [fixedCell(f.passHatK[k]), fixedCell(f.passHatKClean[k])]),
+        ]),
       });
       return tables;
     },
@@ -99,17 +149,30 @@ export const fidelityAudit = defineAudit({
         description:
           'Measures the simulated user, not the agent: share of its goal items (UGST) it kept, per category — profile and policy never violated, objectives and requirements asked for, preferences expressed when the agent gave the chance. Items it never had the chance to express are left out (blank cell: none counted). The same user should score the same with every agent.',
         spec: (rows, agents) => {
-          const values = rows.flatMap(({ agent, summary }) => Object.entries(summary.goalKept ?? {}).flatMap(([category, k]) => (k.rate === null ? [] : [{ agent, category, value: k.rate }])));
+          const values = rows.flatMap(({ agent, summary }) =>
+            Object.entries(summary.goalKept ?? {}).flatMap(([category, k]) =>
+              k.rate === null ? [] : [{ agent, category, value: k.rate }],
+            ),
+          );
           if (values.length === 0) return undefined;
-          return shareHeatmap(values, agents, { field: 'category', title: 'goal category', sort: [...GOAL_CATEGORIES], axis: { labelAngle: 0 } }, 'share kept', 80);
+          return shareHeatmap(
+            values,
+            agents,
+            { field: 'category', title: 'goal category', sort: [...GOAL_CATEGORIES], axis: { labelAngle: 0 } },
+            'share kept',
+            80,
+          );
         },
       },
       {
         id: 'simulator-faults',
         title: 'Simulator faults by kind',
-        description: 'Share of graded episodes in which the simulated user contradicted its scenario, invented a fact, revealed what it should not know, or stopped early.',
+        description:
+          'Share of graded episodes in which the simulated user contradicted its scenario, invented a fact, revealed what it should not know, or stopped early.',
         spec: (rows, agents) => {
-          const values = rows.flatMap(({ agent, summary }) => Object.entries(summary.faultRateByKind).map(([kind, rate]) => ({ agent, kind, rate })));
+          const values = rows.flatMap(({ agent, summary }) =>
+            Object.entries(summary.faultRateByKind).map(([kind, rate]) => ({ agent, kind, rate })),
+          );
           if (values.length === 0) return undefined;
           // At least a 0–10% axis, so a clean run reads as "no faults" rather than as a broken chart.
           const top = Math.max(0.1, ...values.map((v) => v.rate));
@@ -121,7 +184,13 @@ export const fidelityAudit = defineAudit({
             encoding: {
               y: { field: 'kind', type: 'nominal', title: 'fault kind' },
               yOffset: { field: 'agent', type: 'nominal', sort: agents },
-              x: { field: 'rate', type: 'quantitative', title: 'share of graded episodes', scale: { domain: [0, top] }, axis: { format: '.0%' } },
+              x: {
+                field: 'rate',
+                type: 'quantitative',
+                title: 'share of graded episodes',
+                scale: { domain: [0, top] },
+                axis: { format: '.0%' },
+              },
               color: { field: 'agent', type: 'nominal', title: 'agent', sort: agents },
             },
           });
@@ -137,7 +206,14 @@ export const fidelityAudit = defineAudit({
         const outcome = goal.outcome?.[item.id];
         return `  ${item.category.padEnd(12)} ${(goal.final[item.id] ?? '').padEnd(10)} ${trail.padEnd(8)} ${(kept === 'no_chance' ? 'user n/a' : kept ? `user ${kept.replace(/_/g, ' ')}` : '').padEnd(15)} ${(outcome ?? '').padEnd(9)} ${clip(item.description, 90)}`;
       }),
-      ...(simulatorFaults.length ? ['Simulator faults:', ...simulatorFaults.map((f) => `  ${f.kind} at user turn ${f.turn}${f.item ? ` (${f.item})` : ''}: "${clip(f.text, 100)}" — ${clip(f.evidence, 200)}`)] : ['Simulator faults: none']),
+      ...(simulatorFaults.length
+        ? [
+            'Simulator faults:',
+            ...simulatorFaults.map(
+              (f) => `  ${f.kind} at user turn ${f.turn}${f.item ? ` (${f.item})` : ''}: "${clip(f.text, 100)}" — ${clip(f.evidence, 200)}`,
+            ),
+          ]
+        : ['Simulator faults: none']),
     ],
   },
 });

@@ -29,18 +29,32 @@ export const goalOutcomeAudit = defineAudit({
     title: 'Goal outcomes',
     text: GOAL_OUTCOME_TEXT,
     tables: (rows) => {
-      const lines = rows.flatMap(({ agent, summary }) => Object.entries(summary ?? {}).filter(([, counts]) => Object.values(counts).some((n) => n > 0)).map(([category, counts]) => [agent, category, ...GOAL_OUTCOMES.map((o) => counts[o] ?? 0)]));
+      const lines = rows.flatMap(({ agent, summary }) =>
+        Object.entries(summary ?? {})
+          .filter(([, counts]) => Object.values(counts).some((n) => n > 0))
+          .map(([category, counts]) => [agent, category, ...GOAL_OUTCOMES.map((o) => counts[o] ?? 0)]),
+      );
       return lines.length ? [{ columns: ['agent', 'category', ...GOAL_OUTCOMES], rows: lines }] : [];
     },
     charts: [
       {
         id: 'goal-outcomes',
         title: 'Goal outcomes: the user’s objectives',
-        description: 'Measures the agent: each objective of the simulated user is completed (the final state shows it done), blocked (not done; the agent refused or asked for what the user cannot know), open (not done) or unknown (the state cannot tell). Never read from the agent’s words.',
+        description:
+          'Measures the agent: each objective of the simulated user is completed (the final state shows it done), blocked (not done; the agent refused or asked for what the user cannot know), open (not done) or unknown (the state cannot tell). Never read from the agent’s words.',
         spec: (rows, agents) => {
-          const values = rows.flatMap(({ agent, summary }) => Object.entries(summary?.objectives ?? {}).filter(([, count]) => count > 0).map(([outcome, count]) => ({ agent, category: 'objectives', outcome, count })));
+          const values = rows.flatMap(({ agent, summary }) =>
+            Object.entries(summary?.objectives ?? {})
+              .filter(([, count]) => count > 0)
+              .map(([outcome, count]) => ({ agent, category: 'objectives', outcome, count })),
+          );
           if (values.length === 0) return undefined;
-          return stackedAgentBars(values, agents, { field: 'count', title: 'objectives' }, { field: 'outcome', title: 'outcome', domain: GOAL_OUTCOMES, range: ['#16a34a', '#2563eb', '#dc2626', '#9ca3af'] });
+          return stackedAgentBars(
+            values,
+            agents,
+            { field: 'count', title: 'objectives' },
+            { field: 'outcome', title: 'outcome', domain: GOAL_OUTCOMES, range: ['#16a34a', '#2563eb', '#dc2626', '#9ca3af'] },
+          );
         },
       },
     ],

@@ -1,6 +1,14 @@
 import type { Domain } from '../domains/domain.ts';
 import { evaluatePredicate } from '../grading/grade.ts';
-import { GOAL_CATEGORIES, type FactKind, type GoalCategory, type GoalItem, type GoalOutcome, type GoalSnapshot, type GoalStatus } from '../schema/audit.ts';
+import {
+  GOAL_CATEGORIES,
+  type FactKind,
+  type GoalCategory,
+  type GoalItem,
+  type GoalOutcome,
+  type GoalSnapshot,
+  type GoalStatus,
+} from '../schema/audit.ts';
 import type { Task } from '../schema/task.ts';
 import type { TrajectoryEvent } from '../schema/trajectory.ts';
 import type { TableState } from '../state/table-state.ts';
@@ -30,23 +38,54 @@ export function inferFactKind(id: string, value: string): FactKind {
  */
 export function goalItemsFromScenario(task: Task): GoalItem[] {
   const scenario = task.user;
-  const items: GoalItem[] = scenario.known.map((fact) => ({ id: `profile:${fact.id}`, category: 'profile', description: `${fact.id} is ${fact.value}`, value: fact.value, kind: inferFactKind(fact.id, fact.value) }));
+  const items: GoalItem[] = scenario.known.map((fact) => ({
+    id: `profile:${fact.id}`,
+    category: 'profile',
+    description: `${fact.id} is ${fact.value}`,
+    value: fact.value,
+    kind: inferFactKind(fact.id, fact.value),
+  }));
   if (scenario.known.length === 0) {
     // Free-text scenarios (τ-bench): the facts written in the instructions are the profile.
     const seen = new Set<string>();
     for (const token of factTokens(scenario.instructions)) {
       if (token.kind === 'level' || seen.has(token.text)) continue;
       seen.add(token.text);
-      items.push({ id: `profile:${token.kind}:${token.text}`, category: 'profile', description: `${token.kind} ${token.text}`, value: token.text, kind: token.kind });
+      items.push({
+        id: `profile:${token.kind}:${token.text}`,
+        category: 'profile',
+        description: `${token.kind} ${token.text}`,
+        value: token.text,
+        kind: token.kind,
+      });
     }
   }
-  for (const unknown of scenario.unknown) items.push({ id: `policy:unknown:${unknown.id}`, category: 'policy', description: `does not know ${unknown.id}; says so when asked, never makes one up`, cues: unknown.keywords });
+  for (const unknown of scenario.unknown)
+    items.push({
+      id: `policy:unknown:${unknown.id}`,
+      category: 'policy',
+      description: `does not know ${unknown.id}; says so when asked, never makes one up`,
+      cues: unknown.keywords,
+    });
   // No cues: the whole request is one objective, pursued by the user's first message (free-text users
   // word it their own way; a scripted opening is only one of them).
-  items.push({ id: 'objective:request', category: 'objectives', description: scenario.instructions.split(/(?<=\.)\s/).slice(0, 2).join(' ') });
+  items.push({
+    id: 'objective:request',
+    category: 'objectives',
+    description: scenario.instructions
+      .split(/(?<=\.)\s/)
+      .slice(0, 2)
+      .join(' '),
+  });
   if (scenario.clarification) {
     const quoted = /"([^"]+)"/.exec(scenario.clarification)?.[1];
-    items.push({ id: 'requirement:which', category: 'requirements', description: scenario.clarification, cues: [quoted ?? scenario.clarification], askedBy: CLARIFY_ASKED });
+    items.push({
+      id: 'requirement:which',
+      category: 'requirements',
+      description: scenario.clarification,
+      cues: [quoted ?? scenario.clarification],
+      askedBy: CLARIFY_ASKED,
+    });
   }
   items.push({
     id: 'preference:confirmation',
@@ -60,7 +99,9 @@ export function goalItemsFromScenario(task: Task): GoalItem[] {
 
 /** The goal items of a task: its own `goal` when it has one, else derived from the scenario. */
 export function goalItemsFor(task: Task): { items: GoalItem[]; source: 'task' | 'scenario' } {
-  return task.user.goal && task.user.goal.length > 0 ? { items: task.user.goal, source: 'task' } : { items: goalItemsFromScenario(task), source: 'scenario' };
+  return task.user.goal && task.user.goal.length > 0
+    ? { items: task.user.goal, source: 'task' }
+    : { items: goalItemsFromScenario(task), source: 'scenario' };
 }
 
 /** The status an item starts with (before the first user turn). */
@@ -69,9 +110,30 @@ export function initialStatus(category: GoalCategory): GoalStatus {
 }
 
 /** Agent questions that ask the user to confirm an action (the confirmation preference's chance). */
-export const CONFIRM_ASKED = ['confirm', 'proceed', 'go ahead', 'shall i', 'should i', 'do you want me to', 'would you like me to', 'are you sure', 'is that ok', 'ok to'];
+export const CONFIRM_ASKED = [
+  'confirm',
+  'proceed',
+  'go ahead',
+  'shall i',
+  'should i',
+  'do you want me to',
+  'would you like me to',
+  'are you sure',
+  'is that ok',
+  'ok to',
+];
 /** Agent questions that ask which of several things the user means (a clarification's chance). */
-export const CLARIFY_ASKED = ['which one', 'which of', 'which file', 'which version', 'do you mean', 'more than one', 'two files', 'multiple', 'several'];
+export const CLARIFY_ASKED = [
+  'which one',
+  'which of',
+  'which file',
+  'which version',
+  'do you mean',
+  'more than one',
+  'two files',
+  'multiple',
+  'several',
+];
 
 /**
  * The agent questions that give the user its chance to express an item (undefined: due from the
@@ -88,7 +150,8 @@ export function askedByOf(item: GoalItem): readonly string[] | undefined {
 /** How the user sees the agent's last words: the tracker's own reading (rules). */
 export type AgentTurnReading = 'done' | 'refusal' | 'blocked' | 'question' | 'other' | 'none';
 
-const REFUSAL = /\b(cannot|can't|can not|unable|not able|not authori[sz]ed|not permitted|legal hold|pending approval|awaiting approval|i'm sorry|i am sorry|won't be able|not allowed)\b/;
+const REFUSAL =
+  /\b(cannot|can't|can not|unable|not able|not authori[sz]ed|not permitted|legal hold|pending approval|awaiting approval|i'm sorry|i am sorry|won't be able|not allowed)\b/;
 const DONE = /\b(done|completed|complete|has been|have been|all set|taken care|finished|is now|are now|successfully)\b/;
 
 /** Question sentences of a text, joined (lowercase in, lowercase out). */
@@ -154,7 +217,11 @@ export interface GoalTracking {
  * items the conversation gave a chance to (an agent question with one of its `askedBy` phrases), and
  * what the user last heard about each pursued item (for steering and the premature-stop detector).
  */
-export function trackGoalState(items: readonly GoalItem[], events: readonly TrajectoryEvent[], violations: GoalViolations = new Map()): GoalTracking {
+export function trackGoalState(
+  items: readonly GoalItem[],
+  events: readonly TrajectoryEvent[],
+  violations: GoalViolations = new Map(),
+): GoalTracking {
   const status: Record<string, GoalStatus> = Object.fromEntries(items.map((item) => [item.id, initialStatus(item.category)]));
   const chance: Record<string, boolean> = Object.fromEntries(items.map((item) => [item.id, askedByOf(item) === undefined]));
   const heard: Record<string, HeardAboutItem> = {};
@@ -189,7 +256,10 @@ export function trackGoalState(items: readonly GoalItem[], events: readonly Traj
             else if (reading === 'refusal' || reading === 'blocked') heard[item.id] = 'blocked';
           }
           const cues = item.category === 'objectives' && (item.cues ?? []).length === 0 ? undefined : item.cues;
-          const pursued = cues === undefined ? turn === 0 && said.trim() !== '' : mentions(said, cues) || (item.value !== undefined && said.includes(item.value.toLowerCase()));
+          const pursued =
+            cues === undefined
+              ? turn === 0 && said.trim() !== ''
+              : mentions(said, cues) || (item.value !== undefined && said.includes(item.value.toLowerCase()));
           if (status[item.id] === 'INCOMPLETE' && pursued) status[item.id] = 'ATTEMPTED';
           break;
         }
@@ -231,7 +301,14 @@ export function completionFromState(items: readonly GoalItem[], input: Completio
       } catch {
         out[item.id] = null;
       }
-    } else out[item.id] = input.task.noChange ? null : input.statePass ? true : undeclared.filter((i) => i.category === item.category).length === 1 ? false : null;
+    } else
+      out[item.id] = input.task.noChange
+        ? null
+        : input.statePass
+          ? true
+          : undeclared.filter((i) => i.category === item.category).length === 1
+            ? false
+            : null;
   }
   return out;
 }
@@ -241,7 +318,10 @@ export function completionFromState(items: readonly GoalItem[], input: Completio
  * where it shows it not done, a COMPLETE read from the conversation (an LLM tracker) is only
  * ATTEMPTED; where the state cannot tell, the tracked status stands.
  */
-export function applyCompletion(final: Readonly<Record<string, GoalStatus>>, completion: Readonly<Record<string, boolean | null>>): Record<string, GoalStatus> {
+export function applyCompletion(
+  final: Readonly<Record<string, GoalStatus>>,
+  completion: Readonly<Record<string, boolean | null>>,
+): Record<string, GoalStatus> {
   const out = { ...final };
   for (const [id, done] of Object.entries(completion)) {
     if (done === true) out[id] = 'COMPLETE';
@@ -258,11 +338,18 @@ export type KeptVerdict = 'kept' | 'not_kept' | 'no_chance';
  * kept when pursued (ATTEMPTED) or COMPLETE; preferences kept when expressed (ALIGNED). An item the
  * user has not kept is `no_chance` (not counted) when the conversation never gave it the chance.
  */
-export function keptByUser(items: readonly GoalItem[], final: Readonly<Record<string, GoalStatus>>, chance: Readonly<Record<string, boolean>>): Record<string, KeptVerdict> {
+export function keptByUser(
+  items: readonly GoalItem[],
+  final: Readonly<Record<string, GoalStatus>>,
+  chance: Readonly<Record<string, boolean>>,
+): Record<string, KeptVerdict> {
   const out: Record<string, KeptVerdict> = {};
   for (const item of items) {
     const status = final[item.id] ?? initialStatus(item.category);
-    const kept = item.category === 'objectives' || item.category === 'requirements' ? status === 'ATTEMPTED' || status === 'COMPLETE' : status === 'ALIGNED';
+    const kept =
+      item.category === 'objectives' || item.category === 'requirements'
+        ? status === 'ATTEMPTED' || status === 'COMPLETE'
+        : status === 'ALIGNED';
     out[item.id] = kept ? 'kept' : chance[item.id] === false ? 'no_chance' : 'not_kept';
   }
   return out;
@@ -273,7 +360,11 @@ export function keptByUser(items: readonly GoalItem[], final: Readonly<Record<st
  * when the agent last refused it or asked for what the user cannot know, else `open` (the state
  * shows it not done) or `unknown` (the state cannot tell).
  */
-export function goalOutcomes(items: readonly GoalItem[], completion: Readonly<Record<string, boolean | null>>, heard: Readonly<Record<string, HeardAboutItem>>): Record<string, GoalOutcome> {
+export function goalOutcomes(
+  items: readonly GoalItem[],
+  completion: Readonly<Record<string, boolean | null>>,
+  heard: Readonly<Record<string, HeardAboutItem>>,
+): Record<string, GoalOutcome> {
   const out: Record<string, GoalOutcome> = {};
   for (const item of items) {
     if (item.category !== 'objectives' && item.category !== 'requirements') continue;
@@ -288,16 +379,26 @@ export function goalOutcomes(items: readonly GoalItem[], completion: Readonly<Re
  * view (it cannot see the state): an objective or requirement is still open until the user has
  * pursued it and the agent has reported it done, refused it or asked for what the user cannot know.
  */
-export function renderGoalStateBlock(items: readonly GoalItem[], statuses: Readonly<Record<string, GoalStatus>>, heard: Readonly<Record<string, HeardAboutItem>> = {}): string {
+export function renderGoalStateBlock(
+  items: readonly GoalItem[],
+  statuses: Readonly<Record<string, GoalStatus>>,
+  heard: Readonly<Record<string, HeardAboutItem>> = {},
+): string {
   const lines: string[] = [];
-  const note = (id: string) => (heard[id] === 'done' ? ' (the agent says it is done)' : heard[id] === 'blocked' ? ' (the agent refused it or cannot go on)' : '');
+  const note = (id: string) =>
+    heard[id] === 'done' ? ' (the agent says it is done)' : heard[id] === 'blocked' ? ' (the agent refused it or cannot go on)' : '';
   for (const category of GOAL_CATEGORIES) {
     const inCategory = items.filter((i) => i.category === category);
     if (inCategory.length === 0) continue;
     lines.push(`${category}:`);
     for (const item of inCategory) lines.push(`- [${statuses[item.id] ?? initialStatus(category)}] ${item.description}${note(item.id)}`);
   }
-  const open = items.filter((i) => (i.category === 'objectives' || i.category === 'requirements') && statuses[i.id] !== 'COMPLETE' && (statuses[i.id] === 'INCOMPLETE' || heard[i.id] === undefined));
+  const open = items.filter(
+    (i) =>
+      (i.category === 'objectives' || i.category === 'requirements') &&
+      statuses[i.id] !== 'COMPLETE' &&
+      (statuses[i.id] === 'INCOMPLETE' || heard[i.id] === undefined),
+  );
   lines.push(
     open.length > 0
       ? `Still open: ${open.map((i) => i.description).join('; ')}. Do not end the conversation while these are open and the agent can still act on them.`

@@ -1,5 +1,12 @@
 import { GroundworkError } from '../errors.ts';
-import { goalCategorySchema, goalItemSchema, goalStatusSchema, type GoalItem, type GoalSnapshot, type GoalStatus } from '../schema/audit.ts';
+import {
+  goalCategorySchema,
+  goalItemSchema,
+  goalStatusSchema,
+  type GoalItem,
+  type GoalSnapshot,
+  type GoalStatus,
+} from '../schema/audit.ts';
 import type { Task } from '../schema/task.ts';
 import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
 import { z } from 'zod';
@@ -11,7 +18,11 @@ import { initialStatus } from './goal-state.ts';
  * fits. Declared here so audits never import the model layer.
  */
 export interface JudgeSession {
-  generate(request: { system?: string; messages: { role: 'user'; content: string }[]; temperature?: number }): Promise<{ text: string; usage: Usage }>;
+  generate(request: {
+    system?: string;
+    messages: { role: 'user'; content: string }[];
+    temperature?: number;
+  }): Promise<{ text: string; usage: Usage }>;
 }
 
 /** Version of the judge prompts; part of cache keys, so a prompt change is never served stale answers. */
@@ -54,16 +65,25 @@ const judgedClaimsSchema = z.object({
  * the domain's claim vocabulary; it answers structured claims, which the domain's rules then
  * verify against the state exactly like rule-extracted ones.
  */
-export async function extractClaimsWithJudge(session: JudgeSession, vocabulary: Record<string, string>, events: readonly TrajectoryEvent[]): Promise<{ claims: ExtractedClaim[]; usage?: Usage }> {
-  const messages = events.flatMap((event, index) => (event.type === 'message' && event.role === 'agent' ? [`[${index}] ${event.content}`] : []));
+export async function extractClaimsWithJudge(
+  session: JudgeSession,
+  vocabulary: Record<string, string>,
+  events: readonly TrajectoryEvent[],
+): Promise<{ claims: ExtractedClaim[]; usage?: Usage }> {
+  const messages = events.flatMap((event, index) =>
+    event.type === 'message' && event.role === 'agent' ? [`[${index}] ${event.content}`] : [],
+  );
   if (messages.length === 0) return { claims: [] };
   const system = `You extract claims an AI support agent made to a user about what it DID (not plans, questions or refusals).
 Actions (use exactly these names):
-${Object.entries(vocabulary).map(([name, meaning]) => `- ${name}: ${meaning}`).join('\n')}
+${Object.entries(vocabulary)
+  .map(([name, meaning]) => `- ${name}: ${meaning}`)
+  .join('\n')}
 Answer one JSON object: {"claims": [{"event": N, "text": "the sentence", "action": "...", "target_kind": "...", "target_id": "id or null", "target_name": "name or null", "asserted": "status asserted", "asserts_goal": true if it says the user's request is done}]}. No claims: {"claims": []}.`;
   const { value, usage } = await ask(session, system, `Agent messages, each with its event number:\n${messages.join('\n')}`);
   const parsed = judgedClaimsSchema.safeParse(value);
-  if (!parsed.success) throw new GroundworkError('AGENT_FAILED', `the judge's claims do not fit the schema: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new GroundworkError('AGENT_FAILED', `the judge's claims do not fit the schema: ${parsed.error.issues[0]?.message}`);
   const valid = new Set(events.flatMap((e, i) => (e.type === 'message' && e.role === 'agent' ? [i] : [])));
   const claims = parsed.data.claims
     .filter((c) => valid.has(c.event))
@@ -97,7 +117,8 @@ For an item the user only states when the agent asks (a preference about confirm
 Answer one JSON object: {"items": [{"id", "category", "description", "value"?, "kind"?, "cues"?, "askedBy"?}]}.`;
   const { value, usage } = await ask(session, system, `Persona: ${task.user.persona}\nInstructions:\n${task.user.instructions}`);
   const parsed = z.object({ items: z.array(goalItemSchema) }).safeParse(value);
-  if (!parsed.success) throw new GroundworkError('AGENT_FAILED', `the judge's goal items do not fit the schema: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new GroundworkError('AGENT_FAILED', `the judge's goal items do not fit the schema: ${parsed.error.issues[0]?.message}`);
   return { items: parsed.data.items, usage };
 }
 
@@ -106,18 +127,29 @@ Answer one JSON object: {"items": [{"id", "category", "description", "value"?, "
  * status after every user turn. Statuses it omits carry over; profile/policy MISALIGNED and
  * COMPLETE stay final, as the definitions require.
  */
-export async function trackGoalWithJudge(session: JudgeSession, items: readonly GoalItem[], events: readonly TrajectoryEvent[]): Promise<{ timeline: GoalSnapshot[]; final: Record<string, GoalStatus>; usage: Usage }> {
+export async function trackGoalWithJudge(
+  session: JudgeSession,
+  items: readonly GoalItem[],
+  events: readonly TrajectoryEvent[],
+): Promise<{ timeline: GoalSnapshot[]; final: Record<string, GoalStatus>; usage: Usage }> {
   const userTurns = events.flatMap((e, i) => (e.type === 'message' && e.role === 'user' ? [i] : []));
-  const transcript = events.flatMap((e, i) => (e.type === 'message' ? [`[${i}] ${e.role.toUpperCase()}: ${e.content}${e.control ? ` ${e.control}` : ''}`] : []));
+  const transcript = events.flatMap((e, i) =>
+    e.type === 'message' ? [`[${i}] ${e.role.toUpperCase()}: ${e.content}${e.control ? ` ${e.control}` : ''}`] : [],
+  );
   const system = `You track a simulated user's goal state (UGST) through a conversation. Statuses: profile and policy items are ALIGNED until the user violates them (then MISALIGNED, final); objectives and requirements go INCOMPLETE → ATTEMPTED (the user asked for it; not done yet, or the agent or system blocked it) → COMPLETE (from the user's view the agent did it; the audit replaces this with the final state wherever the state can tell); preferences are MISALIGNED until the user expresses them, then ALIGNED.
 Items:
 ${items.map((i) => `- ${i.id} (${i.category}): ${i.description}${i.value ? ` [value: ${i.value}]` : ''}`).join('\n')}
 Answer one JSON object: {"turns": [{"event": N, "statuses": {"item id": "STATUS", ...}}, ...]} with one entry per USER message, giving the statuses after it.`;
   const { value, usage } = await ask(session, system, transcript.join('\n'));
-  const parsed = z.object({ turns: z.array(z.object({ event: z.number().int(), statuses: z.record(z.string(), goalStatusSchema) })) }).safeParse(value);
-  if (!parsed.success) throw new GroundworkError('AGENT_FAILED', `the judge's goal timeline does not fit the schema: ${parsed.error.issues[0]?.message}`);
+  const parsed = z
+    .object({ turns: z.array(z.object({ event: z.number().int(), statuses: z.record(z.string(), goalStatusSchema) })) })
+    .safeParse(value);
+  if (!parsed.success)
+    throw new GroundworkError('AGENT_FAILED', `the judge's goal timeline does not fit the schema: ${parsed.error.issues[0]?.message}`);
   const byEvent = new Map(parsed.data.turns.map((t) => [t.event, t.statuses]));
-  const status: Record<string, GoalStatus> = Object.fromEntries(items.map((i) => [i.id, initialStatus(goalCategorySchema.parse(i.category))]));
+  const status: Record<string, GoalStatus> = Object.fromEntries(
+    items.map((i) => [i.id, initialStatus(goalCategorySchema.parse(i.category))]),
+  );
   const timeline: GoalSnapshot[] = userTurns.map((eventIndex, turn) => {
     for (const [id, next] of Object.entries(byEvent.get(eventIndex) ?? {})) {
       if (!(id in status)) continue;

@@ -21,7 +21,18 @@ export const BUILT_IN_AUDITS: readonly AnyAudit[] = [
 ];
 
 /** Fields of an episode audit record that belong to the record, not to any audit. */
-const HEADER_FIELDS = new Set(['schemaVersion', 'episodeId', 'runId', 'agent', 'taskId', 'trial', 'reward', 'termination', 'auditorVersion', 'versions']);
+const HEADER_FIELDS = new Set([
+  'schemaVersion',
+  'episodeId',
+  'runId',
+  'agent',
+  'taskId',
+  'trial',
+  'reward',
+  'termination',
+  'auditorVersion',
+  'versions',
+]);
 /** Keys of a run audit's agent entry that belong to the record. */
 const AGENT_HEADER_FIELDS = new Set(['episodes', 'graded']);
 
@@ -55,18 +66,26 @@ export function createAuditRegistry(audits: readonly AnyAudit[]): AuditRegistry 
   const fieldOwner = new Map<string, string>();
   const charts = new Map<string, { audit: AnyAudit; chart: AuditChart<unknown> }>();
   for (const audit of audits) {
-    if (!/^[a-zA-Z][a-zA-Z0-9-]*$/.test(audit.name)) throw new GroundworkError('INVALID_ARGUMENT', `audit name ${JSON.stringify(audit.name)}: use letters, digits and dashes`);
-    if (byName.has(audit.name) || AGENT_HEADER_FIELDS.has(audit.name)) throw new GroundworkError('INVALID_ARGUMENT', `audit ${audit.name} is registered twice (or takes a reserved name)`);
+    if (!/^[a-zA-Z][a-zA-Z0-9-]*$/.test(audit.name))
+      throw new GroundworkError('INVALID_ARGUMENT', `audit name ${JSON.stringify(audit.name)}: use letters, digits and dashes`);
+    if (byName.has(audit.name) || AGENT_HEADER_FIELDS.has(audit.name))
+      throw new GroundworkError('INVALID_ARGUMENT', `audit ${audit.name} is registered twice (or takes a reserved name)`);
     for (const required of audit.requires ?? []) {
-      if (!byName.has(required)) throw new GroundworkError('UNKNOWN_AUDIT', `audit ${audit.name} requires ${required}, which is not registered before it`);
+      if (!byName.has(required))
+        throw new GroundworkError('UNKNOWN_AUDIT', `audit ${audit.name} requires ${required}, which is not registered before it`);
     }
     for (const field of fieldNames(audit)) {
       const owner = HEADER_FIELDS.has(field) ? 'the record header' : fieldOwner.get(field);
-      if (owner) throw new GroundworkError('INVALID_ARGUMENT', `audit ${audit.name} writes the episode field ${field}, which belongs to ${owner}`);
+      if (owner)
+        throw new GroundworkError('INVALID_ARGUMENT', `audit ${audit.name} writes the episode field ${field}, which belongs to ${owner}`);
       fieldOwner.set(field, audit.name);
     }
     for (const chart of audit.display.charts) {
-      if (charts.has(chart.id)) throw new GroundworkError('INVALID_ARGUMENT', `audit ${audit.name}: chart id ${chart.id} is already used by audit ${charts.get(chart.id)!.audit.name}`);
+      if (charts.has(chart.id))
+        throw new GroundworkError(
+          'INVALID_ARGUMENT',
+          `audit ${audit.name}: chart id ${chart.id} is already used by audit ${charts.get(chart.id)!.audit.name}`,
+        );
       charts.set(chart.id, { audit, chart });
     }
     byName.set(audit.name, audit);
@@ -78,12 +97,16 @@ export function createAuditRegistry(audits: readonly AnyAudit[]): AuditRegistry 
     has: (name) => byName.has(name),
     get(name) {
       const audit = byName.get(name);
-      if (!audit) throw new GroundworkError('UNKNOWN_AUDIT', `no audit named ${JSON.stringify(name)}`, { hint: `registered audits: ${names()}` });
+      if (!audit)
+        throw new GroundworkError('UNKNOWN_AUDIT', `no audit named ${JSON.stringify(name)}`, { hint: `registered audits: ${names()}` });
       return audit;
     },
     chart(id) {
       const found = charts.get(id);
-      if (!found) throw new GroundworkError('UNKNOWN_CHART', `no audit chart ${JSON.stringify(id)}`, { hint: `audit charts: ${[...charts.keys()].join(', ')}` });
+      if (!found)
+        throw new GroundworkError('UNKNOWN_CHART', `no audit chart ${JSON.stringify(id)}`, {
+          hint: `audit charts: ${[...charts.keys()].join(', ')}`,
+        });
       return found;
     },
   };

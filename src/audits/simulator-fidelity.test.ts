@@ -17,13 +17,46 @@ import { stateTokenIndex } from './simulator-fidelity.ts';
 
 const domain = createDomain('helpdesk');
 const tasks = domain.tasks({ split: 'test' });
-const indexOf = (state: TableState) => stateTokenIndex(state.tables().flatMap((t) => state.keys(t).map((key) => ({ key, record: state.get(t, key) }))));
+const indexOf = (state: TableState) =>
+  stateTokenIndex(state.tables().flatMap((t) => state.keys(t).map((key) => ({ key, record: state.get(t, key) }))));
 
 async function audited(task: Task, agentName: string, user: UserSimulator, seed = 1) {
-  const result = await runEpisode({ domain, task, agent: createBuiltInAgent(agentName, domain), user, episodeId: `fid-${task.id}-${agentName}`, trial: 0, seed });
-  const outcome = gradeEpisode({ domain, task, initialState: result.initialState, finalState: result.finalState, trajectory: result.trajectory });
-  const episode = { id: result.trajectory.episodeId, runId: 'test', agent: agentName, taskId: task.id, trial: 0, reward: outcome.reward, termination: result.trajectory.termination.reason, trajectory: result.trajectory, outcome };
-  return auditEpisode({ episode, task, domain, initialState: result.initialState, finalState: result.finalState, exists: indexOf(result.initialState), taskProblems: [] });
+  const result = await runEpisode({
+    domain,
+    task,
+    agent: createBuiltInAgent(agentName, domain),
+    user,
+    episodeId: `fid-${task.id}-${agentName}`,
+    trial: 0,
+    seed,
+  });
+  const outcome = gradeEpisode({
+    domain,
+    task,
+    initialState: result.initialState,
+    finalState: result.finalState,
+    trajectory: result.trajectory,
+  });
+  const episode = {
+    id: result.trajectory.episodeId,
+    runId: 'test',
+    agent: agentName,
+    taskId: task.id,
+    trial: 0,
+    reward: outcome.reward,
+    termination: result.trajectory.termination.reason,
+    trajectory: result.trajectory,
+    outcome,
+  };
+  return auditEpisode({
+    episode,
+    task,
+    domain,
+    initialState: result.initialState,
+    finalState: result.finalState,
+    exists: indexOf(result.initialState),
+    taskProblems: [],
+  });
 }
 
 describe('simulator fidelity', () => {
@@ -78,7 +111,12 @@ describe('goal-state tracker (rules)', () => {
   it('moves objectives, requirements and preferences as the conversation goes', () => {
     const task = tasks.find((t) => t.family === 'clarify')!;
     const { items } = goalItemsFor(task);
-    const msg = (role: 'user' | 'agent', content: string, control?: string): TrajectoryEvent => ({ type: 'message', role, content, ...(control ? { control } : {}) });
+    const msg = (role: 'user' | 'agent', content: string, control?: string): TrajectoryEvent => ({
+      type: 'message',
+      role,
+      content,
+      ...(control ? { control } : {}),
+    });
     const events: TrajectoryEvent[] = [
       msg('user', task.user.openings[0]),
       msg('agent', 'You have two files by that name. Which one should I delete?'),
@@ -91,7 +129,12 @@ describe('goal-state tracker (rules)', () => {
     const { timeline, final, chance, heard } = trackGoalState(items, events);
     // Asking is pursuing (ATTEMPTED); COMPLETE comes only from the final state, never from "Done".
     assert.deepEqual(
-      timeline.map((s) => [s.turn, s.statuses['objective:request'], s.statuses['requirement:clarify'], s.statuses['preference:confirmation']]),
+      timeline.map((s) => [
+        s.turn,
+        s.statuses['objective:request'],
+        s.statuses['requirement:clarify'],
+        s.statuses['preference:confirmation'],
+      ]),
       [
         [0, 'ATTEMPTED', 'INCOMPLETE', 'MISALIGNED'],
         [1, 'ATTEMPTED', 'ATTEMPTED', 'MISALIGNED'],
@@ -100,22 +143,44 @@ describe('goal-state tracker (rules)', () => {
       ],
     );
     assert.equal(final['profile:email'], 'ALIGNED');
-    assert.deepEqual(chance, { 'profile:email': true, 'profile:name': true, 'policy:unknown:internal_ids': true, 'objective:request': true, 'requirement:clarify': true, 'preference:confirmation': true });
+    assert.deepEqual(chance, {
+      'profile:email': true,
+      'profile:name': true,
+      'policy:unknown:internal_ids': true,
+      'objective:request': true,
+      'requirement:clarify': true,
+      'preference:confirmation': true,
+    });
     assert.deepEqual(heard, { 'objective:request': 'done', 'requirement:clarify': 'done' });
   });
 
   it('counts a preference or a clarification only where the agent gave the chance, and fails a user that ignores it', () => {
     const task = tasks.find((t) => t.family === 'clarify')!;
     const { items } = goalItemsFor(task);
-    const msg = (role: 'user' | 'agent', content: string, control?: string): TrajectoryEvent => ({ type: 'message', role, content, ...(control ? { control } : {}) });
+    const msg = (role: 'user' | 'agent', content: string, control?: string): TrajectoryEvent => ({
+      type: 'message',
+      role,
+      content,
+      ...(control ? { control } : {}),
+    });
     // Nobody asked which one or asked to confirm: neither item is counted.
-    const unasked = trackGoalState(items, [msg('user', task.user.openings[0]), msg('agent', "I'm sorry, I can't help with that."), msg('user', 'Okay.', '###STOP###')]);
+    const unasked = trackGoalState(items, [
+      msg('user', task.user.openings[0]),
+      msg('agent', "I'm sorry, I can't help with that."),
+      msg('user', 'Okay.', '###STOP###'),
+    ]);
     const verdicts = keptByUser(items, unasked.final, unasked.chance);
     assert.equal(verdicts['preference:confirmation'], 'no_chance');
     assert.equal(verdicts['requirement:clarify'], 'no_chance');
     assert.equal(verdicts['objective:request'], 'kept');
     // Asked both, the user answers neither: both count against it.
-    const ignored = trackGoalState(items, [msg('user', task.user.openings[0]), msg('agent', 'Which one do you mean?'), msg('user', 'Whatever.'), msg('agent', 'Shall I proceed?'), msg('user', 'Bye.', '###STOP###')]);
+    const ignored = trackGoalState(items, [
+      msg('user', task.user.openings[0]),
+      msg('agent', 'Which one do you mean?'),
+      msg('user', 'Whatever.'),
+      msg('agent', 'Shall I proceed?'),
+      msg('user', 'Bye.', '###STOP###'),
+    ]);
     const ignoredVerdicts = keptByUser(items, ignored.final, ignored.chance);
     assert.equal(ignoredVerdicts['preference:confirmation'], 'not_kept');
     assert.equal(ignoredVerdicts['requirement:clarify'], 'not_kept');
@@ -138,7 +203,9 @@ describe('simulator fidelity measures the simulator, goal outcomes the agent', (
       }
     }
     const summary = summariseAudits('test', audits, { agents, createdAt: 'now' });
-    const rates = agents.map((agent) => Object.fromEntries(Object.entries(summary.agents[agent].fidelity.goalKept!).map(([c, k]) => [c, k.rate])));
+    const rates = agents.map((agent) =>
+      Object.fromEntries(Object.entries(summary.agents[agent].fidelity.goalKept!).map(([c, k]) => [c, k.rate])),
+    );
     assert.deepEqual(rates[0], { profile: 1, policy: 1, objectives: 1, requirements: 1, preferences: 1 });
     // naive and noop never ask to confirm: the user's confirmation preference is not measurable
     // there (n/a, not 0); everything measurable is the same.

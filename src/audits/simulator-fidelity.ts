@@ -2,12 +2,27 @@ import type { GoalItem, GoalOutcome, GoalSnapshot, GoalStatus, SimulatorFault } 
 import { factTokens, normaliseFact } from '../text/fact-tokens.ts';
 import type { Task } from '../schema/task.ts';
 import type { TrajectoryEvent } from '../schema/trajectory.ts';
-import { applyCompletion, goalOutcomes, keptByUser, readAgentTurn, trackGoalState, type GoalTracking, type KeptVerdict } from './goal-state.ts';
+import {
+  applyCompletion,
+  goalOutcomes,
+  keptByUser,
+  readAgentTurn,
+  trackGoalState,
+  type GoalTracking,
+  type KeptVerdict,
+} from './goal-state.ts';
 
 /** Everything the scenario gives the simulated user, as one text (what it may legitimately say). */
 export function scenarioText(task: Task, items: readonly GoalItem[] = []): string {
   const s = task.user;
-  return [s.persona, s.instructions, ...s.openings, ...s.known.map((f) => f.value), s.clarification ?? '', ...items.map((i) => `${i.description} ${i.value ?? ''}`)].join('\n');
+  return [
+    s.persona,
+    s.instructions,
+    ...s.openings,
+    ...s.known.map((f) => f.value),
+    s.clarification ?? '',
+    ...items.map((i) => `${i.description} ${i.value ?? ''}`),
+  ].join('\n');
 }
 
 /** Shape of an id (letters → a, digits → 9): ids of the same shape are values of the same fact. */
@@ -50,13 +65,32 @@ export function detectMessageDrift(input: DriftInput): SimulatorFault[] {
       if (!norm || seen.has(norm) || scenario.includes(norm) || agentSaid.includes(norm)) continue;
       seen.add(norm);
       const base = { turn, eventIndex, text: clipText(event.content) };
-      const same = profile.find((p) => (p.kind ?? 'other') === token.kind && (token.kind !== 'id' || shape(p.value!) === shape(token.text)) && normaliseFact(p.value!) !== norm);
+      const same = profile.find(
+        (p) =>
+          (p.kind ?? 'other') === token.kind &&
+          (token.kind !== 'id' || shape(p.value!) === shape(token.text)) &&
+          normaliseFact(p.value!) !== norm,
+      );
       if (same && token.kind !== 'amount') {
-        faults.push({ ...base, kind: 'contradiction', item: same.id, evidence: `said "${token.text}" but the scenario's ${same.id} is "${same.value}"` });
+        faults.push({
+          ...base,
+          kind: 'contradiction',
+          item: same.id,
+          evidence: `said "${token.text}" but the scenario's ${same.id} is "${same.value}"`,
+        });
       } else if (input.exists?.(token.text)) {
-        faults.push({ ...base, kind: 'revealed_unknown', ...(policy ? { item: policy.id } : {}), evidence: `said "${token.text}", which exists in the task's data but was never given to the user nor said by the agent` });
+        faults.push({
+          ...base,
+          kind: 'revealed_unknown',
+          ...(policy ? { item: policy.id } : {}),
+          evidence: `said "${token.text}", which exists in the task's data but was never given to the user nor said by the agent`,
+        });
       } else {
-        faults.push({ ...base, kind: 'invented_fact', evidence: `said ${token.kind} "${token.text}", which the scenario never gave and the agent never said` });
+        faults.push({
+          ...base,
+          kind: 'invented_fact',
+          evidence: `said ${token.kind} "${token.text}", which the scenario never gave and the agent never said`,
+        });
       }
     }
     turn++;
@@ -70,7 +104,12 @@ export function detectMessageDrift(input: DriftInput): SimulatorFault[] {
  * agent had neither reported it done nor refused or blocked it — and in mid-flow: right after a
  * question of the agent, or confirming and leaving at once (before the agent acted).
  */
-export function detectPrematureStop(items: readonly GoalItem[], events: readonly TrajectoryEvent[], tracking: Pick<GoalTracking, 'timeline' | 'heard'>, completion: Readonly<Record<string, boolean | null>> = {}): SimulatorFault[] {
+export function detectPrematureStop(
+  items: readonly GoalItem[],
+  events: readonly TrajectoryEvent[],
+  tracking: Pick<GoalTracking, 'timeline' | 'heard'>,
+  completion: Readonly<Record<string, boolean | null>> = {},
+): SimulatorFault[] {
   const stopIndex = events.findIndex((e) => e.type === 'message' && e.role === 'user' && e.control === '###STOP###');
   if (stopIndex < 0) return [];
   const snapshot = tracking.timeline.find((s) => s.eventIndex === stopIndex);
@@ -78,7 +117,9 @@ export function detectPrematureStop(items: readonly GoalItem[], events: readonly
   const open = items.filter((i) => i.category === 'objectives' && completion[i.id] !== true && tracking.heard[i.id] === undefined);
   if (open.length === 0) return [];
   const stop = events[stopIndex] as Extract<TrajectoryEvent, { type: 'message' }>;
-  const lastAgent = [...events.slice(0, stopIndex)].reverse().find((e) => e.type === 'message' && e.role === 'agent') as Extract<TrajectoryEvent, { type: 'message' }> | undefined;
+  const lastAgent = [...events.slice(0, stopIndex)].reverse().find((e) => e.type === 'message' && e.role === 'agent') as
+    | Extract<TrajectoryEvent, { type: 'message' }>
+    | undefined;
   // Only a stop in mid-flow counts: the agent had just asked something (or said nothing), or the user
   // confirmed and left in the same breath. A thank-you after the agent's answer is a normal ending.
   const previousUser = events.slice(0, stopIndex).findLastIndex((e) => e.type === 'message' && e.role === 'user');
@@ -86,7 +127,10 @@ export function detectPrematureStop(items: readonly GoalItem[], events: readonly
     .slice(previousUser + 1, stopIndex)
     .flatMap((e) => (e.type === 'message' && e.role === 'agent' ? [e.content] : []))
     .join('\n');
-  const reading = readAgentTurn(agentTurn, items.filter((i) => i.category === 'policy').flatMap((i) => i.cues ?? []));
+  const reading = readAgentTurn(
+    agentTurn,
+    items.filter((i) => i.category === 'policy').flatMap((i) => i.cues ?? []),
+  );
   const confirmedAndLeft = /\b(yes|go ahead|proceed|i confirm)\b/i.test(stop.content);
   if (reading !== 'question' && reading !== 'blocked' && reading !== 'none' && !confirmedAndLeft) return [];
   return [
@@ -114,7 +158,13 @@ export interface SimulatorAuditInput extends DriftInput {
  * completion from the state), what the user kept (simulator fidelity) and what became of each
  * objective and requirement (the agent's side).
  */
-export function auditSimulator(input: SimulatorAuditInput): { faults: SimulatorFault[]; timeline: GoalSnapshot[]; final: Record<string, GoalStatus>; kept: Record<string, KeptVerdict>; outcome: Record<string, GoalOutcome> } {
+export function auditSimulator(input: SimulatorAuditInput): {
+  faults: SimulatorFault[];
+  timeline: GoalSnapshot[];
+  final: Record<string, GoalStatus>;
+  kept: Record<string, KeptVerdict>;
+  outcome: Record<string, GoalOutcome>;
+} {
   const drift = detectMessageDrift(input);
   const violations = new Map<number, string[]>();
   for (const fault of drift) if (fault.item) violations.set(fault.eventIndex, [...(violations.get(fault.eventIndex) ?? []), fault.item]);
@@ -123,8 +173,17 @@ export function auditSimulator(input: SimulatorAuditInput): { faults: SimulatorF
   const tracked = input.timeline ?? rules;
   const completion = input.completion ?? {};
   const final = applyCompletion(tracked.final, completion);
-  const faults = [...drift, ...detectPrematureStop(input.items, input.events, { timeline: tracked.timeline, heard: rules.heard }, completion)].sort((a, b) => a.eventIndex - b.eventIndex);
-  return { faults, timeline: tracked.timeline, final, kept: keptByUser(input.items, final, rules.chance), outcome: goalOutcomes(input.items, completion, rules.heard) };
+  const faults = [
+    ...drift,
+    ...detectPrematureStop(input.items, input.events, { timeline: tracked.timeline, heard: rules.heard }, completion),
+  ].sort((a, b) => a.eventIndex - b.eventIndex);
+  return {
+    faults,
+    timeline: tracked.timeline,
+    final,
+    kept: keptByUser(input.items, final, rules.chance),
+    outcome: goalOutcomes(input.items, completion, rules.heard),
+  };
 }
 
 /** An index of every key and string value of a state's records, for `DriftInput.exists`. */

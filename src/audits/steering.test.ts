@@ -17,7 +17,15 @@ describe('steering an LLM user with its goal state (--steer-user)', () => {
     const domain = createDomain('helpdesk');
     const task = domain.tasks({ split: 'test' }).find((t) => t.family === 'erase')!;
     const email = task.user.known.find((f) => f.id === 'email')!.value;
-    const peer = await startOpenAIPeer((request) => ({ kind: 'message', text: request.body.messages.length <= 2 ? task.user.openings[0] : request.body.messages.length <= 4 ? `My email is ${email}.` : 'Thanks! ###STOP###' }));
+    const peer = await startOpenAIPeer((request) => ({
+      kind: 'message',
+      text:
+        request.body.messages.length <= 2
+          ? task.user.openings[0]
+          : request.body.messages.length <= 4
+            ? `My email is ${email}.`
+            : 'Thanks! ###STOP###',
+    }));
     peers.push(peer);
     const hub = new ModelHub({ models: { sim: { provider: 'openai-compatible', model: 'sim', baseURL: peer.url } } });
     const user = createLlmUser('sim', hub, { goalStateBlock: goalStateBlockFor });

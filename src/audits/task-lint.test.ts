@@ -25,7 +25,15 @@ describe('static task lint', () => {
     const legal = { ...structuredClone(tasks.find((t) => t.family === 'legal_hold')!), noChange: false };
     const erase = { ...structuredClone(tasks.find((t) => t.family === 'erase')!), noChange: true };
     const kinds = lint([offboard, legal, erase]).map((p) => `${p.taskId}:${p.kind}`);
-    assert.deepEqual(kinds.sort(), [`${offboard.id}:fact_not_in_data`, `${offboard.id}:gold_action_fails`, `${legal.id}:no_change_unmarked`, `${erase.id}:no_change_mismatch`].sort());
+    assert.deepEqual(
+      kinds.sort(),
+      [
+        `${offboard.id}:fact_not_in_data`,
+        `${offboard.id}:gold_action_fails`,
+        `${legal.id}:no_change_unmarked`,
+        `${erase.id}:no_change_mismatch`,
+      ].sort(),
+    );
   });
 });
 
@@ -41,9 +49,15 @@ describe('fault attribution', () => {
 
   it('one primary cause, by precedence: infrastructure, task, user simulator, agent', () => {
     assert.equal(attributeFault({ ...base, reward: 1 }), undefined);
-    assert.equal(attributeFault({ ...base, termination: 'infra_error', taskProblems: [problem], simulatorFaults: [fault] })?.cause, 'infrastructure');
+    assert.equal(
+      attributeFault({ ...base, termination: 'infra_error', taskProblems: [problem], simulatorFaults: [fault] })?.cause,
+      'infrastructure',
+    );
     assert.equal(attributeFault({ ...base, taskProblems: [problem], simulatorFaults: [fault] })?.cause, 'task');
-    assert.equal(attributeFault({ ...base, taskProblems: [{ ...problem, kind: 'gold_read_fails' }], simulatorFaults: [fault] })?.cause, 'user_simulator');
+    assert.equal(
+      attributeFault({ ...base, taskProblems: [{ ...problem, kind: 'gold_read_fails' }], simulatorFaults: [fault] })?.cause,
+      'user_simulator',
+    );
     const agent = attributeFault(base)!;
     assert.equal(agent.cause, 'agent');
     assert.match(agent.evidence, /required not met: k removed/);

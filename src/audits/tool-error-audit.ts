@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OUTCOME_REPORT_TOOL_NAME } from '../agents/outcome-report.ts';
 import { defineAudit, percentCell } from './audit.ts';
 import { vegaChart } from './vega-specs.ts';
 
@@ -34,11 +35,12 @@ const toolErrorSummary = z.object({
 /** Tool-error rate per agent: the share of tool calls that returned an error, and the episodes with at least one. */
 export const toolErrorAudit = defineAudit({
   name: 'toolErrors',
-  version: 'tool-errors/1',
+  version: 'tool-errors/2',
   fields: toolErrorFields,
   summary: toolErrorSummary,
   audit({ episode }) {
-    const results = episode.trajectory.events.filter((e) => e.type === 'tool_result');
+    // Only calls that reached the domain: `report_outcome` is intercepted by the episode, not a tool of the world.
+    const results = episode.trajectory.events.flatMap((e) => (e.type === 'tool_result' && e.name !== OUTCOME_REPORT_TOOL_NAME ? [e] : []));
     const byTool: Record<string, number> = {};
     for (const r of results) if (r.isError) byTool[r.name] = (byTool[r.name] ?? 0) + 1;
     return { toolErrors: { calls: results.length, errors: results.filter((r) => r.isError).length, byTool } };
@@ -52,7 +54,15 @@ export const toolErrorAudit = defineAudit({
     for (const a of graded) for (const [tool, n] of Object.entries(a.toolErrors.byTool)) byTool.set(tool, (byTool.get(tool) ?? 0) + n);
     // Ties go to the tool name first in order, so the summary is deterministic.
     const worst = [...byTool].sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))[0];
-    return { episodes: graded.length, calls, errors, errorRate: calls ? errors / calls : null, episodesWithError: withError, episodeShare: graded.length ? withError / graded.length : null, worstTool: worst ? worst[0] : null };
+    return {
+      episodes: graded.length,
+      calls,
+      errors,
+      errorRate: calls ? errors / calls : null,
+      episodesWithError: withError,
+      episodeShare: graded.length ? withError / graded.length : null,
+      worstTool: worst ? worst[0] : null,
+    };
   },
   display: {
     title: 'Tool errors',
@@ -60,7 +70,15 @@ export const toolErrorAudit = defineAudit({
     tables: (rows) => [
       {
         columns: ['agent', 'tool calls', 'errors', 'error rate', 'episodes with ≥1 error', 'share of episodes', 'most errors'],
-        rows: rows.map(({ agent, summary: t }) => [agent, t.calls, t.errors, percentCell(t.errorRate), t.episodesWithError, percentCell(t.episodeShare), t.worstTool]),
+        rows: rows.map(({ agent, summary: t }) => [
+          agent,
+          t.calls,
+          t.errors,
+          percentCell(t.errorRate),
+          t.episodesWithError,
+          percentCell(t.episodeShare),
+          t.worstTool,
+        ]),
       },
     ],
     charts: [
@@ -69,7 +87,9 @@ export const toolErrorAudit = defineAudit({
         title: 'Tool-error rate',
         description: 'Share of each agent’s tool calls that returned an error; the label gives errors / calls.',
         spec: (rows, agents) => {
-          const values = rows.filter((r) => r.summary.calls > 0).map(({ agent, summary: t }) => ({ agent, rate: t.errorRate ?? 0, label: `${t.errors}/${t.calls}` }));
+          const values = rows
+            .filter((r) => r.summary.calls > 0)
+            .map(({ agent, summary: t }) => ({ agent, rate: t.errorRate ?? 0, label: `${t.errors}/${t.calls}` }));
           if (values.length === 0) return undefined;
           const top = Math.max(0.1, ...values.map((v) => v.rate));
           return vegaChart({
@@ -78,13 +98,35 @@ export const toolErrorAudit = defineAudit({
             height: { step: 26 },
             encoding: { y: { field: 'agent', type: 'nominal', title: 'agent', sort: agents } },
             layer: [
-              { mark: { type: 'bar', color: '#dc2626' }, encoding: { x: { field: 'rate', type: 'quantitative', title: 'share of tool calls that erred', scale: { domain: [0, top] }, axis: { format: '.0%' } } } },
-              { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { x: { field: 'rate', type: 'quantitative' }, text: { field: 'label' } } },
+              {
+                mark: { type: 'bar', color: '#dc2626' },
+                encoding: {
+                  x: {
+                    field: 'rate',
+                    type: 'quantitative',
+                    title: 'share of tool calls that erred',
+                    scale: { domain: [0, top] },
+                    axis: { format: '.0%' },
+                  },
+                },
+              },
+              {
+                mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 },
+                encoding: { x: { field: 'rate', type: 'quantitative' }, text: { field: 'label' } },
+              },
             ],
           });
         },
       },
     ],
-    episodeLines: ({ toolErrors: t }) => [`Tool errors: ${t.errors} of ${t.calls} call(s)${t.errors ? ` (${Object.entries(t.byTool).map(([tool, n]) => `${tool} ×${n}`).join(', ')})` : ''}`],
+    episodeLines: ({ toolErrors: t }) => [
+      `Tool errors: ${t.errors} of ${t.calls} call(s)${
+        t.errors
+          ? ` (${Object.entries(t.byTool)
+              .map(([tool, n]) => `${tool} ×${n}`)
+              .join(', ')})`
+          : ''
+      }`,
+    ],
   },
 });

@@ -18,25 +18,54 @@ const CONFIG = {
 
 /** A complete spec with the shared look around `spec` (data, marks, encodings). */
 export function vegaChart(spec: Record<string, unknown>): TopLevelSpec {
-  return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', config: CONFIG, background: 'white', padding: 8, ...spec } as TopLevelSpec;
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    background: 'white',
+    padding: 8,
+    ...spec,
+  } as TopLevelSpec;
 }
 
 /** A 0–1 heatmap of agents (rows) against a category (columns), the value written in each cell. */
-export function shareHeatmap(values: object[], agents: readonly string[], column: Record<string, unknown>, valueTitle: string, columnStep: number): TopLevelSpec {
+export function shareHeatmap(
+  values: object[],
+  agents: readonly string[],
+  column: Record<string, unknown>,
+  valueTitle: string,
+  columnStep: number,
+): TopLevelSpec {
   return vegaChart({
     data: { values },
     width: { step: columnStep },
     height: { step: 30 },
     encoding: { x: { type: 'nominal', ...column }, y: { field: 'agent', type: 'nominal', title: 'agent', sort: agents } },
     layer: [
-      { mark: { type: 'rect', stroke: 'white', strokeWidth: 2 }, encoding: { color: { field: 'value', type: 'quantitative', title: valueTitle, scale: { domain: [0, 1], scheme: 'redyellowgreen' } } } },
-      { mark: { type: 'text', fontSize: 11, fontWeight: 600 }, encoding: { text: { field: 'value', type: 'quantitative', format: '.2f' }, color: { condition: { test: 'datum.value < 0.25 || datum.value > 0.8', value: 'white' }, value: '#111827' } } },
+      {
+        mark: { type: 'rect', stroke: 'white', strokeWidth: 2 },
+        encoding: {
+          color: { field: 'value', type: 'quantitative', title: valueTitle, scale: { domain: [0, 1], scheme: 'redyellowgreen' } },
+        },
+      },
+      {
+        mark: { type: 'text', fontSize: 11, fontWeight: 600 },
+        encoding: {
+          text: { field: 'value', type: 'quantitative', format: '.2f' },
+          color: { condition: { test: 'datum.value < 0.25 || datum.value > 0.8', value: 'white' }, value: '#111827' },
+        },
+      },
     ],
   });
 }
 
 /** Horizontal bars per agent, stacked by a category with fixed colours. */
-export function stackedAgentBars(values: object[], agents: readonly string[], x: { field: string; title: string }, color: { field: string; title: string; domain: readonly string[]; range: readonly string[] }, order?: string): TopLevelSpec {
+export function stackedAgentBars(
+  values: object[],
+  agents: readonly string[],
+  x: { field: string; title: string },
+  color: { field: string; title: string; domain: readonly string[]; range: readonly string[] },
+  order?: string,
+): TopLevelSpec {
   return vegaChart({
     data: { values },
     width: 360,

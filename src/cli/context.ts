@@ -32,7 +32,10 @@ export function parseTaskSelection(value: string | undefined): { count?: number;
     if (count < 1) throw new GroundworkError('INVALID_ARGUMENT', '--tasks must be a count >= 1 or a comma-separated list of task ids');
     return { count };
   }
-  const ids = value.split(',').map((v) => v.trim()).filter(Boolean);
+  const ids = value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
   if (ids.length === 0) throw new GroundworkError('INVALID_ARGUMENT', '--tasks must be a count >= 1 or a comma-separated list of task ids');
   return { ids };
 }
@@ -52,7 +55,8 @@ export function taskFileOption(options: Record<string, unknown>, deprecated: Rec
     const old = options[key] as string | undefined;
     if (old === undefined) continue;
     warnDeprecated(flag, '--task-file');
-    if (value !== undefined && value !== old) throw new GroundworkError('INVALID_ARGUMENT', `${flag} and --task-file name different files`, { hint: 'pass only --task-file' });
+    if (value !== undefined && value !== old)
+      throw new GroundworkError('INVALID_ARGUMENT', `${flag} and --task-file name different files`, { hint: 'pass only --task-file' });
     value = old;
   }
   return value;

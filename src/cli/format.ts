@@ -2,7 +2,9 @@
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, c) => Math.max(...cells.map((r) => (r[c] ?? '').length)));
-  const numeric = header.map((_, c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number' || /^[-\d.[\], %]+$/.test(String(r[c]))));
+  const numeric = header.map(
+    (_, c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number' || /^[-\d.[\], %]+$/.test(String(r[c]))),
+  );
   const line = (r: string[]) =>
     r
       .map((cell, c) => (numeric[c] && c > 0 ? (cell ?? '').padStart(widths[c]) : (cell ?? '').padEnd(widths[c])))
@@ -12,7 +14,8 @@ export function table(header: string[], rows: (string | number)[][]): string {
 }
 
 /** Fixed 3 decimals, or '-' when there is no value (undefined, or null: nothing graded). */
-export const num = (value: number | null | undefined, digits = 3): string => (value === undefined || value === null || Number.isNaN(value) ? '-' : value.toFixed(digits));
+export const num = (value: number | null | undefined, digits = 3): string =>
+  value === undefined || value === null || Number.isNaN(value) ? '-' : value.toFixed(digits);
 
 /** A 95% CI as `[lo, hi]`, or '-' when there is none (nothing graded). */
 export const ci = (value: readonly [number, number] | null | undefined): string => (value ? `[${num(value[0])}, ${num(value[1])}]` : '-');
@@ -25,4 +28,5 @@ export const indent = (text: string, by = '  '): string =>
     .join('\n');
 
 /** Shorten long text for terminal display. */
-export const clip = (text: string, max = 400): string => (text.length > max ? `${text.slice(0, max)}… (${text.length - max} more chars)` : text);
+export const clip = (text: string, max = 400): string =>
+  text.length > max ? `${text.slice(0, max)}… (${text.length - max} more chars)` : text;

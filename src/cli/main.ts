@@ -18,7 +18,17 @@ import { registerExperienceCommand } from './commands/experience.ts';
 import { registerViewCommand } from './commands/view.ts';
 
 /** Codes that mean the user asked for something wrong (exit 2); anything else exits 1. */
-const USAGE_CODES = new Set(['INVALID_ARGUMENT', 'INVALID_CONFIG', 'UNKNOWN_DOMAIN', 'UNKNOWN_AGENT', 'UNKNOWN_USER', 'UNKNOWN_TASK', 'UNKNOWN_RUN', 'UNKNOWN_EPISODE', 'NO_DATABASE']);
+const USAGE_CODES = new Set([
+  'INVALID_ARGUMENT',
+  'INVALID_CONFIG',
+  'UNKNOWN_DOMAIN',
+  'UNKNOWN_AGENT',
+  'UNKNOWN_USER',
+  'UNKNOWN_TASK',
+  'UNKNOWN_RUN',
+  'UNKNOWN_EPISODE',
+  'NO_DATABASE',
+]);
 
 /**
  * Commander's parse errors (unknown option, missing argument, bad choice…) as our one error line:
@@ -47,7 +57,10 @@ function commandPath(command: Command): string {
 function configureParseErrors(command: Command): void {
   command.exitOverride();
   command.showHelpAfterError(false);
-  command.configureOutput({ writeErr: (text) => process.stderr.write(text), outputError: (text, write) => write(formatUsageError(text, commandPath(command))) });
+  command.configureOutput({
+    writeErr: (text) => process.stderr.write(text),
+    outputError: (text, write) => write(formatUsageError(text, commandPath(command))),
+  });
   for (const sub of command.commands) configureParseErrors(sub);
 }
 
@@ -57,7 +70,8 @@ function configureParseErrors(command: Command): void {
  */
 function exitQuietlyWhenOutputCloses(): void {
   const onError = (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED')
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
     process.stderr.write(`groundwork: error: cannot write the output: ${error.message}\n`);
     process.exit(1);
   };

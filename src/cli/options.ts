@@ -18,12 +18,19 @@ export function positiveInt(name: string, min = 1): (value: string) => number {
 export function integer(name: string): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new GroundworkError('INVALID_ARGUMENT', `${name} must be an integer, got ${JSON.stringify(value)}`);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
+      throw new GroundworkError('INVALID_ARGUMENT', `${name} must be an integer, got ${JSON.stringify(value)}`);
     return n;
   };
 }
 
 /** Collect a repeatable option; commas also separate values. */
 export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }

@@ -4,7 +4,10 @@ import type { RunProgress } from '../runner/local-runner.ts';
  * Progress on stderr: a redrawn bar on a TTY, plain lines (every 10%) otherwise, so logs of CI
  * jobs stay readable.
  */
-export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr): { update(progress: RunProgress): void; finish(): void } {
+export function createProgressReporter(stream: NodeJS.WriteStream = process.stderr): {
+  update(progress: RunProgress): void;
+  finish(): void;
+} {
   const tty = stream.isTTY === true;
   const started = Date.now();
   let lastDecile = -1;
@@ -19,7 +22,9 @@ export function createProgressReporter(stream: NodeJS.WriteStream = process.stde
         const filled = Math.round(fraction * width);
         const rate = elapsed > 0 ? (done - progress.skipped) / elapsed : 0;
         const eta = rate > 0 ? Math.round((total - done) / rate) : undefined;
-        stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} episodes  ${elapsed.toFixed(1)}s${eta !== undefined && done < total ? `  eta ${eta}s` : ''}   `);
+        stream.write(
+          `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} episodes  ${elapsed.toFixed(1)}s${eta !== undefined && done < total ? `  eta ${eta}s` : ''}   `,
+        );
         drawn = true;
       } else {
         const decile = Math.floor(fraction * 10);

@@ -16,6 +16,9 @@ export function openRunLog(dbPath: string, runId: string): RunLog {
   const dir = join(dirname(dbPath), 'logs');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${runId}.log`);
-  const logger = pino({ base: { runId }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: path, sync: true, append: true }));
+  const logger = pino(
+    { base: { runId }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ dest: path, sync: true, append: true }),
+  );
   return { logger, path };
 }

@@ -17,6 +17,7 @@ export interface ScriptInput {
 }
 
 /** A scripted agent written as a generator: yield a turn, receive what came back. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a generator that ends without `return` has a void return type.
 export type BaselineScript = Generator<ScriptTurn, ScriptTurn | void, ScriptInput>;
 
 /**

@@ -19,7 +19,11 @@ test('the check catches broken domains', () => {
   const broken = {
     ...good,
     policy: ' ',
-    tools: [...good.tools, { ...good.tools[0] }, { name: 'bad name!', description: '', kind: 'read' as const, input: z.object({}), execute: () => 'x' }],
+    tools: [
+      ...good.tools,
+      { ...good.tools[0] },
+      { name: 'bad name!', description: '', kind: 'read' as const, input: z.object({}), execute: () => 'x' },
+    ],
     queries: {},
     base: () => ({ tables: { t: {} }, hash: 'h' }),
   };

@@ -1,5 +1,5 @@
 import { canonicalJson } from '../schema/json.ts';
-import { taskSchema } from '../schema/task.ts';
+import { type Task, taskSchema } from '../schema/task.ts';
 import type { Domain } from './domain.ts';
 import { formatZodIssues, toolJsonSchema } from './tools.ts';
 
@@ -47,7 +47,7 @@ export function checkDomain(domain: Domain, options: { maxTasksPerSplit?: number
     if (!Object.isFrozen(rows)) add(`table ${table}`, 'base table is not frozen: episodes could write into shared data');
     const schema = Object.hasOwn(domain.tables, table) ? domain.tables[table] : undefined;
     if (!schema) {
-      add(`table ${table}`, 'is not declared in the domain\'s tables (no record schema)');
+      add(`table ${table}`, "is not declared in the domain's tables (no record schema)");
       continue;
     }
     // Parsed copies are discarded: the stored records stay exactly as loaded.
@@ -55,13 +55,15 @@ export function checkDomain(domain: Domain, options: { maxTasksPerSplit?: number
     for (const [key, record] of Object.entries(rows)) {
       const parsed = schema.safeParse(record);
       if (parsed.success) continue;
-      if (++invalid <= MAX_RECORD_PROBLEMS) add(`table ${table} record ${key}`, `does not match the table schema: ${formatZodIssues(parsed.error)}`);
+      if (++invalid <= MAX_RECORD_PROBLEMS)
+        add(`table ${table} record ${key}`, `does not match the table schema: ${formatZodIssues(parsed.error)}`);
     }
-    if (invalid > MAX_RECORD_PROBLEMS) add(`table ${table}`, `${invalid} records do not match the table schema (first ${MAX_RECORD_PROBLEMS} listed)`);
+    if (invalid > MAX_RECORD_PROBLEMS)
+      add(`table ${table}`, `${invalid} records do not match the table schema (first ${MAX_RECORD_PROBLEMS} listed)`);
   }
 
   for (const split of domain.splits) {
-    let tasks;
+    let tasks: Task[];
     try {
       // A split's own tasks, capped: asking a fixed split for more tasks than it has is an error.
       tasks = domain.tasks({ split }).slice(0, options.maxTasksPerSplit);
@@ -70,7 +72,8 @@ export function checkDomain(domain: Domain, options: { maxTasksPerSplit?: number
       continue;
     }
     const again = domain.tasks({ split }).slice(0, options.maxTasksPerSplit);
-    if (canonicalJson(tasks) !== canonicalJson(again)) add(`split ${split}`, 'tasks differ between two calls: generation is not deterministic');
+    if (canonicalJson(tasks) !== canonicalJson(again))
+      add(`split ${split}`, 'tasks differ between two calls: generation is not deterministic');
     const ids = new Set<string>();
     for (const task of tasks) {
       const where = `task ${task.id}`;
@@ -87,13 +90,16 @@ export function checkDomain(domain: Domain, options: { maxTasksPerSplit?: number
         }
         for (const [key, record] of Object.entries(rows)) {
           const parsed = record === null ? undefined : schema.safeParse(record);
-          if (parsed && !parsed.success) add(where, `initial patch record ${table}/${key} does not match the table schema: ${formatZodIssues(parsed.error)}`);
+          if (parsed && !parsed.success)
+            add(where, `initial patch record ${table}/${key} does not match the table schema: ${formatZodIssues(parsed.error)}`);
         }
       }
-      for (const step of task.oracle) if (step.kind === 'call' && !names.has(step.call.name)) add(where, `oracle calls unknown tool ${step.call.name}`);
+      for (const step of task.oracle)
+        if (step.kind === 'call' && !names.has(step.call.name)) add(where, `oracle calls unknown tool ${step.call.name}`);
       if (task.expected.kind === 'declared') {
         for (const alternative of task.expected.alternatives) {
-          for (const predicate of alternative.required) if (predicate.kind === 'query' && !domain.queries[predicate.query]) add(where, `expects unknown query ${predicate.query}`);
+          for (const predicate of alternative.required)
+            if (predicate.kind === 'query' && !domain.queries[predicate.query]) add(where, `expects unknown query ${predicate.query}`);
         }
       } else {
         for (const action of task.expected.actions) if (!names.has(action.name)) add(where, `gold action uses unknown tool ${action.name}`);

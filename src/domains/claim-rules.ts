@@ -84,7 +84,9 @@ export function pairResults(events: readonly TrajectoryEvent[]): Map<number, Ext
 }
 
 /** Tool calls of the trajectory with their results (parsed JSON when possible). */
-export function toolCallsOf(events: readonly TrajectoryEvent[]): { name: string; arguments: Record<string, unknown>; result?: unknown; isError: boolean; content: string }[] {
+export function toolCallsOf(
+  events: readonly TrajectoryEvent[],
+): { name: string; arguments: Record<string, unknown>; result?: unknown; isError: boolean; content: string }[] {
   const results = pairResults(events);
   const out: ReturnType<typeof toolCallsOf> = [];
   for (const [eventIndex, event] of events.entries()) {
@@ -98,7 +100,10 @@ export function toolCallsOf(events: readonly TrajectoryEvent[]): { name: string;
         parsed = undefined;
       }
     }
-    const args = event.arguments && typeof event.arguments === 'object' && !Array.isArray(event.arguments) ? (event.arguments as Record<string, unknown>) : {};
+    const args =
+      event.arguments && typeof event.arguments === 'object' && !Array.isArray(event.arguments)
+        ? (event.arguments as Record<string, unknown>)
+        : {};
     out.push({ name: event.name, arguments: args, result: parsed, isError: result?.isError ?? true, content: result?.content ?? '' });
   }
   return out;
@@ -114,7 +119,10 @@ export function verifyNoChange(context: ClaimContext): ClaimVerdict {
   const changed = changedRecords(context.trajectory);
   return changed.length === 0
     ? { verdict: 'verified', evidence: 'the final state equals the initial state' }
-    : { verdict: 'contradicted', evidence: `${changed.length} record(s) changed: ${changed.slice(0, 8).join(', ')}${changed.length > 8 ? ', …' : ''}` };
+    : {
+        verdict: 'contradicted',
+        evidence: `${changed.length} record(s) changed: ${changed.slice(0, 8).join(', ')}${changed.length > 8 ? ', …' : ''}`,
+      };
 }
 
 /** Domain-free claims: "nothing changed" and generic "done" sentences (a bare "Done!" only when `specific` has no claim of that message). */
@@ -125,11 +133,27 @@ export function genericClaims(context: ClaimContext, specific: readonly Extracte
     if (seen.has(`${eventIndex}\u0000${sentence}`)) continue;
     if (NO_CHANGE.test(sentence)) {
       seen.add(`${eventIndex}\u0000${sentence}`);
-      out.push({ text: sentence, eventIndex, action: 'no_change', target: { kind: 'state' }, asserted: 'unchanged', assertsGoal: false, extractor: 'rules' });
+      out.push({
+        text: sentence,
+        eventIndex,
+        action: 'no_change',
+        target: { kind: 'state' },
+        asserted: 'unchanged',
+        assertsGoal: false,
+        extractor: 'rules',
+      });
     } else if (!REFUSAL.test(sentence) && GENERIC_DONE.test(clause) && !specific.some((c) => c.eventIndex === eventIndex)) {
       // A bare "Done!" only counts when the message makes no specific claim.
       seen.add(`${eventIndex}\u0000${sentence}`);
-      out.push({ text: sentence, eventIndex, action: 'done', target: { kind: 'request' }, asserted: 'done', assertsGoal: true, extractor: 'rules' });
+      out.push({
+        text: sentence,
+        eventIndex,
+        action: 'done',
+        target: { kind: 'request' },
+        asserted: 'done',
+        assertsGoal: true,
+        extractor: 'rules',
+      });
     }
   }
   return out;

@@ -13,6 +13,7 @@ export type ToolKind = 'read' | 'write' | 'think';
  * calls and is published to models as JSON Schema. `Records` types the state the tool sees (a
  * domain's `RecordsOf<typeof tables>`); lists of tools hold them untyped.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a domain's tool list mixes tools of different inputs; each tool's zod schema types its own calls.
 export interface DomainTool<Input = any, Records extends TableRecords = UntypedRecords> {
   name: string;
   description: string;
@@ -28,7 +29,10 @@ export interface DomainTool<Input = any, Records extends TableRecords = UntypedR
 }
 
 /** A domain query used by graders and audits, e.g. "is this customer's data reachable?". Pure. */
-export type DomainQuery<Records extends TableRecords = UntypedRecords> = (state: TableState<Records>, args: Record<string, JsonValue>) => JsonValue;
+export type DomainQuery<Records extends TableRecords = UntypedRecords> = (
+  state: TableState<Records>,
+  args: Record<string, JsonValue>,
+) => JsonValue;
 
 /** Options every domain factory accepts. */
 export interface DomainOptions {

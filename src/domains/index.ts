@@ -1,11 +1,41 @@
 export type { Domain, DomainTool, DomainQuery, DomainOptions, TaskSelection, ToolKind } from './domain.ts';
-export { createDomain, domainNames, createDomainRegistry, registerDomain, builtInDomains, BUILT_IN_DOMAINS, DOMAIN_NAME, type DomainFactory, type DomainRegistry } from './registry.ts';
-export { genericClaimRules, genericClaims, verifyNoChange, toolCallsOf, pairResults, changedRecords, namesIn, type ClaimRules, type ClaimContext, type ClaimVerdict, type ExtractedClaim } from './claim-rules.ts';
+export {
+  createDomain,
+  domainNames,
+  createDomainRegistry,
+  registerDomain,
+  builtInDomains,
+  BUILT_IN_DOMAINS,
+  DOMAIN_NAME,
+  type DomainFactory,
+  type DomainRegistry,
+} from './registry.ts';
+export {
+  genericClaimRules,
+  genericClaims,
+  verifyNoChange,
+  toolCallsOf,
+  pairResults,
+  changedRecords,
+  namesIn,
+  type ClaimRules,
+  type ClaimContext,
+  type ClaimVerdict,
+  type ExtractedClaim,
+} from './claim-rules.ts';
 export { helpdeskClaimRules } from './helpdesk/claim-rules.ts';
 export { tauClaimRules } from './tau-bench/claim-rules.ts';
 export { checkDomain, type DomainProblem } from './check-domain.ts';
 export { executeToolCall, type ToolExecution, toolJsonSchema } from './tools.ts';
 export { initialStateFor, finalStateFrom } from './initial-state.ts';
-export { callTurn, parseResult, type DomainBaselines, type NaivePlaybook, type BaselineScript, type ScriptTurn, type ScriptInput } from './baseline.ts';
+export {
+  callTurn,
+  parseResult,
+  type DomainBaselines,
+  type NaivePlaybook,
+  type BaselineScript,
+  type ScriptTurn,
+  type ScriptInput,
+} from './baseline.ts';
 export { createHelpdeskDomain, HELPDESK_DEFAULT_SEED, HELPDESK_FAMILIES } from './helpdesk/index.ts';
 export { createTauBenchRetailDomain, createTauBenchAirlineDomain, createTau2RetailDomain, type TauDomainName } from './tau-bench/index.ts';

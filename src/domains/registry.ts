@@ -40,9 +40,14 @@ export const BUILT_IN_DOMAINS: readonly (readonly [string, DomainFactory])[] = O
 
 function checkedName(name: unknown, known: ReadonlyMap<string, DomainFactory>): string {
   if (typeof name !== 'string' || !DOMAIN_NAME.test(name)) {
-    throw new GroundworkError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not a domain name`, { hint: 'lowercase letters, digits, ".", "_" and "-", parts joined by "/" (e.g. "my-shop" or "acme/retail")' });
+    throw new GroundworkError('INVALID_ARGUMENT', `${JSON.stringify(name)} is not a domain name`, {
+      hint: 'lowercase letters, digits, ".", "_" and "-", parts joined by "/" (e.g. "my-shop" or "acme/retail")',
+    });
   }
-  if (known.has(name)) throw new GroundworkError('INVALID_ARGUMENT', `domain ${JSON.stringify(name)} is already registered`, { hint: 'pick another name, or build a registry without it: createDomainRegistry([...])' });
+  if (known.has(name))
+    throw new GroundworkError('INVALID_ARGUMENT', `domain ${JSON.stringify(name)} is already registered`, {
+      hint: 'pick another name, or build a registry without it: createDomainRegistry([...])',
+    });
   return name;
 }
 
@@ -53,14 +58,22 @@ function registryOf(factories: ReadonlyMap<string, DomainFactory>): DomainRegist
     create(name, options = {}) {
       const factory = factories.get(name);
       if (!factory) {
-        throw new GroundworkError('UNKNOWN_DOMAIN', `unknown domain ${JSON.stringify(name)}`, { hint: `known domains: ${[...factories.keys()].join(', ')}` });
+        throw new GroundworkError('UNKNOWN_DOMAIN', `unknown domain ${JSON.stringify(name)}`, {
+          hint: `known domains: ${[...factories.keys()].join(', ')}`,
+        });
       }
       const domain = factory(options);
-      if (domain.name !== name) throw new GroundworkError('INVALID_ARGUMENT', `the factory registered as ${JSON.stringify(name)} built a domain named ${JSON.stringify(domain.name)}`, { hint: 'register a domain under its own name: stored runs find their domain by that name' });
+      if (domain.name !== name)
+        throw new GroundworkError(
+          'INVALID_ARGUMENT',
+          `the factory registered as ${JSON.stringify(name)} built a domain named ${JSON.stringify(domain.name)}`,
+          { hint: 'register a domain under its own name: stored runs find their domain by that name' },
+        );
       return domain;
     },
     register(name, factory) {
-      if (typeof factory !== 'function') throw new GroundworkError('INVALID_ARGUMENT', `the factory of domain ${JSON.stringify(name)} is not a function`);
+      if (typeof factory !== 'function')
+        throw new GroundworkError('INVALID_ARGUMENT', `the factory of domain ${JSON.stringify(name)} is not a function`);
       return registryOf(new Map([...factories, [checkedName(name, factories), factory]]));
     },
   };

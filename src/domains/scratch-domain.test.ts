@@ -32,13 +32,33 @@ describe('a domain is one folder and one registration', () => {
     assert.deepEqual(domains.names(), [...builtInDomains.names(), 'scratch']);
     assert.equal(builtInDomains.has('scratch'), false, 'registering never changes another registry');
     assert.equal(domains.create('scratch').name, 'scratch');
-    assert.equal(codeOf(() => domains.register('scratch', createScratchDomain)), 'INVALID_ARGUMENT');
-    assert.equal(codeOf(() => domains.register('helpdesk', createScratchDomain)), 'INVALID_ARGUMENT');
-    for (const name of ['__proto__', 'constructor/', '', 'Scratch', '../scratch', 'a b']) assert.equal(codeOf(() => domains.register(name, createScratchDomain)), 'INVALID_ARGUMENT', name);
-    assert.equal(codeOf(() => domains.create('__proto__')), 'UNKNOWN_DOMAIN');
-    assert.equal(codeOf(() => builtInDomains.create('scratch')), 'UNKNOWN_DOMAIN');
+    assert.equal(
+      codeOf(() => domains.register('scratch', createScratchDomain)),
+      'INVALID_ARGUMENT',
+    );
+    assert.equal(
+      codeOf(() => domains.register('helpdesk', createScratchDomain)),
+      'INVALID_ARGUMENT',
+    );
+    for (const name of ['__proto__', 'constructor/', '', 'Scratch', '../scratch', 'a b'])
+      assert.equal(
+        codeOf(() => domains.register(name, createScratchDomain)),
+        'INVALID_ARGUMENT',
+        name,
+      );
+    assert.equal(
+      codeOf(() => domains.create('__proto__')),
+      'UNKNOWN_DOMAIN',
+    );
+    assert.equal(
+      codeOf(() => builtInDomains.create('scratch')),
+      'UNKNOWN_DOMAIN',
+    );
     // A factory must build the domain it is registered as: stored runs find it by that name.
-    assert.equal(codeOf(() => createDomainRegistry([['shop', createScratchDomain]]).create('shop')), 'INVALID_ARGUMENT');
+    assert.equal(
+      codeOf(() => createDomainRegistry([['shop', createScratchDomain]]).create('shop')),
+      'INVALID_ARGUMENT',
+    );
     assert.equal(Object.isFrozen(domains), true);
   });
 
@@ -62,7 +82,10 @@ describe('a domain is one folder and one registration', () => {
       assert.equal(result.status, 'finished');
       const episodes = await store.listEpisodes(runId);
       assert.equal(episodes.length, 6);
-      assert.deepEqual(episodes.filter((e) => e.termination === 'infra_error' || e.termination === 'agent_error'), []);
+      assert.deepEqual(
+        episodes.filter((e) => e.termination === 'infra_error' || e.termination === 'agent_error'),
+        [],
+      );
       const reward = (agent: string, taskId: string) => episodes.find((e) => e.agent === agent && e.taskId === taskId)?.reward;
       assert.equal(reward('oracle', 'scratch-cancel-placed'), 1);
       assert.equal(reward('oracle', 'scratch-shipped'), 1);
@@ -73,21 +96,43 @@ describe('a domain is one folder and one registration', () => {
 
       const audit = await auditStoredRun(store, runId, { domains, now: () => new Date('2026-01-01T00:00:00Z') });
       assert.equal(audit.episodes, 6);
-      const claimsOf = async (agent: string, taskId: string) => (await store.getEpisodeAudit(episodes.find((e) => e.agent === agent && e.taskId === taskId)!.id))!;
+      const claimsOf = async (agent: string, taskId: string) =>
+        (await store.getEpisodeAudit(episodes.find((e) => e.agent === agent && e.taskId === taskId)!.id))!;
 
       // naive's false "done": contradicted, with evidence the scratch rules wrote.
       const naiveShipped = await claimsOf('naive', 'scratch-shipped');
       assert.equal(naiveShipped.confidentFailure, true);
       assert.deepEqual(
         naiveShipped.claims.map((c) => [c.action, c.target.id, c.verdict, c.evidence]),
-        [['cancel_order', 'O-1002', 'contradicted', 'scratch shop: order O-1002 is "shipped", not cancelled; cancel_order answered "Error: order O-1002 has already shipped and cannot be cancelled"']],
+        [
+          [
+            'cancel_order',
+            'O-1002',
+            'contradicted',
+            'scratch shop: order O-1002 is "shipped", not cancelled; cancel_order answered "Error: order O-1002 has already shipped and cannot be cancelled"',
+          ],
+        ],
       );
       const naivePlaced = await claimsOf('naive', 'scratch-cancel-placed');
-      assert.deepEqual(naivePlaced.claims.map((c) => [c.action, c.target.id, c.verdict, c.evidence]), [['cancel_order', 'O-1001', 'verified', 'scratch shop: order O-1001 is cancelled in the final state']]);
+      assert.deepEqual(
+        naivePlaced.claims.map((c) => [c.action, c.target.id, c.verdict, c.evidence]),
+        [['cancel_order', 'O-1001', 'verified', 'scratch shop: order O-1001 is cancelled in the final state']],
+      );
       const oracleShipped = await claimsOf('oracle', 'scratch-shipped');
-      assert.deepEqual(oracleShipped.claims.map((c) => [c.action, c.verdict]), [['no_change', 'verified']], 'a refusal is no claim; "I have not changed anything" is checked against the stored changes');
+      assert.deepEqual(
+        oracleShipped.claims.map((c) => [c.action, c.verdict]),
+        [['no_change', 'verified']],
+        'a refusal is no claim; "I have not changed anything" is checked against the stored changes',
+      );
       assert.equal((await claimsOf('noop', 'scratch-shipped')).claims.length, 0);
-      assert.deepEqual(audit.agents.naive.claims, { ...audit.agents.naive.claims, successClaimed: 2, confidentFailures: 1, verified: 1, contradicted: 1, unverifiable: 0 });
+      assert.deepEqual(audit.agents.naive.claims, {
+        ...audit.agents.naive.claims,
+        successClaimed: 2,
+        confidentFailures: 1,
+        verified: 1,
+        contradicted: 1,
+        unverifiable: 0,
+      });
     } finally {
       store.close();
     }
@@ -110,7 +155,11 @@ describe('a domain is one folder and one registration', () => {
       await auditStoredRun(store, runId, { domains: withoutRules, now: () => new Date('2026-01-01T00:00:00Z') });
       for (const episode of await store.listEpisodes(runId)) {
         const audit = (await store.getEpisodeAudit(episode.id))!;
-        assert.deepEqual(audit.claims.map((c) => [c.action, c.verdict]), [['done', 'unverifiable']], episode.taskId);
+        assert.deepEqual(
+          audit.claims.map((c) => [c.action, c.verdict]),
+          [['done', 'unverifiable']],
+          episode.taskId,
+        );
         assert.equal(audit.successClaimed, true);
       }
     } finally {

@@ -22,17 +22,21 @@ function invalidRecords(tables: Record<string, Record<string, unknown>>, schemas
   for (const [table, rows] of Object.entries(tables)) {
     const schema = schemas[table];
     if (!schema) problems.push(`${table}: no schema`);
-    else for (const [key, record] of Object.entries(rows)) {
-      const parsed = schema.safeParse(record);
-      if (!parsed.success) problems.push(`${table}/${key}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
-      // Strict schemas keep every field: the parsed copy equals the stored record (nothing dropped or coerced).
-      else if (!jsonEqual(parsed.data, record)) problems.push(`${table}/${key}: parsing changed the record`);
-    }
+    else
+      for (const [key, record] of Object.entries(rows)) {
+        const parsed = schema.safeParse(record);
+        if (!parsed.success)
+          problems.push(`${table}/${key}: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`);
+        // Strict schemas keep every field: the parsed copy equals the stored record (nothing dropped or coerced).
+        else if (!jsonEqual(parsed.data, record)) problems.push(`${table}/${key}: parsing changed the record`);
+      }
   }
   return problems.slice(0, 5);
 }
 
-test('the published τ-bench and τ²-bench files validate record by record against the table schemas', { skip: !haveData && 'no benchmark data' }, () => {
+test('the published τ-bench and τ²-bench files validate record by record against the table schemas', {
+  skip: !haveData && 'no benchmark data',
+}, () => {
   const root = benchmarksDir();
   const read = (file: string) => JSON.parse(readFileSync(path.join(root, file), 'utf8')) as Record<string, Record<string, unknown>>;
   const v1 = (folder: string, names: string[]) => Object.fromEntries(names.map((name) => [name, read(`${folder}/${name}.json`)]));
@@ -43,7 +47,10 @@ test('the published τ-bench and τ²-bench files validate record by record agai
     [1000, 50, 500],
   );
   assert.deepEqual(invalidRecords(retail, RETAIL_TABLES), []);
-  assert.deepEqual([Object.keys(airline.flights).length, Object.keys(airline.reservations).length, Object.keys(airline.users).length], [300, 2000, 500]);
+  assert.deepEqual(
+    [Object.keys(airline.flights).length, Object.keys(airline.reservations).length, Object.keys(airline.users).length],
+    [300, 2000, 500],
+  );
   assert.deepEqual(invalidRecords(airline, AIRLINE_TABLES), []);
   // The published db.json leaves τ²'s optional order fields out; its model (and our loader) prints them as null.
   const db = read('tau2-bench/retail/db.json');
@@ -55,7 +62,9 @@ test('the published τ-bench and τ²-bench files validate record by record agai
   assert.ok(!TAU2_RETAIL_TABLES.users.safeParse(Object.values(retail.users)[0]).success);
 });
 
-test('every base state as loaded validates, and checkDomain reports none of its records', { skip: !haveData && 'no benchmark data' }, () => {
+test('every base state as loaded validates, and checkDomain reports none of its records', {
+  skip: !haveData && 'no benchmark data',
+}, () => {
   for (const name of DOMAINS) {
     const domain = createDomain(name);
     assert.deepEqual(invalidRecords(domain.base().tables, domain.tables), [], name);
@@ -63,7 +72,9 @@ test('every base state as loaded validates, and checkDomain reports none of its 
   }
 });
 
-test('a record with a wrong type, a missing or unknown field or an unknown status fails its schema', { skip: !haveData && 'no benchmark data' }, () => {
+test('a record with a wrong type, a missing or unknown field or an unknown status fails its schema', {
+  skip: !haveData && 'no benchmark data',
+}, () => {
   const retail = createDomain('tau-bench/retail').base().tables;
   const order = cloneJson(Object.values(retail.orders)[0]) as Record<string, any>;
   const orders = RETAIL_TABLES.orders;
@@ -73,19 +84,45 @@ test('a record with a wrong type, a missing or unknown field or an unknown statu
     change(copy);
     return orders.safeParse(copy).success;
   };
-  assert.equal(broken((o) => (o.items[0].price = String(o.items[0].price))), false, 'price as a string');
-  assert.equal(broken((o) => delete o.user_id), false, 'missing user_id');
-  assert.equal(broken((o) => (o.shipping = 'fast')), false, 'unknown field');
-  assert.equal(broken((o) => (o.status = 'lost')), false, 'unknown status');
-  assert.equal(broken((o) => (o.status = 'return requested')), true, 'a status tools write');
+  assert.equal(
+    broken((o) => (o.items[0].price = String(o.items[0].price))),
+    false,
+    'price as a string',
+  );
+  assert.equal(
+    broken((o) => delete o.user_id),
+    false,
+    'missing user_id',
+  );
+  assert.equal(
+    broken((o) => (o.shipping = 'fast')),
+    false,
+    'unknown field',
+  );
+  assert.equal(
+    broken((o) => (o.status = 'lost')),
+    false,
+    'unknown status',
+  );
+  assert.equal(
+    broken((o) => (o.status = 'return requested')),
+    true,
+    'a status tools write',
+  );
 
   const user = cloneJson(Object.values(retail.users)[0]) as Record<string, any>;
   const giftCard = { source: 'gift_card', id: 'gift_card_1' };
-  assert.equal(RETAIL_TABLES.users.safeParse({ ...user, payment_methods: { gift_card_1: giftCard } }).success, false, 'gift card without balance');
+  assert.equal(
+    RETAIL_TABLES.users.safeParse({ ...user, payment_methods: { gift_card_1: giftCard } }).success,
+    false,
+    'gift card without balance',
+  );
   assert.equal(RETAIL_TABLES.users.safeParse({ ...user, payment_methods: { gift_card_1: { ...giftCard, balance: 10 } } }).success, true);
 
   const flights = createDomain('tau-bench/airline').base().tables.flights;
-  const flight = cloneJson(Object.values(flights).find((f) => Object.values(f.dates as object).some((d) => d.status === 'available'))) as Record<string, any>;
+  const flight = cloneJson(
+    Object.values(flights).find((f) => Object.values(f.dates as object).some((d) => d.status === 'available')),
+  ) as Record<string, any>;
   const date = Object.keys(flight.dates).find((d) => flight.dates[d].status === 'available')!;
   assert.ok(AIRLINE_TABLES.flights.safeParse(flight).success);
   flight.dates[date].available_seats.economy = 1.5;
@@ -94,7 +131,9 @@ test('a record with a wrong type, a missing or unknown field or an unknown statu
   assert.equal(AIRLINE_TABLES.flights.safeParse(flight).success, false, 'landed without times');
 });
 
-test('records written by the oracle of every task still validate (the schemas cover what the tools write)', { skip: !haveData && 'no benchmark data' }, () => {
+test('records written by the oracle of every task still validate (the schemas cover what the tools write)', {
+  skip: !haveData && 'no benchmark data',
+}, () => {
   for (const [name, splits] of [
     ['helpdesk', ['test', 'train']],
     ['tau-bench/retail', ['test', 'train', 'dev']],
@@ -133,9 +172,21 @@ test('checkDomain reports records that do not match, tables without a schema and
     tasks: () => [{ ...task, initialPatch: { grants: { 'g-9999': { id: 'g-9999', level: 'root' } }, ghosts: { x: { id: 'x' } } } }],
   };
   const problems = checkDomain(broken, { maxTasksPerSplit: 1 }).map((p) => `${p.where}: ${p.problem}`);
-  assert.ok(problems.some((p) => p.startsWith(`table people record ${firstKey}: does not match the table schema: role:`)), problems.join('\n'));
+  assert.ok(
+    problems.some((p) => p.startsWith(`table people record ${firstKey}: does not match the table schema: role:`)),
+    problems.join('\n'),
+  );
   assert.ok(problems.includes("table notes: is not declared in the domain's tables (no record schema)"), problems.join('\n'));
-  assert.ok(problems.some((p) => p.startsWith(`task ${task.id}: initial patch record grants/g-9999 does not match the table schema`)), problems.join('\n'));
-  assert.ok(problems.some((p) => p === `task ${task.id}: initial patch writes table ghosts, which is not declared`), problems.join('\n'));
-  assert.deepEqual(checkDomain(good, { maxTasksPerSplit: 3 }).filter((p) => p.where.startsWith('table')), []);
+  assert.ok(
+    problems.some((p) => p.startsWith(`task ${task.id}: initial patch record grants/g-9999 does not match the table schema`)),
+    problems.join('\n'),
+  );
+  assert.ok(
+    problems.some((p) => p === `task ${task.id}: initial patch writes table ghosts, which is not declared`),
+    problems.join('\n'),
+  );
+  assert.deepEqual(
+    checkDomain(good, { maxTasksPerSplit: 3 }).filter((p) => p.where.startsWith('table')),
+    [],
+  );
 });

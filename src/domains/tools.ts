@@ -20,27 +20,56 @@ export interface ToolExecution {
  * Validates a call against the tool's zod schema and runs it. Never throws for the agent's
  * mistakes: unknown tools, bad JSON, invalid arguments and tool refusals become error results.
  */
-export function executeToolCall(domain: Pick<Domain, 'tools'>, state: TableState, name: string, rawArguments: JsonValue | string): ToolExecution {
+export function executeToolCall(
+  domain: Pick<Domain, 'tools'>,
+  state: TableState,
+  name: string,
+  rawArguments: JsonValue | string,
+): ToolExecution {
   const tool = domain.tools.find((t) => t.name === name);
   if (!tool) {
-    return { content: `Error: unknown tool ${JSON.stringify(name)}; available tools: ${domain.tools.map((t) => t.name).join(', ')}`, isError: true, valid: false, wrote: false, terminal: false };
+    return {
+      content: `Error: unknown tool ${JSON.stringify(name)}; available tools: ${domain.tools.map((t) => t.name).join(', ')}`,
+      isError: true,
+      valid: false,
+      wrote: false,
+      terminal: false,
+    };
   }
   let args: unknown = rawArguments;
   if (typeof rawArguments === 'string') {
     try {
       args = rawArguments.trim() === '' ? {} : JSON.parse(rawArguments);
     } catch {
-      return { content: `Error: arguments of ${name} are not valid JSON: ${rawArguments.slice(0, 200)}`, isError: true, valid: false, wrote: false, terminal: false };
+      return {
+        content: `Error: arguments of ${name} are not valid JSON: ${rawArguments.slice(0, 200)}`,
+        isError: true,
+        valid: false,
+        wrote: false,
+        terminal: false,
+      };
     }
   }
   const parsed = tool.input.safeParse(args ?? {});
   if (!parsed.success) {
-    return { content: `Error: invalid arguments for ${name}: ${formatZodIssues(parsed.error)}`, isError: true, valid: false, wrote: false, terminal: false };
+    return {
+      content: `Error: invalid arguments for ${name}: ${formatZodIssues(parsed.error)}`,
+      isError: true,
+      valid: false,
+      wrote: false,
+      terminal: false,
+    };
   }
   const wrote = tool.kind === 'write';
   try {
     const result = tool.execute(state, parsed.data);
-    return { content: typeof result === 'string' ? result : JSON.stringify(result), isError: false, valid: true, wrote, terminal: tool.terminal === true };
+    return {
+      content: typeof result === 'string' ? result : JSON.stringify(result),
+      isError: false,
+      valid: true,
+      wrote,
+      terminal: tool.terminal === true,
+    };
   } catch (error) {
     // Tool refusals (ToolError) and tool bugs both become an error result the agent can read.
     const message = GroundworkError.isInstance(error) || error instanceof Error ? describeError(error) : String(error);

@@ -20,7 +20,10 @@ describe('environment branching', () => {
     assert.ok(steps.length >= 5);
     assert.equal(replayToStep(domain, task, trajectory, 0).state.hash(), trajectory.initialStateHash);
     assert.equal(replayToStep(domain, task, trajectory, steps.length).state.hash(), trajectory.finalStateHash);
-    const lastWrite = steps.map((s, i) => ({ ...s, i })).filter((s) => s.stateHash).at(-2)!;
+    const lastWrite = steps
+      .map((s, i) => ({ ...s, i }))
+      .filter((s) => s.stateHash)
+      .at(-2)!;
     const snapshot = replayToStep(domain, task, trajectory, lastWrite.i + 1);
     assert.equal(snapshot.state.hash(), lastWrite.stateHash);
     // The snapshot's events end just before the next step's call.
@@ -50,11 +53,21 @@ describe('environment branching', () => {
     const changed = expert.state.changesFromBase();
     for (const [table, rows] of Object.entries(changed)) {
       for (const key of Object.keys(rows)) {
-        if (!Object.hasOwn(alternative.state.changesFromBase()[table] ?? {}, key)) assert.deepEqual(alternative.state.get(table, key), snapshot.state.get(table, key));
+        if (!Object.hasOwn(alternative.state.changesFromBase()[table] ?? {}, key))
+          assert.deepEqual(alternative.state.get(table, key), snapshot.state.get(table, key));
       }
     }
     // An episode can start from the snapshot; its initial state is the snapshot's.
-    const forked = await runEpisode({ domain, task, agent: createNoopAgent(), user: createScriptedUser(), episodeId: 'ep-fork', trial: 0, seed: 3, startState: snapshot.state });
+    const forked = await runEpisode({
+      domain,
+      task,
+      agent: createNoopAgent(),
+      user: createScriptedUser(),
+      episodeId: 'ep-fork',
+      trial: 0,
+      seed: 3,
+      startState: snapshot.state,
+    });
     assert.equal(forked.trajectory.initialStateHash, before);
     assert.equal(forked.trajectory.finalStateHash, before);
     assert.equal(snapshot.state.hash(), before);

@@ -25,7 +25,9 @@ export function trajectorySteps(trajectory: Pick<Trajectory, 'events'>): Traject
   const steps: TrajectoryStep[] = [];
   trajectory.events.forEach((event, eventIndex) => {
     if (event.type !== 'tool_call' || INTERCEPTED_TOOLS.has(event.name)) return;
-    const result = trajectory.events.slice(eventIndex + 1).find((e): e is Extract<TrajectoryEvent, { type: 'tool_result' }> => e.type === 'tool_result' && e.callId === event.id);
+    const result = trajectory.events
+      .slice(eventIndex + 1)
+      .find((e): e is Extract<TrajectoryEvent, { type: 'tool_result' }> => e.type === 'tool_result' && e.callId === event.id);
     steps.push({ eventIndex, name: event.name, arguments: event.arguments, ...(result?.stateHash ? { stateHash: result.stateHash } : {}) });
   });
   return steps;
@@ -47,20 +49,37 @@ export interface EpisodeSnapshot {
  * deterministic: tools are pure functions of the state. Throws INVALID_ARGUMENT when `step` is
  * out of range or the replay disagrees with the record (the domain changed since).
  */
-export function replayToStep(domain: Domain, task: Task, trajectory: Pick<Trajectory, 'events' | 'initialStateHash'>, step: number, options: { startState?: TableState } = {}): EpisodeSnapshot {
+export function replayToStep(
+  domain: Domain,
+  task: Task,
+  trajectory: Pick<Trajectory, 'events' | 'initialStateHash'>,
+  step: number,
+  options: { startState?: TableState } = {},
+): EpisodeSnapshot {
   const steps = trajectorySteps(trajectory);
   if (!Number.isInteger(step) || step < 0 || step > steps.length) {
-    throw new GroundworkError('INVALID_ARGUMENT', `step ${step} is out of range: the episode has ${steps.length} tool calls (0..${steps.length})`);
+    throw new GroundworkError(
+      'INVALID_ARGUMENT',
+      `step ${step} is out of range: the episode has ${steps.length} tool calls (0..${steps.length})`,
+    );
   }
   const initial = options.startState ?? initialStateFor(domain, task);
   if (!options.startState && initial.hash() !== trajectory.initialStateHash) {
-    throw new GroundworkError('INVALID_ARGUMENT', `the task's initial state (${initial.hash()}) is not the episode's (${trajectory.initialStateHash})`, { hint: 'use the same domain seed and task as the stored run' });
+    throw new GroundworkError(
+      'INVALID_ARGUMENT',
+      `the task's initial state (${initial.hash()}) is not the episode's (${trajectory.initialStateHash})`,
+      { hint: 'use the same domain seed and task as the stored run' },
+    );
   }
   const state = initial.fork();
   for (const [index, planned] of steps.slice(0, step).entries()) {
     executeToolCall(domain, state, planned.name, planned.arguments);
     if (planned.stateHash && state.hash() !== planned.stateHash) {
-      throw new GroundworkError('INVALID_ARGUMENT', `replay diverged at step ${index + 1} (${planned.name}): state ${state.hash()} instead of the recorded ${planned.stateHash}`, { hint: 'the domain or its tools changed since the episode was recorded' });
+      throw new GroundworkError(
+        'INVALID_ARGUMENT',
+        `replay diverged at step ${index + 1} (${planned.name}): state ${state.hash()} instead of the recorded ${planned.stateHash}`,
+        { hint: 'the domain or its tools changed since the episode was recorded' },
+      );
     }
   }
   const end = step < steps.length ? steps[step].eventIndex : trajectory.events.length;
@@ -78,7 +97,11 @@ export interface BranchResult {
  * Tries an action from a snapshot on a fork: the snapshot's state is left untouched, so any
  * number of alternatives can be tried from the same state.
  */
-export function branchAction(domain: Pick<Domain, 'tools'>, snapshot: Pick<EpisodeSnapshot, 'state'>, action: { name: string; arguments: JsonValue | string }): BranchResult {
+export function branchAction(
+  domain: Pick<Domain, 'tools'>,
+  snapshot: Pick<EpisodeSnapshot, 'state'>,
+  action: { name: string; arguments: JsonValue | string },
+): BranchResult {
   const state = snapshot.state.fork();
   const execution = executeToolCall(domain, state, action.name, action.arguments);
   return { execution, state };

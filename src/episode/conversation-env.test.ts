@@ -18,7 +18,11 @@ test('the user opens; a turn with calls goes back to the agent, a message to the
   assert.equal(env.step({ type: 'user_turn', turn: { content: 'Please disable my account' } }).next, 'agent');
 
   const call = { id: '', name: 'list_accounts', arguments: { person_id: 'p-002' } };
-  assert.equal(env.step({ type: 'agent_turn', turn: { message: ' Looking. ', toolCalls: [call] } }).next, undefined, 'the turn is still open');
+  assert.equal(
+    env.step({ type: 'agent_turn', turn: { message: ' Looking. ', toolCalls: [call] } }).next,
+    undefined,
+    'the turn is still open',
+  );
   assert.equal(env.step({ type: 'tool_call', call }).next, undefined);
   assert.equal(env.step({ type: 'agent_turn_end' }).next, 'agent');
 
@@ -42,7 +46,10 @@ test('terminal tools, explicit ends, stop tokens and failures end the episode wi
   env.reset();
   const transfer = { id: 't', name: 'transfer_to_human', arguments: { summary: 'x' } };
   env.step({ type: 'agent_turn', turn: { toolCalls: [transfer] } });
-  assert.deepEqual(env.step({ type: 'tool_call', call: transfer }).termination, { reason: 'agent_stop', detail: 'terminal tool transfer_to_human' });
+  assert.deepEqual(env.step({ type: 'tool_call', call: transfer }).termination, {
+    reason: 'agent_stop',
+    detail: 'terminal tool transfer_to_human',
+  });
 
   env.reset();
   env.step({ type: 'agent_turn', turn: { end: true } });
@@ -54,10 +61,16 @@ test('terminal tools, explicit ends, stop tokens and failures end the episode wi
   assert.deepEqual(stop.observation.at(-1), { type: 'message', role: 'user', content: 'Thanks!', control: '###STOP###' });
 
   env.reset();
-  assert.deepEqual(env.step({ type: 'user_turn', turn: { content: undefined as unknown as string } }).termination, { reason: 'user_error', detail: 'user simulator returned no text' });
+  assert.deepEqual(env.step({ type: 'user_turn', turn: { content: undefined as unknown as string } }).termination, {
+    reason: 'user_error',
+    detail: 'user simulator returned no text',
+  });
   assert.equal(env.step({ type: 'failure', actor: 'agent', error: new Error('bug') }).termination?.reason, 'agent_error');
   assert.equal(env.step({ type: 'failure', actor: 'user', error: new TypeError('bug') }).termination?.reason, 'user_error');
-  assert.equal(env.step({ type: 'failure', actor: 'agent', error: new GroundworkError('PROVIDER_FAILED', '503') }).termination?.reason, 'infra_error');
+  assert.equal(
+    env.step({ type: 'failure', actor: 'agent', error: new GroundworkError('PROVIDER_FAILED', '503') }).termination?.reason,
+    'infra_error',
+  );
 });
 
 test('each reset works on a fresh fork of the initial state', () => {

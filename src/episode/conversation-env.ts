@@ -75,7 +75,9 @@ export class ConversationEnv implements EpisodeEnv {
     this.record.addUsage('user', turn.usage);
     if (typeof turn.content !== 'string') return ends(this.record.events, 'user_error', 'user simulator returned no text');
     const { text, control } = splitControlToken(turn.content);
-    this.record.push(control ? { type: 'message', role: 'user', content: text, control } : { type: 'message', role: 'user', content: text });
+    this.record.push(
+      control ? { type: 'message', role: 'user', content: text, control } : { type: 'message', role: 'user', content: text },
+    );
     return control ? ends(this.record.events, 'user_stop', control) : continues(this.record.events, 'agent');
   }
 

@@ -3,6 +3,26 @@ export { replayToStep, branchAction, trajectorySteps, type EpisodeSnapshot, type
 export { playEpisode } from './loop.ts';
 export { ConversationEnv } from './conversation-env.ts';
 export { EpisodeRecord } from './record.ts';
-export { EpisodeWrapper, TRUNCATION_REASONS, continues, ends, isOver, type Actor, type EpisodeAction, type EpisodeEnv, type EpisodeStep, type Termination, type WrapperSpec } from './env.ts';
-export { EPISODE_WRAPPERS, episodeWrapperSpecs, makeEpisodeEnv, recordedWrapperSpecs, wrapEpisodeEnv, type EpisodeWrapperOptions, type WrapperFactory } from './make.ts';
+export {
+  EpisodeWrapper,
+  TRUNCATION_REASONS,
+  continues,
+  ends,
+  isOver,
+  type Actor,
+  type EpisodeAction,
+  type EpisodeEnv,
+  type EpisodeStep,
+  type Termination,
+  type WrapperSpec,
+} from './env.ts';
+export {
+  EPISODE_WRAPPERS,
+  episodeWrapperSpecs,
+  makeEpisodeEnv,
+  recordedWrapperSpecs,
+  wrapEpisodeEnv,
+  type EpisodeWrapperOptions,
+  type WrapperFactory,
+} from './make.ts';
 export { InterceptOutcomeReport, InvalidCallBudget, RequestOutcomeReport, SingleToolCallPerTurn, StepLimit } from './wrappers/index.ts';

@@ -20,7 +20,14 @@ test('plays agent and user turns until a termination, and returns the last step'
   const agent: AgentSession = {
     async next(events) {
       seen.push(events);
-      return seen.length === 1 ? { toolCalls: [{ id: 'a', name: 'think', arguments: { thought: 'x' } }, { id: 'b', name: 'think', arguments: { thought: 'y' } }] } : { message: 'Done, everything has been completed.' };
+      return seen.length === 1
+        ? {
+            toolCalls: [
+              { id: 'a', name: 'think', arguments: { thought: 'x' } },
+              { id: 'b', name: 'think', arguments: { thought: 'y' } },
+            ],
+          }
+        : { message: 'Done, everything has been completed.' };
     },
   };
   const last = await playEpisode(env, agent, scripted());

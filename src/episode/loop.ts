@@ -1,4 +1,4 @@
-import type { AgentSession } from '../agents/agent.ts';
+import type { AgentSession, AgentTurn } from '../agents/agent.ts';
 import type { TrajectoryEvent } from '../schema/trajectory.ts';
 import type { UserSession } from '../users/user.ts';
 import { isOver, type EpisodeAction, type EpisodeEnv, type EpisodeStep } from './env.ts';
@@ -9,7 +9,11 @@ import { isOver, type EpisodeAction, type EpisodeEnv, type EpisodeStep } from '.
  * Never throws for participant failures: a participant that throws becomes a `failure` action.
  * @returns the last step; its `termination` says why the episode ended.
  */
-export async function playEpisode(env: EpisodeEnv, agent: AgentSession, user: UserSession): Promise<EpisodeStep & { termination: NonNullable<EpisodeStep['termination']> }> {
+export async function playEpisode(
+  env: EpisodeEnv,
+  agent: AgentSession,
+  user: UserSession,
+): Promise<EpisodeStep & { termination: NonNullable<EpisodeStep['termination']> }> {
   let step = env.reset();
   while (!isOver(step)) {
     const actions = step.next === 'user' ? await userActions(user, step.observation) : await agentActions(agent, step.observation);
@@ -31,13 +35,17 @@ async function userActions(user: UserSession, events: readonly TrajectoryEvent[]
 
 /** An agent turn as actions: the turn, each of its tool calls, the end of the turn. */
 async function agentActions(agent: AgentSession, events: readonly TrajectoryEvent[]): Promise<EpisodeAction[]> {
-  let turn;
+  let turn: AgentTurn;
   try {
     turn = await agent.next(agentView(events));
   } catch (error) {
     return [{ type: 'failure', actor: 'agent', error }];
   }
-  return [{ type: 'agent_turn', turn }, ...(turn.toolCalls ?? []).map((call): EpisodeAction => ({ type: 'tool_call', call })), { type: 'agent_turn_end' }];
+  return [
+    { type: 'agent_turn', turn },
+    ...(turn.toolCalls ?? []).map((call): EpisodeAction => ({ type: 'tool_call', call })),
+    { type: 'agent_turn_end' },
+  ];
 }
 
 /**

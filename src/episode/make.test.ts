@@ -32,20 +32,41 @@ function batching(): Agent {
     privileged: true,
     start(_context, access) {
       let turn = 0;
-      const calls = access!.task.oracle.flatMap((step, i) => (step.kind === 'call' ? [{ id: `c${i}`, name: step.call.name, arguments: step.call.arguments }] : []));
-      return { next: async () => (turn++ === 0 ? { toolCalls: [...calls, { id: 'bad', name: 'nope', arguments: {} }] } : { message: 'Done, everything has been completed.' }) };
+      const calls = access!.task.oracle.flatMap((step, i) =>
+        step.kind === 'call' ? [{ id: `c${i}`, name: step.call.name, arguments: step.call.arguments }] : [],
+      );
+      return {
+        next: async () =>
+          turn++ === 0
+            ? { toolCalls: [...calls, { id: 'bad', name: 'nope', arguments: {} }] }
+            : { message: 'Done, everything has been completed.' },
+      };
     },
   };
 }
 
 test('a stored trajectory names its wrappers; rebuilt from them, the stack replays the episode identically', async () => {
   const task = retail.tasks({})[0];
-  const options = { domain: retail, task, agent: batching(), user: createScriptedUser(), episodeId: 'make-1', trial: 0, seed: 4, maxSteps: 12, maxInvalidToolCalls: 0, outcomeReport: true };
+  const options = {
+    domain: retail,
+    task,
+    agent: batching(),
+    user: createScriptedUser(),
+    episodeId: 'make-1',
+    trial: 0,
+    seed: 4,
+    maxSteps: 12,
+    maxInvalidToolCalls: 0,
+    outcomeReport: true,
+  };
   const { trajectory } = await runEpisode(options);
   const recorded = recordedWrapperSpecs(trajectory)!;
   assert.deepEqual(recorded, episodeWrapperSpecs(options));
   assert.equal(recordedWrapperSpecs({ participants: { agent: {} } }), undefined, 'older trajectories name none');
-  assert.ok(trajectory.events.some((e) => e.type === 'note' && e.content.startsWith('kept the first of')), 'the one-call rule applied');
+  assert.ok(
+    trajectory.events.some((e) => e.type === 'note' && e.content.startsWith('kept the first of')),
+    'the one-call rule applied',
+  );
 
   const core = new ConversationEnv(retail, initialStateFor(retail, task));
   const rebuilt = wrapEpisodeEnv(core, recordedWrapperSpecs(JSON.parse(JSON.stringify(trajectory)))!);
@@ -62,9 +83,19 @@ test('makeEpisodeEnv is wrapEpisodeEnv over the standard specs; unknown wrappers
   const env = makeEpisodeEnv(new ConversationEnv(helpdesk, initialStateFor(helpdesk, task)), { domain: helpdesk, maxSteps: 3 });
   assert.deepEqual(env.wrappers, episodeWrapperSpecs({ domain: helpdesk, maxSteps: 3 }));
   const thinker = { next: async () => ({ toolCalls: [{ id: '', name: 'think', arguments: { thought: 'hmm' } }] }) };
-  assert.deepEqual((await playEpisode(env, thinker, createScriptedUser().start({ task, seed: 1, trial: 0 }))).termination, { reason: 'max_steps', detail: 'reached 3 steps' });
+  assert.deepEqual((await playEpisode(env, thinker, createScriptedUser().start({ task, seed: 1, trial: 0 }))).termination, {
+    reason: 'max_steps',
+    detail: 'reached 3 steps',
+  });
 
   const core = new ConversationEnv(helpdesk, initialStateFor(helpdesk, task));
-  assert.throws(() => wrapEpisodeEnv(core, [{ name: 'time-limit', args: {} }]), (error: Error & { code?: string }) => error.code === 'INVALID_ARGUMENT' && /known wrappers: step-limit/.test(error.message + String((error as { hint?: string }).hint)));
-  assert.throws(() => wrapEpisodeEnv(core, [{ name: 'step-limit', args: { maxSteps: -1 } }]), /invalid arguments for episode wrapper step-limit/);
+  assert.throws(
+    () => wrapEpisodeEnv(core, [{ name: 'time-limit', args: {} }]),
+    (error: Error & { code?: string }) =>
+      error.code === 'INVALID_ARGUMENT' && /known wrappers: step-limit/.test(error.message + String((error as { hint?: string }).hint)),
+  );
+  assert.throws(
+    () => wrapEpisodeEnv(core, [{ name: 'step-limit', args: { maxSteps: -1 } }]),
+    /invalid arguments for episode wrapper step-limit/,
+  );
 });

@@ -74,11 +74,16 @@ export function wrapEpisodeEnv(env: EpisodeEnv, specs: readonly WrapperSpec[]): 
   let wrapped = env;
   for (const spec of [...specs].reverse()) {
     const make = EPISODE_WRAPPERS.get(spec.name);
-    if (!make) throw new GroundworkError('INVALID_ARGUMENT', `unknown episode wrapper ${JSON.stringify(spec.name)}`, { hint: `known wrappers: ${[...EPISODE_WRAPPERS.keys()].join(', ')}` });
+    if (!make)
+      throw new GroundworkError('INVALID_ARGUMENT', `unknown episode wrapper ${JSON.stringify(spec.name)}`, {
+        hint: `known wrappers: ${[...EPISODE_WRAPPERS.keys()].join(', ')}`,
+      });
     try {
       wrapped = make(wrapped, spec.args);
     } catch (error) {
-      throw new GroundworkError('INVALID_ARGUMENT', `invalid arguments for episode wrapper ${spec.name}: ${JSON.stringify(spec.args)}`, { cause: error });
+      throw new GroundworkError('INVALID_ARGUMENT', `invalid arguments for episode wrapper ${spec.name}: ${JSON.stringify(spec.args)}`, {
+        cause: error,
+      });
     }
   }
   return wrapped;

@@ -23,7 +23,8 @@ function turns(list: AgentTurn[], name = 'fixed'): Agent {
   };
 }
 
-const run = (agent: Agent, options: Partial<Parameters<typeof runEpisode>[0]> = {}) => runEpisode({ domain, task, agent, user, episodeId: 'e1', trial: 0, seed: 1, ...options });
+const run = (agent: Agent, options: Partial<Parameters<typeof runEpisode>[0]> = {}) =>
+  runEpisode({ domain, task, agent, user, episodeId: 'e1', trial: 0, seed: 1, ...options });
 
 test('malformed tool calls become error results the agent sees; too many end with agent_error', async () => {
   const r = await run(
@@ -66,7 +67,10 @@ test('a state hash is recorded after each write, and the episode works on its ow
 });
 
 test('concurrent episodes do not see each other', async () => {
-  const writer = turns([{ toolCalls: [{ id: 'w', name: 'disable_account', arguments: { account_id: 'acct-0001' } }] }, { message: 'done' }]);
+  const writer = turns([
+    { toolCalls: [{ id: 'w', name: 'disable_account', arguments: { account_id: 'acct-0001' } }] },
+    { message: 'done' },
+  ]);
   const reader = turns([{ message: 'hello' }, { toolCalls: [{ id: 'r', name: 'list_accounts', arguments: { person_id: 'p-001' } }] }]);
   const [w, r] = await Promise.all([run(writer), run(reader)]);
   assert.equal(w.finalState.get('accounts', 'acct-0001')!.status, 'disabled');
@@ -74,13 +78,25 @@ test('concurrent episodes do not see each other', async () => {
 });
 
 test('a terminal tool ends the episode with agent_stop', async () => {
-  const r = await run(turns([{ toolCalls: [{ id: 't', name: 'transfer_to_human', arguments: { summary: 'x' } }, { id: 'u', name: 'disable_account', arguments: { account_id: 'acct-0001' } }] }]));
+  const r = await run(
+    turns([
+      {
+        toolCalls: [
+          { id: 't', name: 'transfer_to_human', arguments: { summary: 'x' } },
+          { id: 'u', name: 'disable_account', arguments: { account_id: 'acct-0001' } },
+        ],
+      },
+    ]),
+  );
   assert.equal(r.trajectory.termination.reason, 'agent_stop');
   assert.equal(r.trajectory.events.filter((e) => e.type === 'tool_call').length, 1, 'calls after the terminal one are not run');
 });
 
 test('max_steps stops an endless conversation', async () => {
-  const chatty: Agent = { name: 'chatty', start: () => ({ next: async () => ({ toolCalls: [{ id: '', name: 'think', arguments: { thought: 'hmm' } }] }) }) };
+  const chatty: Agent = {
+    name: 'chatty',
+    start: () => ({ next: async () => ({ toolCalls: [{ id: '', name: 'think', arguments: { thought: 'hmm' } }] }) }),
+  };
   const r = await run(chatty, { maxSteps: 7 });
   assert.equal(r.trajectory.termination.reason, 'max_steps');
   assert.equal(r.trajectory.steps, 7);
@@ -108,7 +124,14 @@ test('domains that execute one call per turn keep only the first', async () => {
   const r = await runEpisode({
     domain: single,
     task,
-    agent: turns([{ toolCalls: [{ id: 'a', name: 'think', arguments: { thought: '1' } }, { id: 'b', name: 'think', arguments: { thought: '2' } }] }]),
+    agent: turns([
+      {
+        toolCalls: [
+          { id: 'a', name: 'think', arguments: { thought: '1' } },
+          { id: 'b', name: 'think', arguments: { thought: '2' } },
+        ],
+      },
+    ]),
     user,
     episodeId: 'e',
     trial: 0,

@@ -72,7 +72,12 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
 
   // The agent sees what a deployed agent would: policy, tool schemas, seed and trial. The task
   // (expected outcome, reference solution) goes only to agents that opt in explicitly.
-  const context: AgentContext = Object.freeze({ policy: domain.policy, tools: agentToolSpecs(domain, options.outcomeReport === true), seed, trial });
+  const context: AgentContext = Object.freeze({
+    policy: domain.policy,
+    tools: agentToolSpecs(domain, options.outcomeReport === true),
+    seed,
+    trial,
+  });
   const agentSession = agent.privileged === true ? agent.start(context, Object.freeze({ task, domain })) : agent.start(context);
   const userSession = user.start({ task, seed, trial });
 
@@ -95,7 +100,8 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
     trial,
     seed,
     events: record.events,
-    termination: termination.detail === undefined ? { reason: termination.reason } : { reason: termination.reason, detail: termination.detail },
+    termination:
+      termination.detail === undefined ? { reason: termination.reason } : { reason: termination.reason, detail: termination.detail },
     finalChanges: changesBetween(initialState, state),
     initialStateHash,
     finalStateHash: state.hash(),

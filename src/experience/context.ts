@@ -17,7 +17,12 @@ export interface ExperienceLimits {
   skills: number;
 }
 
-export const DEFAULT_EXPERIENCE_LIMITS: ExperienceLimits = { reflections: DEFAULT_REFLECTIONS_PER_TASK, insights: 10, demonstrations: 2, skills: 3 };
+export const DEFAULT_EXPERIENCE_LIMITS: ExperienceLimits = {
+  reflections: DEFAULT_REFLECTIONS_PER_TASK,
+  insights: 10,
+  demonstrations: 2,
+  skills: 3,
+};
 
 /** What an episode is, for retrieval: its task, family and the user's opening request. */
 export interface EpisodeQuery {
@@ -40,8 +45,14 @@ export interface SelectedExperience {
  * same task, the top-ranked rules, the most similar demonstrations, and the family's skills and
  * mistakes. Deterministic for the same pool and query.
  */
-export async function selectExperience(pool: readonly ExperienceRecord[], query: EpisodeQuery, limits: ExperienceLimits = DEFAULT_EXPERIENCE_LIMITS, embed?: EmbedFunction): Promise<SelectedExperience> {
-  const of = <K extends ExperienceRecord['kind']>(kind: K) => pool.filter((r): r is Extract<ExperienceRecord, { kind: K }> => r.kind === kind);
+export async function selectExperience(
+  pool: readonly ExperienceRecord[],
+  query: EpisodeQuery,
+  limits: ExperienceLimits = DEFAULT_EXPERIENCE_LIMITS,
+  embed?: EmbedFunction,
+): Promise<SelectedExperience> {
+  const of = <K extends ExperienceRecord['kind']>(kind: K) =>
+    pool.filter((r): r is Extract<ExperienceRecord, { kind: K }> => r.kind === kind);
   const retrieval = { request: query.request, family: query.family };
   const skills = await retrieveSkills(of('skill'), retrieval, limits.skills, embed);
   return {
@@ -55,7 +66,9 @@ export async function selectExperience(pool: readonly ExperienceRecord[], query:
 
 /** Ids of every selected record. */
 export function selectedIds(selected: SelectedExperience): string[] {
-  return [...selected.reflections, ...selected.insights, ...selected.skills, ...selected.mistakes, ...selected.demonstrations].map((r) => r.id);
+  return [...selected.reflections, ...selected.insights, ...selected.skills, ...selected.mistakes, ...selected.demonstrations].map(
+    (r) => r.id,
+  );
 }
 
 /** Heading that starts the experience section of a system prompt. */
@@ -67,11 +80,22 @@ export const EXPERIENCE_HEADING = '# Experience from earlier graded attempts';
  */
 export function renderExperience(selected: SelectedExperience): string {
   const parts: string[] = [];
-  if (selected.insights.length) parts.push(`## Rules learned from graded attempts\n${selected.insights.map((r, i) => `${i + 1}. ${r.text}`).join('\n')}`);
-  if (selected.skills.length) parts.push(`## Skills\n${selected.skills.map((s) => `- ${s.title}: ${s.principle}${s.whenToApply ? ` (when: ${s.whenToApply})` : ''}`).join('\n')}`);
-  if (selected.mistakes.length) parts.push(`## Mistakes to avoid\n${selected.mistakes.map((s) => `- ${s.title}: ${s.principle}${s.whenToApply ? ` (when: ${s.whenToApply})` : ''}`).join('\n')}`);
-  if (selected.reflections.length) parts.push(`## Your reflections on earlier failed attempts at this task\n${selected.reflections.map((r) => `- ${r.text}`).join('\n')}`);
-  if (selected.demonstrations.length) parts.push(`## Examples of verified successful conversations\n${selected.demonstrations.map((d, i) => `### Example ${i + 1}\n${renderTurns(d.turns)}`).join('\n\n')}`);
+  if (selected.insights.length)
+    parts.push(`## Rules learned from graded attempts\n${selected.insights.map((r, i) => `${i + 1}. ${r.text}`).join('\n')}`);
+  if (selected.skills.length)
+    parts.push(
+      `## Skills\n${selected.skills.map((s) => `- ${s.title}: ${s.principle}${s.whenToApply ? ` (when: ${s.whenToApply})` : ''}`).join('\n')}`,
+    );
+  if (selected.mistakes.length)
+    parts.push(
+      `## Mistakes to avoid\n${selected.mistakes.map((s) => `- ${s.title}: ${s.principle}${s.whenToApply ? ` (when: ${s.whenToApply})` : ''}`).join('\n')}`,
+    );
+  if (selected.reflections.length)
+    parts.push(`## Your reflections on earlier failed attempts at this task\n${selected.reflections.map((r) => `- ${r.text}`).join('\n')}`);
+  if (selected.demonstrations.length)
+    parts.push(
+      `## Examples of verified successful conversations\n${selected.demonstrations.map((d, i) => `### Example ${i + 1}\n${renderTurns(d.turns)}`).join('\n\n')}`,
+    );
   return parts.length ? `${EXPERIENCE_HEADING}\n\n${parts.join('\n\n')}` : '';
 }
 

@@ -12,7 +12,11 @@ export interface RetrievalQuery {
   family?: string;
 }
 
-const STOP_WORDS = new Set('a an and are as at be but by can could do for from has have hello hi i i\'m in is it its me my of on or our please so that the their them they this to us was we were will with you your'.split(' '));
+const STOP_WORDS = new Set(
+  "a an and are as at be but by can could do for from has have hello hi i i'm in is it its me my of on or our please so that the their them they this to us was we were will with you your".split(
+    ' ',
+  ),
+);
 
 /** Lower-cased word tokens without stop words. */
 export function tokenize(text: string): string[] {
@@ -67,7 +71,14 @@ const FAMILY_BONUS = 1000;
  * cosine similarity of embeddings when `embed` is given), ties by original order. Returns the top
  * `k`. Deterministic.
  */
-export async function rankBySimilarity<T>(items: readonly T[], text: (item: T) => string, family: (item: T) => string | undefined, query: RetrievalQuery, k: number, embed?: EmbedFunction): Promise<T[]> {
+export async function rankBySimilarity<T>(
+  items: readonly T[],
+  text: (item: T) => string,
+  family: (item: T) => string | undefined,
+  query: RetrievalQuery,
+  k: number,
+  embed?: EmbedFunction,
+): Promise<T[]> {
   if (items.length === 0 || k <= 0) return [];
   let similarity: number[];
   if (embed) {
@@ -76,14 +87,30 @@ export async function rankBySimilarity<T>(items: readonly T[], text: (item: T) =
   } else {
     similarity = bm25Scores(items.map(text), query.request);
   }
-  const scored = items.map((item, index) => ({ item, index, score: similarity[index] + (query.family !== undefined && family(item) === query.family ? FAMILY_BONUS : 0) }));
+  const scored = items.map((item, index) => ({
+    item,
+    index,
+    score: similarity[index] + (query.family !== undefined && family(item) === query.family ? FAMILY_BONUS : 0),
+  }));
   scored.sort((a, b) => b.score - a.score || a.index - b.index);
   return scored.slice(0, k).map((s) => s.item);
 }
 
 /** The most similar demonstrations for a request (see `rankBySimilarity`). */
-export function retrieveDemonstrations(demonstrations: readonly DemonstrationRecord[], query: RetrievalQuery, k: number, embed?: EmbedFunction): Promise<DemonstrationRecord[]> {
-  return rankBySimilarity(demonstrations, (d) => d.request, (d) => d.family, query, k, embed);
+export function retrieveDemonstrations(
+  demonstrations: readonly DemonstrationRecord[],
+  query: RetrievalQuery,
+  k: number,
+  embed?: EmbedFunction,
+): Promise<DemonstrationRecord[]> {
+  return rankBySimilarity(
+    demonstrations,
+    (d) => d.request,
+    (d) => d.family,
+    query,
+    k,
+    embed,
+  );
 }
 
 /** True when an episode is a verified success (reward 1, ran normally). */
@@ -103,7 +130,14 @@ export function demonstrationFromEpisode(episode: EpisodeRecord, setId: string, 
     taskId: episode.taskId,
     request: openingRequest(episode.trajectory.events),
     turns: compactTurns(episode.trajectory.events),
-    provenance: { runId: episode.runId, episodeIds: [episode.id], taskIds: [episode.taskId], split: episode.split, producedBy: 'rule', ...(round ? { round } : {}) },
+    provenance: {
+      runId: episode.runId,
+      episodeIds: [episode.id],
+      taskIds: [episode.taskId],
+      split: episode.split,
+      producedBy: 'rule',
+      ...(round ? { round } : {}),
+    },
     createdAt,
   };
 }

@@ -7,7 +7,18 @@ import { embeddingInputs, type ModelPeer } from '../testing/peer-server.ts';
 import { bm25Scores, retrieveDemonstrations } from './demonstrations.ts';
 
 /** A toy semantic model for the peer: synonyms share a dimension, so meaning beats wording. */
-const CONCEPTS: Record<string, number> = { wipe: 0, delete: 0, purge: 0, erase: 0, records: 1, data: 1, turn: 2, off: 2, disable: 2, sync: 3 };
+const CONCEPTS: Record<string, number> = {
+  wipe: 0,
+  delete: 0,
+  purge: 0,
+  erase: 0,
+  records: 1,
+  data: 1,
+  turn: 2,
+  off: 2,
+  disable: 2,
+  sync: 3,
+};
 const conceptEmbedding = (text: string): number[] => {
   const vector = [0, 0, 0, 0];
   for (const word of text.toLowerCase().match(/[a-z]+/g) ?? []) if (word in CONCEPTS) vector[CONCEPTS[word]] += 1;
@@ -38,15 +49,27 @@ describe('demonstration retrieval by an embedding model', () => {
     const demos = [demo('sync-off', 'Can you turn off our records sync?'), demo('erase', 'Delete all data we hold')];
     const query = { request: 'Please wipe our records' };
     // The premise: lexically, only the wrong demonstration matches.
-    assert.deepEqual(bm25Scores(demos.map((d) => d.request), query.request).map((s) => s > 0), [true, false]);
+    assert.deepEqual(
+      bm25Scores(
+        demos.map((d) => d.request),
+        query.request,
+      ).map((s) => s > 0),
+      [true, false],
+    );
 
     const lexical = await retrieveDemonstrations(demos, query, 1);
-    assert.deepEqual(lexical.map((d) => d.id), ['sync-off']);
+    assert.deepEqual(
+      lexical.map((d) => d.id),
+      ['sync-off'],
+    );
 
     const hub = new ModelHub({ env: {} });
     const embedder = hub.embedder(`openai-compatible:concepts@${peer.url}`, { role: 'embed', trial: 0, seed: 1 });
     const semantic = await retrieveDemonstrations(demos, query, 1, embedder.embed);
-    assert.deepEqual(semantic.map((d) => d.id), ['erase']);
+    assert.deepEqual(
+      semantic.map((d) => d.id),
+      ['erase'],
+    );
     // One request: the query and every candidate embedded together.
     assert.equal(peer.requests.length, 1);
     assert.deepEqual(embeddingInputs(peer.requests[0].body), [query.request, ...demos.map((d) => d.request)]);

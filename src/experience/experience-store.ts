@@ -18,9 +18,13 @@ export function experienceId(kind: ExperienceKind, setId: string, ...parts: (str
 export function assertTrainSplit(episodes: readonly { id: string; split: string }[]): void {
   const offender = episodes.find((e) => e.split !== EXPERIENCE_SOURCE_SPLIT);
   if (offender) {
-    throw new GroundworkError('INVALID_ARGUMENT', `experience can only be built from ${EXPERIENCE_SOURCE_SPLIT}-split episodes; episode ${offender.id} is from ${offender.split}`, {
-      hint: 'learn on the train split and evaluate on test',
-    });
+    throw new GroundworkError(
+      'INVALID_ARGUMENT',
+      `experience can only be built from ${EXPERIENCE_SOURCE_SPLIT}-split episodes; episode ${offender.id} is from ${offender.split}`,
+      {
+        hint: 'learn on the train split and evaluate on test',
+      },
+    );
   }
 }
 

@@ -20,9 +20,16 @@ export interface FaultCheck {
  * Makes sure a run has stored audits: when it has no run audit yet, runs the deterministic audits
  * (rules only, no judge) and stores them. Returns whether it audited now.
  */
-export async function ensureRunAudited(store: Store, runId: string, options: { now?: () => Date; domains?: DomainRegistry } = {}): Promise<boolean> {
+export async function ensureRunAudited(
+  store: Store,
+  runId: string,
+  options: { now?: () => Date; domains?: DomainRegistry } = {},
+): Promise<boolean> {
   if (await store.getRunAudit(runId)) return false;
-  await auditStoredRun(store, runId, { ...(options.now ? { now: options.now } : {}), ...(options.domains ? { domains: options.domains } : {}) });
+  await auditStoredRun(store, runId, {
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.domains ? { domains: options.domains } : {}),
+  });
   return true;
 }
 

@@ -1,8 +1,20 @@
 // Learning from earned feedback (train split only) and training-data exports.
 export { learn, type LearnOptions, type LearnEvent, type TaskChoice } from './learn.ts';
 export { updateExperience, type ExperienceUpdateOptions, type ExperienceUpdateResult } from './update.ts';
-export { loadExperience, guardExperience, type LoadExperienceOptions, type GuardedExperience, type EvaluationScope } from './experience-store.ts';
-export { selectExperience, systemPromptWithExperience, DEFAULT_EXPERIENCE_LIMITS, type ExperienceLimits, type SelectedExperience } from './context.ts';
+export {
+  loadExperience,
+  guardExperience,
+  type LoadExperienceOptions,
+  type GuardedExperience,
+  type EvaluationScope,
+} from './experience-store.ts';
+export {
+  selectExperience,
+  systemPromptWithExperience,
+  DEFAULT_EXPERIENCE_LIMITS,
+  type ExperienceLimits,
+  type SelectedExperience,
+} from './context.ts';
 export { retrieveDemonstrations, type EmbedFunction, type RetrievalQuery } from './demonstrations.ts';
 export {
   EXPORT_FORMATS,

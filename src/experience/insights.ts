@@ -33,7 +33,10 @@ export function parseInsightEdits(text: string): { edits: InsightEdit[]; ignored
     }
     const op = match[1].toUpperCase() as InsightEdit['op'];
     const index = match[2] === undefined ? undefined : Number(match[2]);
-    const rest = match[3].trim().replace(/^\*+|\*+$/g, '').trim();
+    const rest = match[3]
+      .trim()
+      .replace(/^\*+|\*+$/g, '')
+      .trim();
     if (op === 'ADD') {
       // "ADD 3: text" happens; the number means nothing for an addition.
       if (rest) edits.push({ op, text: rest });
@@ -68,7 +71,12 @@ export interface InsightEditResult {
   skipped: InsightEdit[];
 }
 
-const normalise = (text: string) => text.toLowerCase().replace(/\s+/g, ' ').replace(/[.\s]+$/, '').trim();
+const normalise = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .replace(/[.\s]+$/, '')
+    .trim();
 
 function mergeProvenance(a: ExperienceProvenance, b: ExperienceProvenance): ExperienceProvenance {
   const union = (x: string[], y: string[]) => [...new Set([...x, ...y])];
@@ -83,7 +91,11 @@ function mergeProvenance(a: ExperienceProvenance, b: ExperienceProvenance): Expe
  * rule whose counter drops to 0 is removed. `rules` must be in the order shown to the critic (the
  * indexes of the edits refer to it). Pure: ids come from the set and creation order.
  */
-export function applyInsightEdits(rules: readonly InsightRecord[], edits: readonly InsightEdit[], source: InsightEditSource): InsightEditResult {
+export function applyInsightEdits(
+  rules: readonly InsightRecord[],
+  edits: readonly InsightEdit[],
+  source: InsightEditSource,
+): InsightEditResult {
   const shown = rules.map((rule) => ({ ...rule }));
   const added: InsightRecord[] = [];
   const skipped: InsightEdit[] = [];
@@ -125,7 +137,11 @@ export function applyInsightEdits(rules: readonly InsightRecord[], edits: readon
     else touch(rule, -1);
   }
   const all = [...shown, ...added];
-  return { rules: rankInsights(all.filter((r) => r.count > 0)), removed: all.filter((r) => r.count === 0 && rules.some((old) => old.id === r.id)), skipped };
+  return {
+    rules: rankInsights(all.filter((r) => r.count > 0)),
+    removed: all.filter((r) => r.count === 0 && rules.some((old) => old.id === r.id)),
+    skipped,
+  };
 }
 
 /** Rules ranked: higher counter first, then older first. Pure. */

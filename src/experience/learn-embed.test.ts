@@ -21,7 +21,9 @@ function model(request: PeerRequest): PeerReply {
   const task = byOpening.get(String(messages.find((m) => m.role === 'user')?.content ?? ''));
   const step = task?.oracle[messages.filter((m) => m.role === 'assistant').length];
   if (!step) return { kind: 'message', text: 'Done.' };
-  return step.kind === 'call' ? { kind: 'message', toolCalls: [{ name: step.call.name, arguments: step.call.arguments }] } : { kind: 'message', text: step.text };
+  return step.kind === 'call'
+    ? { kind: 'message', toolCalls: [{ name: step.call.name, arguments: step.call.arguments }] }
+    : { kind: 'message', text: step.text };
 }
 
 const peers: ModelPeer[] = [];
@@ -37,7 +39,19 @@ describe('learn with an embedding model', () => {
     };
     const hub = new ModelHub({ models, env: {} });
     const store = SqliteStore.open(':memory:');
-    const session = await learn({ store, hub, models, agent: 'learner', embedModel: 'vectors', mechanisms: ['demonstration'], rounds: 1, trainTasks: { ids: TRAIN }, testTasks: { ids: TEST }, trials: 1, testBefore: false });
+    const session = await learn({
+      store,
+      hub,
+      models,
+      agent: 'learner',
+      embedModel: 'vectors',
+      mechanisms: ['demonstration'],
+      rounds: 1,
+      trainTasks: { ids: TRAIN },
+      testTasks: { ids: TEST },
+      trials: 1,
+      testBefore: false,
+    });
     assert.equal(session.status, 'finished');
     assert.equal(session.rounds[0].successRate, 1);
     assert.equal(session.settings.retrieval, 'embeddings');
@@ -63,8 +77,14 @@ describe('learn with an embedding model', () => {
 
   it('refuses an Anthropic embedding model before any episode runs', async () => {
     const store = SqliteStore.open(':memory:');
-    const hub = new ModelHub({ models: { learner: { provider: 'openai-compatible', model: 'x', baseURL: 'http://127.0.0.1:9/v1' } }, env: { ANTHROPIC_API_KEY: 'sk-ant-unused-123456' } });
-    await assert.rejects(learn({ store, hub, agent: 'learner', embedModel: 'anthropic:claude-x', rounds: 1 }), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT' && /no embedding API/.test(error.message));
+    const hub = new ModelHub({
+      models: { learner: { provider: 'openai-compatible', model: 'x', baseURL: 'http://127.0.0.1:9/v1' } },
+      env: { ANTHROPIC_API_KEY: 'sk-ant-unused-123456' },
+    });
+    await assert.rejects(
+      learn({ store, hub, agent: 'learner', embedModel: 'anthropic:claude-x', rounds: 1 }),
+      (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT' && /no embedding API/.test(error.message),
+    );
     assert.deepEqual(await store.listLearningSessions(), []);
     await store.close();
   });

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createExperienceAgent } from '../agents/experience-agent.ts';
 import { createLlmAgent } from '../agents/llm-agent.ts';
-import type { Domain } from '../domains/domain.ts';
 import type { DomainRegistry } from '../domains/registry.ts';
 import { GroundworkError } from '../errors.ts';
 import { summarise } from '../grading/metrics.ts';
@@ -11,7 +10,13 @@ import { addUsage } from '../models/usage.ts';
 import type { RunConfig, RunConfigInput } from '../schema/run-config.ts';
 import type { ParticipantFactory } from '../runner/build.ts';
 import { createRun, domainFor, executeRun, type RunProgress } from '../runner/local-runner.ts';
-import { EXPERIENCE_KINDS, EXPERIENCE_SCHEMA_VERSION, type ExperienceKind, type LearningEvaluation, type LearningSession } from '../schema/experience.ts';
+import {
+  EXPERIENCE_KINDS,
+  EXPERIENCE_SCHEMA_VERSION,
+  type ExperienceKind,
+  type LearningEvaluation,
+  type LearningSession,
+} from '../schema/experience.ts';
 import type { JsonValue } from '../schema/json.ts';
 import type { Usage } from '../schema/trajectory.ts';
 import type { EpisodeRecord, Store } from '../store/store.ts';
@@ -101,11 +106,19 @@ export function stopOnInfraErrors(phase: string, runId: string, episodes: readon
   const failed = episodes.filter((e) => e.termination === 'infra_error');
   if (episodes.length > 0 && failed.length / episodes.length <= MAX_INFRA_ERROR_SHARE) return;
   const details = new Map<string, number>();
-  for (const e of failed) details.set(e.trajectory.termination.detail ?? 'no detail recorded', (details.get(e.trajectory.termination.detail ?? 'no detail recorded') ?? 0) + 1);
+  for (const e of failed)
+    details.set(
+      e.trajectory.termination.detail ?? 'no detail recorded',
+      (details.get(e.trajectory.termination.detail ?? 'no detail recorded') ?? 0) + 1,
+    );
   const top = [...details.entries()].sort((x, y) => y[1] - x[1])[0]?.[0];
-  throw new GroundworkError('TOO_MANY_INFRA_ERRORS', `learning stopped in ${phase} (run ${runId}): ${failed.length} of ${episodes.length} episodes ended in infra_error (more than ${MAX_INFRA_ERROR_SHARE * 100}%)${top ? `: ${top}` : ''}`, {
-    hint: 'nothing was learned from that phase; fix the cause, then run learn again',
-  });
+  throw new GroundworkError(
+    'TOO_MANY_INFRA_ERRORS',
+    `learning stopped in ${phase} (run ${runId}): ${failed.length} of ${episodes.length} episodes ended in infra_error (more than ${MAX_INFRA_ERROR_SHARE * 100}%)${top ? `: ${top}` : ''}`,
+    {
+      hint: 'nothing was learned from that phase; fix the cause, then run learn again',
+    },
+  );
 }
 
 /** A new learning session id: time-ordered and unique. */
@@ -132,7 +145,8 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
   const critic = options.critic ?? options.agent;
   hub.resolve(options.agent);
   hub.resolve(critic);
-  if (options.embed && options.embedModel) throw new GroundworkError('INVALID_ARGUMENT', 'give either an embed function or an embedding model, not both');
+  if (options.embed && options.embedModel)
+    throw new GroundworkError('INVALID_ARGUMENT', 'give either an embed function or an embedding model, not both');
   // Fails now (unknown model, missing key, Anthropic) rather than in the first episode.
   if (options.embedModel) hub.embedder(options.embedModel, { role: 'embed', trial: 0, seed: 0 });
   const retrieval: 'bm25' | 'embeddings' = options.embed || options.embedModel ? 'embeddings' : 'bm25';
@@ -158,7 +172,11 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
   } satisfies RunConfigInput;
   const domain = domainFor({ ...baseConfig, tasks: {}, maxInvalidToolCalls: 5 } as RunConfig, options.domains);
   if (!domain.splits.includes(EXPERIENCE_SOURCE_SPLIT) || !domain.splits.includes('test')) {
-    throw new GroundworkError('INVALID_ARGUMENT', `domain ${domain.name} has no train and test splits (it has ${domain.splits.join(', ')})`, { hint: 'learn needs a domain with train and test splits, e.g. helpdesk' });
+    throw new GroundworkError(
+      'INVALID_ARGUMENT',
+      `domain ${domain.name} has no train and test splits (it has ${domain.splits.join(', ')})`,
+      { hint: 'learn needs a domain with train and test splits, e.g. helpdesk' },
+    );
   }
   const splitTaskIds = (split: string) => new Set(domain.tasks({ split }).map((t) => t.id));
 
@@ -191,9 +209,16 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
   const sourceRunIds: string[] = [];
 
   /** One phase: a stored run of the agent with the experience guarded for `split`. */
-  const phase = async (name: string, split: string, tasks: TaskChoice, useExperience: readonly ExperienceKind[]): Promise<{ runId: string; episodes: EpisodeRecord[]; evaluation: LearningEvaluation }> => {
+  const phase = async (
+    name: string,
+    split: string,
+    tasks: TaskChoice,
+    useExperience: readonly ExperienceKind[],
+  ): Promise<{ runId: string; episodes: EpisodeRecord[]; evaluation: LearningEvaluation }> => {
     const scope = { split, taskIds: splitTaskIds(split) };
-    const guarded = useExperience.length ? await loadExperience(store, { setId, domain: domain.name, mechanisms: useExperience, scope }) : { records: [], refused: [] };
+    const guarded = useExperience.length
+      ? await loadExperience(store, { setId, domain: domain.name, mechanisms: useExperience, scope })
+      : { records: [], refused: [] };
     let embedUsage: Usage | undefined;
     const agent = createExperienceAgent({
       name: options.agent,
@@ -203,14 +228,22 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
         if (!guarded.records.length || request.taskInfo?.split !== split) return { text: '', ids: [] };
         const { embed, usage } = embedFor(request.trial, request.seed);
         try {
-          const selected = await selectExperience(guarded.records, { taskId: request.taskInfo.id, family: request.taskInfo.family, request: request.request }, limits, embed);
+          const selected = await selectExperience(
+            guarded.records,
+            { taskId: request.taskInfo.id, family: request.taskInfo.family, request: request.request },
+            limits,
+            embed,
+          );
           return { text: renderExperience(selected), ids: selectedIds(selected) };
         } finally {
           if (usage) embedUsage = addUsage(embedUsage, usage());
         }
       },
     });
-    const participants: ParticipantFactory = { agent: (name) => (name === options.agent ? agent : options.participants?.agent?.(name)), user: (name) => options.participants?.user?.(name) };
+    const participants: ParticipantFactory = {
+      agent: (name) => (name === options.agent ? agent : options.participants?.agent?.(name)),
+      user: (name) => options.participants?.user?.(name),
+    };
     const config: RunConfigInput = {
       ...baseConfig,
       split,
@@ -229,13 +262,28 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
     const { runId } = await createRun(store, config, { participants, now, domains: options.domains });
     const run = (await store.getRun(runId))!;
     options.onEvent?.({ type: 'phase-start', phase: name, runId, planned: run.planned });
-    await executeRun(runId, { store, participants, now, domains: options.domains, onProgress: (progress) => options.onEvent?.({ type: 'episode', phase: name, progress }) });
+    await executeRun(runId, {
+      store,
+      participants,
+      now,
+      domains: options.domains,
+      onProgress: (progress) => options.onEvent?.({ type: 'episode', phase: name, progress }),
+    });
     // The deterministic audits label simulator-faulted episodes, which never become experience.
     await ensureRunAudited(store, runId, { now, domains: options.domains });
     const episodes: EpisodeRecord[] = [];
     for await (const episode of store.iterateEpisodes(runId)) episodes.push(episode);
     stopOnInfraErrors(name, runId, episodes);
-    const metrics = summarise(episodes.map((e) => ({ agent: e.agent, taskId: e.taskId, family: e.family, trial: e.trial, reward: e.reward, termination: e.termination })))[options.agent];
+    const metrics = summarise(
+      episodes.map((e) => ({
+        agent: e.agent,
+        taskId: e.taskId,
+        family: e.family,
+        trial: e.trial,
+        reward: e.reward,
+        termination: e.termination,
+      })),
+    )[options.agent];
     if (embedUsage) session.usage.embed = addUsage(session.usage.embed, embedUsage);
     const used = new Set<string>();
     for (const episode of episodes) {
@@ -264,7 +312,12 @@ export async function learn(options: LearnOptions): Promise<LearningSession> {
     }
     const history: EpisodeRecord[] = [];
     for (let round = 1; round <= rounds; round++) {
-      const { runId, episodes, evaluation } = await phase(`round-${round}`, EXPERIENCE_SOURCE_SPLIT, options.trainTasks ?? { count: 14 }, mechanisms);
+      const { runId, episodes, evaluation } = await phase(
+        `round-${round}`,
+        EXPERIENCE_SOURCE_SPLIT,
+        options.trainTasks ?? { count: 14 },
+        mechanisms,
+      );
       sourceRunIds.push(runId);
       const update = await updateExperience({
         store,

@@ -16,7 +16,9 @@ export function reflectionPrompt(policy: string, episode: EpisodeRecord, withDif
   const transcript = renderTurns(compactTurns(episode.trajectory.events));
   let text = `Policy you follow:\n${policy}\n\nYour attempt:\n${transcript}\n\nOutcome: FAILED (reward 0, judged from the final state of the system).`;
   if (withDiff) {
-    const failed = episode.outcome.state.predicates.filter((p) => !p.pass).map((p) => p.predicate.description ?? `${p.predicate.kind} check`);
+    const failed = episode.outcome.state.predicates
+      .filter((p) => !p.pass)
+      .map((p) => p.predicate.description ?? `${p.predicate.kind} check`);
     const untold = episode.outcome.communication.items.filter((i) => !i.pass).map((i) => `tell the user: ${i.id}`);
     text += `\nWhat the grader found:\n${renderDiff(episode.outcome.diff, [...failed, ...untold])}`;
   }
@@ -24,7 +26,11 @@ export function reflectionPrompt(policy: string, episode: EpisodeRecord, withDif
 }
 
 /** A reflection record for a failed episode. */
-export function reflectionRecord(episode: EpisodeRecord, text: string, options: { setId: string; producedBy: string; withDiff: boolean; createdAt: string; round?: number }): ReflectionRecord {
+export function reflectionRecord(
+  episode: EpisodeRecord,
+  text: string,
+  options: { setId: string; producedBy: string; withDiff: boolean; createdAt: string; round?: number },
+): ReflectionRecord {
   return {
     schemaVersion: EXPERIENCE_SCHEMA_VERSION,
     id: experienceId('reflection', options.setId, episode.id),
@@ -35,14 +41,27 @@ export function reflectionRecord(episode: EpisodeRecord, text: string, options: 
     taskId: episode.taskId,
     text: text.trim(),
     withDiff: options.withDiff,
-    provenance: { runId: episode.runId, episodeIds: [episode.id], taskIds: [episode.taskId], split: episode.split, producedBy: options.producedBy, ...(options.round ? { round: options.round } : {}) },
+    provenance: {
+      runId: episode.runId,
+      episodeIds: [episode.id],
+      taskIds: [episode.taskId],
+      split: episode.split,
+      producedBy: options.producedBy,
+      ...(options.round ? { round: options.round } : {}),
+    },
     createdAt: options.createdAt,
   };
 }
 
 /** The last `n` reflections on a task, oldest first (round, then time, then id). Pure. */
-export function selectReflections(reflections: readonly ReflectionRecord[], taskId: string, n = DEFAULT_REFLECTIONS_PER_TASK): ReflectionRecord[] {
+export function selectReflections(
+  reflections: readonly ReflectionRecord[],
+  taskId: string,
+  n = DEFAULT_REFLECTIONS_PER_TASK,
+): ReflectionRecord[] {
   const mine = reflections.filter((r) => r.taskId === taskId);
-  mine.sort((a, b) => (a.provenance.round ?? 0) - (b.provenance.round ?? 0) || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  mine.sort(
+    (a, b) => (a.provenance.round ?? 0) - (b.provenance.round ?? 0) || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+  );
   return n <= 0 ? [] : mine.slice(-n);
 }

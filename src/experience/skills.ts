@@ -39,7 +39,12 @@ export function parseSkill(text: string): SkillFields | undefined {
         return {
           title: typeof value.title === 'string' && value.title.trim() ? value.title.trim() : principle.slice(0, 60),
           principle,
-          whenToApply: typeof value.whenToApply === 'string' ? value.whenToApply.trim() : typeof value.when_to_apply === 'string' ? String(value.when_to_apply).trim() : '',
+          whenToApply:
+            typeof value.whenToApply === 'string'
+              ? value.whenToApply.trim()
+              : typeof value.when_to_apply === 'string'
+                ? String(value.when_to_apply).trim()
+                : '',
         };
       }
     } catch {
@@ -53,7 +58,11 @@ export function parseSkill(text: string): SkillFields | undefined {
 }
 
 /** A skill (or mistake) record for a family. */
-export function skillRecord(fields: SkillFields, polarity: SkillRecord['polarity'], options: { setId: string; domain: string; family: string; provenance: ExperienceProvenance; createdAt: string }): SkillRecord {
+export function skillRecord(
+  fields: SkillFields,
+  polarity: SkillRecord['polarity'],
+  options: { setId: string; domain: string; family: string; provenance: ExperienceProvenance; createdAt: string },
+): SkillRecord {
   return {
     schemaVersion: EXPERIENCE_SCHEMA_VERSION,
     id: experienceId('skill', options.setId, polarity, ...options.provenance.episodeIds),
@@ -72,11 +81,30 @@ export function skillRecord(fields: SkillFields, polarity: SkillRecord['polarity
  * Skills and mistakes for an episode: those of the same family first, ranked by similarity of
  * their text to the request (or embeddings), at most `k` of each polarity.
  */
-export async function retrieveSkills(skills: readonly SkillRecord[], query: RetrievalQuery, k: number, embed?: EmbedFunction): Promise<{ skills: SkillRecord[]; mistakes: SkillRecord[] }> {
+export async function retrieveSkills(
+  skills: readonly SkillRecord[],
+  query: RetrievalQuery,
+  k: number,
+  embed?: EmbedFunction,
+): Promise<{ skills: SkillRecord[]; mistakes: SkillRecord[] }> {
   const text = (s: SkillRecord) => `${s.title} ${s.principle} ${s.whenToApply}`;
   const family = (s: SkillRecord) => s.family;
   return {
-    skills: await rankBySimilarity(skills.filter((s) => s.polarity === 'skill'), text, family, query, k, embed),
-    mistakes: await rankBySimilarity(skills.filter((s) => s.polarity === 'mistake'), text, family, query, k, embed),
+    skills: await rankBySimilarity(
+      skills.filter((s) => s.polarity === 'skill'),
+      text,
+      family,
+      query,
+      k,
+      embed,
+    ),
+    mistakes: await rankBySimilarity(
+      skills.filter((s) => s.polarity === 'mistake'),
+      text,
+      family,
+      query,
+      k,
+      embed,
+    ),
   };
 }

@@ -13,8 +13,10 @@ export function compactTurns(events: readonly TrajectoryEvent[]): DemonstrationT
   const turns: DemonstrationTurn[] = [];
   for (const event of events) {
     if (event.type === 'message') turns.push({ role: event.role, content: event.content });
-    else if (event.type === 'tool_call' && event.name !== 'report_outcome') turns.push({ role: 'tool_call', name: event.name, arguments: event.arguments });
-    else if (event.type === 'tool_result' && event.name !== 'report_outcome') turns.push({ role: 'tool_result', name: event.name, content: clip(event.content), isError: event.isError });
+    else if (event.type === 'tool_call' && event.name !== 'report_outcome')
+      turns.push({ role: 'tool_call', name: event.name, arguments: event.arguments });
+    else if (event.type === 'tool_result' && event.name !== 'report_outcome')
+      turns.push({ role: 'tool_result', name: event.name, content: clip(event.content), isError: event.isError });
   }
   return turns;
 }
@@ -22,7 +24,7 @@ export function compactTurns(events: readonly TrajectoryEvent[]): DemonstrationT
 /** Compact turns as plain text, one line each, for prompts and examples. */
 export function renderTurns(turns: readonly DemonstrationTurn[]): string {
   return turns
-    .map((turn) => {
+    .map((turn): string => {
       switch (turn.role) {
         case 'user':
           return `USER: ${clip(turn.content)}`;
@@ -32,6 +34,8 @@ export function renderTurns(turns: readonly DemonstrationTurn[]): string {
           return `  -> ${turn.name}(${JSON.stringify(turn.arguments as JsonValue)})`;
         case 'tool_result':
           return `  <- ${turn.isError ? '[error] ' : ''}${clip(turn.content, 300)}`;
+        default:
+          return '';
       }
     })
     .join('\n');
@@ -47,7 +51,8 @@ export function openingRequest(events: readonly TrajectoryEvent[]): string {
 export function renderDiff(diff: readonly FieldChange[], failedChecks: readonly string[]): string {
   const lines = failedChecks.map((check) => `missing: ${check}`);
   for (const change of diff) {
-    if (change.verdict === 'collateral') lines.push(`not allowed: ${change.op} ${change.table}/${change.key}${change.path ? `.${change.path}` : ''}`);
+    if (change.verdict === 'collateral')
+      lines.push(`not allowed: ${change.op} ${change.table}/${change.key}${change.path ? `.${change.path}` : ''}`);
   }
   return lines.length ? lines.join('\n') : '(no field-level difference recorded)';
 }

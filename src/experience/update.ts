@@ -5,7 +5,14 @@ import type { Usage } from '../schema/trajectory.ts';
 import type { EpisodeRecord, Store } from '../store/store.ts';
 import { demonstrationFromEpisode, isVerifiedSuccess } from './demonstrations.ts';
 import { assertTrainSplit } from './experience-store.ts';
-import { applyInsightEdits, comparePrompt, INSIGHT_CRITIC_SYSTEM, parseInsightEdits, rankInsights, successBatchPrompt } from './insights.ts';
+import {
+  applyInsightEdits,
+  comparePrompt,
+  INSIGHT_CRITIC_SYSTEM,
+  parseInsightEdits,
+  rankInsights,
+  successBatchPrompt,
+} from './insights.ts';
 import { REFLECTION_SYSTEM, reflectionPrompt, reflectionRecord } from './reflexion.ts';
 import { mistakePrompt, parseSkill, SKILL_SYSTEM, skillPrompt, skillRecord } from './skills.ts';
 import { compactTurns, renderTurns } from './transcript.ts';
@@ -52,9 +59,11 @@ const transcriptOf = (episode: EpisodeRecord) => renderTurns(compactTurns(episod
 
 async function pool<T>(items: readonly T[], concurrency: number, worker: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) await worker(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) await worker(items[next++]);
+    }),
+  );
 }
 
 /**
@@ -79,9 +88,17 @@ export async function updateExperience(options: ExperienceUpdateOptions): Promis
   const removedIds: string[] = [];
   const concurrency = options.concurrency ?? 4;
 
-  const ask = async (model: string, role: string, episode: Pick<EpisodeRecord, 'trial' | 'seed'>, system: string, content: string): Promise<string | undefined> => {
+  const ask = async (
+    model: string,
+    role: string,
+    episode: Pick<EpisodeRecord, 'trial' | 'seed'>,
+    system: string,
+    content: string,
+  ): Promise<string | undefined> => {
     try {
-      const response = await hub.session(model, { role, trial: episode.trial, seed: episode.seed }).generate({ system, messages: [{ role: 'user', content }] });
+      const response = await hub
+        .session(model, { role, trial: episode.trial, seed: episode.seed })
+        .generate({ system, messages: [{ role: 'user', content }] });
       usage[role] = addUsage(usage[role], response.usage);
       return response.text.trim();
     } catch (error) {
@@ -100,8 +117,17 @@ export async function updateExperience(options: ExperienceUpdateOptions): Promis
 
   if (on.has('reflection')) {
     await pool(failures, concurrency, async (episode) => {
-      const text = await ask(options.agentModel, 'reflection', episode, REFLECTION_SYSTEM, reflectionPrompt(domain.policy, episode, options.withDiff === true));
-      if (text) saved.push(reflectionRecord(episode, text, { setId, producedBy: options.agentModel, withDiff: options.withDiff === true, createdAt, round }));
+      const text = await ask(
+        options.agentModel,
+        'reflection',
+        episode,
+        REFLECTION_SYSTEM,
+        reflectionPrompt(domain.policy, episode, options.withDiff === true),
+      );
+      if (text)
+        saved.push(
+          reflectionRecord(episode, text, { setId, producedBy: options.agentModel, withDiff: options.withDiff === true, createdAt, round }),
+        );
     });
   }
 
@@ -114,7 +140,12 @@ export async function updateExperience(options: ExperienceUpdateOptions): Promis
       if (!answer) return;
       const { edits, ignored } = parseInsightEdits(answer);
       if (ignored.length) notes.push(`critic lines ignored: ${ignored.slice(0, 3).join(' | ')}`);
-      const result = applyInsightEdits(rules, edits, { setId, domain: domain.name, provenance: provenanceOf(episodes, options.critic), createdAt });
+      const result = applyInsightEdits(rules, edits, {
+        setId,
+        domain: domain.name,
+        provenance: provenanceOf(episodes, options.critic),
+        createdAt,
+      });
       rules = result.rules;
       removedIds.push(...result.removed.map((r) => r.id));
     };
@@ -144,14 +175,39 @@ export async function updateExperience(options: ExperienceUpdateOptions): Promis
       const success = successes.find((e) => e.family === family);
       const failure = failures.find((e) => e.family === family);
       if (success) {
-        const fields = parseSkill((await ask(options.critic, 'critic', success, SKILL_SYSTEM, skillPrompt(family, transcriptOf(success)))) ?? '');
-        if (fields) saved.push(skillRecord(fields, 'skill', { setId, domain: domain.name, family, provenance: provenanceOf([success], options.critic), createdAt }));
+        const fields = parseSkill(
+          (await ask(options.critic, 'critic', success, SKILL_SYSTEM, skillPrompt(family, transcriptOf(success)))) ?? '',
+        );
+        if (fields)
+          saved.push(
+            skillRecord(fields, 'skill', {
+              setId,
+              domain: domain.name,
+              family,
+              provenance: provenanceOf([success], options.critic),
+              createdAt,
+            }),
+          );
         else notes.push(`no skill read from the critic for ${family}`);
       }
       if (failure) {
-        const reason = failure.outcome.state.predicates.filter((p) => !p.pass).map((p) => p.predicate.description ?? p.predicate.kind).join('; ');
-        const fields = parseSkill((await ask(options.critic, 'critic', failure, SKILL_SYSTEM, mistakePrompt(family, transcriptOf(failure), reason))) ?? '');
-        if (fields) saved.push(skillRecord(fields, 'mistake', { setId, domain: domain.name, family, provenance: provenanceOf([failure], options.critic), createdAt }));
+        const reason = failure.outcome.state.predicates
+          .filter((p) => !p.pass)
+          .map((p) => p.predicate.description ?? p.predicate.kind)
+          .join('; ');
+        const fields = parseSkill(
+          (await ask(options.critic, 'critic', failure, SKILL_SYSTEM, mistakePrompt(family, transcriptOf(failure), reason))) ?? '',
+        );
+        if (fields)
+          saved.push(
+            skillRecord(fields, 'mistake', {
+              setId,
+              domain: domain.name,
+              family,
+              provenance: provenanceOf([failure], options.critic),
+              createdAt,
+            }),
+          );
         else notes.push(`no mistake read from the critic for ${family}`);
       }
     });

@@ -47,7 +47,11 @@ export function judgementsOf(outcome: Pick<Outcome, 'communication'> | undefined
  * before; fact items pass when every fact is stated in some message, in any of its forms. A
  * judge verdict given for an item decides it (the rule-based fact checks are still recorded).
  */
-export function checkCommunication(items: readonly CommunicationItem[], agentMessages: readonly string[], judgements?: CommunicationJudgements): CommunicationCheck[] {
+export function checkCommunication(
+  items: readonly CommunicationItem[],
+  agentMessages: readonly string[],
+  judgements?: CommunicationJudgements,
+): CommunicationCheck[] {
   let texts: FactText[] | undefined;
   const factTexts = () => (texts ??= agentMessages.map((m) => new FactText(m)));
   return items.map((item): CommunicationCheck => {
@@ -55,7 +59,14 @@ export function checkCommunication(items: readonly CommunicationItem[], agentMes
     const judgement = judgements?.[item.id];
     if (!judgement) return ruled;
     const by = judgement.judge ? `judge ${judgement.judge}` : 'judge';
-    return { id: item.id, pass: judgement.pass, method: 'judge', evidence: `${by}: ${judgement.rationale ?? (judgement.pass ? 'told' : 'not told')}`, ...(ruled.facts ? { facts: ruled.facts } : {}), judgement };
+    return {
+      id: item.id,
+      pass: judgement.pass,
+      method: 'judge',
+      evidence: `${by}: ${judgement.rationale ?? (judgement.pass ? 'told' : 'not told')}`,
+      ...(ruled.facts ? { facts: ruled.facts } : {}),
+      judgement,
+    };
   });
 }
 
@@ -67,7 +78,12 @@ function checkPhrases(item: CommunicationItem, agentMessages: readonly string[])
   return { id: item.id, pass: false, method: 'phrase' };
 }
 
-function checkFacts(id: string, facts: readonly CommunicationFact[], texts: readonly FactText[], agentMessages: readonly string[]): CommunicationCheck {
+function checkFacts(
+  id: string,
+  facts: readonly CommunicationFact[],
+  texts: readonly FactText[],
+  agentMessages: readonly string[],
+): CommunicationCheck {
   const checks = facts.map((fact) => checkFact(fact, texts));
   const pass = checks.every((c) => c.pass);
   const first = checks.find((c) => c.pass && c.message !== undefined);

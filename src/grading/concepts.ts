@@ -53,7 +53,11 @@ export const CONCEPTS: Record<string, Concept> = {
     name: 'authorised_requester',
     description: 'who may make the request: the direct manager (by role) or an IT administrator',
     negatable: true,
-    patterns: ['manager|managers|supervisor|supervisors|boss', 'admin|admins|administrator*|sysadmin*|helpdesk', 'it +team|department|staff|support|desk|ops'],
+    patterns: [
+      'manager|managers|supervisor|supervisors|boss',
+      'admin|admins|administrator*|sysadmin*|helpdesk',
+      'it +team|department|staff|support|desk|ops',
+    ],
   },
 };
 

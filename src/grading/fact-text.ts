@@ -25,20 +25,52 @@ const isDigit = (ch: string | undefined) => ch !== undefined && DIGIT.test(ch);
 const isSpace = (ch: string) => ch.trim() === '';
 
 const NUMBER_WORDS: Record<string, number> = {
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18, nineteen: 19,
-  twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90,
+  zero: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
 };
 
 /** Contractions split into their words, so "can't" reads "can not" and "they're" reads "they are". */
-const CONTRACTION_WORDS: Record<string, string[]> = { "can't": ['can', 'not'], cannot: ['can', 'not'], "won't": ['will', 'not'], "shan't": ['shall', 'not'], "ain't": ['is', 'not'] };
+const CONTRACTION_WORDS: Record<string, string[]> = {
+  "can't": ['can', 'not'],
+  cannot: ['can', 'not'],
+  "won't": ['will', 'not'],
+  "shan't": ['shall', 'not'],
+  "ain't": ['is', 'not'],
+};
 const IS_BEFORE = new Set(['it', 'that', 'there', 'he', 'she', 'what', 'who', 'here', 'where', 'this', 'which']);
 const SUFFIX_WORDS: Record<string, string> = { "n't": 'not', "'re": 'are', "'ve": 'have', "'ll": 'will', "'d": 'would', "'m": 'am' };
 
 function wordTokens(raw: string, start: number, end: number): Token[] {
   const word = raw.toLowerCase();
   // A number word stays a word ("the Final one") but carries its value ("two refunds" = 2).
-  const token = (text: string): Token => (text in NUMBER_WORDS ? { text, kind: 'word', value: NUMBER_WORDS[text], start, end } : { text, kind: 'word', start, end });
+  const token = (text: string): Token =>
+    text in NUMBER_WORDS ? { text, kind: 'word', value: NUMBER_WORDS[text], start, end } : { text, kind: 'word', start, end };
   const split = CONTRACTION_WORDS[word];
   if (split) return split.map(token);
   const apostrophe = word.indexOf("'");
@@ -71,7 +103,10 @@ export function tokenize(text: string): Token[] {
       const start = i;
       // ISO date yyyy-mm-dd
       if (i + 10 <= n && /^\d{4}-\d{2}-\d{2}$/.test(text.slice(i, i + 10)) && !isDigit(text[i + 10])) {
-        const [year, month, day] = text.slice(i, i + 10).split('-').map(Number);
+        const [year, month, day] = text
+          .slice(i, i + 10)
+          .split('-')
+          .map(Number);
         tokens.push({ text: text.slice(i, i + 10), kind: 'date', date: { year, month, day }, start, end: i + 10 });
         i += 10;
         continue;
@@ -131,12 +166,64 @@ function joinCompoundNumbers(tokens: Token[]): Token[] {
 /** Marks that end a sentence: a gap never crosses them. */
 const SENTENCE_END = new Set(['.', '!', '?', ';', ':', '\n']);
 /** Words and marks that open a new clause: negation and hedges do not reach across them. */
-const CLAUSE_OPENERS = new Set([',', '(', ')', '"', '-', 'because', 'since', 'as', 'but', 'so', 'while', 'although', 'though', 'which', 'that', 'and', 'however', 'due', 'owing', 'given', 'until', 'once', 'then']);
+const CLAUSE_OPENERS = new Set([
+  ',',
+  '(',
+  ')',
+  '"',
+  '-',
+  'because',
+  'since',
+  'as',
+  'but',
+  'so',
+  'while',
+  'although',
+  'though',
+  'which',
+  'that',
+  'and',
+  'however',
+  'due',
+  'owing',
+  'given',
+  'until',
+  'once',
+  'then',
+]);
 const NEGATORS = new Set(['no', 'not', 'never', 'without', 'none', 'neither', 'nor', 'nothing', 'nobody']);
 const HEDGES = new Set(['if', 'whether', 'unless', 'might', 'maybe', 'perhaps', 'possibly', 'could', 'let', 'may']);
 /** Action verbs: a negator before one negates the action ("can't be deleted under a hold"), not what follows. */
-const ACTION_STEMS = ['delet', 'eras', 'remov', 'process', 'proceed', 'complet', 'fulfil', 'honor', 'honour', 'carr', 'execut', 'perform', 'do', 'help', 'act', 'chang', 'purg', 'grant', 'offboard', 'disabl', 'go', 'touch', 'modif', 'wip'];
-const isAction = (word: string) => ACTION_STEMS.some((stem) => (stem.length <= 3 ? word === stem || word === `${stem}ne` || word === `${stem}es` || word === `${stem}ing` : word.startsWith(stem)));
+const ACTION_STEMS = [
+  'delet',
+  'eras',
+  'remov',
+  'process',
+  'proceed',
+  'complet',
+  'fulfil',
+  'honor',
+  'honour',
+  'carr',
+  'execut',
+  'perform',
+  'do',
+  'help',
+  'act',
+  'chang',
+  'purg',
+  'grant',
+  'offboard',
+  'disabl',
+  'go',
+  'touch',
+  'modif',
+  'wip',
+];
+const isAction = (word: string) =>
+  ACTION_STEMS.some((stem) =>
+    stem.length <= 3 ? word === stem || word === `${stem}ne` || word === `${stem}es` || word === `${stem}ing` : word.startsWith(stem),
+  );
 /** Words after a matched concept that say it no longer holds ("the hold was lifted"). */
 const LIFTED = new Set(['lifted', 'released', 'removed', 'expired', 'ended', 'cleared', 'withdrawn', 'rescinded', 'revoked', 'closed']);
 const STILL_WORDS = new Set(['active', 'effect', 'place', 'apply', 'applies', 'exist', 'exists', 'present', 'current', 'there', 'pending']);
@@ -180,11 +267,20 @@ export function parsePattern(source: string): TokenPattern {
     const adjacent = part.startsWith('+') && part.length > 1;
     const optional = part.endsWith('?') && part.length > 1;
     const body = part.slice(adjacent ? 1 : 0, optional ? -1 : undefined);
-    const alternatives = body.split('|').map((alt) => ({ text: alt.replace(/\*$/, '').toLowerCase(), prefix: alt.endsWith('*'), number: alt === '#num' }));
+    const alternatives = body
+      .split('|')
+      .map((alt) => ({ text: alt.replace(/\*$/, '').toLowerCase(), prefix: alt.endsWith('*'), number: alt === '#num' }));
     if (alternatives.some((a) => a.text === '')) throw new Error(`bad token pattern "${source}": empty alternative`);
     const words = new Set(alternatives.filter((a) => !a.prefix && !a.number).map((a) => a.text));
     const prefixes = alternatives.filter((a) => a.prefix).map((a) => a.text);
-    slots.push({ alternatives, words, prefixes, number: alternatives.some((a) => a.number), optional, gap: slots.length === 0 || adjacent ? 0 : gap });
+    slots.push({
+      alternatives,
+      words,
+      prefixes,
+      number: alternatives.some((a) => a.number),
+      optional,
+      gap: slots.length === 0 || adjacent ? 0 : gap,
+    });
     gap = NEAR;
   }
   if (slots.length === 0 || slots[0].optional) throw new Error(`bad token pattern "${source}": it must start with a required word`);
@@ -262,7 +358,8 @@ export class FactText {
       if (SENTENCE_END.has(t.text) || CLAUSE_OPENERS.has(t.text)) return undefined;
       if (LIFTED.has(t.text)) return t.text;
       if (t.text === 'not' || t.text === 'longer') {
-        for (let k = j + 1; k <= j + 3 && k < this.tokens.length; k++) if (STILL_WORDS.has(this.tokens[k].text)) return `${t.text} ${this.tokens[k].text}`;
+        for (let k = j + 1; k <= j + 3 && k < this.tokens.length; k++)
+          if (STILL_WORDS.has(this.tokens[k].text)) return `${t.text} ${this.tokens[k].text}`;
       }
     }
     return undefined;
@@ -311,7 +408,8 @@ export class FactText {
       // Month then day ("May 24", "May 24th, 2024") or day then month ("24 May", "24th of May").
       const after = tokens[i + 1];
       const before = tokens[i - 1]?.text === 'of' ? tokens[i - 2] : tokens[i - 1];
-      const dayToken = after?.kind === 'number' && after.value === day ? after : before?.kind === 'number' && before.value === day ? before : undefined;
+      const dayToken =
+        after?.kind === 'number' && after.value === day ? after : before?.kind === 'number' && before.value === day ? before : undefined;
       if (!dayToken) continue;
       const from = Math.min(i, tokens.indexOf(dayToken, Math.max(0, i - 2)));
       let to = Math.max(i, dayToken === after ? i + 1 : i);
@@ -327,6 +425,28 @@ export class FactText {
 }
 
 const MONTHS: Record<string, number> = {
-  january: 1, jan: 1, february: 2, feb: 2, march: 3, mar: 3, april: 4, apr: 4, may: 5, june: 6, jun: 6,
-  july: 7, jul: 7, august: 8, aug: 8, september: 9, sep: 9, sept: 9, october: 10, oct: 10, november: 11, nov: 11, december: 12, dec: 12,
+  january: 1,
+  jan: 1,
+  february: 2,
+  feb: 2,
+  march: 3,
+  mar: 3,
+  april: 4,
+  apr: 4,
+  may: 5,
+  june: 6,
+  jun: 6,
+  july: 7,
+  jul: 7,
+  august: 8,
+  aug: 8,
+  september: 9,
+  sep: 9,
+  sept: 9,
+  october: 10,
+  oct: 10,
+  november: 11,
+  nov: 11,
+  december: 12,
+  dec: 12,
 };

@@ -23,14 +23,25 @@ const domain = {
     reachable: (state: TableState, args: Record<string, unknown>) => state.rows('copies').some((c) => c.owner === args.owner),
   },
   tools: [
-    { name: 'delete_copy', description: '', kind: 'write', input: z.object({ id: z.string() }), execute: (s: TableState, { id }: { id: string }) => (s.delete('copies', id), 'ok') },
+    {
+      name: 'delete_copy',
+      description: '',
+      kind: 'write',
+      input: z.object({ id: z.string() }),
+      execute: (s: TableState, { id }: { id: string }) => (s.delete('copies', id), 'ok'),
+    },
     { name: 'handoff', description: '', kind: 'read', terminal: true, input: z.object({}), execute: () => 'bye' },
   ] as DomainTool[],
 };
 
 const erase: ExpectedOutcome = {
   kind: 'declared',
-  alternatives: [{ required: [{ kind: 'query', query: 'reachable', args: { owner: 'dana' }, equals: false, description: "no copy of Dana's data" }], allowed: [{ table: 'copies', where: { owner: 'dana' }, ops: ['delete'] }] }],
+  alternatives: [
+    {
+      required: [{ kind: 'query', query: 'reachable', args: { owner: 'dana' }, equals: false, description: "no copy of Dana's data" }],
+      allowed: [{ table: 'copies', where: { owner: 'dana' }, ops: ['delete'] }],
+    },
+  ],
   communicate: [],
 };
 
@@ -54,14 +65,26 @@ function grade(expected: ExpectedOutcome, change: (s: TableState) => void, agent
   const final = initial.fork();
   change(final);
   const events: TrajectoryEvent[] = agentSays.map((content) => ({ type: 'message', role: 'agent', content }));
-  return gradeEpisode({ domain, task: task(expected), initialState: initial, finalState: final, trajectory: { events, termination: { reason: 'user_stop' } } });
+  return gradeEpisode({
+    domain,
+    task: task(expected),
+    initialState: initial,
+    finalState: final,
+    trajectory: { events, termination: { reason: 'user_stop' } },
+  });
 }
 
 test('required change made, nothing else: reward 1, diff marks the changes required', () => {
   const o = grade(erase, (s) => (s.delete('copies', 'c1'), s.delete('copies', 'c2')), ['All of your data is deleted.']);
   assert.equal(o.reward, 1);
   assert.equal(o.state.pass, true);
-  assert.deepEqual(o.diff.map((c) => [c.key, c.op, c.verdict]), [['c1', 'delete', 'required'], ['c2', 'delete', 'required']]);
+  assert.deepEqual(
+    o.diff.map((c) => [c.key, c.op, c.verdict]),
+    [
+      ['c1', 'delete', 'required'],
+      ['c2', 'delete', 'required'],
+    ],
+  );
 });
 
 test('a backup left behind fails the required predicate whatever the agent claims', () => {
@@ -81,7 +104,10 @@ test('collateral damage fails the task and is listed field by field', () => {
   });
   assert.equal(o.state.pass, true);
   assert.equal(o.reward, 0);
-  assert.deepEqual(o.collateral.changes.map((c) => `${c.table}/${c.key}${c.path ? '.' + c.path : ''}:${c.op}`), ['copies/c3:delete', 'flags/f1.on:update']);
+  assert.deepEqual(
+    o.collateral.changes.map((c) => `${c.table}/${c.key}${c.path ? `.${c.path}` : ''}:${c.op}`),
+    ['copies/c3:delete', 'flags/f1.on:update'],
+  );
 });
 
 test('an allowed change of the wrong kind (update instead of delete) is collateral', () => {
@@ -95,7 +121,11 @@ test('an allowed change of the wrong kind (update instead of delete) is collater
 });
 
 test('no-change task: the untouched state passes only if the required information was told', () => {
-  const hold: ExpectedOutcome = { kind: 'declared', alternatives: [{ required: [], allowed: [] }], communicate: [{ id: 'hold', anyOf: ['legal hold'], match: 'word' }] };
+  const hold: ExpectedOutcome = {
+    kind: 'declared',
+    alternatives: [{ required: [], allowed: [] }],
+    communicate: [{ id: 'hold', anyOf: ['legal hold'], match: 'word' }],
+  };
   assert.equal(grade(hold, () => {}, ['Sorry, I cannot do that.']).reward, 0);
   const told = grade(hold, () => {}, ["I can't: the data is under a Legal  Hold."]);
   assert.equal(told.reward, 1);
@@ -107,8 +137,16 @@ test('the best of several valid end states is chosen', () => {
   const either: ExpectedOutcome = {
     kind: 'declared',
     alternatives: [
-      { label: 'flag off', required: [{ kind: 'field', table: 'flags', key: 'f1', path: 'on', equals: false }], allowed: [{ table: 'flags', keys: ['f1'], fields: ['on'] }] },
-      { label: 'flag removed', required: [{ kind: 'absent', table: 'flags', key: 'f1' }], allowed: [{ table: 'flags', keys: ['f1'], ops: ['delete'] }] },
+      {
+        label: 'flag off',
+        required: [{ kind: 'field', table: 'flags', key: 'f1', path: 'on', equals: false }],
+        allowed: [{ table: 'flags', keys: ['f1'], fields: ['on'] }],
+      },
+      {
+        label: 'flag removed',
+        required: [{ kind: 'absent', table: 'flags', key: 'f1' }],
+        allowed: [{ table: 'flags', keys: ['f1'], ops: ['delete'] }],
+      },
     ],
     communicate: [],
   };
@@ -126,12 +164,25 @@ test('word matching does not let "10" match "100"; the τ-bench rule does', () =
 });
 
 test('gold replay: the final state must equal the gold actions replayed; terminal actions are skipped', () => {
-  const gold: ExpectedOutcome = { kind: 'gold-replay', actions: [{ name: 'delete_copy', arguments: { id: 'c2' } }, { name: 'handoff', arguments: {} }], communicate: [] };
+  const gold: ExpectedOutcome = {
+    kind: 'gold-replay',
+    actions: [
+      { name: 'delete_copy', arguments: { id: 'c2' } },
+      { name: 'handoff', arguments: {} },
+    ],
+    communicate: [],
+  };
   assert.equal(grade(gold, (s) => s.delete('copies', 'c2')).reward, 1);
   const wrong = grade(gold, (s) => s.delete('copies', 'c1'));
   assert.equal(wrong.reward, 0);
-  assert.deepEqual(wrong.state.predicates.map((p) => p.pass), [false]);
-  assert.deepEqual(wrong.collateral.changes.map((c) => c.key), ['c1']);
+  assert.deepEqual(
+    wrong.state.predicates.map((p) => p.pass),
+    [false],
+  );
+  assert.deepEqual(
+    wrong.collateral.changes.map((c) => c.key),
+    ['c1'],
+  );
 });
 
 test('grading is pure: the same stored data gives the same outcome', () => {
@@ -147,49 +198,95 @@ test('gold replay: a nested key the gold actions delete must be absent, and the 
     description: '',
     kind: 'write',
     input: z.object({ id: z.string() }),
-    execute: (s: TableState, { id }: { id: string }) => (delete (s.mutable('users', 'u1')!.certificates as Record<string, unknown>)[id], 'ok'),
+    execute: (s: TableState, { id }: { id: string }) => (
+      delete (s.mutable('users', 'u1')!.certificates as Record<string, unknown>)[id], 'ok'
+    ),
   } as DomainTool;
   const gold: ExpectedOutcome = { kind: 'gold-replay', actions: [{ name: 'spend', arguments: { id: 'cert_1' } }], communicate: [] };
   const gradeWallet = (change: (s: TableState) => void) => {
     const initial = TableState.over(wallet);
     const final = initial.fork();
     change(final);
-    return gradeEpisode({ domain: { queries: {}, tools: [spend] }, task: task(gold), initialState: initial, finalState: final, trajectory: { events: [], termination: { reason: 'user_stop' } } });
+    return gradeEpisode({
+      domain: { queries: {}, tools: [spend] },
+      task: task(gold),
+      initialState: initial,
+      finalState: final,
+      trajectory: { events: [], termination: { reason: 'user_stop' } },
+    });
   };
   const spent = gradeWallet((s) => delete (s.mutable('users', 'u1')!.certificates as Record<string, unknown>).cert_1);
   assert.equal(spent.reward, 1);
-  assert.deepEqual(spent.state.predicates, [{ predicate: { kind: 'absent', table: 'users', key: 'u1', path: 'certificates.cert_1' }, pass: true }]);
+  assert.deepEqual(spent.state.predicates, [
+    { predicate: { kind: 'absent', table: 'users', key: 'u1', path: 'certificates.cert_1' }, pass: true },
+  ]);
   assert.equal(describePredicate(spent.state.predicates[0].predicate), 'users/u1.certificates.cert_1 is absent');
   const kept = gradeWallet(() => {});
   assert.equal(kept.reward, 0);
   assert.equal(kept.state.predicates[0].pass, false);
   assert.equal(describeActual(kept.state.predicates[0]), 'present: 100');
   // A key set to null is not a deleted key.
-  assert.equal(gradeWallet((s) => ((s.mutable('users', 'u1')!.certificates as Record<string, unknown>).cert_1 = null)).state.predicates[0].pass, false);
+  assert.equal(
+    gradeWallet((s) => ((s.mutable('users', 'u1')!.certificates as Record<string, unknown>).cert_1 = null)).state.predicates[0].pass,
+    false,
+  );
 });
 
 test('allowed values and record counts: a value outside the list, or one record too many, is collateral', () => {
   const grant: ExpectedOutcome = {
     kind: 'declared',
-    alternatives: [{ required: [{ kind: 'present', table: 'flags', key: 'f2' }], allowed: [{ table: 'flags', ops: ['create'], values: { on: [false] }, maxRecords: 1 }] }],
+    alternatives: [
+      {
+        required: [{ kind: 'present', table: 'flags', key: 'f2' }],
+        allowed: [{ table: 'flags', ops: ['create'], values: { on: [false] }, maxRecords: 1 }],
+      },
+    ],
     communicate: [],
   };
   assert.equal(grade(grant, (s) => s.put('flags', 'f2', { id: 'f2', on: false })).reward, 1);
   const wrongValue = grade(grant, (s) => s.put('flags', 'f2', { id: 'f2', on: true }));
   assert.equal(wrongValue.reward, 0);
-  assert.deepEqual(wrongValue.collateral.changes.map((c) => c.key), ['f2']);
+  assert.deepEqual(
+    wrongValue.collateral.changes.map((c) => c.key),
+    ['f2'],
+  );
   const extra = grade(grant, (s) => (s.put('flags', 'f2', { id: 'f2', on: false }), s.put('flags', 'f3', { id: 'f3', on: false })));
-  assert.deepEqual(extra.collateral.changes.map((c) => c.key), ['f3']);
+  assert.deepEqual(
+    extra.collateral.changes.map((c) => c.key),
+    ['f3'],
+  );
   // An update may write only listed values into a listed field.
-  const update: ExpectedOutcome = { kind: 'declared', alternatives: [{ required: [], allowed: [{ table: 'flags', keys: ['f1'], values: { on: [false] } }] }], communicate: [] };
+  const update: ExpectedOutcome = {
+    kind: 'declared',
+    alternatives: [{ required: [], allowed: [{ table: 'flags', keys: ['f1'], values: { on: [false] } }] }],
+    communicate: [],
+  };
   assert.equal(grade(update, (s) => (s.mutable('flags', 'f1')!.on = false)).reward, 1);
   assert.equal(grade(update, (s) => (s.mutable('flags', 'f1')!.on = 'off')).reward, 0);
 });
 
 test('an absent predicate with a path: the field must not exist; a missing value reads "absent", not ∅', () => {
-  const o = grade({ kind: 'declared', alternatives: [{ required: [{ kind: 'absent', table: 'copies', key: 'c1', path: 'kind' }, { kind: 'field', table: 'copies', key: 'c9', path: 'kind', equals: 'primary' }], allowed: [] }], communicate: [] }, () => {});
-  assert.deepEqual(o.state.predicates.map((p) => [describePredicate(p.predicate), p.pass, describeActual(p)]), [
-    ['copies/c1.kind is absent', false, 'present: "primary"'],
-    ['copies/c9.kind equals "primary"', false, 'absent'],
-  ]);
+  const o = grade(
+    {
+      kind: 'declared',
+      alternatives: [
+        {
+          required: [
+            { kind: 'absent', table: 'copies', key: 'c1', path: 'kind' },
+            { kind: 'field', table: 'copies', key: 'c9', path: 'kind', equals: 'primary' },
+          ],
+          allowed: [],
+        },
+      ],
+      communicate: [],
+    },
+    () => {},
+  );
+  assert.deepEqual(
+    o.state.predicates.map((p) => [describePredicate(p.predicate), p.pass, describeActual(p)]),
+    [
+      ['copies/c1.kind is absent', false, 'present: "primary"'],
+      ['copies/c9.kind equals "primary"', false, 'absent'],
+    ],
+  );
 });

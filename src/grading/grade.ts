@@ -28,11 +28,16 @@ export interface GradeInput {
  */
 export function gradeEpisode(input: GradeInput): Outcome {
   const { task, trajectory } = input;
-  const agentMessages = trajectory.events.filter((e) => e.type === 'message' && e.role === 'agent').map((e) => (e as { content: string }).content);
+  const agentMessages = trajectory.events
+    .filter((e) => e.type === 'message' && e.role === 'agent')
+    .map((e) => (e as { content: string }).content);
   const communication = checkCommunication(task.expected.communicate, agentMessages, input.judgements);
   const raw = diffStates(input.initialState, input.finalState);
 
-  const graded = task.expected.kind === 'declared' ? gradeDeclared(input, task.expected.alternatives, raw) : gradeGoldReplay(input, task.expected.actions, raw);
+  const graded =
+    task.expected.kind === 'declared'
+      ? gradeDeclared(input, task.expected.alternatives, raw)
+      : gradeGoldReplay(input, task.expected.actions, raw);
   const communicationPass = communication.every((c) => c.pass);
   const collateral = graded.diff.filter((c) => c.verdict === 'collateral');
   const infra = trajectory.termination.reason === 'infra_error';
@@ -61,7 +66,11 @@ interface Graded {
 }
 
 /** Evaluate one predicate on a state. */
-export function evaluatePredicate(domain: Pick<Domain, 'queries'>, state: TableState, predicate: Predicate): { pass: boolean; actual?: JsonValue } {
+export function evaluatePredicate(
+  domain: Pick<Domain, 'queries'>,
+  state: TableState,
+  predicate: Predicate,
+): { pass: boolean; actual?: JsonValue } {
   switch (predicate.kind) {
     case 'field': {
       const actual = getPath(state.get(predicate.table, predicate.key), predicate.path);
@@ -91,14 +100,16 @@ function ruleAllows(rule: ChangeRule, change: RawFieldChange, initial: TableStat
   if (rule.where) {
     const before = initial.get(change.table, change.key);
     const after = final.get(change.table, change.key);
-    const fits = (record: unknown) => record !== undefined && Object.entries(rule.where!).every(([field, value]) => jsonEqual(getPath(record, field), value));
+    const fits = (record: unknown) =>
+      record !== undefined && Object.entries(rule.where!).every(([field, value]) => jsonEqual(getPath(record, field), value));
     if (!fits(before) && !fits(after)) return false;
   }
   if (rule.values && change.op !== 'delete') {
     // A create is checked on every listed field; an update only on the field it writes.
     const values = rule.values;
     const after = final.get(change.table, change.key);
-    const fields = change.op === 'create' ? Object.keys(values) : [change.path.split('.')[0]].filter((field) => Object.hasOwn(values, field));
+    const fields =
+      change.op === 'create' ? Object.keys(values) : [change.path.split('.')[0]].filter((field) => Object.hasOwn(values, field));
     if (!fields.every((field) => values[field].some((value) => jsonEqual(getPath(after, field), value)))) return false;
   }
   return true;
@@ -126,17 +137,27 @@ function allowedByRules(rules: readonly ChangeRule[], raw: readonly RawFieldChan
 function predicateTouches(predicate: Predicate, change: RawFieldChange): boolean {
   if (predicate.kind === 'query') return false;
   if (predicate.table !== change.table || predicate.key !== change.key) return false;
-  return predicate.kind !== 'field' || change.path === '' || change.path === predicate.path || change.path.startsWith(`${predicate.path}.`) || predicate.path.startsWith(`${change.path}.`);
+  return (
+    predicate.kind !== 'field' ||
+    change.path === '' ||
+    change.path === predicate.path ||
+    change.path.startsWith(`${predicate.path}.`) ||
+    predicate.path.startsWith(`${change.path}.`)
+  );
 }
 
 function gradeDeclared(input: GradeInput, alternatives: readonly OutcomeAlternative[], raw: RawFieldChange[]): Graded {
   let best: (Graded & { score: number }) | undefined;
   alternatives.forEach((alternative, index) => {
-    const predicates = alternative.required.map((predicate) => ({ predicate, ...evaluatePredicate(input.domain, input.finalState, predicate) }));
+    const predicates = alternative.required.map((predicate) => ({
+      predicate,
+      ...evaluatePredicate(input.domain, input.finalState, predicate),
+    }));
     const allowedChanges = allowedByRules(alternative.allowed, raw, input.initialState, input.finalState);
     const diff: FieldChange[] = raw.map((change, index) => {
       const allowed = allowedChanges[index];
-      const required = alternative.required.some((p) => predicateTouches(p, change)) || (allowed && alternative.required.some((p) => p.kind === 'query'));
+      const required =
+        alternative.required.some((p) => predicateTouches(p, change)) || (allowed && alternative.required.some((p) => p.kind === 'query'));
       return { ...change, verdict: allowed ? (required ? 'required' : 'allowed') : 'collateral' };
     });
     const passed = predicates.filter((p) => p.pass).length;
@@ -150,7 +171,11 @@ function gradeDeclared(input: GradeInput, alternatives: readonly OutcomeAlternat
 }
 
 /** The expected final state of a gold-replay task: gold actions replayed on the initial state. */
-export function replayGoldActions(domain: Pick<Domain, 'tools'>, initial: TableState, actions: readonly PlannedToolCall[]): { state: TableState; outputs: string[] } {
+export function replayGoldActions(
+  domain: Pick<Domain, 'tools'>,
+  initial: TableState,
+  actions: readonly PlannedToolCall[],
+): { state: TableState; outputs: string[] } {
   const state = initial.fork();
   const outputs: string[] = [];
   for (const action of actions) {
@@ -177,11 +202,21 @@ function gradeGoldReplay(input: GradeInput, actions: readonly PlannedToolCall[],
     const actualRecord = input.finalState.get(change.table, change.key);
     const path = predicate.kind === 'field' || predicate.kind === 'absent' ? predicate.path : undefined;
     const actual = path === undefined ? undefined : path === '' ? (actualRecord as JsonValue | undefined) : getPath(actualRecord, path);
-    const pass = predicate.kind === 'absent' ? (path === undefined ? actualRecord === undefined : actual === undefined) : jsonEqual(actual, predicate.kind === 'field' ? predicate.equals : null);
+    const pass =
+      predicate.kind === 'absent'
+        ? path === undefined
+          ? actualRecord === undefined
+          : actual === undefined
+        : jsonEqual(actual, predicate.kind === 'field' ? predicate.equals : null);
     return { predicate, pass, ...(actual === undefined ? {} : { actual }) };
   });
   const diff: FieldChange[] = raw.map((change) => {
-    const goldValue = change.op === 'delete' ? undefined : change.path === '' ? gold.get(change.table, change.key) : getPath(gold.get(change.table, change.key), change.path);
+    const goldValue =
+      change.op === 'delete'
+        ? undefined
+        : change.path === ''
+          ? gold.get(change.table, change.key)
+          : getPath(gold.get(change.table, change.key), change.path);
     const matchesGold = change.op === 'delete' ? !gold.has(change.table, change.key) : jsonEqual(goldValue, change.after);
     return { ...change, verdict: matchesGold ? 'required' : 'collateral' };
   });

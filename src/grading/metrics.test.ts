@@ -2,10 +2,23 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bootstrapMeanCi, passKCoverageNote, summarise, type EpisodeFacts } from './metrics.ts';
 
-const ep = (taskId: string, trial: number, reward: number, termination: EpisodeFacts['termination'] = 'user_stop', family = 'f'): EpisodeFacts => ({ agent: 'a', taskId, family, trial, reward, termination });
+const ep = (
+  taskId: string,
+  trial: number,
+  reward: number,
+  termination: EpisodeFacts['termination'] = 'user_stop',
+  family = 'f',
+): EpisodeFacts => ({ agent: 'a', taskId, family, trial, reward, termination });
 
 test('flip rate, families and terminations; infra errors are counted but not graded', () => {
-  const m = summarise([ep('t1', 0, 1), ep('t1', 1, 0), ep('t2', 0, 1), ep('t2', 1, 1), ep('t3', 0, 0, 'max_steps', 'g'), ep('t3', 1, 0, 'infra_error', 'g')]).a;
+  const m = summarise([
+    ep('t1', 0, 1),
+    ep('t1', 1, 0),
+    ep('t2', 0, 1),
+    ep('t2', 1, 1),
+    ep('t3', 0, 0, 'max_steps', 'g'),
+    ep('t3', 1, 0, 'infra_error', 'g'),
+  ]).a;
   assert.equal(m.episodes, 6);
   assert.equal(m.graded, 5);
   assert.equal(m.infraErrors, 1);
@@ -46,7 +59,16 @@ test('an agent with nothing graded has no reward, no CI and no flip rate (null),
 test('a partial run: pass^k columns over different tasks are counted per k and noted', () => {
   // Interrupted after every task's first trial, but only 2 of 4 tasks got all 3 trials. The two
   // complete tasks always pass, the others failed once: pass^3 (1.0) > pass^1 (0.5).
-  const episodes = [ep('t1', 0, 1), ep('t1', 1, 1), ep('t1', 2, 1), ep('t2', 0, 1), ep('t2', 1, 1), ep('t2', 2, 1), ep('t3', 0, 0), ep('t4', 0, 0)];
+  const episodes = [
+    ep('t1', 0, 1),
+    ep('t1', 1, 1),
+    ep('t1', 2, 1),
+    ep('t2', 0, 1),
+    ep('t2', 1, 1),
+    ep('t2', 2, 1),
+    ep('t3', 0, 0),
+    ep('t4', 0, 0),
+  ];
   const m = summarise(episodes).a;
   assert.deepEqual(m.passKTasks, { '1': 4, '2': 2, '3': 2 });
   assert.equal(m.passHatK['3'], 1);

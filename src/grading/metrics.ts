@@ -118,7 +118,14 @@ export function summarise(episodes: readonly EpisodeFacts[], options: SummaryOpt
       passHatK: hat,
       passAtK: at,
       passKTasks: covered,
-      ci95: tallies.length === 0 ? null : bootstrapMeanCi(tallies.map((t) => t.successes / t.trials), options.resamples ?? 2000, options.seed ?? 0),
+      ci95:
+        tallies.length === 0
+          ? null
+          : bootstrapMeanCi(
+              tallies.map((t) => t.successes / t.trials),
+              options.resamples ?? 2000,
+              options.seed ?? 0,
+            ),
       flipRate: multi.length === 0 ? null : flips / multi.length,
       tasks: tallies.length,
       terminations,
@@ -135,7 +142,9 @@ export function summarise(episodes: readonly EpisodeFacts[], options: SummaryOpt
  * same tasks.
  */
 export function passKCoverageNote(metrics: Pick<AgentMetrics, 'passKTasks'>): string | undefined {
-  const ks = Object.keys(metrics.passKTasks).map(Number).sort((a, b) => a - b);
+  const ks = Object.keys(metrics.passKTasks)
+    .map(Number)
+    .sort((a, b) => a - b);
   if (ks.length < 2 || ks.every((k) => metrics.passKTasks[k] === metrics.passKTasks[ks[0]])) return undefined;
   // Consecutive k with the same coverage form one group ("pass^1–2 over 21 tasks"); largest k first.
   const groups: { lo: number; hi: number; n: number }[] = [];

@@ -22,8 +22,17 @@ test('helpdesk test split: every mutation gets the grade its expected outcome im
   assert.deepEqual(report.baselineFailures, []);
   assert.deepEqual(report.disagreements.slice(0, 5), []);
   assert.equal(report.score, 1);
-  assert.deepEqual(Object.keys(report.byFamily).sort(), ['access_request', 'clarify', 'erase', 'feature_off', 'legal_hold', 'offboard', 'unauthorized']);
-  for (const kind of ['undo', 'undo_after_allowed', 'allowed_extra', 'delete_record', 'add_record', 'change_value']) assert.ok(report.byKind[kind]?.total > 0, kind);
+  assert.deepEqual(Object.keys(report.byFamily).sort(), [
+    'access_request',
+    'clarify',
+    'erase',
+    'feature_off',
+    'legal_hold',
+    'offboard',
+    'unauthorized',
+  ]);
+  for (const kind of ['undo', 'undo_after_allowed', 'allowed_extra', 'delete_record', 'add_record', 'change_value'])
+    assert.ok(report.byKind[kind]?.total > 0, kind);
   // Both sides are exercised: changes that must keep passing, and many that must fail.
   assert.ok(report.impliedPass >= 20 && report.total - report.impliedPass > 1000, `${report.impliedPass} of ${report.total} must pass`);
   assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`);
@@ -32,7 +41,15 @@ test('helpdesk test split: every mutation gets the grade its expected outcome im
 test('the reference end state is the state the real oracle episode ends in', async () => {
   const user = createScriptedUser();
   for (const task of testTasks.slice(0, 7)) {
-    const result = await runEpisode({ domain: helpdesk, task, agent: createOracleAgent(), user, episodeId: `mc-${task.id}`, trial: 0, seed: 1 });
+    const result = await runEpisode({
+      domain: helpdesk,
+      task,
+      agent: createOracleAgent(),
+      user,
+      episodeId: `mc-${task.id}`,
+      trial: 0,
+      seed: 1,
+    });
     assert.equal(referenceEndState(helpdesk, task, initialStateFor(helpdesk, task)).hash(), result.finalState.hash(), task.id);
   }
 });
@@ -41,16 +58,27 @@ test('the reference end state is the state the real oracle episode ends in', asy
 function withoutValueRules(tasks: readonly Task[]): Task[] {
   return tasks.map((task) => {
     if (task.expected.kind !== 'declared') return task;
-    const alternatives = task.expected.alternatives.map((a) => ({ ...a, allowed: a.allowed.map(({ values: _values, maxRecords: _max, ...rule }) => rule) }));
+    const alternatives = task.expected.alternatives.map((a) => ({
+      ...a,
+      allowed: a.allowed.map(({ values: _values, maxRecords: _max, ...rule }) => rule),
+    }));
     return { ...task, expected: { ...task.expected, alternatives } };
   });
 }
 
 test('it fails when a declaration allows values that break the requirement', () => {
-  const report = mutationCheck(helpdesk, withoutValueRules(testTasks.filter((t) => t.family === 'access_request' || t.family === 'offboard')));
+  const report = mutationCheck(
+    helpdesk,
+    withoutValueRules(testTasks.filter((t) => t.family === 'access_request' || t.family === 'offboard')),
+  );
   assert.ok(report.score < 1);
   // The grant may be created "at any level", yet another level fails: the declaration is too loose.
-  assert.ok(report.disagreements.some((d) => d.family === 'access_request' && /^grants\/.*\.level: /.test(d.mutation) && d.expected === 1 && d.got === 0), JSON.stringify(report.disagreements.slice(0, 3)));
+  assert.ok(
+    report.disagreements.some(
+      (d) => d.family === 'access_request' && /^grants\/.*\.level: /.test(d.mutation) && d.expected === 1 && d.got === 0,
+    ),
+    JSON.stringify(report.disagreements.slice(0, 3)),
+  );
 });
 
 test('it fails when erasure reachability depends on the file rows still existing', () => {
@@ -60,7 +88,10 @@ test('it fails when erasure reachability depends on the file rows still existing
     return state.rows('file_copies').some((c) => files.some((f) => f.id === c.fileId));
   };
   const broken = { ...helpdesk, queries: { ...helpdesk.queries, customerDataReachable: rowBound } };
-  const report = mutationCheck(broken, testTasks.filter((t) => t.family === 'erase'));
+  const report = mutationCheck(
+    broken,
+    testTasks.filter((t) => t.family === 'erase'),
+  );
   assert.ok(report.disagreements.length > 0);
   assert.ok(report.disagreements.every((d) => d.kind === 'undo_after_allowed' && d.expected === 0 && d.got === 1));
 });
@@ -70,7 +101,9 @@ test('the check is deterministic', () => {
   assert.deepEqual(mutationCheck(helpdesk, tasks), mutationCheck(helpdesk, tasks));
 });
 
-test('τ-bench airline: every mutation of the gold end state fails', { skip: !existsSync(`${benchmarksDir()}/tau-bench/airline`) && 'no benchmark data' }, () => {
+test('τ-bench airline: every mutation of the gold end state fails', {
+  skip: !existsSync(`${benchmarksDir()}/tau-bench/airline`) && 'no benchmark data',
+}, () => {
   const airline = createDomain('tau-bench/airline');
   const report = mutationCheck(airline, airline.tasks({ split: 'test' }).slice(0, 8));
   assert.equal(report.impliedPass, 0);

@@ -93,7 +93,12 @@ export function mutationCheck(domain: Domain, tasks: readonly Task[], options: M
   }
   const tally = (items: MutationResult[]): MutationTally => {
     const agreeing = items.filter((r) => r.expected === r.got).length;
-    return { total: items.length, impliedPass: items.filter((r) => r.expected === 1).length, agreeing, score: items.length === 0 ? 1 : agreeing / items.length };
+    return {
+      total: items.length,
+      impliedPass: items.filter((r) => r.expected === 1).length,
+      agreeing,
+      score: items.length === 0 ? 1 : agreeing / items.length,
+    };
   };
   const groupBy = (key: (r: MutationResult) => string) => {
     const groups: Record<string, MutationResult[]> = {};
@@ -114,9 +119,17 @@ export function mutationCheck(domain: Domain, tasks: readonly Task[], options: M
 function checkTask(domain: Domain, task: Task, options: MutationCheckOptions): { results: MutationResult[] } | { baseline: string } {
   const initial = initialStateFor(domain, task);
   const reference = referenceEndState(domain, task, initial);
-  const events: TrajectoryEvent[] = task.oracle.flatMap((step) => (step.kind === 'say' ? [{ type: 'message' as const, role: 'agent' as const, content: step.text }] : []));
+  const events: TrajectoryEvent[] = task.oracle.flatMap((step) =>
+    step.kind === 'say' ? [{ type: 'message' as const, role: 'agent' as const, content: step.text }] : [],
+  );
   const stateGrade = (final: TableState): 0 | 1 => {
-    const outcome = gradeEpisode({ domain, task, initialState: initial, finalState: final, trajectory: { events, termination: { reason: 'user_stop' } } });
+    const outcome = gradeEpisode({
+      domain,
+      task,
+      initialState: initial,
+      finalState: final,
+      trajectory: { events, termination: { reason: 'user_stop' } },
+    });
     return outcome.state.pass && outcome.collateral.pass ? 1 : 0;
   };
   if (stateGrade(reference) !== 1) return { baseline: 'the reference end state does not pass its own expected outcome' };
@@ -132,7 +145,14 @@ function checkTask(domain: Domain, task: Task, options: MutationCheckOptions): {
     if (seen.has(hash)) continue; // no change, or a state already checked
     seen.add(hash);
     const expected = candidate.expected ?? impliedGrade(task, initial, mutated, referenceChanges);
-    results.push({ taskId: task.id, family: task.family, kind: candidate.kind, mutation: candidate.mutation, expected, got: stateGrade(mutated) });
+    results.push({
+      taskId: task.id,
+      family: task.family,
+      kind: candidate.kind,
+      mutation: candidate.mutation,
+      expected,
+      got: stateGrade(mutated),
+    });
   }
   return { results };
 }
@@ -165,33 +185,57 @@ function declarationPermits(alternative: OutcomeAlternative, initial: TableState
   const records = new Map<string, { table: string; key: string; before?: Readonly<JsonObject>; after?: Readonly<JsonObject> }>();
   for (const change of diffStates(initial, state)) {
     const id = `${change.table}\u0000${change.key}`;
-    if (!records.has(id)) records.set(id, { table: change.table, key: change.key, before: initial.get(change.table, change.key), after: state.get(change.table, change.key) });
+    if (!records.has(id))
+      records.set(id, {
+        table: change.table,
+        key: change.key,
+        before: initial.get(change.table, change.key),
+        after: state.get(change.table, change.key),
+      });
   }
   const used = alternative.allowed.map(() => 0);
   for (const record of [...records.values()].sort((a, b) => (at(a.table, a.key) < at(b.table, b.key) ? -1 : 1))) {
-    const index = alternative.allowed.findIndex((rule, i) => (rule.maxRecords === undefined || used[i] < rule.maxRecords) && rulePermitsRecord(rule, record));
+    const index = alternative.allowed.findIndex(
+      (rule, i) => (rule.maxRecords === undefined || used[i] < rule.maxRecords) && rulePermitsRecord(rule, record),
+    );
     if (index < 0) return false;
     used[index] += 1;
   }
   return true;
 }
 
-function rulePermitsRecord(rule: ChangeRule, record: { table: string; key: string; before?: Readonly<JsonObject>; after?: Readonly<JsonObject> }): boolean {
+function rulePermitsRecord(
+  rule: ChangeRule,
+  record: { table: string; key: string; before?: Readonly<JsonObject>; after?: Readonly<JsonObject> },
+): boolean {
   const { before, after } = record;
   const op = before === undefined ? 'create' : after === undefined ? 'delete' : 'update';
   if (rule.table !== record.table) return false;
   if (rule.keys && !rule.keys.includes(record.key)) return false;
   if (rule.ops && !rule.ops.includes(op)) return false;
-  const fits = (r?: Readonly<JsonObject>) => r !== undefined && Object.entries(rule.where ?? {}).every(([field, value]) => jsonEqual(getPath(r, field), value));
+  const fits = (r?: Readonly<JsonObject>) =>
+    r !== undefined && Object.entries(rule.where ?? {}).every(([field, value]) => jsonEqual(getPath(r, field), value));
   if (rule.where && !fits(before) && !fits(after)) return false;
-  const changedFields = op === 'update' ? [...new Set([...Object.keys(before!), ...Object.keys(after!)])].filter((f) => !jsonEqual(before![f], after![f])) : [];
+  const changedFields =
+    op === 'update' ? [...new Set([...Object.keys(before!), ...Object.keys(after!)])].filter((f) => !jsonEqual(before![f], after![f])) : [];
   if (rule.fields && changedFields.some((f) => !rule.fields!.includes(f))) return false;
-  const valueFields = op === 'create' ? Object.keys(rule.values ?? {}) : op === 'update' ? changedFields.filter((f) => Object.hasOwn(rule.values ?? {}, f)) : [];
+  const valueFields =
+    op === 'create'
+      ? Object.keys(rule.values ?? {})
+      : op === 'update'
+        ? changedFields.filter((f) => Object.hasOwn(rule.values ?? {}, f))
+        : [];
   return valueFields.every((f) => rule.values![f].some((v) => jsonEqual(after![f], v)));
 }
 
 /** The mutations of one task's reference end state, in a fixed order. */
-function mutationsOf(task: Task, initial: TableState, reference: TableState, referenceChanges: readonly RawFieldChange[], options: MutationCheckOptions): Candidate[] {
+function mutationsOf(
+  task: Task,
+  initial: TableState,
+  reference: TableState,
+  referenceChanges: readonly RawFieldChange[],
+  options: MutationCheckOptions,
+): Candidate[] {
   const perTable = options.recordsPerTable ?? 3;
   const perRecord = options.fieldsPerRecord ?? 4;
   const perField = options.valuesPerField ?? 2;
@@ -219,16 +263,31 @@ function mutationsOf(task: Task, initial: TableState, reference: TableState, ref
         const record = reference.get(rule.table, key);
         return record !== undefined && Object.entries(rule.where ?? {}).every(([field, value]) => jsonEqual(getPath(record, field), value));
       });
-      for (const key of keys.slice(0, 8)) extras.push({ mutation: `delete ${at(rule.table, key)} (permitted)`, apply: (s) => s.delete(rule.table, key) });
+      for (const key of keys.slice(0, 8))
+        extras.push({ mutation: `delete ${at(rule.table, key)} (permitted)`, apply: (s) => s.delete(rule.table, key) });
     }
   }
   for (const extra of extras) out.push({ kind: 'allowed_extra', ...extra });
   if (extras.length > 1) {
-    const all = (s: TableState) => extras.forEach((e) => e.apply(s));
+    const all = (s: TableState) => {
+      for (const extra of extras) extra.apply(s);
+    };
     out.push({ kind: 'allowed_extra', mutation: `all ${extras.length} permitted deletions`, apply: all });
-    for (const change of referenceChanges) out.push({ kind: 'undo_after_allowed', mutation: `${undoLabel(change)} after all permitted deletions`, apply: (s) => (all(s), undo(change)(s)), expected: 0 });
+    for (const change of referenceChanges)
+      out.push({
+        kind: 'undo_after_allowed',
+        mutation: `${undoLabel(change)} after all permitted deletions`,
+        apply: (s) => (all(s), undo(change)(s)),
+        expected: 0,
+      });
   } else if (extras.length === 1) {
-    for (const change of referenceChanges) out.push({ kind: 'undo_after_allowed', mutation: `${undoLabel(change)} after ${extras[0].mutation}`, apply: (s) => (extras[0].apply(s), undo(change)(s)), expected: 0 });
+    for (const change of referenceChanges)
+      out.push({
+        kind: 'undo_after_allowed',
+        mutation: `${undoLabel(change)} after ${extras[0].mutation}`,
+        apply: (s) => (extras[0].apply(s), undo(change)(s)),
+        expected: 0,
+      });
   }
 
   // Records to mutate: those the reference changed or the rules name, and an evenly spaced sample of every table.
@@ -241,7 +300,13 @@ function mutationsOf(task: Task, initial: TableState, reference: TableState, ref
   for (const change of referenceChanges) name(change.table, change.key);
   if (task.expected.kind === 'declared') {
     for (const rule of task.expected.alternatives.flatMap((a) => a.allowed)) {
-      const keys = rule.keys ?? reference.keys(rule.table).filter((key) => Object.entries(rule.where ?? {}).every(([field, value]) => jsonEqual(getPath(reference.get(rule.table, key), field), value)));
+      const keys =
+        rule.keys ??
+        reference
+          .keys(rule.table)
+          .filter((key) =>
+            Object.entries(rule.where ?? {}).every(([field, value]) => jsonEqual(getPath(reference.get(rule.table, key), field), value)),
+          );
       for (const key of keys.slice(0, 6)) name(rule.table, key);
     }
   }
@@ -263,7 +328,11 @@ function mutationsOf(task: Task, initial: TableState, reference: TableState, ref
       for (const path of paths) {
         const current = getPath(record, path);
         for (const value of otherValues(reference, table, path, current, perField, rulesValues(task, table, path))) {
-          out.push({ kind: 'change_value', mutation: `${at(table, key, path)}: ${show(current)} → ${show(value)}`, apply: (s) => setPath(s.mutable(table, key)!, path, value) });
+          out.push({
+            kind: 'change_value',
+            mutation: `${at(table, key, path)}: ${show(current)} → ${show(value)}`,
+            apply: (s) => setPath(s.mutable(table, key)!, path, value),
+          });
         }
       }
     });
@@ -278,7 +347,14 @@ function rulesValues(task: Task, table: string, path: string): JsonValue[] {
 }
 
 /** Other values of a field: listed values, values the column holds elsewhere, or a neighbour of its type. */
-function otherValues(state: TableState, table: string, path: string, current: JsonValue | undefined, limit: number, listed: JsonValue[]): JsonValue[] {
+function otherValues(
+  state: TableState,
+  table: string,
+  path: string,
+  current: JsonValue | undefined,
+  limit: number,
+  listed: JsonValue[],
+): JsonValue[] {
   const out: JsonValue[] = [];
   const add = (value: JsonValue | undefined) => {
     if (value !== undefined && !jsonEqual(value, current) && !out.some((v) => jsonEqual(v, value))) out.push(value);

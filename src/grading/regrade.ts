@@ -31,7 +31,14 @@ export function regradeEpisode(domain: Domain, task: Task, trajectory: Trajector
   const initialState = initialStateFor(domain, task);
   const finalState = finalStateFrom(initialState, trajectory.finalChanges);
   const judgements = { ...judgementsOf(options.previous), ...options.judgements };
-  const outcome = gradeEpisode({ domain, task, initialState, finalState, trajectory, ...(Object.keys(judgements).length ? { judgements } : {}) });
+  const outcome = gradeEpisode({
+    domain,
+    task,
+    initialState,
+    finalState,
+    trajectory,
+    ...(Object.keys(judgements).length ? { judgements } : {}),
+  });
   return { outcome, initialStateMismatch: trajectory.initialStateHash !== initialState.hash() };
 }
 

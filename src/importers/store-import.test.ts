@@ -20,7 +20,12 @@ test('imported τ-bench records become a finished run that re-grades from stored
   const store = SqliteStore.open(tempDb());
   try {
     const records = readTauResultsFile(HISTORICAL);
-    const imported = await importTauResultsAsRun(records, { store, domain: createDomain('tau-bench/airline'), agent: 'imported:gpt-4o', now: () => new Date('2026-01-02T03:04:05Z') });
+    const imported = await importTauResultsAsRun(records, {
+      store,
+      domain: createDomain('tau-bench/airline'),
+      agent: 'imported:gpt-4o',
+      now: () => new Date('2026-01-02T03:04:05Z'),
+    });
     assert.equal(imported.missing, 0);
     const run = (await store.getRun(imported.runId))!;
     assert.equal(run.status, 'finished');
@@ -66,10 +71,17 @@ test('duplicate task × trial records are refused before anything is stored; gap
   try {
     const domain = createDomain('tau-bench/airline');
     const record = { task_id: 1, trial: 0, reward: 0, info: {}, traj: [{ role: 'user', content: 'hi ###STOP###' }] };
-    await assert.rejects(importTauResultsAsRun(parseTauResults([record, record]), { store, domain, agent: 'imported:x' }), /two records of task 1 trial 0/);
+    await assert.rejects(
+      importTauResultsAsRun(parseTauResults([record, record]), { store, domain, agent: 'imported:x' }),
+      /two records of task 1 trial 0/,
+    );
     assert.equal((await store.listRuns()).length, 0);
 
-    const gappy = await importTauResultsAsRun(parseTauResults([record, { ...record, task_id: 2, trial: 1 }]), { store, domain, agent: 'imported:x' });
+    const gappy = await importTauResultsAsRun(parseTauResults([record, { ...record, task_id: 2, trial: 1 }]), {
+      store,
+      domain,
+      agent: 'imported:x',
+    });
     assert.equal(gappy.missing, 2);
     assert.equal((await store.getRun(gappy.runId))!.planned, 4);
     assert.equal((await store.listEpisodes(gappy.runId)).length, 2);

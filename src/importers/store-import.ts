@@ -48,7 +48,12 @@ export async function importTauResultsAsRun(records: readonly TauResultRecord[],
   const seen = new Set<string>();
   for (const record of records) {
     const key = `${record.task_id}/${record.trial}`;
-    if (seen.has(key)) throw new GroundworkError('INVALID_ARGUMENT', `two records of task ${record.task_id} trial ${record.trial}; a stored run holds one episode per task and trial`, { hint: 'split the file, or re-grade without --store' });
+    if (seen.has(key))
+      throw new GroundworkError(
+        'INVALID_ARGUMENT',
+        `two records of task ${record.task_id} trial ${record.trial}; a stored run holds one episode per task and trial`,
+        { hint: 'split the file, or re-grade without --store' },
+      );
     seen.add(key);
   }
   const runId = newRunId(now());
@@ -68,7 +73,14 @@ export async function importTauResultsAsRun(records: readonly TauResultRecord[],
     seed: 1,
   });
   const startedAt = now().toISOString();
-  const result = regradeTauResults(records, { domain, agent, user: IMPORTED_USER, runId, startedAt, seedFor: (taskId, trial) => seedFrom('episode', config.seed, taskId, trial) });
+  const result = regradeTauResults(records, {
+    domain,
+    agent,
+    user: IMPORTED_USER,
+    runId,
+    startedAt,
+    seedFor: (taskId, trial) => seedFrom('episode', config.seed, taskId, trial),
+  });
   const planned = result.tasks.length * trials;
   await store.createRun({ id: runId, config, tasks: result.tasks, planned, createdAt: startedAt });
   for (const episode of result.episodes) {
@@ -90,7 +102,15 @@ export async function importTauResultsAsRun(records: readonly TauResultRecord[],
     });
   }
   const stored = await store.episodeKeys(runId);
-  const missing = result.tasks.reduce((n, task) => n + Array.from({ length: trials }, (_, trial) => (stored.has(episodeKey(agent, task.id, trial)) ? 0 : 1)).reduce<number>((a, b) => a + b, 0), 0);
+  const missing = result.tasks.reduce(
+    (n, task) =>
+      n +
+      Array.from({ length: trials }, (_, trial) => (stored.has(episodeKey(agent, task.id, trial)) ? 0 : 1)).reduce<number>(
+        (a, b) => a + b,
+        0,
+      ),
+    0,
+  );
   await store.setRunStatus(runId, 'finished');
   return { ...result, runId, config, missing };
 }

@@ -23,7 +23,8 @@ test("re-grading τ-bench's 200 published gpt-4o airline records reproduces ever
   assert.equal(summary.tasksDifferingFromDomain, 0);
   // Both ways of ending an episode occur, and τ-bench's 30-action limit gives reward 0.
   const terminations = new Map<string, number>();
-  for (const e of result.episodes) terminations.set(e.trajectory.termination.reason, (terminations.get(e.trajectory.termination.reason) ?? 0) + 1);
+  for (const e of result.episodes)
+    terminations.set(e.trajectory.termination.reason, (terminations.get(e.trajectory.termination.reason) ?? 0) + 1);
   assert.deepEqual(Object.fromEntries(terminations), { user_stop: 147, agent_stop: 48, max_steps: 5 });
   // Task 46 trial 3 reached the gold state but never ended: τ-bench recorded 0, and so do we.
   const unfinished = result.episodes.find((e) => e.taskId === '46' && e.trial === 3)!;
@@ -59,7 +60,20 @@ test('a hand-made results file: malformed calls, unknown tools and invalid JSON 
   const stop = user('Thanks! ###STOP###');
   const records = parseTauResults([
     // Gold action, then a stop: reward 1. The recorded output is wrong on purpose: one mismatch.
-    { task_id: 1, trial: 0, reward: 1, info: {}, traj: [{ role: 'system', content: 'policy' }, user('Cancel Z7GOZK please.'), call('cancel_reservation', '{"reservation_id": "Z7GOZK"}'), result('cancel_reservation', 'not what we return'), say('It is cancelled.'), stop] },
+    {
+      task_id: 1,
+      trial: 0,
+      reward: 1,
+      info: {},
+      traj: [
+        { role: 'system', content: 'policy' },
+        user('Cancel Z7GOZK please.'),
+        call('cancel_reservation', '{"reservation_id": "Z7GOZK"}'),
+        result('cancel_reservation', 'not what we return'),
+        say('It is cancelled.'),
+        stop,
+      ],
+    },
     // Invalid JSON, an unknown tool, a null function, absent arguments, then two calls in one
     // message: only the first (the gold cancel) runs, so the second's collateral never happens.
     {
@@ -87,14 +101,52 @@ test('a hand-made results file: malformed calls, unknown tools and invalid JSON 
       ],
     },
     // A transfer ends the episode: the cancel recorded after it is not replayed (task 13: no change).
-    { task_id: 13, trial: 0, reward: 1, info: {}, traj: [user('Change my flight.'), call('transfer_to_human_agents', '{"summary": "wants a nonstop"}'), result('transfer_to_human_agents', 'Transfer successful'), call('cancel_reservation', '{"reservation_id": "XEWRD9"}')] },
+    {
+      task_id: 13,
+      trial: 0,
+      reward: 1,
+      info: {},
+      traj: [
+        user('Change my flight.'),
+        call('transfer_to_human_agents', '{"summary": "wants a nonstop"}'),
+        result('transfer_to_human_agents', 'Transfer successful'),
+        call('cancel_reservation', '{"reservation_id": "XEWRD9"}'),
+      ],
+    },
     // Task 44 must tell the user "4": said only beside a tool call it was never sent (0); said in a reply, 1.
-    { task_id: 44, trial: 0, reward: 0, info: {}, traj: [user('How many?'), call('get_reservation_details', '{"reservation_id": "JMO1MG"}', 'You have 4 bags.'), say('Here you go.'), stop] },
-    { task_id: 44, trial: 1, reward: 1, info: {}, traj: [user('How many?'), call('get_reservation_details', '{"reservation_id": "JMO1MG"}'), say('You have 4 bags.'), stop] },
+    {
+      task_id: 44,
+      trial: 0,
+      reward: 0,
+      info: {},
+      traj: [
+        user('How many?'),
+        call('get_reservation_details', '{"reservation_id": "JMO1MG"}', 'You have 4 bags.'),
+        say('Here you go.'),
+        stop,
+      ],
+    },
+    {
+      task_id: 44,
+      trial: 1,
+      reward: 1,
+      info: {},
+      traj: [user('How many?'), call('get_reservation_details', '{"reservation_id": "JMO1MG"}'), say('You have 4 bags.'), stop],
+    },
     // τ-bench crashed on this one and recorded no trajectory.
     { task_id: 1, trial: 2, reward: 0, info: { error: 'litellm.RateLimitError: boom\nTraceback…' }, traj: [] },
     // Gold state reached, but 30 actions and no stop: τ-bench's reward is 0.
-    { task_id: 1, trial: 3, reward: 0, info: {}, traj: [user('Cancel Z7GOZK.'), call('cancel_reservation', '{"reservation_id": "Z7GOZK"}'), ...Array.from({ length: 29 }, () => call('think', '{"thought": "hm"}'))] },
+    {
+      task_id: 1,
+      trial: 3,
+      reward: 0,
+      info: {},
+      traj: [
+        user('Cancel Z7GOZK.'),
+        call('cancel_reservation', '{"reservation_id": "Z7GOZK"}'),
+        ...Array.from({ length: 29 }, () => call('think', '{"thought": "hm"}')),
+      ],
+    },
   ]);
   const { episodes, summary } = regradeTauResults(records, { domain: airline });
   const byKey = new Map(episodes.map((e) => [`${e.taskId}/${e.trial}`, e]));
@@ -112,7 +164,10 @@ test('a hand-made results file: malformed calls, unknown tools and invalid JSON 
   );
   assert.equal(summary.agreement, 7);
   assert.equal(summary.toolOutputMismatches, 2); // the wrong recorded output, and 'Error' vs our JSON error text
-  assert.deepEqual(byKey.get('1/0')!.toolOutputMismatches.map((m) => m.recorded), ['not what we return']);
+  assert.deepEqual(
+    byKey.get('1/0')!.toolOutputMismatches.map((m) => m.recorded),
+    ['not what we return'],
+  );
 
   const messy = byKey.get('1/1')!.trajectory.events;
   const results = messy.filter((e) => e.type === 'tool_result');
@@ -147,9 +202,15 @@ test('bad files are refused with one clear error', () => {
     [[{ task_id: 0, reward: 1, traj: [{ role: 'wizard', content: 'x' }] }], /0\.traj\.0\.role/],
     [[{ task_id: 'zero', reward: 1, traj: [] }], /task_id/],
   ] as const) {
-    assert.throws(() => parseTauResults(value, 'f.json'), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT' && pattern.test(error.message));
+    assert.throws(
+      () => parseTauResults(value, 'f.json'),
+      (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT' && pattern.test(error.message),
+    );
   }
-  assert.throws(() => regradeTauResults([], { domain: createDomain('helpdesk') }), /tau-bench\/airline or tau-bench\/retail|can be re-graded/);
+  assert.throws(
+    () => regradeTauResults([], { domain: createDomain('helpdesk') }),
+    /tau-bench\/airline or tau-bench\/retail|can be re-graded/,
+  );
   assert.throws(
     () => regradeTauResults(parseTauResults([{ task_id: 999, reward: 0, traj: [] }]), { domain: airline }),
     (error: unknown) => GroundworkError.isInstance(error) && error.code === 'UNKNOWN_TASK',
@@ -177,6 +238,10 @@ test('every retail test task, played by its gold actions as a τ-bench trajector
     const { summary, episodes } = regradeTauResults(recordsFor(sayOutputs), { domain: retail });
     assert.equal(summary.records, tasks.length);
     assert.deepEqual(summary.disagreements, [], `sayOutputs=${sayOutputs}`);
-    assert.ok(episodes.every((e) => e.trajectory.events.every((ev) => ev.type !== 'tool_result' || !/^Error: (unknown tool|invalid arguments)/.test(ev.content))));
+    assert.ok(
+      episodes.every((e) =>
+        e.trajectory.events.every((ev) => ev.type !== 'tool_result' || !/^Error: (unknown tool|invalid arguments)/.test(ev.content)),
+      ),
+    );
   }
 });

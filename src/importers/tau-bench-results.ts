@@ -83,7 +83,11 @@ export function readTauResultsFile(file: string): TauResultRecord[] {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new GroundworkError('INVALID_ARGUMENT', `${file} is not valid JSON: ${(error as Error).message.replace(/\s+/g, ' ').slice(0, 200)}`, { cause: error, hint: 'pass a τ-bench results file (a JSON list)' });
+    throw new GroundworkError(
+      'INVALID_ARGUMENT',
+      `${file} is not valid JSON: ${(error as Error).message.replace(/\s+/g, ' ').slice(0, 200)}`,
+      { cause: error, hint: 'pass a τ-bench results file (a JSON list)' },
+    );
   }
   return parseTauResults(value, file);
 }
@@ -150,15 +154,29 @@ function taskFor(record: TauResultRecord, domain: Domain, domainTasks: Map<strin
   const info = record.info.task;
   if (!info) {
     if (!fromDomain) {
-      throw new GroundworkError('UNKNOWN_TASK', `record task_id ${id} (trial ${record.trial}) has no info.task and ${domain.name} has no task ${id}`, {
-        hint: 'pass the task file the results were produced with (--task-file)',
-      });
+      throw new GroundworkError(
+        'UNKNOWN_TASK',
+        `record task_id ${id} (trial ${record.trial}) has no info.task and ${domain.name} has no task ${id}`,
+        {
+          hint: 'pass the task file the results were produced with (--task-file)',
+        },
+      );
     }
     return { task: fromDomain, differs: false };
   }
-  const source = fromV1Task({ index: record.task_id, user_id: info.user_id, instruction: info.instruction, actions: info.actions as { name: string; kwargs: Record<string, JsonValue> }[], outputs: info.outputs }, fromDomain?.split ?? split);
+  const source = fromV1Task(
+    {
+      index: record.task_id,
+      user_id: info.user_id,
+      instruction: info.instruction,
+      actions: info.actions as { name: string; kwargs: Record<string, JsonValue> }[],
+      outputs: info.outputs,
+    },
+    fromDomain?.split ?? split,
+  );
   const base = domain.base();
-  const noChange = Object.keys(replayGoldActions(domain, TableState.over(base.tables, base.hash), source.actions).state.changesFromBase()).length === 0;
+  const noChange =
+    Object.keys(replayGoldActions(domain, TableState.over(base.tables, base.hash), source.actions).state.changesFromBase()).length === 0;
   const task = toTask(source, domain.name, domain.tools, noChange);
   return { task, differs: fromDomain !== undefined && !sameGrading(task, fromDomain) };
 }
@@ -175,7 +193,11 @@ function taskFor(record: TauResultRecord, domain: Domain, domainTasks: Map<strin
  * - an episode that never ended (τ-bench's 30-action limit) gets reward 0, as in τ-bench.
  * Every tool result and the final state are ours; recorded tool outputs are only compared.
  */
-export function importTauRecord(record: TauResultRecord, task: Task, options: ImportTauOptions & { taskDiffersFromDomain?: boolean }): ImportedEpisode {
+export function importTauRecord(
+  record: TauResultRecord,
+  task: Task,
+  options: ImportTauOptions & { taskDiffersFromDomain?: boolean },
+): ImportedEpisode {
   const { domain } = options;
   const agent = options.agent ?? 'imported';
   const user = options.user ?? 'imported';
@@ -212,14 +234,16 @@ export function importTauRecord(record: TauResultRecord, task: Task, options: Im
     actions++;
     const calls = message.tool_calls ?? [];
     const first = calls[0];
-    if (!first || !first.function) {
+    if (!first?.function) {
       const text = message.content ?? '';
       if (text === '') events.push({ type: 'note', content: 'recorded agent message had no text and no tool call' });
       else events.push({ type: 'message', role: 'agent', content: text });
       continue;
     }
-    if (message.content) events.push({ type: 'note', content: `agent text beside a tool call (not sent to the user in τ-bench): ${message.content}` });
-    if (calls.length > 1) events.push({ type: 'note', content: `kept the first of ${calls.length} tool calls (τ-bench executes one call per turn)` });
+    if (message.content)
+      events.push({ type: 'note', content: `agent text beside a tool call (not sent to the user in τ-bench): ${message.content}` });
+    if (calls.length > 1)
+      events.push({ type: 'note', content: `kept the first of ${calls.length} tool calls (τ-bench executes one call per turn)` });
     const { name } = first.function;
     const rawArguments = first.function.arguments ?? '';
     let args: JsonValue = rawArguments;
@@ -231,14 +255,24 @@ export function importTauRecord(record: TauResultRecord, task: Task, options: Im
     const id = first.id || `call-${++callCounter}`;
     events.push({ type: 'tool_call', id, name, arguments: args });
     const result = executeToolCall(domain, state, name, typeof args === 'string' ? rawArguments : args);
-    events.push({ type: 'tool_result', callId: id, name, content: result.content, isError: result.isError, ...(result.wrote ? { stateHash: state.hash() } : {}) });
+    events.push({
+      type: 'tool_result',
+      callId: id,
+      name,
+      content: result.content,
+      isError: result.isError,
+      ...(result.wrote ? { stateHash: state.hash() } : {}),
+    });
     const next = traj[i + 1];
     if (next?.role === 'tool') {
       i++;
       const recorded = next.content ?? '';
       if (recorded !== result.content) {
         mismatches.push({ messageIndex: i, tool: name, recorded, ours: result.content });
-        events.push({ type: 'note', content: `τ-bench recorded a different output: ${recorded.length > 300 ? `${recorded.slice(0, 300)}…` : recorded}` });
+        events.push({
+          type: 'note',
+          content: `τ-bench recorded a different output: ${recorded.length > 300 ? `${recorded.slice(0, 300)}…` : recorded}`,
+        });
       }
     }
     if (result.terminal) termination = { reason: 'agent_stop', detail: `terminal tool ${name}` };
@@ -249,9 +283,18 @@ export function importTauRecord(record: TauResultRecord, task: Task, options: Im
   const ended = termination !== undefined;
   if (!termination) {
     if (traj.length === 0 || record.info.error !== undefined) {
-      termination = { reason: 'infra_error', detail: `τ-bench recorded no trajectory${record.info.error ? `: ${record.info.error.split('\n')[0].slice(0, 200)}` : ''}` };
+      termination = {
+        reason: 'infra_error',
+        detail: `τ-bench recorded no trajectory${record.info.error ? `: ${record.info.error.split('\n')[0].slice(0, 200)}` : ''}`,
+      };
     } else {
-      termination = { reason: 'max_steps', detail: actions >= TAU_MAX_ACTIONS ? `τ-bench's ${TAU_MAX_ACTIONS}-action limit` : `the record ends after ${actions} agent actions without a stop` };
+      termination = {
+        reason: 'max_steps',
+        detail:
+          actions >= TAU_MAX_ACTIONS
+            ? `τ-bench's ${TAU_MAX_ACTIONS}-action limit`
+            : `the record ends after ${actions} agent actions without a stop`,
+      };
     }
   }
 
@@ -348,7 +391,11 @@ function passHatKTable(rows: readonly { taskId: string; reward: number }[]): Rec
 export function regradeTauResults(records: readonly TauResultRecord[], options: ImportTauOptions): TauRegradeResult {
   const { domain } = options;
   if (!SUPPORTED.has(domain.name)) {
-    throw new GroundworkError('INVALID_ARGUMENT', `τ-bench results can be re-graded on ${[...SUPPORTED].join(' or ')}, not ${domain.name}`, { hint: 'use --domain tau-bench/airline or tau-bench/retail' });
+    throw new GroundworkError(
+      'INVALID_ARGUMENT',
+      `τ-bench results can be re-graded on ${[...SUPPORTED].join(' or ')}, not ${domain.name}`,
+      { hint: 'use --domain tau-bench/airline or tau-bench/retail' },
+    );
   }
   const split = options.split ?? domain.defaultSplit;
   const domainTasks = new Map(domain.tasks({ split }).map((t) => [t.id, t]));
@@ -359,11 +406,15 @@ export function regradeTauResults(records: readonly TauResultRecord[], options: 
     const fresh = taskFor(record, domain, domainTasks, split);
     if (!entry) tasks.set(id, (entry = fresh));
     else if (!sameGrading(entry.task, fresh.task)) {
-      throw new GroundworkError('INVALID_ARGUMENT', `records of task ${id} carry different task definitions (info.task)`, { hint: 'a results file should come from one τ-bench run' });
+      throw new GroundworkError('INVALID_ARGUMENT', `records of task ${id} carry different task definitions (info.task)`, {
+        hint: 'a results file should come from one τ-bench run',
+      });
     }
     return importTauRecord(record, entry.task, { ...options, taskDiffersFromDomain: entry.differs });
   });
-  const disagreements = episodes.filter((e) => e.reward !== e.recordedReward).map((e) => ({ taskId: e.taskId, trial: e.trial, recordedReward: e.recordedReward, reward: e.reward }));
+  const disagreements = episodes
+    .filter((e) => e.reward !== e.recordedReward)
+    .map((e) => ({ taskId: e.taskId, trial: e.trial, recordedReward: e.recordedReward, reward: e.reward }));
   return {
     episodes,
     tasks: [...tasks.values()].map((t) => t.task),

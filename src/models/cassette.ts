@@ -86,8 +86,17 @@ export class CassetteStore {
     } catch {
       throw new GroundworkError('REPLAY_MISS', `cassette ${file} is not valid JSON`);
     }
-    if (typeof raw === 'object' && raw !== null && typeof (raw as { version?: unknown }).version === 'number' && (raw as { version: number }).version > CASSETTE_VERSION) {
-      throw new GroundworkError('SCHEMA_VERSION', `cassette ${file} has version ${(raw as { version: number }).version}; this Groundwork reads up to ${CASSETTE_VERSION}`, { hint: 'upgrade Groundwork' });
+    if (
+      typeof raw === 'object' &&
+      raw !== null &&
+      typeof (raw as { version?: unknown }).version === 'number' &&
+      (raw as { version: number }).version > CASSETTE_VERSION
+    ) {
+      throw new GroundworkError(
+        'SCHEMA_VERSION',
+        `cassette ${file} has version ${(raw as { version: number }).version}; this Groundwork reads up to ${CASSETTE_VERSION}`,
+        { hint: 'upgrade Groundwork' },
+      );
     }
     const parsed = cassetteSchema.safeParse(raw);
     if (!parsed.success) throw new GroundworkError('REPLAY_MISS', `cassette ${file} is malformed`);

@@ -24,13 +24,30 @@ const TEXTS = ['turn off auto tagging', 'delete all data of Iris Textiles', 'off
 
 describe('embeddings through the model hub', () => {
   it('retries a 500, records a cassette without the key, then replays it with the peer stopped', async () => {
-    const peer = await startOpenAIPeer([{ kind: 'error', status: 500 }, { kind: 'embedding', usage: { inputTokens: 17 } }]);
+    const peer = await startOpenAIPeer([
+      { kind: 'error', status: 500 },
+      { kind: 'embedding', usage: { inputTokens: 17 } },
+    ]);
     peers.push(peer);
     const dir = await mkdtemp(join(tmpdir(), 'gw-embed-'));
     dirs.push(dir);
-    const models: ModelsConfig = { emb: { provider: 'openai', kind: 'embedding', model: 'text-embedding-peer', baseURL: peer.url, pricePerMillion: { input: 2, output: 0 } } };
+    const models: ModelsConfig = {
+      emb: {
+        provider: 'openai',
+        kind: 'embedding',
+        model: 'text-embedding-peer',
+        baseURL: peer.url,
+        pricePerMillion: { input: 2, output: 0 },
+      },
+    };
     const events: ModelEvent[] = [];
-    const hub = new ModelHub({ env: { OPENAI_API_KEY: KEY }, models, record: dir, retry: FAST_RETRY, onEvent: (event) => events.push(event) });
+    const hub = new ModelHub({
+      env: { OPENAI_API_KEY: KEY },
+      models,
+      record: dir,
+      retry: FAST_RETRY,
+      onEvent: (event) => events.push(event),
+    });
     const embedder = hub.embedder('emb', { role: 'embed', trial: 2, seed: 7 });
     const vectors = await embedder.embed(TEXTS);
 
@@ -42,7 +59,10 @@ describe('embeddings through the model hub', () => {
       assert.equal(request.body.model, 'text-embedding-peer');
       assert.equal(request.headers.authorization, `Bearer ${KEY}`);
     }
-    assert.deepEqual(events.map((e) => [e.type, e.role, e.trial]), [['retry', 'embed', 2]]);
+    assert.deepEqual(
+      events.map((e) => [e.type, e.role, e.trial]),
+      [['retry', 'embed', 2]],
+    );
     const usage = embedder.usage();
     assert.equal(usage.calls, 1);
     assert.equal(usage.inputTokens, 17);
@@ -67,16 +87,34 @@ describe('embeddings through the model hub', () => {
     const replayed = replayHub.embedder('emb', { role: 'embed', trial: 2, seed: 7 });
     assert.deepEqual(await replayed.embed(TEXTS), vectors);
     assert.deepEqual({ ...replayed.usage(), latencyMs: 0 }, { ...usage, latencyMs: 0 });
-    await assert.rejects(replayHub.embedder('emb', { role: 'embed', trial: 3, seed: 7 }).embed(TEXTS), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'REPLAY_MISS' && /embed request/.test(error.message));
+    await assert.rejects(
+      replayHub.embedder('emb', { role: 'embed', trial: 3, seed: 7 }).embed(TEXTS),
+      (error: unknown) => GroundworkError.isInstance(error) && error.code === 'REPLAY_MISS' && /embed request/.test(error.message),
+    );
   });
 
   it('openai-compatible embedding models hit /embeddings with scripted vectors; a 401 is not retried', async () => {
-    const peer = await startOpenAIPeer([{ kind: 'embedding', vectors: [[1, 0], [0, 1]] }, { kind: 'error', status: 401, message: 'bad key' }]);
+    const peer = await startOpenAIPeer([
+      {
+        kind: 'embedding',
+        vectors: [
+          [1, 0],
+          [0, 1],
+        ],
+      },
+      { kind: 'error', status: 401, message: 'bad key' },
+    ]);
     peers.push(peer);
     const hub = new ModelHub({ env: {}, retry: FAST_RETRY });
     const embedder = hub.embedder(`openai-compatible:nomic-embed@${peer.url}`, { role: 'embed', trial: 0, seed: 1 });
-    assert.deepEqual(await embedder.embed(['a', 'b']), [[1, 0], [0, 1]]);
-    await assert.rejects(embedder.embed(['c']), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'PROVIDER_FAILED' && /HTTP 401/.test(error.message));
+    assert.deepEqual(await embedder.embed(['a', 'b']), [
+      [1, 0],
+      [0, 1],
+    ]);
+    await assert.rejects(
+      embedder.embed(['c']),
+      (error: unknown) => GroundworkError.isInstance(error) && error.code === 'PROVIDER_FAILED' && /HTTP 401/.test(error.message),
+    );
     assert.equal(peer.requests.length, 2);
     assert.ok(peer.requests.every((r) => r.path === '/v1/embeddings'));
   });
@@ -84,10 +122,26 @@ describe('embeddings through the model hub', () => {
   it('refuses Anthropic and models declared for the other use, with a hint', () => {
     const hub = new ModelHub({
       env: { ANTHROPIC_API_KEY: 'sk-ant-unused-123456', OPENAI_API_KEY: KEY },
-      models: { chatty: { provider: 'openai', kind: 'chat', model: 'gpt-x' }, emb: { provider: 'openai', kind: 'embedding', model: 'text-embedding-3-small' } },
+      models: {
+        chatty: { provider: 'openai', kind: 'chat', model: 'gpt-x' },
+        emb: { provider: 'openai', kind: 'embedding', model: 'text-embedding-3-small' },
+      },
     });
-    assert.throws(() => hub.embedder('anthropic:claude-x', { role: 'embed', trial: 0, seed: 0 }), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT' && /no embedding API/.test(error.message) && /openai:text-embedding/.test(error.hint ?? ''));
-    assert.throws(() => hub.embedder('chatty', { role: 'embed', trial: 0, seed: 0 }), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT');
-    assert.throws(() => hub.session('emb', { role: 'agent', trial: 0, seed: 0 }), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => hub.embedder('anthropic:claude-x', { role: 'embed', trial: 0, seed: 0 }),
+      (error: unknown) =>
+        GroundworkError.isInstance(error) &&
+        error.code === 'INVALID_ARGUMENT' &&
+        /no embedding API/.test(error.message) &&
+        /openai:text-embedding/.test(error.hint ?? ''),
+    );
+    assert.throws(
+      () => hub.embedder('chatty', { role: 'embed', trial: 0, seed: 0 }),
+      (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT',
+    );
+    assert.throws(
+      () => hub.session('emb', { role: 'agent', trial: 0, seed: 0 }),
+      (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT',
+    );
   });
 });

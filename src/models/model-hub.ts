@@ -69,7 +69,10 @@ export class ModelHub {
     if (options.record && options.replay) throw new GroundworkError('INVALID_ARGUMENT', 'record and replay cannot be used together');
     const parsed = modelsConfigSchema.safeParse(options.models ?? {});
     if (!parsed.success) {
-      throw new GroundworkError('INVALID_CONFIG', `invalid models config: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+      throw new GroundworkError(
+        'INVALID_CONFIG',
+        `invalid models config: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+      );
     }
     this.models = parsed.data;
     this.options = options;
@@ -127,7 +130,9 @@ export class ModelHub {
   session(name: string, context: ModelCallContext): ModelSession {
     const model = this.resolve(name);
     if (model.kind === 'embedding') {
-      throw new GroundworkError('INVALID_ARGUMENT', `model ${name} is configured as an embedding model (kind: embedding)`, { hint: 'use a chat model here, or use it for retrieval (learn --embed)' });
+      throw new GroundworkError('INVALID_ARGUMENT', `model ${name} is configured as an embedding model (kind: embedding)`, {
+        hint: 'use a chat model here, or use it for retrieval (learn --embed)',
+      });
     }
     return this.newSession(model, context, false);
   }
@@ -146,7 +151,9 @@ export class ModelHub {
       });
     }
     if (model.kind === 'chat') {
-      throw new GroundworkError('INVALID_ARGUMENT', `model ${name} is configured as a chat model (kind: chat)`, { hint: 'configure an embedding model (kind: embedding) for retrieval' });
+      throw new GroundworkError('INVALID_ARGUMENT', `model ${name} is configured as a chat model (kind: chat)`, {
+        hint: 'configure an embedding model (kind: embedding) for retrieval',
+      });
     }
     const session = this.newSession(model, context, true);
     let total = emptyUsage();
@@ -195,7 +202,13 @@ function buildLanguageModel(model: ResolvedModel, apiKey: string | undefined, fe
       return createAnthropic({ apiKey: apiKey ?? '', baseURL: model.baseURL, fetch })(model.model);
     case 'ollama':
     case 'openai-compatible':
-      return createOpenAICompatible({ name: model.provider, baseURL: model.baseURL, fetch, ...(apiKey ? { apiKey } : {}), includeUsage: true }).chatModel(model.model);
+      return createOpenAICompatible({
+        name: model.provider,
+        baseURL: model.baseURL,
+        fetch,
+        ...(apiKey ? { apiKey } : {}),
+        includeUsage: true,
+      }).chatModel(model.model);
   }
 }
 
@@ -208,7 +221,9 @@ function buildEmbeddingModel(model: ResolvedModel, apiKey: string | undefined, f
       throw new GroundworkError('INVALID_ARGUMENT', `model ${model.name}: Anthropic has no embedding API`);
     case 'ollama':
     case 'openai-compatible':
-      return createOpenAICompatible({ name: model.provider, baseURL: model.baseURL, fetch, ...(apiKey ? { apiKey } : {}) }).embeddingModel(model.model);
+      return createOpenAICompatible({ name: model.provider, baseURL: model.baseURL, fetch, ...(apiKey ? { apiKey } : {}) }).embeddingModel(
+        model.model,
+      );
   }
 }
 

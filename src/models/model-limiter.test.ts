@@ -14,7 +14,10 @@ describe('per-model limits shared by all episodes (measured at the server)', () 
   it('never has more requests in flight than the concurrency cap', async () => {
     const peer = await startOpenAIPeer(() => ({ kind: 'message', text: 'ok', delayMs: 40 }));
     peers.push(peer);
-    const hub = new ModelHub({ env: ENV, models: { m: { provider: 'openai', model: 'x', baseURL: peer.url, limits: { concurrency: 3 } } } });
+    const hub = new ModelHub({
+      env: ENV,
+      models: { m: { provider: 'openai', model: 'x', baseURL: peer.url, limits: { concurrency: 3 } } },
+    });
     // 12 episodes (sessions) at once, two calls each.
     await Promise.all(
       Array.from({ length: 12 }, async (_, episode) => {
@@ -37,7 +40,9 @@ describe('per-model limits shared by all episodes (measured at the server)', () 
       _internal: { rateWindowMs: windowMs },
     });
     const started = performance.now();
-    await Promise.all(Array.from({ length: 10 }, (_, episode) => hub.session('m', { role: 'user', trial: 0, seed: episode }).generate(hello)));
+    await Promise.all(
+      Array.from({ length: 10 }, (_, episode) => hub.session('m', { role: 'user', trial: 0, seed: episode }).generate(hello)),
+    );
     const elapsed = performance.now() - started;
     assert.equal(peer.requests.length, 10);
     // 10 requests at 4 per window need at least two full windows.
@@ -63,10 +68,15 @@ describe('per-model limits shared by all episodes (measured at the server)', () 
       return { kind: 'message', text: 'ok' };
     });
     peers.push(peer);
-    const hub = new ModelHub({ env: ENV, models: { m: { provider: 'openai', model: 'x', baseURL: peer.url, limits: { concurrency: 1 } } }, retry: { initialDelayMs: 5 } });
+    const hub = new ModelHub({
+      env: ENV,
+      models: { m: { provider: 'openai', model: 'x', baseURL: peer.url, limits: { concurrency: 1 } } },
+      retry: { initialDelayMs: 5 },
+    });
     await Promise.all([0, 1, 2].map((seed) => hub.session('m', { role: 'agent', trial: 0, seed }).generate(hello)));
     const limited = peer.requests[0];
-    for (const request of peer.requests.slice(1)) assert.ok(request.arrivedAt - limited.finishedAt! >= 380, 'no request before Retry-After elapsed');
+    for (const request of peer.requests.slice(1))
+      assert.ok(request.arrivedAt - limited.finishedAt! >= 380, 'no request before Retry-After elapsed');
   });
 });
 
@@ -74,7 +84,12 @@ describe('per-model limits shared by all episodes (measured at the server)', () 
  * The limiter on a virtual clock: its `now` and node:test's mocked setTimeout advance together,
  * in steps, so every start time is exact and the result does not depend on machine load.
  */
-async function onVirtualClock(t: { mock: { timers: { enable(o: { apis: 'setTimeout'[] }): void; tick(ms: number): void } } }, run: (now: () => number) => { done: () => boolean; all: Promise<unknown> }, step = 10, limit = 10_000): Promise<number> {
+async function onVirtualClock(
+  t: { mock: { timers: { enable(o: { apis: 'setTimeout'[] }): void; tick(ms: number): void } } },
+  run: (now: () => number) => { done: () => boolean; all: Promise<unknown> },
+  step = 10,
+  limit = 10_000,
+): Promise<number> {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   let clock = 0;
   const { done, all } = run(() => clock);
@@ -104,8 +119,16 @@ describe('ModelLimiter on a virtual clock (deterministic)', () => {
       );
       return { done: () => starts.length === 10, all };
     });
-    assert.deepEqual(starts.map((s) => s.index), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'granted in arrival order');
-    assert.deepEqual(starts.map((s) => Math.floor(s.at / windowMs)), [0, 0, 0, 0, 1, 1, 1, 1, 2, 2], 'four per window, each window used');
+    assert.deepEqual(
+      starts.map((s) => s.index),
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      'granted in arrival order',
+    );
+    assert.deepEqual(
+      starts.map((s) => Math.floor(s.at / windowMs)),
+      [0, 0, 0, 0, 1, 1, 1, 1, 2, 2],
+      'four per window, each window used',
+    );
     for (const { at } of starts) {
       const inWindow = starts.filter((s) => s.at >= at && s.at < at + windowMs).length;
       assert.ok(inWindow <= 4, `${inWindow} starts in the window from ${at}`);

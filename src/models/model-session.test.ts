@@ -33,7 +33,10 @@ const hello = { messages: [{ role: 'user' as const, content: 'hello' }] };
 
 describe('ModelSession retries', () => {
   it('honours Retry-After on 429, then succeeds; the 429 is retried by us, not the SDK', async () => {
-    const peer = await openai([{ kind: 'error', status: 429, headers: { 'retry-after': '1' } }, { kind: 'message', text: 'ok' }]);
+    const peer = await openai([
+      { kind: 'error', status: 429, headers: { 'retry-after': '1' } },
+      { kind: 'message', text: 'ok' },
+    ]);
     const events: ModelEvent[] = [];
     const session = hubFor(peer, {}, events).session('m', { role: 'agent', trial: 0, seed: 1 });
     const response = await session.generate(hello);
@@ -42,7 +45,10 @@ describe('ModelSession retries', () => {
     assert.equal(peer.requests.length, 2);
     const gap = peer.requests[1].arrivedAt - peer.requests[0].finishedAt!;
     assert.ok(gap >= 950, `waited ${gap} ms, Retry-After asked 1000`);
-    assert.deepEqual(events.map((e) => e.type), ['retry']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['retry'],
+    );
     assert.match((events[0] as { reason: string }).reason, /HTTP 429/);
   });
 
@@ -64,7 +70,10 @@ describe('ModelSession retries', () => {
   });
 
   it('times out a slow answer and retries it', async () => {
-    const peer = await openai([{ kind: 'message', text: 'too late', delayMs: 2000 }, { kind: 'message', text: 'fast' }]);
+    const peer = await openai([
+      { kind: 'message', text: 'too late', delayMs: 2000 },
+      { kind: 'message', text: 'fast' },
+    ]);
     const started = performance.now();
     const session = hubFor(peer, { limits: { timeoutMs: 150 } }).session('m', { role: 'agent', trial: 0, seed: 1 });
     const response = await session.generate(hello);
@@ -86,9 +95,15 @@ describe('ModelSession retries', () => {
   });
 
   it('does not retry 401 or 400', async () => {
-    const peer = await openai([{ kind: 'error', status: 401, message: 'Incorrect API key provided' }, { kind: 'error', status: 400 }]);
+    const peer = await openai([
+      { kind: 'error', status: 401, message: 'Incorrect API key provided' },
+      { kind: 'error', status: 400 },
+    ]);
     const session = hubFor(peer).session('m', { role: 'agent', trial: 0, seed: 1 });
-    await assert.rejects(session.generate(hello), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'PROVIDER_FAILED' && /HTTP 401/.test(error.message));
+    await assert.rejects(
+      session.generate(hello),
+      (error: unknown) => GroundworkError.isInstance(error) && error.code === 'PROVIDER_FAILED' && /HTTP 401/.test(error.message),
+    );
     await assert.rejects(session.generate(hello), (error: unknown) => GroundworkError.isInstance(error) && /HTTP 400/.test(error.message));
     assert.equal(peer.requests.length, 2);
   });
@@ -101,7 +116,14 @@ describe('ModelSession retries', () => {
     await peer.close();
     const events: ModelEvent[] = [];
     // Default backoff on purpose: a retry would take at least 500 ms.
-    const hub = new ModelHub({ env: ENV, models: { m: { provider: 'openai', model: 'x', baseURL: url }, h: { provider: 'openai', model: 'x', baseURL: 'http://no-such-host.invalid/v1' } }, onEvent: (event) => events.push(event) });
+    const hub = new ModelHub({
+      env: ENV,
+      models: {
+        m: { provider: 'openai', model: 'x', baseURL: url },
+        h: { provider: 'openai', model: 'x', baseURL: 'http://no-such-host.invalid/v1' },
+      },
+      onEvent: (event) => events.push(event),
+    });
     const started = performance.now();
     await assert.rejects(hub.session('m', { role: 'agent', trial: 0, seed: 1 }).generate(hello), (error: unknown) => {
       assert.ok(GroundworkError.isInstance(error));
@@ -111,9 +133,15 @@ describe('ModelSession retries', () => {
       assert.match(error.hint ?? '', /server running/);
       return true;
     });
-    await assert.rejects(hub.session('h', { role: 'agent', trial: 0, seed: 1 }).generate(hello), (error: unknown) => GroundworkError.isInstance(error) && /host not found/.test(error.message));
+    await assert.rejects(
+      hub.session('h', { role: 'agent', trial: 0, seed: 1 }).generate(hello),
+      (error: unknown) => GroundworkError.isInstance(error) && /host not found/.test(error.message),
+    );
     assert.ok(performance.now() - started < 5000, `took ${performance.now() - started} ms`);
-    assert.deepEqual(events.map((e) => e.type), ['failure', 'failure']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['failure', 'failure'],
+    );
   });
 
   it('accounts tokens, cost and latency from the price table', async () => {
@@ -128,9 +156,16 @@ describe('ModelSession retries', () => {
   });
 
   it('speaks Anthropic Messages with the key in x-api-key and survives an overloaded 529', async () => {
-    const peer = await startAnthropicPeer([{ kind: 'error', status: 529 }, { kind: 'message', text: 'hi from claude', usage: { inputTokens: 7, outputTokens: 3 } }]);
+    const peer = await startAnthropicPeer([
+      { kind: 'error', status: 529 },
+      { kind: 'message', text: 'hi from claude', usage: { inputTokens: 7, outputTokens: 3 } },
+    ]);
     peers.push(peer);
-    const hub = new ModelHub({ env: ENV, models: { c: { provider: 'anthropic', model: 'peer-messages-model', baseURL: peer.url } }, retry: FAST_RETRY });
+    const hub = new ModelHub({
+      env: ENV,
+      models: { c: { provider: 'anthropic', model: 'peer-messages-model', baseURL: peer.url } },
+      retry: FAST_RETRY,
+    });
     const response = await hub.session('c', { role: 'user', trial: 0, seed: 1 }).generate({ system: 'be brief', ...hello });
     assert.equal(response.text, 'hi from claude');
     assert.equal(response.usage.inputTokens, 7);
@@ -140,7 +175,10 @@ describe('ModelSession retries', () => {
   });
 
   it('needs the API key unless replaying', () => {
-    assert.throws(() => new ModelHub({ env: {} }).resolve('openai:gpt-4o'), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_CONFIG' && /OPENAI_API_KEY/.test(error.message));
+    assert.throws(
+      () => new ModelHub({ env: {} }).resolve('openai:gpt-4o'),
+      (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_CONFIG' && /OPENAI_API_KEY/.test(error.message),
+    );
     assert.doesNotThrow(() => new ModelHub({ env: {} }).resolve('ollama:qwen3'));
     assert.doesNotThrow(() => new ModelHub({ env: {}, replay: '/nonexistent' }).resolve('openai:gpt-4o'));
   });
@@ -157,12 +195,30 @@ describe('retry helpers', () => {
   it('backs off exponentially with jitter, capped, and prefers Retry-After on 429', () => {
     const options = { initialDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 3000 };
     const failure = { retryable: true, reason: 'x' };
-    assert.equal(retryDelay(0, failure, options, () => 0), 50);
-    assert.equal(retryDelay(0, failure, options, () => 1), 100);
-    assert.equal(retryDelay(3, failure, options, () => 1), 800);
-    assert.equal(retryDelay(9, failure, options, () => 1), 1000);
-    assert.equal(retryDelay(0, { ...failure, status: 429, retryAfterMs: 2000 }, options, () => 1), 2000);
-    assert.equal(retryDelay(0, { ...failure, status: 429, retryAfterMs: 99_000 }, options, () => 1), 3000);
+    assert.equal(
+      retryDelay(0, failure, options, () => 0),
+      50,
+    );
+    assert.equal(
+      retryDelay(0, failure, options, () => 1),
+      100,
+    );
+    assert.equal(
+      retryDelay(3, failure, options, () => 1),
+      800,
+    );
+    assert.equal(
+      retryDelay(9, failure, options, () => 1),
+      1000,
+    );
+    assert.equal(
+      retryDelay(0, { ...failure, status: 429, retryAfterMs: 2000 }, options, () => 1),
+      2000,
+    );
+    assert.equal(
+      retryDelay(0, { ...failure, status: 429, retryAfterMs: 99_000 }, options, () => 1),
+      3000,
+    );
   });
   it('classifies timeouts as retryable and replay misses as final', () => {
     assert.equal(classifyFailure(new Error('x'), { timeoutMs: 5 }).retryable, true);

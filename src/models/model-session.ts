@@ -129,7 +129,12 @@ export class ModelSession {
 
   /** Facts about the model for the episode record (no key, base URL without credentials). */
   describe(): Record<string, JsonValue> {
-    const out: Record<string, JsonValue> = { model: this.model.name, provider: this.model.provider, modelId: this.model.model, baseURL: this.deps.redactor.redactUrl(this.model.baseURL) };
+    const out: Record<string, JsonValue> = {
+      model: this.model.name,
+      provider: this.model.provider,
+      modelId: this.model.model,
+      baseURL: this.deps.redactor.redactUrl(this.model.baseURL),
+    };
     if (this.deps.mode !== 'live') out.cassettes = this.deps.mode;
     return out;
   }
@@ -155,13 +160,17 @@ export class ModelSession {
   }
 
   private async embedNow(texts: readonly string[]): Promise<EmbeddingResponse> {
-    if (!this.deps.buildEmbedding) throw new GroundworkError('INVALID_ARGUMENT', `${this.model.name} was opened as a chat model`, { hint: 'use ModelHub.embedder() for embeddings' });
+    if (!this.deps.buildEmbedding)
+      throw new GroundworkError('INVALID_ARGUMENT', `${this.model.name} was opened as a chat model`, {
+        hint: 'use ModelHub.embedder() for embeddings',
+      });
     this.embeddingModel ??= this.deps.buildEmbedding(this.fetch);
     const model = this.embeddingModel;
     const { value, usage, attempts } = await this.call(async (abortSignal) => {
       // One request at a time, so recorded requests keep their order; no SDK retries (ours count).
       const result = await embedMany({ model, values: [...texts], maxRetries: 0, maxParallelCalls: 1, abortSignal });
-      if (result.embeddings.length !== texts.length) throw new TypeError(`expected ${texts.length} embeddings, got ${result.embeddings.length}`);
+      if (result.embeddings.length !== texts.length)
+        throw new TypeError(`expected ${texts.length} embeddings, got ${result.embeddings.length}`);
       return { value: result.embeddings.map((vector) => [...vector]), inputTokens: result.usage?.tokens ?? 0, outputTokens: 0 };
     });
     return { vectors: value, usage, attempts };
@@ -200,7 +209,9 @@ export class ModelSession {
    * One logical call: attempts with the limiter, a per-attempt timeout, retries with backoff,
    * cassettes saved once it succeeds, and usage (latency over the whole call).
    */
-  private async call<T>(attempt: (signal: AbortSignal) => Promise<AttemptResult<T>>): Promise<{ value: T; usage: Usage; attempts: number }> {
+  private async call<T>(
+    attempt: (signal: AbortSignal) => Promise<AttemptResult<T>>,
+  ): Promise<{ value: T; usage: Usage; attempts: number }> {
     const { model, deps } = this;
     const replay = deps.mode === 'replay';
     const maxRetries = replay ? 0 : model.limits.maxRetries;
@@ -232,24 +243,52 @@ export class ModelSession {
               }
             }
           }
-          return { value, usage: { calls: 1, inputTokens, outputTokens, costUsd: costUsd(model.pricePerMillion, inputTokens, outputTokens), latencyMs }, attempts: tried + 1 };
+          return {
+            value,
+            usage: { calls: 1, inputTokens, outputTokens, costUsd: costUsd(model.pricePerMillion, inputTokens, outputTokens), latencyMs },
+            attempts: tried + 1,
+          };
         } catch (error) {
           if (GroundworkError.isInstance(error) && error.code !== 'PROVIDER_FAILED') throw error;
           failure = classifyFailure(error, timedOut ? { timeoutMs: model.limits.timeoutMs } : undefined);
-          if (failure.status === 429 && failure.retryAfterMs !== undefined) deps.limiter.pauseUntil(deps.now() + Math.min(failure.retryAfterMs, deps.retry.maxRetryAfterMs));
+          if (failure.status === 429 && failure.retryAfterMs !== undefined)
+            deps.limiter.pauseUntil(deps.now() + Math.min(failure.retryAfterMs, deps.retry.maxRetryAfterMs));
         } finally {
           clearTimeout(timer);
           release();
         }
         if (!failure.retryable || tried >= maxRetries) {
           const reason = deps.redactor.redact(failure.reason);
-          deps.onEvent?.({ type: 'failure', model: model.name, role: this.context.role, trial: this.context.trial, attempts: tried + 1, reason });
-          throw new GroundworkError('PROVIDER_FAILED', `${model.name} (${this.context.role}): ${reason}${tried > 0 ? ` after ${tried + 1} attempts` : ''}`, {
-            hint: failure.hint ?? (failure.retryable ? 'the provider kept failing; re-run the infra_error episodes later' : 'check the model name, base URL and API key'),
+          deps.onEvent?.({
+            type: 'failure',
+            model: model.name,
+            role: this.context.role,
+            trial: this.context.trial,
+            attempts: tried + 1,
+            reason,
           });
+          throw new GroundworkError(
+            'PROVIDER_FAILED',
+            `${model.name} (${this.context.role}): ${reason}${tried > 0 ? ` after ${tried + 1} attempts` : ''}`,
+            {
+              hint:
+                failure.hint ??
+                (failure.retryable
+                  ? 'the provider kept failing; re-run the infra_error episodes later'
+                  : 'check the model name, base URL and API key'),
+            },
+          );
         }
         const delayMs = retryDelay(tried, failure, deps.retry, deps.random);
-        deps.onEvent?.({ type: 'retry', model: model.name, role: this.context.role, trial: this.context.trial, attempt: tried + 1, delayMs, reason: deps.redactor.redact(failure.reason) });
+        deps.onEvent?.({
+          type: 'retry',
+          model: model.name,
+          role: this.context.role,
+          trial: this.context.trial,
+          attempt: tried + 1,
+          delayMs,
+          reason: deps.redactor.redact(failure.reason),
+        });
         await deps.sleep(delayMs);
       }
     } finally {
@@ -284,12 +323,19 @@ export class ModelSession {
     if (deps.mode === 'replay') {
       const cassette = await store.load(role, trial, key);
       if (!cassette) {
-        throw new GroundworkError('REPLAY_MISS', `replay: no recorded answer for this ${role} request to ${this.model.name} (trial ${trial}, key ${key}) in ${store.dir}`, {
-          hint: 'the run differs from the recording (model, prompt, tools, seed or trials); record it again with --record',
-        });
+        throw new GroundworkError(
+          'REPLAY_MISS',
+          `replay: no recorded answer for this ${role} request to ${this.model.name} (trial ${trial}, key ${key}) in ${store.dir}`,
+          {
+            hint: 'the run differs from the recording (model, prompt, tools, seed or trials); record it again with --record',
+          },
+        );
       }
       call.replayedLatencyMs = cassette.response.latencyMs;
-      return new Response(cassette.response.body, { status: cassette.response.status, headers: { 'content-type': cassette.response.contentType ?? 'application/json' } });
+      return new Response(cassette.response.body, {
+        status: cassette.response.status,
+        headers: { 'content-type': cassette.response.contentType ?? 'application/json' },
+      });
     }
 
     const response = await deps.baseFetch(input, init);
@@ -309,13 +355,18 @@ export class ModelSession {
       response: { status: response.status, ...(contentType ? { contentType } : {}), body: deps.redactor.redact(text), latencyMs: 0 },
       recordedAt: new Date().toISOString(),
     });
-    return new Response(text, { status: response.status, statusText: response.statusText, headers: contentType ? { 'content-type': contentType } : {} });
+    return new Response(text, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: contentType ? { 'content-type': contentType } : {},
+    });
   };
 }
 
 function redactJson(value: JsonValue, redactor: SecretRedactor): JsonValue {
   if (typeof value === 'string') return redactor.redact(value);
   if (Array.isArray(value)) return value.map((item) => redactJson(item, redactor));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactJson(item, redactor)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactJson(item, redactor)]));
   return value;
 }

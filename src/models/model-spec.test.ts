@@ -9,9 +9,18 @@ describe('parseModelSpec', () => {
     ['openai:gpt-4o', { provider: 'openai', model: 'gpt-4o' }],
     ['anthropic:claude-sonnet-4-5', { provider: 'anthropic', model: 'claude-sonnet-4-5' }],
     ['ollama:llama3.1:8b', { provider: 'ollama', model: 'llama3.1:8b' }],
-    ['openai-compatible:qwen2.5@http://127.0.0.1:8080/v1', { provider: 'openai-compatible', model: 'qwen2.5', baseURL: 'http://127.0.0.1:8080/v1' }],
-    ['openai-compatible:meta-llama/Llama-3.1-8B@https://openrouter.ai/api/v1', { provider: 'openai-compatible', model: 'meta-llama/Llama-3.1-8B', baseURL: 'https://openrouter.ai/api/v1' }],
-    ['openai-compatible:claude@20240620@http://h:1/v1', { provider: 'openai-compatible', model: 'claude@20240620', baseURL: 'http://h:1/v1' }],
+    [
+      'openai-compatible:qwen2.5@http://127.0.0.1:8080/v1',
+      { provider: 'openai-compatible', model: 'qwen2.5', baseURL: 'http://127.0.0.1:8080/v1' },
+    ],
+    [
+      'openai-compatible:meta-llama/Llama-3.1-8B@https://openrouter.ai/api/v1',
+      { provider: 'openai-compatible', model: 'meta-llama/Llama-3.1-8B', baseURL: 'https://openrouter.ai/api/v1' },
+    ],
+    [
+      'openai-compatible:claude@20240620@http://h:1/v1',
+      { provider: 'openai-compatible', model: 'claude@20240620', baseURL: 'http://h:1/v1' },
+    ],
     ['openai:gpt-4o@http://127.0.0.1:9/v1', { provider: 'openai', model: 'gpt-4o', baseURL: 'http://127.0.0.1:9/v1' }],
   ];
   for (const [spec, expected] of table) {
@@ -24,7 +33,11 @@ describe('parseModelSpec', () => {
 
   for (const bad of ['gpt-4o', 'azure:gpt-4o', 'openai:', 'openai-compatible:qwen', 'openai-compatible:@http://h/v1', ':x']) {
     it(`rejects ${JSON.stringify(bad)}`, () => {
-      assert.throws(() => parseModelSpec(bad), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT' && error.message.includes(JSON.stringify(bad)));
+      assert.throws(
+        () => parseModelSpec(bad),
+        (error: unknown) =>
+          GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT' && error.message.includes(JSON.stringify(bad)),
+      );
     });
   }
   it('isModelSpec is false for built-in names', () => {

@@ -53,7 +53,8 @@ export function parseModelSpec(spec: string): ModelSpec {
     }
   }
   if (!rest.trim()) throw invalidSpec(spec, 'missing model name');
-  if (provider === 'openai-compatible' && !baseURL) throw invalidSpec(spec, 'openai-compatible needs a base URL: openai-compatible:MODEL@BASE_URL');
+  if (provider === 'openai-compatible' && !baseURL)
+    throw invalidSpec(spec, 'openai-compatible needs a base URL: openai-compatible:MODEL@BASE_URL');
   return baseURL ? { provider: provider as ModelProvider, model: rest, baseURL } : { provider: provider as ModelProvider, model: rest };
 }
 

@@ -33,12 +33,28 @@ function models(agentURL: string, userURL: string): ModelsConfig {
 }
 
 async function episode(hub: ModelHub, task: Task, trial: number, seed: number): Promise<Trajectory> {
-  const result = await runEpisode({ domain, task, agent: createLlmAgent('agent', hub), user: createLlmUser('user', hub), episodeId: `rr-${trial}`, trial, seed });
+  const result = await runEpisode({
+    domain,
+    task,
+    agent: createLlmAgent('agent', hub),
+    user: createLlmUser('user', hub),
+    episodeId: `rr-${trial}`,
+    trial,
+    seed,
+  });
   return result.trajectory;
 }
 
 /** What must be identical between the recorded and the replayed episode. */
-const replayable = (t: Trajectory) => ({ events: t.events, termination: t.termination, finalChanges: t.finalChanges, finalStateHash: t.finalStateHash, usage: t.usage, steps: t.steps, participantsAgentModel: (t.participants.agent as Record<string, unknown>).model });
+const replayable = (t: Trajectory) => ({
+  events: t.events,
+  termination: t.termination,
+  finalChanges: t.finalChanges,
+  finalStateHash: t.finalStateHash,
+  usage: t.usage,
+  steps: t.steps,
+  participantsAgentModel: (t.participants.agent as Record<string, unknown>).model,
+});
 
 describe('record and replay', () => {
   it('replays recorded trials identically with the servers stopped; trials are not collapsed; misses are clear', async () => {
@@ -56,7 +72,9 @@ describe('record and replay', () => {
       agentEpisode++;
       return { kind: 'message', toolCalls: [{ name: 'set', arguments: { key: 'color', value: agentEpisode === 1 ? 'blue' : 'green' } }] };
     });
-    const userPeer = await startAnthropicPeer((request) => (userTurns(request) === 1 ? { kind: 'message', text: 'Set color to blue please.' } : { kind: 'message', text: 'Thanks ###STOP###' }));
+    const userPeer = await startAnthropicPeer((request) =>
+      userTurns(request) === 1 ? { kind: 'message', text: 'Set color to blue please.' } : { kind: 'message', text: 'Thanks ###STOP###' },
+    );
     const env = { OPENAI_API_KEY: 'sk-test-recording-key-123456', ANTHROPIC_API_KEY: 'sk-ant-recording-key-123456' };
     const recordOptions: ModelHubOptions = { env, models: models(agentPeer.url, userPeer.url), record: dir, retry: { initialDelayMs: 5 } };
     const recordHub = new ModelHub(recordOptions);
@@ -87,16 +105,24 @@ describe('record and replay', () => {
     const missed = await episode(replayHub, readSize, 0, 11);
     assert.equal(missed.termination.reason, 'infra_error');
     assert.match(missed.termination.detail ?? '', /replay: no recorded answer for this user request to user \(trial 0, key [0-9a-f]+\)/);
-    await assert.rejects(replayHub.session('agent', { role: 'agent', trial: 5, seed: 11 }).generate({ messages: [{ role: 'user', content: 'never recorded' }] }), (error: unknown) => {
-      assert.ok(GroundworkError.isInstance(error));
-      assert.equal(error.code, 'REPLAY_MISS');
-      assert.ok(error.message.includes(dir));
-      assert.match(error.hint ?? '', /--record/);
-      return true;
-    });
+    await assert.rejects(
+      replayHub
+        .session('agent', { role: 'agent', trial: 5, seed: 11 })
+        .generate({ messages: [{ role: 'user', content: 'never recorded' }] }),
+      (error: unknown) => {
+        assert.ok(GroundworkError.isInstance(error));
+        assert.equal(error.code, 'REPLAY_MISS');
+        assert.ok(error.message.includes(dir));
+        assert.match(error.hint ?? '', /--record/);
+        return true;
+      },
+    );
   });
 
   it('record and replay together are refused', () => {
-    assert.throws(() => new ModelHub({ record: 'a', replay: 'b' }), (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT');
+    assert.throws(
+      () => new ModelHub({ record: 'a', replay: 'b' }),
+      (error: unknown) => GroundworkError.isInstance(error) && error.code === 'INVALID_ARGUMENT',
+    );
   });
 });

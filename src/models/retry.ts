@@ -58,7 +58,8 @@ function unreachable(error: unknown): AttemptFailure | undefined {
     const code = (cause as { code?: unknown }).code;
     const known = typeof code === 'string' ? UNREACHABLE_CODES[code] : undefined;
     if (known) return { retryable: false, reason: `${known.what}${at}`, hint: known.hint };
-    if (cause instanceof Error && cause.message === 'bad port') return { retryable: false, reason: `port refused by fetch (unsafe port)${at}`, hint: 'use another port in the base URL' };
+    if (cause instanceof Error && cause.message === 'bad port')
+      return { retryable: false, reason: `port refused by fetch (unsafe port)${at}`, hint: 'use another port in the base URL' };
   }
   return undefined;
 }
@@ -80,7 +81,12 @@ export function classifyFailure(error: unknown, timedOut: { timeoutMs: number } 
     if (status === undefined) return { retryable: true, reason: `connection failed (${oneLine(error.message)})` };
     if (status >= 200 && status < 300) return { retryable: true, status, reason: `unreadable reply (${oneLine(error.message)})` };
     const retryable = status === 408 || status === 409 || status === 429 || status >= 500 || error.isRetryable;
-    return { retryable, status, reason: `HTTP ${status}${error.message ? `: ${oneLine(error.message)}` : ''}`, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    return {
+      retryable,
+      status,
+      reason: `HTTP ${status}${error.message ? `: ${oneLine(error.message)}` : ''}`,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    };
   }
   const name = error instanceof Error ? error.name : '';
   const message = error instanceof Error ? error.message : String(error);

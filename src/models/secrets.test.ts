@@ -47,14 +47,20 @@ describe('secrets', () => {
       return { kind: 'message', toolCalls: [{ name: 'set', arguments: { key: 'color', value: 'blue' } }] };
     });
     const userPeer = await startOpenAIPeer((request) =>
-      request.body.messages.length === 2 ? { kind: 'message', text: request.body.messages[0].content.includes('"size"') ? 'What is the size?' : 'Set color to blue.' } : { kind: 'message', text: '###STOP###' },
+      request.body.messages.length === 2
+        ? { kind: 'message', text: request.body.messages[0].content.includes('"size"') ? 'What is the size?' : 'Set color to blue.' }
+        : { kind: 'message', text: '###STOP###' },
     );
     const events: ModelEvent[] = [];
     const consoleOutput: string[] = [];
     const originalOut = process.stdout.write.bind(process.stdout);
     const originalErr = process.stderr.write.bind(process.stderr);
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => (consoleOutput.push(String(chunk)), originalOut(chunk, ...(rest as [])))) as typeof process.stdout.write;
-    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => (consoleOutput.push(String(chunk)), originalErr(chunk, ...(rest as [])))) as typeof process.stderr.write;
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => (
+      consoleOutput.push(String(chunk)), originalOut(chunk, ...(rest as []))
+    )) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => (
+      consoleOutput.push(String(chunk)), originalErr(chunk, ...(rest as []))
+    )) as typeof process.stderr.write;
     const outputs: unknown[] = [];
     try {
       const hub = new ModelHub({
@@ -68,7 +74,15 @@ describe('secrets', () => {
         onEvent: (event) => events.push(event),
       });
       for (const task of [setColor, readSize]) {
-        const result = await runEpisode({ domain, task, agent: createLlmAgent('agent', hub), user: createLlmUser('user', hub), episodeId: task.id, trial: 0, seed: 1 });
+        const result = await runEpisode({
+          domain,
+          task,
+          agent: createLlmAgent('agent', hub),
+          user: createLlmUser('user', hub),
+          episodeId: task.id,
+          trial: 0,
+          seed: 1,
+        });
         outputs.push(result.trajectory);
       }
       const [ok, failed] = outputs as { termination: { reason: string; detail?: string } }[];

@@ -5,10 +5,7 @@ export const REDACTED = '[REDACTED]';
 const SECRET_QUERY_PARAMS = /^(key|api[-_]?key|access[-_]?token|token|auth|secret|password)$/i;
 
 /** Patterns that look like credentials even when the value is not known. */
-const SECRET_PATTERNS: readonly RegExp[] = [
-  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
-  /\bsk-[A-Za-z0-9_-]{16,}/g,
-];
+const SECRET_PATTERNS: readonly RegExp[] = [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, /\bsk-[A-Za-z0-9_-]{16,}/g];
 
 /**
  * Removes API keys from text before it is written anywhere (cassettes, error messages, logs).
@@ -26,7 +23,8 @@ export class SecretRedactor {
   redact(text: string): string {
     let out = text;
     for (const secret of this.secrets) out = out.split(secret).join(REDACTED);
-    for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, (match) => (/^(bearer|basic)\s/i.test(match) ? `${match.split(/\s+/)[0]} ${REDACTED}` : REDACTED));
+    for (const pattern of SECRET_PATTERNS)
+      out = out.replace(pattern, (match) => (/^(bearer|basic)\s/i.test(match) ? `${match.split(/\s+/)[0]} ${REDACTED}` : REDACTED));
     return out;
   }
 

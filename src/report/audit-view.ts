@@ -68,8 +68,15 @@ export function runAuditView(raw: unknown, options: RunAuditViewOptions = {}): A
       const entry = audit.agents[agent] as Record<string, unknown>;
       const summary = plugin.summary.safeParse(entry[plugin.name]);
       // Not stored (an audit added after this run was audited) or stored in a shape this version cannot read.
-      if (!(plugin.name in entry) || !summary.success) return { ...base, stale: `not in the stored audit (${audit.auditorVersion}): run groundwork audit ${audit.runId} again` };
-      rows.push({ agent, episodes: audit.agents[agent].episodes, graded: audit.agents[agent].graded, ...(options.failed?.[agent] !== undefined ? { failed: options.failed[agent] } : {}), summary: summary.data });
+      if (!(plugin.name in entry) || !summary.success)
+        return { ...base, stale: `not in the stored audit (${audit.auditorVersion}): run groundwork audit ${audit.runId} again` };
+      rows.push({
+        agent,
+        episodes: audit.agents[agent].episodes,
+        graded: audit.agents[agent].graded,
+        ...(options.failed?.[agent] !== undefined ? { failed: options.failed[agent] } : {}),
+        summary: summary.data,
+      });
     }
     const charts = plugin.display.charts.flatMap((chart) => {
       const spec = chart.spec(rows, agents);
@@ -77,9 +84,20 @@ export function runAuditView(raw: unknown, options: RunAuditViewOptions = {}): A
     });
     return { ...base, tables: plugin.display.tables(rows), charts };
   });
-  const unknown = [...new Set(Object.values(audit.agents).flatMap((entry) => Object.keys(entry).filter((key) => !AGENT_HEADER.has(key) && !registry.has(key))))];
+  const unknown = [
+    ...new Set(
+      Object.values(audit.agents).flatMap((entry) => Object.keys(entry).filter((key) => !AGENT_HEADER.has(key) && !registry.has(key))),
+    ),
+  ];
   if (unknown.length > 0) notes.push(`stored results of ${unknown.join(', ')} are not shown: no registered audit has that name`);
-  return { createdAt: audit.createdAt, judge: audit.judge, auditorVersion: audit.auditorVersion, sections, taskProblems: audit.taskProblems, notes };
+  return {
+    createdAt: audit.createdAt,
+    judge: audit.judge,
+    auditorVersion: audit.auditorVersion,
+    sections,
+    taskProblems: audit.taskProblems,
+    notes,
+  };
 }
 
 /** A claim the agent made, checked against the final state. */
@@ -130,14 +148,25 @@ export function episodeAuditView(raw: unknown): EpisodeAuditView | undefined {
   if (!parsed.success) return undefined;
   const audit: EpisodeAudit = parsed.data;
   return {
-    claims: audit.claims.map((c) => ({ text: c.text, verdict: c.verdict, evidence: c.evidence, what: `${c.action} ${label(c.target)} → ${c.asserted}`, eventIndex: c.eventIndex })),
+    claims: audit.claims.map((c) => ({
+      text: c.text,
+      verdict: c.verdict,
+      evidence: c.evidence,
+      what: `${c.action} ${label(c.target)} → ${c.asserted}`,
+      eventIndex: c.eventIndex,
+    })),
     successClaimed: audit.successClaimed,
     confidentFailure: audit.confidentFailure,
     confidence: audit.outcomeReport?.confidence,
     goalStates: audit.goal.timeline.map((snapshot) => ({
       turn: snapshot.turn,
       eventIndex: snapshot.eventIndex,
-      items: audit.goal.items.map((item) => ({ id: item.id, category: item.category, description: item.description, status: snapshot.statuses[item.id] ?? '' })),
+      items: audit.goal.items.map((item) => ({
+        id: item.id,
+        category: item.category,
+        description: item.description,
+        status: snapshot.statuses[item.id] ?? '',
+      })),
     })),
     goalFinal: audit.goal.items.map((item) => ({
       id: item.id,

@@ -24,7 +24,9 @@ const TERMINATION_COLORS: Record<string, string> = {
 
 /** pass^k against k, one line per agent. */
 export function passHatKChart(data: RunReportData): ChartDefinition | undefined {
-  const values = Object.entries(data.summary.agents).flatMap(([agent, m]) => Object.entries(m.passHatK).map(([k, v]) => ({ agent, k: Number(k), value: v })));
+  const values = Object.entries(data.summary.agents).flatMap(([agent, m]) =>
+    Object.entries(m.passHatK).map(([k, v]) => ({ agent, k: Number(k), value: v })),
+  );
   if (values.length === 0) return undefined;
   return {
     id: 'pass-hat-k',
@@ -46,26 +48,44 @@ export function passHatKChart(data: RunReportData): ChartDefinition | undefined 
 
 /** Mean reward per task family and agent, as a heatmap with the value written in each cell. */
 export function familyChart(data: RunReportData): ChartDefinition | undefined {
-  const values = Object.entries(data.summary.agents).flatMap(([agent, m]) => Object.entries(m.families).map(([family, f]) => ({ agent, family, value: f.meanReward, episodes: f.episodes })));
+  const values = Object.entries(data.summary.agents).flatMap(([agent, m]) =>
+    Object.entries(m.families).map(([family, f]) => ({ agent, family, value: f.meanReward, episodes: f.episodes })),
+  );
   if (values.length === 0) return undefined;
   return {
     id: 'families',
     title: 'Success by task family',
     description: 'Mean reward of each agent on each task family (green: solved, red: failed).',
-    spec: shareHeatmap(values, data.agents, { field: 'family', title: 'task family', sort: data.families, axis: { labelAngle: -30 } }, 'mean reward', 64),
+    spec: shareHeatmap(
+      values,
+      data.agents,
+      { field: 'family', title: 'task family', sort: data.families, axis: { labelAngle: -30 } },
+      'mean reward',
+      64,
+    ),
   };
 }
 
 /** How episodes ended, stacked per agent. */
 export function terminationChart(data: RunReportData): ChartDefinition | undefined {
   const reasons = Object.keys(TERMINATION_COLORS);
-  const values = Object.entries(data.summary.agents).flatMap(([agent, m]) => Object.entries(m.terminations).filter(([, n]) => n > 0).map(([reason, n]) => ({ agent, reason, episodes: n, position: reasons.indexOf(reason) })));
+  const values = Object.entries(data.summary.agents).flatMap(([agent, m]) =>
+    Object.entries(m.terminations)
+      .filter(([, n]) => n > 0)
+      .map(([reason, n]) => ({ agent, reason, episodes: n, position: reasons.indexOf(reason) })),
+  );
   if (values.length === 0) return undefined;
   return {
     id: 'terminations',
     title: 'Termination reasons',
     description: 'Why each episode ended; agent_error, user_error and infra_error deserve a look.',
-    spec: stackedAgentBars(values, data.agents, { field: 'episodes', title: 'episodes' }, { field: 'reason', title: 'termination', domain: reasons, range: reasons.map((r) => TERMINATION_COLORS[r]) }, 'position'),
+    spec: stackedAgentBars(
+      values,
+      data.agents,
+      { field: 'episodes', title: 'episodes' },
+      { field: 'reason', title: 'termination', domain: reasons, range: reasons.map((r) => TERMINATION_COLORS[r]) },
+      'position',
+    ),
   };
 }
 
@@ -124,7 +144,12 @@ export function learningCurveChart(data: RunReportData): ChartDefinition | undef
 }
 
 /** The report's own charts (results of the run), by id, in report order. */
-export const CORE_CHARTS = { 'pass-hat-k': passHatKChart, families: familyChart, terminations: terminationChart, usage: usageChart } as const;
+export const CORE_CHARTS = {
+  'pass-hat-k': passHatKChart,
+  families: familyChart,
+  terminations: terminationChart,
+  usage: usageChart,
+} as const;
 /** Charts after the audits' charts. */
 const TRAILING_CHARTS = { 'learning-curves': learningCurveChart } as const;
 

@@ -12,7 +12,10 @@ test('html escapes interpolations (also inside arrays) but keeps its own fragmen
   const payload = '<script>window.__pwned=1</script>';
   const inner = html`<b>${payload}</b>`;
   const out = html`<p title="${payload}">${inner}${[payload, html`<i>ok</i>`]}${false}${null}</p>`.value;
-  assert.equal(out, '<p title="&lt;script&gt;window.__pwned=1&lt;/script&gt;"><b>&lt;script&gt;window.__pwned=1&lt;/script&gt;</b>&lt;script&gt;window.__pwned=1&lt;/script&gt;<i>ok</i></p>');
+  assert.equal(
+    out,
+    '<p title="&lt;script&gt;window.__pwned=1&lt;/script&gt;"><b>&lt;script&gt;window.__pwned=1&lt;/script&gt;</b>&lt;script&gt;window.__pwned=1&lt;/script&gt;<i>ok</i></p>',
+  );
   assert.equal(joinHtml(['<x>', trustedHtml('<br>')], '|').value, '&lt;x&gt;|<br>');
 });
 

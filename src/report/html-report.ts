@@ -24,9 +24,11 @@ export interface HtmlReportOptions {
   maxTextLength?: number;
 }
 
-const fixed = (value: number | null | undefined, digits = 3) => (value === undefined || value === null || !Number.isFinite(value) ? '–' : value.toFixed(digits));
+const fixed = (value: number | null | undefined, digits = 3) =>
+  value === undefined || value === null || !Number.isFinite(value) ? '–' : value.toFixed(digits);
 const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`);
-const json = (value: unknown) => (value === undefined ? '∅' : typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value, null, 1).replace(/\n\s*/g, ' '));
+const json = (value: unknown) =>
+  value === undefined ? '∅' : typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value, null, 1).replace(/\n\s*/g, ' ');
 
 /** `<span class="badge pass">` etc. */
 const badge = (ok: boolean, yes = 'pass', no = 'fail') => html`<span class="badge ${ok ? 'pass' : 'fail'}">${ok ? yes : no}</span>`;
@@ -47,22 +49,42 @@ function numbersFor(chart: ChartDefinition, data: RunReportData): SafeHtml {
   switch (chart.id) {
     case 'pass-hat-k': {
       const ks = [...new Set(agents.flatMap(([, m]) => Object.keys(m.passHatK)))].sort((a, b) => Number(a) - Number(b));
-      return table(['agent', ...ks.map((k) => `pass^${k}`)], agents.map(([name, m]) => [name, ...ks.map((k) => fixed(m.passHatK[k]))]), 'num');
+      return table(
+        ['agent', ...ks.map((k) => `pass^${k}`)],
+        agents.map(([name, m]) => [name, ...ks.map((k) => fixed(m.passHatK[k]))]),
+        'num',
+      );
     }
     case 'families':
-      return table(['family', ...data.agents], data.families.map((family) => [family, ...agents.map(([, m]) => fixed(m.families[family]?.meanReward, 2))]), 'num');
+      return table(
+        ['family', ...data.agents],
+        data.families.map((family) => [family, ...agents.map(([, m]) => fixed(m.families[family]?.meanReward, 2))]),
+        'num',
+      );
     case 'terminations': {
       // Only the reasons that occur: six mostly-zero columns hide the ones that matter.
-      const reasons = Object.keys(agents[0]?.[1].terminations ?? {}).filter((r) => agents.some(([, m]) => m.terminations[r as keyof typeof m.terminations] > 0));
-      return table(['agent', ...reasons], agents.map(([name, m]) => [name, ...reasons.map((r) => m.terminations[r as keyof typeof m.terminations])]), 'num');
+      const reasons = Object.keys(agents[0]?.[1].terminations ?? {}).filter((r) =>
+        agents.some(([, m]) => m.terminations[r as keyof typeof m.terminations] > 0),
+      );
+      return table(
+        ['agent', ...reasons],
+        agents.map(([name, m]) => [name, ...reasons.map((r) => m.terminations[r as keyof typeof m.terminations])]),
+        'num',
+      );
     }
     case 'usage': {
       const rows: (string | number)[][] = [];
-      for (const [name, m] of agents) for (const [role, u] of Object.entries((m.usage ?? {}) as Record<string, Usage>)) rows.push([name, role, u.calls, u.inputTokens, u.outputTokens, `$${u.costUsd.toFixed(4)}`]);
+      for (const [name, m] of agents)
+        for (const [role, u] of Object.entries((m.usage ?? {}) as Record<string, Usage>))
+          rows.push([name, role, u.calls, u.inputTokens, u.outputTokens, `$${u.costUsd.toFixed(4)}`]);
       return table(['agent', 'role', 'calls', 'input tokens', 'output tokens', 'cost'], rows, 'num');
     }
     case 'learning-curves':
-      return table(['agent', 'metric', 'step', 'value'], (data.learningCurves ?? []).map((p) => [p.agent, p.metric, p.step, fixed(p.value)]), 'num');
+      return table(
+        ['agent', 'metric', 'step', 'value'],
+        (data.learningCurves ?? []).map((p) => [p.agent, p.metric, p.step, fixed(p.value)]),
+        'num',
+      );
     default:
       // Every chart shows its numbers: a chart id without a table here is a bug, not an empty cell.
       throw new GroundworkError('UNKNOWN_CHART', `the report has no table for chart ${JSON.stringify(chart.id)}`);
@@ -72,14 +94,27 @@ function numbersFor(chart: ChartDefinition, data: RunReportData): SafeHtml {
 /** A cell of an audit table: links to an episode's section when the report includes it. */
 function auditCell(cell: AuditCell, included: ReadonlySet<string>): SafeHtml | string | number {
   if (cell === null) return '–';
-  if (typeof cell === 'object') return included.has(cell.episodeId) ? html`<a href="#${anchorId('ep', cell.episodeId)}">${cell.episodeId}</a>` : html`<code>${cell.episodeId}</code>`;
+  if (typeof cell === 'object')
+    return included.has(cell.episodeId)
+      ? html`<a href="#${anchorId('ep', cell.episodeId)}">${cell.episodeId}</a>`
+      : html`<code>${cell.episodeId}</code>`;
   return cell;
 }
 
 /** One registered audit: heading, what it measures, its charts and its tables (the same numbers). */
 function auditSection(section: AuditSectionView, svgs: ReadonlyMap<string, string>, included: ReadonlySet<string>): SafeHtml {
-  const tables = section.tables.map((t) => html`${t.title ? html`<h4>${t.title}</h4>` : ''}${table(t.columns, t.rows.map((row) => row.map((cell) => auditCell(cell, included))), 'num')}${t.note ? html`<p class="muted">${t.note}</p>` : ''}`);
-  const figures = section.charts.map((chart) => html`<figure class="chart" data-chart="${chart.id}"><figcaption><h3>${chart.title}</h3><p>${chart.description}</p></figcaption>${trustedHtml(svgs.get(chart.id) ?? '')}</figure>`);
+  const tables = section.tables.map(
+    (t) =>
+      html`${t.title ? html`<h4>${t.title}</h4>` : ''}${table(
+        t.columns,
+        t.rows.map((row) => row.map((cell) => auditCell(cell, included))),
+        'num',
+      )}${t.note ? html`<p class="muted">${t.note}</p>` : ''}`,
+  );
+  const figures = section.charts.map(
+    (chart) =>
+      html`<figure class="chart" data-chart="${chart.id}"><figcaption><h3>${chart.title}</h3><p>${chart.description}</p></figcaption>${trustedHtml(svgs.get(chart.id) ?? '')}</figure>`,
+  );
   return html`<section class="audit" data-audit="${section.name}" id="${anchorId('audit', section.name)}"><h3 class="sub">${section.title} <span class="muted">${section.version ?? ''}</span></h3><p class="muted">${section.text}</p>
 ${section.stale ? html`<p class="muted">${section.title}: ${section.stale}.</p>` : figures.length ? html`<div class="chart-block"><div>${figures}</div><div class="numbers">${tables}</div></div>` : tables}</section>`;
 }
@@ -90,7 +125,15 @@ function summaryTable(data: RunReportData): SafeHtml {
     ['agent', 'episodes', 'mean reward', ...ks.map((k) => `pass^${k}`), 'pass^1 95% CI', 'flip rate', 'infra errors'],
     data.agents.map((name) => {
       const m = data.summary.agents[name];
-      return [html`<strong>${name}</strong>`, m.episodes, fixed(m.meanReward), ...ks.map((k) => fixed(m.passHatK[k])), m.ci95 ? `[${fixed(m.ci95[0])}, ${fixed(m.ci95[1])}]` : '–', fixed(m.flipRate, 2), m.infraErrors];
+      return [
+        html`<strong>${name}</strong>`,
+        m.episodes,
+        fixed(m.meanReward),
+        ...ks.map((k) => fixed(m.passHatK[k])),
+        m.ci95 ? `[${fixed(m.ci95[0])}, ${fixed(m.ci95[1])}]` : '–',
+        fixed(m.flipRate, 2),
+        m.infraErrors,
+      ];
     }),
     'num summary',
   );
@@ -121,7 +164,8 @@ function transcript(events: readonly TrajectoryEvent[], max: number): SafeHtml {
 export function diffTable(diff: readonly FieldChange[], max = 2000): SafeHtml {
   if (diff.length === 0) return html`<p class="muted">No change of state.</p>`;
   return html`<table class="diff"><thead><tr><th>verdict</th><th>record</th><th>field</th><th>before</th><th></th><th>after</th></tr></thead><tbody>${diff.map(
-    (c) => html`<tr class="${c.verdict}"><td><span class="verdict ${c.verdict}">${c.verdict}</span></td><td><code>${c.table}/${c.key}</code></td><td><code>${c.path || `(${c.op})`}</code></td><td class="before"><code>${clip(json(c.before), max)}</code></td><td class="arrow">→</td><td class="after"><code>${clip(json(c.after), max)}</code></td></tr>`,
+    (c) =>
+      html`<tr class="${c.verdict}"><td><span class="verdict ${c.verdict}">${c.verdict}</span></td><td><code>${c.table}/${c.key}</code></td><td><code>${c.path || `(${c.op})`}</code></td><td class="before"><code>${clip(json(c.before), max)}</code></td><td class="arrow">→</td><td class="after"><code>${clip(json(c.after), max)}</code></td></tr>`,
   )}</tbody></table>`;
 }
 
@@ -140,10 +184,11 @@ function goalStates(audit: EpisodeAuditView | undefined): SafeHtml {
   const ids = [...new Set(audit.goalStates.flatMap((g) => g.items.map((i) => i.id)))];
   const meta = new Map(audit.goalStates.flatMap((g) => g.items.map((i) => [i.id, i] as const)));
   return html`<h4>User goal state over the turns</h4><table class="goals"><thead><tr><th>item</th><th>category</th>${audit.goalStates.map((g) => html`<th>turn ${g.turn}</th>`)}</tr></thead><tbody>${ids.map(
-    (id) => html`<tr><td>${meta.get(id)?.description ?? id}</td><td>${meta.get(id)?.category ?? ''}</td>${audit.goalStates!.map((g) => {
-      const status = g.items.find((i) => i.id === id)?.status ?? '';
-      return html`<td><span class="goal ${status.toLowerCase()}">${status}</span></td>`;
-    })}</tr>`,
+    (id) =>
+      html`<tr><td>${meta.get(id)?.description ?? id}</td><td>${meta.get(id)?.category ?? ''}</td>${audit.goalStates!.map((g) => {
+        const status = g.items.find((i) => i.id === id)?.status ?? '';
+        return html`<td><span class="goal ${status.toLowerCase()}">${status}</span></td>`;
+      })}</tr>`,
   )}</tbody></table>${audit.goalFinal?.length ? html`<p class="muted">At the end (completion read from the final state): ${audit.goalFinal.map((i) => html`<span class="chip">${i.id}: ${i.status}${i.kept ? `, user ${i.kept.replace(/_/g, ' ')}` : ''}${i.outcome ? `, ${i.outcome}` : ''}</span> `)}</p>` : ''}`;
 }
 
@@ -171,7 +216,14 @@ ${goalStates(audit)}
 function auditExtras(data: RunReportData): SafeHtml {
   const audit = data.audit;
   if (!audit) return html``;
-  return html`${audit.taskProblems?.length ? html`<h3 class="sub">Task problems</h3>${table(['task', 'kind', 'detail'], audit.taskProblems.map((p) => [p.taskId, p.kind, p.detail]))}` : ''}
+  return html`${
+    audit.taskProblems?.length
+      ? html`<h3 class="sub">Task problems</h3>${table(
+          ['task', 'kind', 'detail'],
+          audit.taskProblems.map((p) => [p.taskId, p.kind, p.detail]),
+        )}`
+      : ''
+  }
 <p class="muted">Audited ${audit.createdAt ?? ''}${audit.judge ? ` with judge ${audit.judge}` : ''}.${audit.notes?.length ? ` ${audit.notes.join(' ')}` : ''}</p>`;
 }
 
@@ -181,7 +233,15 @@ function failedIndex(data: RunReportData): SafeHtml {
   return html`<p>${total} failed episode${total === 1 ? '' : 's'}${episodes.length < total ? html`; the first ${episodes.length} (spread over agents) are included below — open the rest with <code>groundwork view</code>` : ''}.</p>
 ${table(
   ['episode', 'agent', 'task', 'family', 'trial', 'termination', 'why'],
-  episodes.map((e) => [html`<a href="#${anchorId('ep', e.row.id)}">${e.row.id}</a>`, e.row.agent, e.row.taskId, e.row.family, e.row.trial, e.row.termination, html`${e.audit?.confidentFailure ? html`<span class="badge fail">confident failure</span> ` : ''}${e.audit?.faultCause && e.audit.faultCause !== 'agent' ? html`<span class="badge warn">${e.audit.faultCause}</span> ` : ''}${e.why.join('; ')}`]),
+  episodes.map((e) => [
+    html`<a href="#${anchorId('ep', e.row.id)}">${e.row.id}</a>`,
+    e.row.agent,
+    e.row.taskId,
+    e.row.family,
+    e.row.trial,
+    e.row.termination,
+    html`${e.audit?.confidentFailure ? html`<span class="badge fail">confident failure</span> ` : ''}${e.audit?.faultCause && e.audit.faultCause !== 'agent' ? html`<span class="badge warn">${e.audit.faultCause}</span> ` : ''}${e.why.join('; ')}`,
+  ]),
   'failed-index',
 )}`;
 }
@@ -199,8 +259,12 @@ export async function renderHtmlReport(data: RunReportData, options: HtmlReportO
   // Placed by where each chart comes from, never by a list of known ids: a new audit's chart cannot go missing.
   const auditChartIds = new Set((data.audit?.sections ?? []).flatMap((section) => section.charts.map((c) => c.id)));
   const own = charts.filter((chart) => !auditChartIds.has(chart.id));
-  const core = own.filter((chart) => chart.id !== 'learning-curves').map((chart) => figure(chart, svgs.get(chart.id)!, numbersFor(chart, data)));
-  const learning = own.filter((chart) => chart.id === 'learning-curves').map((chart) => figure(chart, svgs.get(chart.id)!, numbersFor(chart, data)));
+  const core = own
+    .filter((chart) => chart.id !== 'learning-curves')
+    .map((chart) => figure(chart, svgs.get(chart.id)!, numbersFor(chart, data)));
+  const learning = own
+    .filter((chart) => chart.id === 'learning-curves')
+    .map((chart) => figure(chart, svgs.get(chart.id)!, numbersFor(chart, data)));
   const included = new Set(data.failed.episodes.map((e) => e.row.id));
   const audits = (data.audit?.sections ?? []).map((section) => auditSection(section, svgs, included));
   const usageShown = charts.some((c) => c.id === 'usage');

@@ -20,7 +20,13 @@ test('fairShares splits a budget evenly, giving what small groups leave to large
   for (const [sizes, budget, expected] of cases) {
     const shares = fairShares(sizes, budget);
     assert.deepEqual(shares, expected, `${sizes} / ${budget}`);
-    assert.equal(shares.reduce((a, b) => a + b, 0), Math.min(budget, sizes.reduce((a, b) => a + b, 0)));
+    assert.equal(
+      shares.reduce((a, b) => a + b, 0),
+      Math.min(
+        budget,
+        sizes.reduce((a, b) => a + b, 0),
+      ),
+    );
   }
 });
 
@@ -29,21 +35,49 @@ test('failureReasons reads the grade, not the transcript', () => {
     schemaVersion: 1,
     reward: 0,
     alternative: 0,
-    state: { pass: false, predicates: [{ predicate: { kind: 'absent', table: 't', key: 'k' }, pass: false }, { predicate: { kind: 'absent', table: 't', key: 'j' }, pass: true }] },
+    state: {
+      pass: false,
+      predicates: [
+        { predicate: { kind: 'absent', table: 't', key: 'k' }, pass: false },
+        { predicate: { kind: 'absent', table: 't', key: 'j' }, pass: true },
+      ],
+    },
     collateral: { pass: false, changes: [{ table: 't', key: 'x', op: 'delete', path: '', verdict: 'collateral' }] },
     communication: { pass: false, items: [{ id: 'why', pass: false }] },
     diff: [],
     graderVersion: 'test',
   };
-  assert.deepEqual(failureReasons(outcome, 'max_steps'), ['ended by max_steps', '1 required check failed', '1 collateral change', '1 required fact not told']);
-  assert.deepEqual(failureReasons({ ...outcome, state: { pass: true, predicates: [] }, collateral: { pass: true, changes: [] }, communication: { pass: true, items: [] } }, 'user_stop'), []);
+  assert.deepEqual(failureReasons(outcome, 'max_steps'), [
+    'ended by max_steps',
+    '1 required check failed',
+    '1 collateral change',
+    '1 required fact not told',
+  ]);
+  assert.deepEqual(
+    failureReasons(
+      {
+        ...outcome,
+        state: { pass: true, predicates: [] },
+        collateral: { pass: true, changes: [] },
+        communication: { pass: true, items: [] },
+      },
+      'user_stop',
+    ),
+    [],
+  );
 });
 
 test('collectReportData reads the stored audit and the learning session a run belongs to', async () => {
   const store = SqliteStore.open(':memory:');
   try {
     // Outcome reports give the audit calibration data (stated confidence per episode).
-    const { runId } = await createRun(store, { domain: 'helpdesk', agents: ['oracle', 'naive'], tasks: { count: 7 }, trials: 2, outcomeReport: true });
+    const { runId } = await createRun(store, {
+      domain: 'helpdesk',
+      agents: ['oracle', 'naive'],
+      tasks: { count: 7 },
+      trials: 2,
+      outcomeReport: true,
+    });
     await executeRun(runId, { store });
     const bare = await collectReportData(store, runId, { maxFailed: 3 });
     assert.equal(bare.audit, undefined);
@@ -62,7 +96,15 @@ test('collectReportData reads the stored audit and the learning session a run be
       critic: 'none',
       mechanisms: [],
       settings: {},
-      rounds: [1, 2].map((round) => ({ round, runId: round === 2 ? runId : 'other', episodes: 14, successRate: round / 4, passHatK: { '1': round / 4 }, ci95: [0, 1] as [number, number], experience: {} })),
+      rounds: [1, 2].map((round) => ({
+        round,
+        runId: round === 2 ? runId : 'other',
+        episodes: 14,
+        successRate: round / 4,
+        passHatK: { '1': round / 4 },
+        ci95: [0, 1] as [number, number],
+        experience: {},
+      })),
       test: {},
       usage: {},
     };
@@ -74,8 +116,13 @@ test('collectReportData reads the stored audit and the learning session a run be
     const naive = rows.find((row) => row[0] === 'naive')!;
     assert.ok((naive[header.indexOf('confident failures')] as number) > 0 && (naive[header.indexOf('contradicted')] as number) > 0);
     // Its chart splits every failed episode of naive into claimed success and other.
-    const bars = (claimsSection!.charts[0].spec.data as { values: { agent: string; episodes: number }[] }).values.filter((v) => v.agent === 'naive');
-    assert.equal(bars.reduce((sum, v) => sum + v.episodes, 0), data.failed.episodes.length);
+    const bars = (claimsSection!.charts[0].spec.data as { values: { agent: string; episodes: number }[] }).values.filter(
+      (v) => v.agent === 'naive',
+    );
+    assert.equal(
+      bars.reduce((sum, v) => sum + v.episodes, 0),
+      data.failed.episodes.length,
+    );
     const reliability = data.audit?.sections.find((section) => section.name === 'calibration')?.charts.find((c) => c.id === 'reliability');
     assert.ok(reliability && JSON.stringify(reliability.spec).includes('"agent":"naive"'));
     const claims = data.failed.episodes.flatMap((e) => e.audit?.claims ?? []);

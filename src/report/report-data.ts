@@ -66,10 +66,15 @@ export function failureReasons(outcome: Outcome, termination: string): string[] 
   const reasons: string[] = [];
   if (termination !== 'user_stop' && termination !== 'agent_stop') reasons.push(`ended by ${termination}`);
   const failedPredicates = outcome.state.predicates.filter((p) => !p.pass).length;
-  if (!outcome.state.pass) reasons.push(failedPredicates > 0 ? `${failedPredicates} required check${failedPredicates === 1 ? '' : 's'} failed` : 'final state wrong');
-  if (!outcome.collateral.pass) reasons.push(`${outcome.collateral.changes.length} collateral change${outcome.collateral.changes.length === 1 ? '' : 's'}`);
+  if (!outcome.state.pass)
+    reasons.push(
+      failedPredicates > 0 ? `${failedPredicates} required check${failedPredicates === 1 ? '' : 's'} failed` : 'final state wrong',
+    );
+  if (!outcome.collateral.pass)
+    reasons.push(`${outcome.collateral.changes.length} collateral change${outcome.collateral.changes.length === 1 ? '' : 's'}`);
   const untold = outcome.communication.items.filter((i) => !i.pass).length;
-  if (!outcome.communication.pass) reasons.push(untold > 0 ? `${untold} required fact${untold === 1 ? '' : 's'} not told` : 'communication failed');
+  if (!outcome.communication.pass)
+    reasons.push(untold > 0 ? `${untold} required fact${untold === 1 ? '' : 's'} not told` : 'communication failed');
   if (outcome.note) reasons.push(outcome.note);
   return reasons;
 }
@@ -80,9 +85,12 @@ export function failureReasons(outcome: Outcome, termination: string): string[] 
  */
 export function fairShares(sizes: readonly number[], budget: number): number[] {
   const shares = sizes.map(() => 0);
-  let left = Math.min(budget, sizes.reduce((a, b) => a + b, 0));
+  let left = Math.min(
+    budget,
+    sizes.reduce((a, b) => a + b, 0),
+  );
   while (left > 0) {
-    const open = sizes.map((size, i) => i).filter((i) => shares[i] < sizes[i]);
+    const open = sizes.map((_size, i) => i).filter((i) => shares[i] < sizes[i]);
     const each = Math.max(1, Math.floor(left / open.length));
     for (const i of open) {
       if (left === 0) break;
@@ -111,7 +119,10 @@ export async function loadLearningCurves(store: Store, runId: string): Promise<L
   const s = store as unknown as MaybeAuditStore;
   if (typeof s.getLearningCurves === 'function') return s.getLearningCurves(runId);
   if (typeof s.listLearningSessions !== 'function') return undefined;
-  const sessions = (await s.listLearningSessions()).filter((session) => session.rounds.some((r) => r.runId === runId) || session.test.before?.runId === runId || session.test.after?.runId === runId);
+  const sessions = (await s.listLearningSessions()).filter(
+    (session) =>
+      session.rounds.some((r) => r.runId === runId) || session.test.before?.runId === runId || session.test.after?.runId === runId,
+  );
   if (sessions.length === 0) return undefined;
   return sessions.flatMap((session) => {
     const agent = sessions.length > 1 ? `${session.agent} (${session.id})` : session.agent;
@@ -125,13 +136,26 @@ export async function loadLearningCurves(store: Store, runId: string): Promise<L
 }
 
 /** The run's stored audit, shaped for display (undefined when audits are not stored). */
-export async function loadRunAudit(store: Store, runId: string, summary?: RunSummary, registry?: AuditRegistry): Promise<AuditView | undefined> {
+export async function loadRunAudit(
+  store: Store,
+  runId: string,
+  summary?: RunSummary,
+  registry?: AuditRegistry,
+): Promise<AuditView | undefined> {
   const s = store as unknown as MaybeAuditStore;
   if (typeof s.getRunAudit !== 'function') return undefined;
   const raw = await s.getRunAudit(runId);
   // The audit does not keep failure counts; the summary has them (graded × (1 − mean reward)).
-  const failures = Object.fromEntries(Object.entries(summary?.agents ?? {}).map(([agent, m]) => [agent, Math.round(m.graded * (1 - (m.meanReward ?? 0)))]));
-  return raw === undefined || raw === null ? undefined : runAuditView(raw, { failed: failures, ...(summary ? { agents: Object.keys(summary.agents) } : {}), ...(registry ? { registry } : {}) });
+  const failures = Object.fromEntries(
+    Object.entries(summary?.agents ?? {}).map(([agent, m]) => [agent, Math.round(m.graded * (1 - (m.meanReward ?? 0)))]),
+  );
+  return raw === undefined || raw === null
+    ? undefined
+    : runAuditView(raw, {
+        failed: failures,
+        ...(summary ? { agents: Object.keys(summary.agents) } : {}),
+        ...(registry ? { registry } : {}),
+      });
 }
 
 /** One episode's stored audit, shaped for display. */
@@ -170,5 +194,12 @@ export async function collectReportData(store: Store, runId: string, options: Co
     }
   }
   const learningCurves = await loadLearningCurves(store, runId);
-  return { summary, agents, families, failed: { total, episodes }, audit: await loadRunAudit(store, runId, summary, options.audits), learningCurves };
+  return {
+    summary,
+    agents,
+    families,
+    failed: { total, episodes },
+    audit: await loadRunAudit(store, runId, summary, options.audits),
+    learningCurves,
+  };
 }

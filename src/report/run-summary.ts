@@ -11,7 +11,6 @@ export function runStatusText(status: RunStatus, episodes: number, graded: numbe
   return episodes > 0 && graded === 0 ? `${status}, nothing graded` : status;
 }
 
-
 /** Everything `groundwork run`/`show` print about a run, as one JSON-ready object. */
 export interface RunSummary {
   runId: string;
@@ -43,7 +42,9 @@ export interface RunSummary {
 export async function summariseRun(store: Store, run: RunRecord): Promise<RunSummary> {
   const rows = await store.listEpisodes(run.id);
   const tasks = await store.runTasks(run.id);
-  const metrics = summarise(rows.map((r) => ({ agent: r.agent, taskId: r.taskId, family: r.family, trial: r.trial, reward: r.reward, termination: r.termination })));
+  const metrics = summarise(
+    rows.map((r) => ({ agent: r.agent, taskId: r.taskId, family: r.family, trial: r.trial, reward: r.reward, termination: r.termination })),
+  );
   const usageByAgent: Record<string, Record<string, Usage>> = {};
   const usage: Record<string, Usage> = {};
   for (const row of await store.listUsage(run.id)) {
@@ -87,7 +88,12 @@ export async function summariseRun(store: Store, run: RunRecord): Promise<RunSum
  * Why none of an agent's (or a run's) episodes was graded, in one line: "all 21 episodes ended in
  * infra_error: <the most common detail>" (read from the trajectories of up to 50 of them).
  */
-export async function infraReason(store: Pick<Store, 'listEpisodes' | 'getEpisode'>, runId: string, agent: string | undefined, episodes: number): Promise<string> {
+export async function infraReason(
+  store: Pick<Store, 'listEpisodes' | 'getEpisode'>,
+  runId: string,
+  agent: string | undefined,
+  episodes: number,
+): Promise<string> {
   const failed = await store.listEpisodes(runId, { ...(agent ? { agent } : {}), termination: 'infra_error', limit: 50 });
   const details = new Map<string, number>();
   for (const row of failed) {

@@ -32,5 +32,7 @@ export function buildUser(name: string, factory: ParticipantFactory = {}): UserS
   if (name === 'scripted') return createScriptedUser();
   const user = factory.user?.(name);
   if (user) return user;
-  throw new GroundworkError('UNKNOWN_USER', `unknown user simulator ${JSON.stringify(name)}`, { hint: 'use scripted, or a model spec like openai:MODEL' });
+  throw new GroundworkError('UNKNOWN_USER', `unknown user simulator ${JSON.stringify(name)}`, {
+    hint: 'use scripted, or a model spec like openai:MODEL',
+  });
 }

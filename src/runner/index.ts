@@ -1,4 +1,12 @@
-export { createRun, executeRun, newRunId, type CreateRunOptions, type ExecuteRunOptions, type ExecuteRunResult, type RunProgress } from './local-runner.ts';
+export {
+  createRun,
+  executeRun,
+  newRunId,
+  type CreateRunOptions,
+  type ExecuteRunOptions,
+  type ExecuteRunResult,
+  type RunProgress,
+} from './local-runner.ts';
 export { planEpisodes, episodeIdFor, type EpisodeSpec } from './plan.ts';
 export { buildAgent, buildUser, BUILT_IN_USERS, type ParticipantFactory } from './build.ts';
 export { loadRunFile, parseRunFile, runFileSchema, runFileJsonSchema, type RunFile, STARTER_RUN_FILE } from './run-file.ts';

@@ -96,13 +96,18 @@ export interface RunPlan {
  */
 export function planRun(input: RunConfigInput, options: Pick<CreateRunOptions, 'participants' | 'domains'> = {}): RunPlan {
   const parsed = runConfigSchema.safeParse(input);
-  if (!parsed.success) throw new GroundworkError('INVALID_CONFIG', `invalid run config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new GroundworkError(
+      'INVALID_CONFIG',
+      `invalid run config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const config = parsed.data;
   const domain = domainFor(config, options.domains);
   config.split ??= domain.defaultSplit;
   for (const agent of config.agents) buildAgent(agent, domain, options.participants);
   buildUser(config.user, options.participants);
-  if (new Set(config.agents).size !== config.agents.length) throw new GroundworkError('INVALID_ARGUMENT', `agent listed twice: ${config.agents.join(', ')}`);
+  if (new Set(config.agents).size !== config.agents.length)
+    throw new GroundworkError('INVALID_ARGUMENT', `agent listed twice: ${config.agents.join(', ')}`);
   const tasks = selectTasks(domain, config);
   if (tasks.length === 0) throw new GroundworkError('INVALID_ARGUMENT', `no tasks selected from ${config.domain}/${config.split}`);
   // Hashed against the state each task starts from, so tasks of different worlds never pair.
@@ -111,11 +116,22 @@ export function planRun(input: RunConfigInput, options: Pick<CreateRunOptions, '
 }
 
 /** Stores a new run from a plan (see `planRun`) and returns its id. Nothing runs yet. */
-export async function createPlannedRun(store: Store, plan: RunPlan, options: { now?: () => Date } = {}): Promise<{ runId: string; config: RunConfig; tasks: Task[] }> {
+export async function createPlannedRun(
+  store: Store,
+  plan: RunPlan,
+  options: { now?: () => Date } = {},
+): Promise<{ runId: string; config: RunConfig; tasks: Task[] }> {
   const { config, tasks, taskHashes } = plan;
   const now = options.now ?? (() => new Date());
   const runId = newRunId(now());
-  await store.createRun({ id: runId, config, tasks, planned: tasks.length * config.agents.length * config.trials, createdAt: now().toISOString(), taskHashes });
+  await store.createRun({
+    id: runId,
+    config,
+    tasks,
+    planned: tasks.length * config.agents.length * config.trials,
+    createdAt: now().toISOString(),
+    taskHashes,
+  });
   return { runId, config, tasks };
 }
 
@@ -123,12 +139,21 @@ export async function createPlannedRun(store: Store, plan: RunPlan, options: { n
  * Validates a config, stores a new run with its tasks, and returns its id. Nothing runs yet.
  * Participants are built once here so an unknown agent fails before anything is stored.
  */
-export async function createRun(store: Store, input: RunConfigInput, options: CreateRunOptions = {}): Promise<{ runId: string; config: RunConfig; tasks: Task[] }> {
+export async function createRun(
+  store: Store,
+  input: RunConfigInput,
+  options: CreateRunOptions = {},
+): Promise<{ runId: string; config: RunConfig; tasks: Task[] }> {
   return createPlannedRun(store, planRun(input, options), options);
 }
 
 /** Runs a bounded pool of async jobs. */
-async function pool<T>(items: readonly T[], concurrency: number, signal: AbortSignal | undefined, worker: (item: T) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  signal: AbortSignal | undefined,
+  worker: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
     while (next < items.length && !signal?.aborted) {
@@ -179,7 +204,9 @@ export async function executeRun(runId: string, options: ExecuteRunOptions): Pro
 
   // Built only when something is left to run, so a complete run resumes as a no-op even when its
   // agent cannot run here (e.g. imported trajectories).
-  const agents = new Map<string, Agent>(todo.length === 0 ? [] : config.agents.map((name) => [name, buildAgent(name, domain, options.participants)]));
+  const agents = new Map<string, Agent>(
+    todo.length === 0 ? [] : config.agents.map((name) => [name, buildAgent(name, domain, options.participants)]),
+  );
   const user: UserSimulator | undefined = todo.length === 0 ? undefined : buildUser(config.user, options.participants);
   let done = skipped;
   options.onProgress?.({ done, total: plan.length, skipped });
@@ -189,7 +216,12 @@ export async function executeRun(runId: string, options: ExecuteRunOptions): Pro
     const record = await runOne(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
     await store.saveEpisode(record);
     done++;
-    options.onProgress?.({ done, total: plan.length, skipped, last: { agent: spec.agent, taskId: spec.taskId, trial: spec.trial, reward: record.reward, termination: record.termination } });
+    options.onProgress?.({
+      done,
+      total: plan.length,
+      skipped,
+      last: { agent: spec.agent, taskId: spec.taskId, trial: spec.trial, reward: record.reward, termination: record.termination },
+    });
   });
 
   const complete = (await store.episodeKeys(runId)).size >= plan.length;
@@ -199,12 +231,54 @@ export async function executeRun(runId: string, options: ExecuteRunOptions): Pro
 }
 
 /** Run and grade one episode. Never throws for the episode's own failures. */
-async function runOne(spec: EpisodeSpec, task: Task, domain: Domain, agent: Agent, user: UserSimulator, config: RunConfig, now: () => Date): Promise<EpisodeRecord> {
-  const base = { id: spec.episodeId, runId: spec.runId, agent: spec.agent, taskId: spec.taskId, trial: spec.trial, seed: spec.seed, family: task.family, split: task.split };
+async function runOne(
+  spec: EpisodeSpec,
+  task: Task,
+  domain: Domain,
+  agent: Agent,
+  user: UserSimulator,
+  config: RunConfig,
+  now: () => Date,
+): Promise<EpisodeRecord> {
+  const base = {
+    id: spec.episodeId,
+    runId: spec.runId,
+    agent: spec.agent,
+    taskId: spec.taskId,
+    trial: spec.trial,
+    seed: spec.seed,
+    family: task.family,
+    split: task.split,
+  };
   try {
-    const result = await runEpisode({ domain, task, agent, user, episodeId: spec.episodeId, trial: spec.trial, seed: spec.seed, maxSteps: config.maxSteps, maxInvalidToolCalls: config.maxInvalidToolCalls, outcomeReport: config.outcomeReport, now });
-    const outcome = gradeEpisode({ domain, task, initialState: result.initialState, finalState: result.finalState, trajectory: result.trajectory });
-    return { ...base, reward: outcome.reward, termination: result.trajectory.termination.reason, trajectory: result.trajectory, outcome, createdAt: now().toISOString() };
+    const result = await runEpisode({
+      domain,
+      task,
+      agent,
+      user,
+      episodeId: spec.episodeId,
+      trial: spec.trial,
+      seed: spec.seed,
+      maxSteps: config.maxSteps,
+      maxInvalidToolCalls: config.maxInvalidToolCalls,
+      outcomeReport: config.outcomeReport,
+      now,
+    });
+    const outcome = gradeEpisode({
+      domain,
+      task,
+      initialState: result.initialState,
+      finalState: result.finalState,
+      trajectory: result.trajectory,
+    });
+    return {
+      ...base,
+      reward: outcome.reward,
+      termination: result.trajectory.termination.reason,
+      trajectory: result.trajectory,
+      outcome,
+      createdAt: now().toISOString(),
+    };
   } catch (error) {
     // A crash outside the participants (a bug, a broken domain): record it, never drop it.
     const initial = (() => {
@@ -234,6 +308,13 @@ async function runOne(spec: EpisodeSpec, task: Task, domain: Domain, agent: Agen
       startedAt: now().toISOString(),
       durationMs: 0,
     };
-    return { ...base, reward: 0, termination: 'infra_error', trajectory, outcome: infraOutcome(`episode crashed: ${describeError(error)}`), createdAt: now().toISOString() };
+    return {
+      ...base,
+      reward: 0,
+      termination: 'infra_error',
+      trajectory,
+      outcome: infraOutcome(`episode crashed: ${describeError(error)}`),
+      createdAt: now().toISOString(),
+    };
   }
 }

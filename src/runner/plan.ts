@@ -22,12 +22,19 @@ export function episodeIdFor(runId: string, agent: string, taskId: string, trial
  * Plans tasks × agents × trials. Trials are the outer loop so a partial run is balanced across
  * tasks and agents.
  */
-export function planEpisodes(runId: string, runSeed: number, tasks: readonly Task[], agents: readonly string[], trials: number): EpisodeSpec[] {
+export function planEpisodes(
+  runId: string,
+  runSeed: number,
+  tasks: readonly Task[],
+  agents: readonly string[],
+  trials: number,
+): EpisodeSpec[] {
   const plan: EpisodeSpec[] = [];
   for (let trial = 0; trial < trials; trial++) {
     for (const task of tasks) {
       const seed = seedFrom('episode', runSeed, task.id, trial);
-      for (const agent of agents) plan.push({ episodeId: episodeIdFor(runId, agent, task.id, trial), runId, agent, taskId: task.id, trial, seed });
+      for (const agent of agents)
+        plan.push({ episodeId: episodeIdFor(runId, agent, task.id, trial), runId, agent, taskId: task.id, trial, seed });
     }
   }
   return plan;

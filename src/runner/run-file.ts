@@ -60,7 +60,11 @@ export function loadRunFile(path: string): RunFile {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new GroundworkError('INVALID_CONFIG', `cannot read the run file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { hint: 'check the path, or create one with `groundwork init`' });
+    throw new GroundworkError(
+      'INVALID_CONFIG',
+      `cannot read the run file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      { hint: 'check the path, or create one with `groundwork init`' },
+    );
   }
   return parseRunFile(text, path);
 }
@@ -83,15 +87,22 @@ export function parseRunFile(text: string, name = 'run file'): RunFile {
   // Point at the deepest node of the path that exists in the file.
   let line = 1;
   for (let depth = issue.path.length; depth >= 0; depth--) {
-    const node = document.getIn(issue.path.slice(0, depth) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+    const node = document.getIn(issue.path.slice(0, depth) as (string | number)[], true) as
+      | { range?: [number, number, number] }
+      | undefined;
     if (node && typeof node === 'object' && node.range) {
       line = lineCounter.linePos(node.range[0]).line;
       break;
     }
   }
   const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
-  const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem${parsed.error.issues.length > 2 ? 's' : ''})` : '';
-  throw new GroundworkError('INVALID_CONFIG', `${name}:${line}: ${field}: ${issue.message}${more}`, { hint: 'see `groundwork schema` for every field' });
+  const more =
+    parsed.error.issues.length > 1
+      ? ` (and ${parsed.error.issues.length - 1} more problem${parsed.error.issues.length > 2 ? 's' : ''})`
+      : '';
+  throw new GroundworkError('INVALID_CONFIG', `${name}:${line}: ${field}: ${issue.message}${more}`, {
+    hint: 'see `groundwork schema` for every field',
+  });
 }
 
 /** The commented starter file `groundwork init` writes. */

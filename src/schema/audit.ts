@@ -45,7 +45,11 @@ export const goalItemSchema = z.object({
    * the expected outcome: a request the policy refuses). Completion is read from them, not from the
    * agent's words. Typed only loosely here: the task schema imports this one.
    */
-  done: z.array(z.custom<Predicate>((value) => typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string')).optional(),
+  done: z
+    .array(
+      z.custom<Predicate>((value) => typeof value === 'object' && value !== null && typeof (value as { kind?: unknown }).kind === 'string'),
+    )
+    .optional(),
 });
 export type GoalItem = z.infer<typeof goalItemSchema>;
 
@@ -132,56 +136,58 @@ export type FaultCause = z.infer<typeof faultCauseSchema>;
 export const FAULT_CAUSES = faultCauseSchema.options;
 
 /** Everything audited about one episode. */
-export const episodeAuditSchema = z.object({
-  schemaVersion: z.literal(AUDIT_SCHEMA_VERSION),
-  episodeId: z.string(),
-  runId: z.string(),
-  agent: z.string(),
-  taskId: z.string(),
-  trial: z.number().int().nonnegative(),
-  reward: z.number(),
-  termination: z.string(),
-  claims: z.array(claimSchema),
-  /** The agent asserted the request was done. */
-  successClaimed: z.boolean(),
-  /** reward 0 while success was claimed. */
-  confidentFailure: z.boolean(),
-  goal: z.object({
-    items: z.array(goalItemSchema),
-    /** Where the items came from: the task's goal field, derived from the scenario, or an LLM judge. */
-    source: z.enum(['task', 'scenario', 'llm']),
-    timeline: z.array(goalSnapshotSchema),
-    /** Statuses at the end of the episode; COMPLETE only where the final state shows the item done. */
-    final: z.record(z.string(), goalStatusSchema),
-    tracker: z.enum(['rules', 'llm']),
+export const episodeAuditSchema = z
+  .object({
+    schemaVersion: z.literal(AUDIT_SCHEMA_VERSION),
+    episodeId: z.string(),
+    runId: z.string(),
+    agent: z.string(),
+    taskId: z.string(),
+    trial: z.number().int().nonnegative(),
+    reward: z.number(),
+    termination: z.string(),
+    claims: z.array(claimSchema),
+    /** The agent asserted the request was done. */
+    successClaimed: z.boolean(),
+    /** reward 0 while success was claimed. */
+    confidentFailure: z.boolean(),
+    goal: z.object({
+      items: z.array(goalItemSchema),
+      /** Where the items came from: the task's goal field, derived from the scenario, or an LLM judge. */
+      source: z.enum(['task', 'scenario', 'llm']),
+      timeline: z.array(goalSnapshotSchema),
+      /** Statuses at the end of the episode; COMPLETE only where the final state shows the item done. */
+      final: z.record(z.string(), goalStatusSchema),
+      tracker: z.enum(['rules', 'llm']),
+      /**
+       * What the simulated user did with each item (simulator fidelity): `kept` (profile/policy never
+       * violated, objective/requirement pursued or complete, preference expressed), `not_kept`, or
+       * `no_chance` (the conversation never gave it the chance, e.g. no one asked to confirm: not
+       * counted). Absent in audits before groundwork-auditor/2.
+       */
+      kept: z.record(z.string(), z.enum(['kept', 'not_kept', 'no_chance'])).optional(),
+      /**
+       * What became of each objective and requirement (the agent's side): `completed` (the final
+       * state shows it done), `blocked` (not done; the agent refused or asked for what the user cannot
+       * know), `open` (not done, not blocked), `unknown` (the state cannot tell and it was not blocked).
+       */
+      outcome: z.record(z.string(), goalOutcomeSchema).optional(),
+    }),
+    simulatorFaults: z.array(simulatorFaultSchema),
+    outcomeReport: outcomeReportSchema.optional(),
+    /** RLCR-style reward y − (q − y)², when an outcome report exists. */
+    rlcrReward: z.number().optional(),
+    /** Primary cause of a failed episode (absent on success). */
+    fault: z.object({ cause: faultCauseSchema, evidence: z.string() }).optional(),
+    auditorVersion: z.string(),
     /**
-     * What the simulated user did with each item (simulator fidelity): `kept` (profile/policy never
-     * violated, objective/requirement pursued or complete, preference expressed), `not_kept`, or
-     * `no_chance` (the conversation never gave it the chance, e.g. no one asked to confirm: not
-     * counted). Absent in audits before groundwork-auditor/2.
+     * Version of each audit that produced this record, by audit name. Absent in records stored
+     * before audits were plugins (every built-in then ran at `auditorVersion`).
      */
-    kept: z.record(z.string(), z.enum(['kept', 'not_kept', 'no_chance'])).optional(),
-    /**
-     * What became of each objective and requirement (the agent's side): `completed` (the final
-     * state shows it done), `blocked` (not done; the agent refused or asked for what the user cannot
-     * know), `open` (not done, not blocked), `unknown` (the state cannot tell and it was not blocked).
-     */
-    outcome: z.record(z.string(), goalOutcomeSchema).optional(),
-  }),
-  simulatorFaults: z.array(simulatorFaultSchema),
-  outcomeReport: outcomeReportSchema.optional(),
-  /** RLCR-style reward y − (q − y)², when an outcome report exists. */
-  rlcrReward: z.number().optional(),
-  /** Primary cause of a failed episode (absent on success). */
-  fault: z.object({ cause: faultCauseSchema, evidence: z.string() }).optional(),
-  auditorVersion: z.string(),
-  /**
-   * Version of each audit that produced this record, by audit name. Absent in records stored
-   * before audits were plugins (every built-in then ran at `auditorVersion`).
-   */
-  versions: z.record(z.string(), z.string()).optional(),
-  // Loose: registered audits add their own fields (e.g. `toolErrors`); each reads them with its own schema.
-}).loose();
+    versions: z.record(z.string(), z.string()).optional(),
+    // Loose: registered audits add their own fields (e.g. `toolErrors`); each reads them with its own schema.
+  })
+  .loose();
 export type EpisodeAudit = z.infer<typeof episodeAuditSchema>;
 
 /** One bin of a reliability diagram. */
@@ -215,49 +221,51 @@ export const calibrationSummarySchema = z.object({
 export type CalibrationSummary = z.infer<typeof calibrationSummarySchema>;
 
 /** Audit results of one agent over a run. */
-export const agentAuditSchema = z.object({
-  episodes: z.number().int().nonnegative(),
-  graded: z.number().int().nonnegative(),
-  claims: z.object({
-    /** Episodes where the agent asserted success. */
-    successClaimed: z.number().int().nonnegative(),
-    confidentFailures: z.number().int().nonnegative(),
-    /** confidentFailures / successClaimed (0 when nothing was claimed). */
-    confidentFailureRate: z.number(),
-    total: z.number().int().nonnegative(),
-    verified: z.number().int().nonnegative(),
-    contradicted: z.number().int().nonnegative(),
-    unverifiable: z.number().int().nonnegative(),
-    examples: z.array(z.object({ episodeId: z.string(), taskId: z.string(), claim: z.string(), evidence: z.string() })),
-  }),
-  calibration: calibrationSummarySchema.nullable(),
-  fidelity: z.object({
+export const agentAuditSchema = z
+  .object({
+    episodes: z.number().int().nonnegative(),
+    graded: z.number().int().nonnegative(),
+    claims: z.object({
+      /** Episodes where the agent asserted success. */
+      successClaimed: z.number().int().nonnegative(),
+      confidentFailures: z.number().int().nonnegative(),
+      /** confidentFailures / successClaimed (0 when nothing was claimed). */
+      confidentFailureRate: z.number(),
+      total: z.number().int().nonnegative(),
+      verified: z.number().int().nonnegative(),
+      contradicted: z.number().int().nonnegative(),
+      unverifiable: z.number().int().nonnegative(),
+      examples: z.array(z.object({ episodeId: z.string(), taskId: z.string(), claim: z.string(), evidence: z.string() })),
+    }),
+    calibration: calibrationSummarySchema.nullable(),
+    fidelity: z.object({
+      /**
+       * Per UGST category, the goal items the simulated user kept, pooled over graded episodes (see
+       * `episodeAuditSchema.goal.kept`). Measures the user, not the agent: the same user scores the
+       * same whichever agent it talks to. Absent in audits before groundwork-auditor/2.
+       */
+      goalKept: z.record(z.string(), goalKeptSchema).optional(),
+      faultedEpisodes: z.number().int().nonnegative(),
+      /** faultedEpisodes / graded. */
+      faultRate: z.number(),
+      /** Episodes flagged per fault kind, divided by graded episodes. */
+      faultRateByKind: z.record(z.string(), z.number()),
+      /** pass^k over all graded episodes, keyed by k. */
+      passHatK: z.record(z.string(), z.number()),
+      /** pass^k without simulator-faulted episodes. */
+      passHatKClean: z.record(z.string(), z.number()),
+    }),
+    /** Failed episodes per primary cause. */
+    faultCauses: z.record(z.string(), z.number().int().nonnegative()),
     /**
-     * Per UGST category, the goal items the simulated user kept, pooled over graded episodes (see
-     * `episodeAuditSchema.goal.kept`). Measures the user, not the agent: the same user scores the
-     * same whichever agent it talks to. Absent in audits before groundwork-auditor/2.
+     * The agent's side of the user's goal: objectives and requirements (pooled over graded episodes)
+     * by what became of them, keyed by category then outcome (completed, blocked, open, unknown).
+     * Absent in audits before groundwork-auditor/2.
      */
-    goalKept: z.record(z.string(), goalKeptSchema).optional(),
-    faultedEpisodes: z.number().int().nonnegative(),
-    /** faultedEpisodes / graded. */
-    faultRate: z.number(),
-    /** Episodes flagged per fault kind, divided by graded episodes. */
-    faultRateByKind: z.record(z.string(), z.number()),
-    /** pass^k over all graded episodes, keyed by k. */
-    passHatK: z.record(z.string(), z.number()),
-    /** pass^k without simulator-faulted episodes. */
-    passHatKClean: z.record(z.string(), z.number()),
-  }),
-  /** Failed episodes per primary cause. */
-  faultCauses: z.record(z.string(), z.number().int().nonnegative()),
-  /**
-   * The agent's side of the user's goal: objectives and requirements (pooled over graded episodes)
-   * by what became of them, keyed by category then outcome (completed, blocked, open, unknown).
-   * Absent in audits before groundwork-auditor/2.
-   */
-  goalOutcome: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).optional(),
-  // Loose: each registered audit keeps its summary under its name (e.g. `toolErrors`).
-}).loose();
+    goalOutcome: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).optional(),
+    // Loose: each registered audit keeps its summary under its name (e.g. `toolErrors`).
+  })
+  .loose();
 export type AgentAudit = z.infer<typeof agentAuditSchema>;
 
 /** A task problem found by the lint (static checks, or the oracle/noop episodes of the run). */

@@ -120,7 +120,10 @@ export const communicationItemSchema = z
     /** Facts that must all be stated (each in any of its forms). */
     facts: z.array(communicationFactSchema).min(1).optional(),
   })
-  .refine((item) => (item.anyOf === undefined) !== (item.facts === undefined), 'a communication item has either anyOf (phrases) or facts, not both');
+  .refine(
+    (item) => (item.anyOf === undefined) !== (item.facts === undefined),
+    'a communication item has either anyOf (phrases) or facts, not both',
+  );
 export type CommunicationItem = z.infer<typeof communicationItemSchema>;
 
 /** A tool call written down in a task (gold action or oracle step). */

@@ -5,14 +5,7 @@ import { tablePatchSchema } from './task.ts';
 export const TRAJECTORY_SCHEMA_VERSION = 1;
 
 /** Why an episode ended. A closed set: every episode ends with exactly one. */
-export const terminationReasonSchema = z.enum([
-  'user_stop',
-  'agent_stop',
-  'max_steps',
-  'agent_error',
-  'user_error',
-  'infra_error',
-]);
+export const terminationReasonSchema = z.enum(['user_stop', 'agent_stop', 'max_steps', 'agent_error', 'user_error', 'infra_error']);
 export type TerminationReason = z.infer<typeof terminationReasonSchema>;
 export const TERMINATION_REASONS = terminationReasonSchema.options;
 

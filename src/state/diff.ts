@@ -33,14 +33,22 @@ export function diffStates(initial: TableState, final: TableState): RawFieldChan
       if (before === undefined && after === undefined) continue;
       if (before === undefined) changes.push({ table, key, op: 'create', path: '', after: after as JsonValue });
       else if (after === undefined) changes.push({ table, key, op: 'delete', path: '', before: before as JsonValue });
-      else diffValues(before as JsonValue, after as JsonValue, '', (path, b, a) => changes.push({ table, key, op: 'update', path, before: b, after: a }));
+      else
+        diffValues(before as JsonValue, after as JsonValue, '', (path, b, a) =>
+          changes.push({ table, key, op: 'update', path, before: b, after: a }),
+        );
     }
   }
   return changes;
 }
 
 /** Recurse into objects; arrays and scalars are compared whole. */
-function diffValues(before: JsonValue, after: JsonValue, path: string, emit: (path: string, before?: JsonValue, after?: JsonValue) => void): void {
+function diffValues(
+  before: JsonValue,
+  after: JsonValue,
+  path: string,
+  emit: (path: string, before?: JsonValue, after?: JsonValue) => void,
+): void {
   if (jsonEqual(before, after)) return;
   const isObject = (v: JsonValue) => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (isObject(before) && isObject(after)) {
@@ -77,7 +85,7 @@ export function changesBetween(initial: TableState, final: TableState): import('
     for (const [table, rows] of Object.entries(source)) for (const key of Object.keys(rows)) candidates.push([table, key]);
   }
   const seen = new Set<string>();
-  for (const [table, key] of candidates.sort((a, b) => (a[0] + '\u0000' + a[1] < b[0] + '\u0000' + b[1] ? -1 : 1))) {
+  for (const [table, key] of candidates.sort((a, b) => (`${a[0]}\u0000${a[1]}` < `${b[0]}\u0000${b[1]}` ? -1 : 1))) {
     const id = `${table}\u0000${key}`;
     if (seen.has(id)) continue;
     seen.add(id);

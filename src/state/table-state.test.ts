@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { diffStates, changesBetween } from './diff.ts';
 import { freezeTables, TableState, typedState, typedTables } from './table-state.ts';
 
-const base = () => freezeTables({ users: { u1: { id: 'u1', name: 'Ann', tags: ['a'] }, u2: { id: 'u2', name: 'Bob', tags: [] } }, orders: {} });
+const base = () =>
+  freezeTables({ users: { u1: { id: 'u1', name: 'Ann', tags: ['a'] }, u2: { id: 'u2', name: 'Bob', tags: [] } }, orders: {} });
 
 test('writes are private to a view; the shared base is never touched', () => {
   const tables = base();
@@ -94,7 +95,10 @@ test('a typed view is the same copy-on-write state: typed reads, typed clones on
   fork.mutable('users', 'u1')!.name = 'Fork';
   assert.equal(typed.get('users', 'u1')!.name, 'Ann');
   assert.deepEqual(typed.entries('orders'), [['o1', { id: 'o1' }]]);
-  assert.deepEqual(typed.rows('users').map((u) => u.id), ['u1', 'u2']);
+  assert.deepEqual(
+    typed.rows('users').map((u) => u.id),
+    ['u1', 'u2'],
+  );
   assert.deepEqual(untyped.changesFromBase(), { orders: { o1: { id: 'o1' } }, users: { u1: { id: 'u1', name: 'Ann', tags: ['a', 'b'] } } });
   assert.equal(typed.untyped().hash(), untyped.hash());
   assert.deepEqual(Object.keys(changesBetween(TableState.over(tables), typed)), ['orders', 'users'], 'generic code takes a typed state');

@@ -21,7 +21,9 @@ export type UntypedRecords = Record<string, JsonObject>;
 export type TableName<Records extends TableRecords> = keyof Records & string;
 
 /** Plain tables typed by their records: table name -> record key -> record (read-only). */
-export type TypedTables<Records extends TableRecords> = { readonly [Table in keyof Records]: Readonly<Record<string, Readonly<Records[Table]>>> };
+export type TypedTables<Records extends TableRecords> = {
+  readonly [Table in keyof Records]: Readonly<Record<string, Readonly<Records[Table]>>>;
+};
 
 const DELETED = Symbol('deleted');
 type Slot = JsonObject | typeof DELETED;

@@ -19,7 +19,10 @@ async function storedRun(path: string): Promise<string> {
 
 test('openReadOnly: a missing database is NO_DATABASE and nothing is created', () => {
   const path = join(tempDir(), 'missing-dir', 'x.db');
-  assert.throws(() => SqliteStore.openReadOnly(path), (error: { code?: string; message: string }) => error.code === 'NO_DATABASE' && /no database at .*x\.db/.test(error.message));
+  assert.throws(
+    () => SqliteStore.openReadOnly(path),
+    (error: { code?: string; message: string }) => error.code === 'NO_DATABASE' && /no database at .*x\.db/.test(error.message),
+  );
   assert.equal(existsSync(join(path, '..')), false);
 });
 
@@ -28,10 +31,16 @@ test('openReadOnly reads runs and refuses every write, leaving the file as it wa
   const runId = await storedRun(path);
   const before = { bytes: readFileSync(path), mtimeMs: statSync(path).mtimeMs };
   const store = SqliteStore.openReadOnly(path);
-  assert.deepEqual((await store.listRuns()).map((r) => r.id), [runId]);
+  assert.deepEqual(
+    (await store.listRuns()).map((r) => r.id),
+    [runId],
+  );
   assert.equal((await store.listEpisodes(runId)).length, 2);
   const run = (await store.getRun(runId))!;
-  await assert.rejects(store.createRun({ id: 'run-x', config: run.config, tasks: [], planned: 0, createdAt: new Date().toISOString() }), /readonly|read-only/i);
+  await assert.rejects(
+    store.createRun({ id: 'run-x', config: run.config, tasks: [], planned: 0, createdAt: new Date().toISOString() }),
+    /readonly|read-only/i,
+  );
   await assert.rejects(store.setRunStatus(runId, 'interrupted'), /readonly|read-only/i);
   await store.close();
   assert.ok(readFileSync(path).equals(before.bytes));
@@ -51,7 +60,10 @@ test('openReadOnly upgrades an older layout once (writable), then reads; refuses
   assert.equal((await store.runTaskHashes(runId)).size, 2);
   await store.close();
   const check = new Database(path, { readonly: true });
-  assert.equal((check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value, String(SQLITE_STORE_VERSION));
+  assert.equal(
+    (check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string }).value,
+    String(SQLITE_STORE_VERSION),
+  );
   check.close();
 
   const newer = join(dir, 'newer.db');
@@ -68,5 +80,8 @@ test('openReadOnly upgrades an older layout once (writable), then reads; refuses
   assert.throws(() => SqliteStore.openReadOnly(foreign), /an SQLite database but not a Groundwork one/);
   const text = join(dir, 'text.db');
   writeFileSync(text, 'not a database at all');
-  assert.throws(() => SqliteStore.openReadOnly(text), (error: { code?: string }) => error.code === 'STORE_FAILED');
+  assert.throws(
+    () => SqliteStore.openReadOnly(text),
+    (error: { code?: string }) => error.code === 'STORE_FAILED',
+  );
 });

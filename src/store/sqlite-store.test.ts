@@ -32,14 +32,19 @@ test('a run stores every planned episode once; saving again is a no-op', async (
 
 test('stored tasks are the exact tasks of the run (re-grading needs no regeneration)', async () => {
   const store = SqliteStore.open(tempDb());
-  const { runId, tasks } = await createRun(store, { domain: 'helpdesk', tasks: { ids: ['hd-test-002', 'hd-test-009'] }, agents: ['oracle'], trials: 1 });
+  const { runId, tasks } = await createRun(store, {
+    domain: 'helpdesk',
+    tasks: { ids: ['hd-test-002', 'hd-test-009'] },
+    agents: ['oracle'],
+    trials: 1,
+  });
   assert.deepEqual(await store.runTasks(runId), tasks);
   await store.close();
 });
 
 test('refuses a newer layout and foreign databases without touching them', async () => {
   const newer = tempDb();
-  (await SqliteStore.open(newer).close());
+  await SqliteStore.open(newer).close();
   const raw = new Database(newer);
   raw.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
   raw.close();
@@ -59,14 +64,23 @@ test('an unwritable path fails with STORE_FAILED and a hint', () => {
   // A path below a regular file cannot be created, even by root.
   const file = join(mkdtempSync(join(tmpdir(), 'gw-store-')), 'plain-file');
   writeFileSync(file, 'x');
-  assert.throws(() => SqliteStore.open(join(file, 'sub', 'g.db')), (error: Error & { code?: string }) => error.code === 'STORE_FAILED' && /--db/.test(String((error as { hint?: string }).hint)));
+  assert.throws(
+    () => SqliteStore.open(join(file, 'sub', 'g.db')),
+    (error: Error & { code?: string }) => error.code === 'STORE_FAILED' && /--db/.test(String((error as { hint?: string }).hint)),
+  );
 });
 
 test('task content hashes: stored with the run; for runs stored before them, computed to the same value', async () => {
   const path = tempDb();
   const store = SqliteStore.open(path);
   const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: 3 }, agents: ['oracle'], trials: 1 });
-  const { runId: otherSeed } = await createRun(store, { domain: 'helpdesk', domainOptions: { seed: 7 }, tasks: { count: 3 }, agents: ['oracle'], trials: 1 });
+  const { runId: otherSeed } = await createRun(store, {
+    domain: 'helpdesk',
+    domainOptions: { seed: 7 },
+    tasks: { count: 3 },
+    agents: ['oracle'],
+    trials: 1,
+  });
   await executeRun(runId, { store });
   const stored = await store.runTaskHashes(runId);
   assert.deepEqual([...stored.keys()], ['hd-test-000', 'hd-test-001', 'hd-test-002']);

@@ -10,7 +10,17 @@ import { taskContentHash } from '../schema/task-hash.ts';
 import { trajectorySchema, type Usage } from '../schema/trajectory.ts';
 import { runConfigSchema } from '../schema/run-config.ts';
 import { experienceRecordSchema, learningSessionSchema, type ExperienceRecord, type LearningSession } from '../schema/experience.ts';
-import { episodeKey, type ExperienceFilter, type EpisodeFilter, type EpisodeRecord, type EpisodeRow, type RunListing, type RunRecord, type RunStatus, type Store } from './store.ts';
+import {
+  episodeKey,
+  type ExperienceFilter,
+  type EpisodeFilter,
+  type EpisodeRecord,
+  type EpisodeRow,
+  type RunListing,
+  type RunRecord,
+  type RunStatus,
+  type Store,
+} from './store.ts';
 
 /**
  * Layout migrations, applied in order; never edit one that has shipped, append a new one.
@@ -88,7 +98,10 @@ export class SqliteStore implements Store {
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
     } catch (error) {
-      throw new GroundworkError('STORE_FAILED', `cannot open the database ${path}: ${(error as Error).message}`, { cause: error, hint: 'choose a writable path with --db PATH' });
+      throw new GroundworkError('STORE_FAILED', `cannot open the database ${path}: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'choose a writable path with --db PATH',
+      });
     }
     const store = new SqliteStore(db);
     store.migrate(path);
@@ -122,7 +135,11 @@ export class SqliteStore implements Store {
       try {
         SqliteStore.open(path).db.close();
       } catch (error) {
-        throw new GroundworkError('STORE_FAILED', `the database ${path} has layout version ${version}, older than this Groundwork (${SQLITE_STORE_VERSION}), and cannot be upgraded: ${(error as Error).message}`, { cause: error, hint: 'run any groundwork command once with write access to it' });
+        throw new GroundworkError(
+          'STORE_FAILED',
+          `the database ${path} has layout version ${version}, older than this Groundwork (${SQLITE_STORE_VERSION}), and cannot be upgraded: ${(error as Error).message}`,
+          { cause: error, hint: 'run any groundwork command once with write access to it' },
+        );
       }
       return SqliteStore.openReadOnly(path);
     }
@@ -134,10 +151,14 @@ export class SqliteStore implements Store {
     const reason = (cause as Error).message;
     const wal = `${path}-wal`;
     if (existsSync(wal) && statSync(wal).size > 0) {
-      throw new GroundworkError('STORE_FAILED', `cannot read the database ${path}: ${reason}; its write-ahead log ${wal} holds changes that only a connection able to create ${path}-shm can read`, {
-        cause,
-        hint: 'open it once with write access to its directory, or copy the database with its -wal file to a writable place',
-      });
+      throw new GroundworkError(
+        'STORE_FAILED',
+        `cannot read the database ${path}: ${reason}; its write-ahead log ${wal} holds changes that only a connection able to create ${path}-shm can read`,
+        {
+          cause,
+          hint: 'open it once with write access to its directory, or copy the database with its -wal file to a writable place',
+        },
+      );
     }
     try {
       const bytes = readFileSync(path);
@@ -147,23 +168,34 @@ export class SqliteStore implements Store {
       db.prepare('SELECT count(*) FROM sqlite_master').get();
       return db;
     } catch (error) {
-      throw new GroundworkError('STORE_FAILED', `cannot read the database ${path}: ${reason}`, { cause: error, hint: 'check that the file is a readable Groundwork database, or pass another --db' });
+      throw new GroundworkError('STORE_FAILED', `cannot read the database ${path}: ${reason}`, {
+        cause: error,
+        hint: 'check that the file is a readable Groundwork database, or pass another --db',
+      });
     }
   }
 
   /** Layout version of an opened database; refuses newer layouts and non-Groundwork databases. */
   private layoutVersion(path: string): number {
     const hasMeta = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
-    const version = hasMeta ? Number((this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value ?? 0) : 0;
+    const version = hasMeta
+      ? Number((this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value ?? 0)
+      : 0;
     if (version > SQLITE_STORE_VERSION) {
       this.db.close();
-      throw new GroundworkError('SCHEMA_VERSION', `the database ${path} has layout version ${version}, newer than this Groundwork (${SQLITE_STORE_VERSION})`, { hint: 'upgrade Groundwork or use another --db' });
+      throw new GroundworkError(
+        'SCHEMA_VERSION',
+        `the database ${path} has layout version ${version}, newer than this Groundwork (${SQLITE_STORE_VERSION})`,
+        { hint: 'upgrade Groundwork or use another --db' },
+      );
     }
     if (version === 0 && !hasMeta) {
       const tables = this.db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number };
       if (tables.n > 0) {
         this.db.close();
-        throw new GroundworkError('STORE_FAILED', `${path} is an SQLite database but not a Groundwork one`, { hint: 'use another --db path' });
+        throw new GroundworkError('STORE_FAILED', `${path} is an SQLite database but not a Groundwork one`, {
+          hint: 'use another --db path',
+        });
       }
     }
     return version;
@@ -173,13 +205,18 @@ export class SqliteStore implements Store {
     const version = this.layoutVersion(path);
     const apply = this.db.transaction(() => {
       for (let v = version; v < SQLITE_STORE_VERSION; v++) this.db.exec(MIGRATIONS[v]);
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(SQLITE_STORE_VERSION));
+      this.db
+        .prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .run(String(SQLITE_STORE_VERSION));
     });
     if (version < SQLITE_STORE_VERSION) {
       try {
         apply();
       } catch (error) {
-        throw new GroundworkError('STORE_FAILED', `cannot write the database ${path}: ${(error as Error).message}`, { cause: error, hint: 'choose a writable path with --db PATH' });
+        throw new GroundworkError('STORE_FAILED', `cannot write the database ${path}: ${(error as Error).message}`, {
+          cause: error,
+          hint: 'choose a writable path with --db PATH',
+        });
       }
     }
   }
@@ -193,31 +230,61 @@ export class SqliteStore implements Store {
     }
   }
 
-  async createRun(run: { id: string; config: RunRecord['config']; tasks: Task[]; planned: number; createdAt: string; taskHashes?: Record<string, string> }): Promise<void> {
+  async createRun(run: {
+    id: string;
+    config: RunRecord['config'];
+    tasks: Task[];
+    planned: number;
+    createdAt: string;
+    taskHashes?: Record<string, string>;
+  }): Promise<void> {
     this.guard('cannot store the run', () =>
       this.db.transaction(() => {
-        this.db.prepare('INSERT INTO runs (id, created_at, status, config, planned) VALUES (?, ?, ?, ?, ?)').run(run.id, run.createdAt, 'running', JSON.stringify(run.config), run.planned);
+        this.db
+          .prepare('INSERT INTO runs (id, created_at, status, config, planned) VALUES (?, ?, ?, ?, ?)')
+          .run(run.id, run.createdAt, 'running', JSON.stringify(run.config), run.planned);
         const insert = this.db.prepare('INSERT INTO run_tasks (run_id, task_id, position, task, content_hash) VALUES (?, ?, ?, ?, ?)');
-        run.tasks.forEach((task, position) => insert.run(run.id, task.id, position, JSON.stringify(task), run.taskHashes?.[task.id] ?? null));
+        for (const [position, task] of run.tasks.entries()) {
+          insert.run(run.id, task.id, position, JSON.stringify(task), run.taskHashes?.[task.id] ?? null);
+        }
       })(),
     );
   }
 
   async runTaskHashes(runId: string): Promise<Map<string, string>> {
-    const rows = this.db.prepare('SELECT task_id, task, content_hash FROM run_tasks WHERE run_id = ? ORDER BY position').all(runId) as { task_id: string; task: string; content_hash: string | null }[];
+    const rows = this.db.prepare('SELECT task_id, task, content_hash FROM run_tasks WHERE run_id = ? ORDER BY position').all(runId) as {
+      task_id: string;
+      task: string;
+      content_hash: string | null;
+    }[];
     // Runs stored before hashes: the world is read from an episode's recorded initial state
     // (world + patch); read-only, so the viewer can compare old runs too.
-    const initial = this.db.prepare("SELECT json_extract(trajectory, '$.initialStateHash') AS h FROM episodes WHERE run_id = ? AND task_id = ? AND json_extract(trajectory, '$.initialStateHash') <> 'unknown' LIMIT 1");
+    const initial = this.db.prepare(
+      "SELECT json_extract(trajectory, '$.initialStateHash') AS h FROM episodes WHERE run_id = ? AND task_id = ? AND json_extract(trajectory, '$.initialStateHash') <> 'unknown' LIMIT 1",
+    );
     const out = new Map<string, string>();
     for (const row of rows) {
       if (row.content_hash) out.set(row.task_id, row.content_hash);
-      else out.set(row.task_id, taskContentHash(taskSchema.parse(JSON.parse(row.task)), (initial.get(runId, row.task_id) as { h: string | null } | undefined)?.h ?? null));
+      else
+        out.set(
+          row.task_id,
+          taskContentHash(
+            taskSchema.parse(JSON.parse(row.task)),
+            (initial.get(runId, row.task_id) as { h: string | null } | undefined)?.h ?? null,
+          ),
+        );
     }
     return out;
   }
 
   private toRun(row: { id: string; created_at: string; status: string; config: string; planned: number }): RunRecord {
-    return { id: row.id, createdAt: row.created_at, status: row.status as RunStatus, config: runConfigSchema.parse(JSON.parse(row.config)), planned: row.planned };
+    return {
+      id: row.id,
+      createdAt: row.created_at,
+      status: row.status as RunStatus,
+      config: runConfigSchema.parse(JSON.parse(row.config)),
+      planned: row.planned,
+    };
   }
 
   async getRun(id: string): Promise<RunRecord | undefined> {
@@ -227,11 +294,18 @@ export class SqliteStore implements Store {
 
   async listRuns(): Promise<RunListing[]> {
     const rows = this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as Parameters<SqliteStore['toRun']>[0][];
-    const stats = this.db.prepare("SELECT agent, count(*) AS n, count(CASE WHEN termination = 'infra_error' THEN NULL ELSE 1 END) AS graded, avg(CASE WHEN termination = 'infra_error' THEN NULL ELSE reward END) AS mean FROM episodes WHERE run_id = ? GROUP BY agent");
+    const stats = this.db.prepare(
+      "SELECT agent, count(*) AS n, count(CASE WHEN termination = 'infra_error' THEN NULL ELSE 1 END) AS graded, avg(CASE WHEN termination = 'infra_error' THEN NULL ELSE reward END) AS mean FROM episodes WHERE run_id = ? GROUP BY agent",
+    );
     return rows.map((row) => {
       const perAgent = stats.all(row.id) as { agent: string; n: number; graded: number; mean: number | null }[];
       // An agent with nothing graded has no mean (null), not a mean of 0.
-      return { ...this.toRun(row), episodes: perAgent.reduce((a, b) => a + b.n, 0), graded: perAgent.reduce((a, b) => a + b.graded, 0), meanReward: Object.fromEntries(perAgent.map((s) => [s.agent, s.mean])) };
+      return {
+        ...this.toRun(row),
+        episodes: perAgent.reduce((a, b) => a + b.n, 0),
+        graded: perAgent.reduce((a, b) => a + b.graded, 0),
+        meanReward: Object.fromEntries(perAgent.map((s) => [s.agent, s.mean])),
+      };
     });
   }
 
@@ -251,38 +325,80 @@ export class SqliteStore implements Store {
           `INSERT INTO episodes (id, run_id, agent, task_id, trial, seed, family, split, reward, termination, trajectory, outcome, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
         )
-        .run(episode.id, episode.runId, episode.agent, episode.taskId, episode.trial, episode.seed, episode.family, episode.split, episode.reward, episode.termination, JSON.stringify(episode.trajectory), JSON.stringify(episode.outcome), episode.createdAt);
+        .run(
+          episode.id,
+          episode.runId,
+          episode.agent,
+          episode.taskId,
+          episode.trial,
+          episode.seed,
+          episode.family,
+          episode.split,
+          episode.reward,
+          episode.termination,
+          JSON.stringify(episode.trajectory),
+          JSON.stringify(episode.outcome),
+          episode.createdAt,
+        );
       return result.changes === 1;
     });
   }
 
   async updateOutcome(episodeId: string, outcome: Outcome): Promise<void> {
-    this.guard('cannot update the outcome', () => this.db.prepare('UPDATE episodes SET outcome = ?, reward = ? WHERE id = ?').run(JSON.stringify(outcome), outcome.reward, episodeId));
+    this.guard('cannot update the outcome', () =>
+      this.db.prepare('UPDATE episodes SET outcome = ?, reward = ? WHERE id = ?').run(JSON.stringify(outcome), outcome.reward, episodeId),
+    );
   }
 
   async episodeKeys(runId: string): Promise<Set<string>> {
-    const rows = this.db.prepare('SELECT agent, task_id, trial FROM episodes WHERE run_id = ?').all(runId) as { agent: string; task_id: string; trial: number }[];
+    const rows = this.db.prepare('SELECT agent, task_id, trial FROM episodes WHERE run_id = ?').all(runId) as {
+      agent: string;
+      task_id: string;
+      trial: number;
+    }[];
     return new Set(rows.map((r) => episodeKey(r.agent, r.task_id, r.trial)));
   }
 
   private toRow(row: EpisodeRowSql): EpisodeRow {
-    return { id: row.id, runId: row.run_id, agent: row.agent, taskId: row.task_id, trial: row.trial, seed: row.seed, family: row.family, split: row.split, reward: row.reward, termination: row.termination as EpisodeRow['termination'], createdAt: row.created_at };
+    return {
+      id: row.id,
+      runId: row.run_id,
+      agent: row.agent,
+      taskId: row.task_id,
+      trial: row.trial,
+      seed: row.seed,
+      family: row.family,
+      split: row.split,
+      reward: row.reward,
+      termination: row.termination as EpisodeRow['termination'],
+      createdAt: row.created_at,
+    };
   }
 
   private toRecord(row: EpisodeRowSql): EpisodeRecord {
-    return { ...this.toRow(row), trajectory: trajectorySchema.parse(JSON.parse(row.trajectory!)), outcome: outcomeSchema.parse(JSON.parse(row.outcome!)) };
+    return {
+      ...this.toRow(row),
+      trajectory: trajectorySchema.parse(JSON.parse(row.trajectory!)),
+      outcome: outcomeSchema.parse(JSON.parse(row.outcome!)),
+    };
   }
 
   private episodeWhere(runId: string, filter: EpisodeFilter): { where: string[]; params: (string | number)[] } {
     const where = ['run_id = ?'];
     const params: (string | number)[] = [runId];
-    if (filter.agent) (where.push('agent = ?'), params.push(filter.agent));
-    if (filter.family) (where.push('family = ?'), params.push(filter.family));
-    if (filter.termination) (where.push('termination = ?'), params.push(filter.termination));
+    if (filter.agent) where.push('agent = ?'), params.push(filter.agent);
+    if (filter.family) where.push('family = ?'), params.push(filter.family);
+    if (filter.termination) where.push('termination = ?'), params.push(filter.termination);
     if (filter.result) where.push(filter.result === 'pass' ? 'reward >= 1' : 'reward < 1');
     // Audit filters read the stored episode audits (episodes without one never match).
-    if (filter.faultCause) (where.push("EXISTS (SELECT 1 FROM episode_audits a WHERE a.episode_id = episodes.id AND json_extract(a.audit, '$.fault.cause') = ?)"), params.push(filter.faultCause));
-    if (filter.confidentFailure !== undefined) (where.push("EXISTS (SELECT 1 FROM episode_audits a WHERE a.episode_id = episodes.id AND json_extract(a.audit, '$.confidentFailure') = ?)"), params.push(filter.confidentFailure ? 1 : 0));
+    if (filter.faultCause)
+      where.push("EXISTS (SELECT 1 FROM episode_audits a WHERE a.episode_id = episodes.id AND json_extract(a.audit, '$.fault.cause') = ?)"),
+        params.push(filter.faultCause);
+    if (filter.confidentFailure !== undefined)
+      where.push(
+        "EXISTS (SELECT 1 FROM episode_audits a WHERE a.episode_id = episodes.id AND json_extract(a.audit, '$.confidentFailure') = ?)",
+      ),
+        params.push(filter.confidentFailure ? 1 : 0);
     return { where, params };
   }
 
@@ -316,12 +432,17 @@ export class SqliteStore implements Store {
   }
 
   async listUsage(runId: string): Promise<{ agent: string; usage: Record<string, Usage> }[]> {
-    const rows = this.db.prepare("SELECT agent, json_extract(trajectory, '$.usage') AS usage FROM episodes WHERE run_id = ?").all(runId) as { agent: string; usage: string | null }[];
+    const rows = this.db
+      .prepare("SELECT agent, json_extract(trajectory, '$.usage') AS usage FROM episodes WHERE run_id = ?")
+      .all(runId) as { agent: string; usage: string | null }[];
     return rows.map((row) => ({ agent: row.agent, usage: row.usage ? (JSON.parse(row.usage) as Record<string, Usage>) : {} }));
   }
 
   async deleteInfraErrors(runId: string): Promise<number> {
-    return this.guard('cannot delete infra errors', () => this.db.prepare("DELETE FROM episodes WHERE run_id = ? AND termination = 'infra_error'").run(runId).changes);
+    return this.guard(
+      'cannot delete infra errors',
+      () => this.db.prepare("DELETE FROM episodes WHERE run_id = ? AND termination = 'infra_error'").run(runId).changes,
+    );
   }
 
   async saveExperience(records: readonly ExperienceRecord[]): Promise<void> {
@@ -333,7 +454,16 @@ export class SqliteStore implements Store {
         );
         for (const record of records) {
           const valid = experienceRecordSchema.parse(record);
-          upsert.run(valid.id, valid.setId, valid.kind, valid.domain, valid.family ?? null, valid.provenance.split, JSON.stringify(valid), valid.createdAt);
+          upsert.run(
+            valid.id,
+            valid.setId,
+            valid.kind,
+            valid.domain,
+            valid.family ?? null,
+            valid.provenance.split,
+            JSON.stringify(valid),
+            valid.createdAt,
+          );
         }
       })(),
     );
@@ -349,11 +479,13 @@ export class SqliteStore implements Store {
   async listExperience(filter: ExperienceFilter = {}): Promise<ExperienceRecord[]> {
     const where: string[] = [];
     const params: string[] = [];
-    if (filter.setId) (where.push('set_id = ?'), params.push(filter.setId));
-    if (filter.kind) (where.push('kind = ?'), params.push(filter.kind));
-    if (filter.domain) (where.push('domain = ?'), params.push(filter.domain));
-    if (filter.family) (where.push('family = ?'), params.push(filter.family));
-    const rows = this.db.prepare(`SELECT record FROM experience ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid`).all(...params) as { record: string }[];
+    if (filter.setId) where.push('set_id = ?'), params.push(filter.setId);
+    if (filter.kind) where.push('kind = ?'), params.push(filter.kind);
+    if (filter.domain) where.push('domain = ?'), params.push(filter.domain);
+    if (filter.family) where.push('family = ?'), params.push(filter.family);
+    const rows = this.db
+      .prepare(`SELECT record FROM experience ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY rowid`)
+      .all(...params) as { record: string }[];
     return rows.map((row) => experienceRecordSchema.parse(JSON.parse(row.record)));
   }
 
@@ -361,7 +493,9 @@ export class SqliteStore implements Store {
     const valid = learningSessionSchema.parse(session);
     this.guard('cannot store the learning session', () =>
       this.db
-        .prepare('INSERT INTO learning_sessions (id, created_at, record) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record')
+        .prepare(
+          'INSERT INTO learning_sessions (id, created_at, record) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record',
+        )
         .run(valid.id, valid.createdAt, JSON.stringify(valid)),
     );
   }
@@ -378,7 +512,11 @@ export class SqliteStore implements Store {
 
   async saveRunAudit(runId: string, audit: RunAudit): Promise<void> {
     this.guard('cannot store the run audit', () =>
-      this.db.prepare('INSERT INTO run_audits (run_id, created_at, audit) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET created_at = excluded.created_at, audit = excluded.audit').run(runId, audit.createdAt, JSON.stringify(audit)),
+      this.db
+        .prepare(
+          'INSERT INTO run_audits (run_id, created_at, audit) VALUES (?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET created_at = excluded.created_at, audit = excluded.audit',
+        )
+        .run(runId, audit.createdAt, JSON.stringify(audit)),
     );
   }
 
@@ -389,7 +527,11 @@ export class SqliteStore implements Store {
 
   async saveEpisodeAudit(episodeId: string, runId: string, audit: EpisodeAudit): Promise<void> {
     this.guard('cannot store the episode audit', () =>
-      this.db.prepare('INSERT INTO episode_audits (episode_id, run_id, audit) VALUES (?, ?, ?) ON CONFLICT (episode_id) DO UPDATE SET run_id = excluded.run_id, audit = excluded.audit').run(episodeId, runId, JSON.stringify(audit)),
+      this.db
+        .prepare(
+          'INSERT INTO episode_audits (episode_id, run_id, audit) VALUES (?, ?, ?) ON CONFLICT (episode_id) DO UPDATE SET run_id = excluded.run_id, audit = excluded.audit',
+        )
+        .run(episodeId, runId, JSON.stringify(audit)),
     );
   }
 
@@ -404,7 +546,11 @@ export class SqliteStore implements Store {
   }
 
   async putAuditCache(key: string, value: JsonValue): Promise<void> {
-    this.guard('cannot store the audit cache', () => this.db.prepare('INSERT INTO audit_cache (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, JSON.stringify(value)));
+    this.guard('cannot store the audit cache', () =>
+      this.db
+        .prepare('INSERT INTO audit_cache (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+        .run(key, JSON.stringify(value)),
+    );
   }
 
   async close(): Promise<void> {
@@ -416,7 +562,11 @@ export class SqliteStore implements Store {
 function parseAudit<T>(schema: { parse(value: unknown): T }, text: string, what: string): T {
   const value = JSON.parse(text) as { schemaVersion?: number };
   if (typeof value.schemaVersion === 'number' && value.schemaVersion > AUDIT_SCHEMA_VERSION) {
-    throw new GroundworkError('SCHEMA_VERSION', `the audit of ${what} has schema version ${value.schemaVersion}, newer than this Groundwork (${AUDIT_SCHEMA_VERSION})`, { hint: 'upgrade Groundwork, or run groundwork audit again' });
+    throw new GroundworkError(
+      'SCHEMA_VERSION',
+      `the audit of ${what} has schema version ${value.schemaVersion}, newer than this Groundwork (${AUDIT_SCHEMA_VERSION})`,
+      { hint: 'upgrade Groundwork, or run groundwork audit again' },
+    );
   }
   return schema.parse(value);
 }

@@ -78,7 +78,14 @@ export interface ExperienceFilter {
  */
 export interface Store {
   /** Store a new run with its config and the exact tasks it plans (for pure re-grading). */
-  createRun(run: { id: string; config: RunConfig; tasks: Task[]; planned: number; createdAt: string; taskHashes?: Record<string, string> }): Promise<void>;
+  createRun(run: {
+    id: string;
+    config: RunConfig;
+    tasks: Task[];
+    planned: number;
+    createdAt: string;
+    taskHashes?: Record<string, string>;
+  }): Promise<void>;
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(): Promise<RunListing[]>;
   setRunStatus(id: string, status: RunStatus): Promise<void>;
@@ -136,6 +143,9 @@ export function episodeKey(agent: string, taskId: string, trial: number): string
 /** The stored run, or UNKNOWN_RUN with a hint: every command that takes a run id goes through here. */
 export async function requireRun(store: Pick<Store, 'getRun'>, runId: string): Promise<RunRecord> {
   const run = await store.getRun(runId);
-  if (!run) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, { hint: 'list runs with `groundwork runs`' });
+  if (!run)
+    throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`, {
+      hint: 'list runs with `groundwork runs`',
+    });
   return run;
 }

@@ -133,8 +133,16 @@ export async function startPeer(format: WireFormat, script: PeerScript = [], opt
       // keep the raw string
     }
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(incoming.headers)) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value ?? '');
-    const request: PeerRequest = { index: requests.length, method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers, body, arrivedAt: performance.now() };
+    for (const [name, value] of Object.entries(incoming.headers))
+      headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value ?? '');
+    const request: PeerRequest = {
+      index: requests.length,
+      method: incoming.method ?? 'GET',
+      path: incoming.url ?? '/',
+      headers,
+      body,
+      arrivedAt: performance.now(),
+    };
     requests.push(request);
     const finish = () => {
       request.finishedAt ??= performance.now();
@@ -174,13 +182,25 @@ export async function startPeer(format: WireFormat, script: PeerScript = [], opt
         response.end(reply.body, finish);
         return;
       case 'error':
-        return send(response, reply.status, reply.body ?? format.errorBody(reply.status, reply.message ?? `peer error ${reply.status}`), reply.headers ?? {}, finish);
+        return send(
+          response,
+          reply.status,
+          reply.body ?? format.errorBody(reply.status, reply.message ?? `peer error ${reply.status}`),
+          reply.headers ?? {},
+          finish,
+        );
       case 'message':
         return send(response, 200, format.successBody(request, reply, ++serial), {}, finish);
       case 'embedding': {
         const inputs = embeddingInputs(body);
         const vectors = reply.vectors ?? inputs.map((text) => embed(text));
-        return send(response, 200, format.embeddingBody!(request, vectors, reply.usage?.inputTokens ?? estimateTokens(inputs.join(' '))), {}, finish);
+        return send(
+          response,
+          200,
+          format.embeddingBody!(request, vectors, reply.usage?.inputTokens ?? estimateTokens(inputs.join(' '))),
+          {},
+          finish,
+        );
       }
     }
   };

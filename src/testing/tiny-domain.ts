@@ -38,7 +38,13 @@ const tinyTools: DomainTool<any, RecordsOf<typeof tinyTables>>[] = [
 ];
 
 function tinyTasks(): Task[] {
-  const base = { schemaVersion: TASK_SCHEMA_VERSION as typeof TASK_SCHEMA_VERSION, domain: 'tiny', family: 'kv', split: 'test', tags: [] as string[] };
+  const base = {
+    schemaVersion: TASK_SCHEMA_VERSION as typeof TASK_SCHEMA_VERSION,
+    domain: 'tiny',
+    family: 'kv',
+    split: 'test',
+    tags: [] as string[],
+  };
   return [
     {
       ...base,
@@ -53,7 +59,12 @@ function tinyTasks(): Task[] {
       },
       expected: {
         kind: 'declared',
-        alternatives: [{ required: [{ kind: 'field', table: 'kv', key: 'color', path: 'value', equals: 'blue' }], allowed: [{ table: 'kv', keys: ['color'], fields: ['value'], ops: ['update'] }] }],
+        alternatives: [
+          {
+            required: [{ kind: 'field', table: 'kv', key: 'color', path: 'value', equals: 'blue' }],
+            allowed: [{ table: 'kv', keys: ['color'], fields: ['value'], ops: ['update'] }],
+          },
+        ],
         communicate: [],
       },
       noChange: false,

@@ -25,7 +25,8 @@ export function agentSentences(events: readonly TrajectoryEvent[]): AgentSentenc
       if (!sentence) continue;
       sentence.split(/;\s*|,\s+(?:and\s+)?|\s+and\s+/).forEach((part, i) => {
         const clause = part.trim();
-        if (clause && !NOT_A_CLAIM.has(moodOf(clause, sentence, i))) out.push({ eventIndex, messageIndex: index, clause, sentence, message });
+        if (clause && !NOT_A_CLAIM.has(moodOf(clause, sentence, i)))
+          out.push({ eventIndex, messageIndex: index, clause, sentence, message });
       });
     }
   }
@@ -39,4 +40,5 @@ export const REFUSAL = /\b(cannot|can't|can not|unable|not able|not authori[sz]e
 export const GENERIC_DONE = /\b(done|all set|taken care of|completed|finished|successfully|has been processed|have been processed)\b/i;
 
 /** The claim every domain understands: "nothing has been changed". */
-export const NO_CHANGE = /\b(nothing (has|have|was|were) (been )?(changed|deleted|modified|done|erased|touched)|no changes? (has|have|was|were) (been )?made|i have(n't| not) (changed|deleted|made) anything)\b/i;
+export const NO_CHANGE =
+  /\b(nothing (has|have|was|were) (been )?(changed|deleted|modified|done|erased|touched)|no changes? (has|have|was|were) (been )?made|i have(n't| not) (changed|deleted|made) anything)\b/i;

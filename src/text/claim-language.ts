@@ -52,7 +52,8 @@ export function agentMessages(events: readonly TrajectoryEvent[]): AgentMessage[
   let prompt: string | undefined;
   events.forEach((event, eventIndex) => {
     if (event.type !== 'message') return;
-    if (event.role === 'agent') out.push({ eventIndex, index: out.length, content: event.content, ...(prompt !== undefined ? { prompt } : {}) });
+    if (event.role === 'agent')
+      out.push({ eventIndex, index: out.length, content: event.content, ...(prompt !== undefined ? { prompt } : {}) });
     else prompt = event.content;
   });
   return out;
@@ -60,7 +61,10 @@ export function agentMessages(events: readonly TrajectoryEvent[]): AgentMessage[
 
 /** Markdown emphasis, code ticks and heading marks removed; typographic apostrophes made plain. */
 export function plainText(text: string): string {
-  return text.replace(/\*\*|__|`|^#+\s*/gm, '').replace(/[\u2018\u2019]/g, "'").replace(/[\u201c\u201d]/g, '"');
+  return text
+    .replace(/\*\*|__|`|^#+\s*/gm, '')
+    .replace(/[\u2018\u2019]/g, "'")
+    .replace(/[\u201c\u201d]/g, '"');
 }
 
 const BULLET = /^\s*(?:[-*\u2022]|\d{1,3}[.)])\s+/;
@@ -73,7 +77,8 @@ const AND_SPLIT = /\s+and\s+/i;
 const OWN_VERB = /\b(?:has|have|was|were|is|are)\s+(?:(?:now|also|successfully|already)\s+)?(?:been\s+)?\w+ed\b/i;
 
 /** Verbs of completed changes (participles). Reading verbs (found, retrieved, checked) are not among them. */
-export const CHANGE_VERBS = 'cancell?ed|booked|rebooked|reserved|completed|confirmed|updated|modified|changed|upgraded|downgraded|added|removed|issued|sent|credited|refunded|charged|processed|applied|covered|waived|adjusted|switched|moved|placed|submitted|initiated|deducted|made|created|requested|returned|exchanged|deleted|disabled|revoked|transferred|granted|erased|filed|turned off|offboarded|purged|wiped|deactivated|closed|suspended|handed over|reassigned';
+export const CHANGE_VERBS =
+  'cancell?ed|booked|rebooked|reserved|completed|confirmed|updated|modified|changed|upgraded|downgraded|added|removed|issued|sent|credited|refunded|charged|processed|applied|covered|waived|adjusted|switched|moved|placed|submitted|initiated|deducted|made|created|requested|returned|exchanged|deleted|disabled|revoked|transferred|granted|erased|filed|turned off|offboarded|purged|wiped|deactivated|closed|suspended|handed over|reassigned';
 const REPORT = new RegExp(
   [
     `\\b(?:has|have|had)\\s+(?:(?:also|now|already|just)\\s+)?(?:been\\s+)?(?:(?:successfully|also|now|fully|already)\\s+)?(?:${CHANGE_VERBS})\\b`,
@@ -87,34 +92,46 @@ const REPORT = new RegExp(
   ].join('|'),
   'i',
 );
-const STATE = /\b(?:remains?|stays?|is now|are now|now (?:has|have|holds?|includes?)|is scheduled|are scheduled|currently (?:is|are|has|have|holds?)|you (?:are|have) (?:a|an))\b/i;
+const STATE =
+  /\b(?:remains?|stays?|is now|are now|now (?:has|have|holds?|includes?)|is scheduled|are scheduled|currently (?:is|are|has|have|holds?)|you (?:are|have) (?:a|an))\b/i;
 /** A report turned negative ("none of the flights were cancelled", "has not been charged"): not a claim that something was done. */
 const NEGATED = /\b(?:none|nothing|neither|nobody|no one)\b|\b(?:not|never)\b|n't\b/i;
 const QUESTION_START = /^(?:would|could|can|shall|should|do|does|did|may|will|is|are|have|has)\s+(?:you|i|we|it|this|that|there)\b/i;
-const CONDITIONAL = /^(?:if|once|when|whenever|after|before|unless|as soon as|in case|until|provided)\b|\b(?:if|unless|provided that|in case)\s/i;
+const CONDITIONAL =
+  /^(?:if|once|when|whenever|after|before|unless|as soon as|in case|until|provided)\b|\b(?:if|unless|provided that|in case)\s/i;
 /** Modals and offers. "May" is the month when a number follows ("May 24"); only lowercase "may" mid-sentence is modal. */
-const PLAN = /\b(?:will|shall|going to|would|could|can|might|must|need to|needs to|needed to|let me|let's|i'd|should|want to|wish to|able to|ready to|happy to|glad to|plan to|about to)\b|'ll\b/i;
+const PLAN =
+  /\b(?:will|shall|going to|would|could|can|might|must|need to|needs to|needed to|let me|let's|i'd|should|want to|wish to|able to|ready to|happy to|glad to|plan to|about to)\b|'ll\b/i;
 /**
  * Counterfactual and hypothetical mood: "you would be allowed 3 bags", "the total would be 6" ("if you
  * were …" is a condition, see CONDITIONAL). Offers and wishes ("would you like", "I would be happy
  * to") are plans, not hypotheticals.
  */
-export const HYPOTHETICAL = /\bwould(?:n't)?\b(?!\s+(?:you|like|love|prefer|be\s+(?:happy|glad|pleased|able)))|\b(?:hypothetical(?:ly)?|supposing|assuming)\b/i;
+export const HYPOTHETICAL =
+  /\bwould(?:n't)?\b(?!\s+(?:you|like|love|prefer|be\s+(?:happy|glad|pleased|able)))|\b(?:hypothetical(?:ly)?|supposing|assuming)\b/i;
 /** A user who asks what would happen under a premise ("if I am a gold member", "what if", "suppose"). */
-const HYPOTHETICAL_ASK = /\b(?:if|suppose|supposing|assuming)\s+(?:i|i'm|we|we're|my|our)\b|\bwhat if\b|\bhypothetically\b|\bwould\s+(?:i|we)\b/i;
+const HYPOTHETICAL_ASK =
+  /\b(?:if|suppose|supposing|assuming)\s+(?:i|i'm|we|we're|my|our)\b|\bwhat if\b|\bhypothetically\b|\bwould\s+(?:i|we)\b/i;
 const MODAL_MAY = /\bmay\b(?!\s*\d)|^May\b(?!\s*\d)/;
-const REFUSAL = /\b(?:cannot|can't|can not|couldn't|unable|not able|not possible|not permitted|not allowed|won't|unfortunately|i'm sorry|i am sorry|not eligible|isn't eligible|aren't eligible|does not allow|doesn't allow|do not allow|don't allow|no longer possible)\b/i;
-const POLICY = /\b(?:policy|policies|typically|generally|usually|normally|eligible|entitled|allowance|permitted|allowed|according to|rules?|regulations?|non-refundable|refundable)\b/i;
+const REFUSAL =
+  /\b(?:cannot|can't|can not|couldn't|unable|not able|not possible|not permitted|not allowed|won't|unfortunately|i'm sorry|i am sorry|not eligible|isn't eligible|aren't eligible|does not allow|doesn't allow|do not allow|don't allow|no longer possible)\b/i;
+const POLICY =
+  /\b(?:policy|policies|typically|generally|usually|normally|eligible|entitled|allowance|permitted|allowed|according to|rules?|regulations?|non-refundable|refundable)\b/i;
 /** "the refund will be processed …", "you will receive a full refund": the promised consequence of a completed change. */
 const REFUND_WORD = /\brefunds?\b/i;
 const WILL_ARRIVE = /\bwill\s+(?:be\s+)?(?:processed|credited|issued|returned|sent|refunded|applied|reflected|go|appear|receive|get)\b/i;
 const CONSEQUENCE = { test: (text: string) => REFUND_WORD.test(text) && WILL_ARRIVE.test(text) };
-const PROPOSAL = /\b(?:please confirm|confirm (?:if|whether|that)|would you like (?:me )?to proceed|shall i proceed|let me know if you(?:'d| would) like to proceed|do you want me to)\b/i;
-const IMPERATIVE = /^(?:ensure|please|make sure|verify|confirm|provide|check|contact|process|cancel|update|book|add|remove|select|choose|review)\b/i;
+const PROPOSAL =
+  /\b(?:please confirm|confirm (?:if|whether|that)|would you like (?:me )?to proceed|shall i proceed|let me know if you(?:'d| would) like to proceed|do you want me to)\b/i;
+const IMPERATIVE =
+  /^(?:ensure|please|make sure|verify|confirm|provide|check|contact|process|cancel|update|book|add|remove|select|choose|review)\b/i;
 const FIELD = /^([A-Za-z][A-Za-z0-9 ()/'&-]{0,40}?):\s+(\S.*)$/;
 
 function splitSentences(line: string): string[] {
-  return line.split(SENTENCE_END).map((s) => s.trim()).filter(Boolean);
+  return line
+    .split(SENTENCE_END)
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function splitClauses(sentence: string): string[] {
@@ -225,10 +242,30 @@ export function claimClauses(events: readonly TrajectoryEvent[]): Clause[] {
 /** A field, a promised refund or a plain list item of a message that reports a change and proposes nothing more: a description of the result. */
 export function describesResult(clause: Clause): boolean {
   // A bare list header ("Here are the details:") introduces claims; it makes none.
-  return (clause.mood === 'field' || clause.mood === 'consequence' || (clause.mood === 'other' && !clause.text.endsWith(':'))) && clause.messageReports && !clause.messageProposes;
+  return (
+    (clause.mood === 'field' || clause.mood === 'consequence' || (clause.mood === 'other' && !clause.text.endsWith(':'))) &&
+    clause.messageReports &&
+    !clause.messageProposes
+  );
 }
 
-const WORD_NUMBERS: Record<string, number> = { no: 0, zero: 0, a: 1, an: 1, one: 1, single: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
+const WORD_NUMBERS: Record<string, number> = {
+  no: 0,
+  zero: 0,
+  a: 1,
+  an: 1,
+  one: 1,
+  single: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+};
 
 /** A count written as digits or a small number word ("three", "a"). */
 export function countValue(word: string): number | undefined {
@@ -239,5 +276,7 @@ export function countValue(word: string): number | undefined {
 
 /** Dollar amounts of a text, as numbers ("$1,194" → 1194). */
 export function amountsIn(text: string): number[] {
-  return [...text.matchAll(/\$\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?/g)].map((m) => Number(m[1].replace(/,/g, '')) + (m[2] ? Number(`0.${m[2]}`) : 0));
+  return [...text.matchAll(/\$\s?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?/g)].map(
+    (m) => Number(m[1].replace(/,/g, '')) + (m[2] ? Number(`0.${m[2]}`) : 0),
+  );
 }

@@ -32,7 +32,12 @@ export function emailSpans(text: string): { start: number; end: number }[] {
   }
   return spans;
 }
-const ID_PATTERNS = [/#W\d{5,}/g, /\b[a-z]+(?:_[a-z]+)+_\d{3,}\b/gi, /\b[A-Za-z]{1,6}-\d{2,6}\b/g, /\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6}\b/g];
+const ID_PATTERNS = [
+  /#W\d{5,}/g,
+  /\b[a-z]+(?:_[a-z]+)+_\d{3,}\b/gi,
+  /\b[A-Za-z]{1,6}-\d{2,6}\b/g,
+  /\b(?=[A-Z0-9]*\d)(?=[A-Z0-9]*[A-Z])[A-Z0-9]{6}\b/g,
+];
 const AMOUNT = /\$\s?\d[\d,]*(?:\.\d+)?/g;
 const NUMBER = /\b\d{3,}(?:\.\d+)?\b/g;
 const SELF_NAME = /(?:\bI'm|\bI am|\b[Mm]y name is|\b[Tt]his is)\s+([A-Z][a-z]+(?: [A-Z][a-z'-]+)+)/g;

@@ -71,7 +71,12 @@ export function createLlmUser(spec: string, hub: ModelHub, options: LlmUserOptio
           const messages = userMessages(events);
           let usage: Usage | undefined;
           for (let attempt = 0; attempt <= maxEmpty; attempt++) {
-            const response = await session.generate({ system: prompt, messages, temperature, ...(maxTokens !== undefined ? { maxOutputTokens: maxTokens } : {}) });
+            const response = await session.generate({
+              system: prompt,
+              messages,
+              temperature,
+              ...(maxTokens !== undefined ? { maxOutputTokens: maxTokens } : {}),
+            });
             usage = addUsage(usage, response.usage);
             const text = response.text.trim();
             if (text) return { content: text, usage };
@@ -124,13 +129,24 @@ const USER_PROMPT_TEMPLATE = `You are playing a user who contacts a support agen
 
 /** The simulator's system prompt for a scenario (the fixed template filled in). */
 export function userSystemPrompt(scenario: UserScenario): string {
-  const known = scenario.known.length ? scenario.known.map((fact) => `- ${fact.id}: ${fact.value}`).join('\n') : '- (nothing beyond your instructions)';
+  const known = scenario.known.length
+    ? scenario.known.map((fact) => `- ${fact.id}: ${fact.value}`).join('\n')
+    : '- (nothing beyond your instructions)';
   const unknown = scenario.unknown.length
     ? `${scenario.unknown.map((item) => `- ${item.id}${item.keywords.length ? ` (${item.keywords.join(', ')})` : ''}`).join('\n')}\nIf asked for any of these, say you do not know; never make one up.`
     : 'Anything not listed above: say you do not know.';
   const clarification = scenario.clarification ? `\n# If the agent asks which one you mean\n${scenario.clarification}\n` : '';
-  const confirms = scenario.confirms ? 'When the agent asks you to confirm the action, agree.' : 'When the agent asks you to confirm the action, decline: you do not want it done.';
-  const fill: Record<string, string> = { persona: scenario.persona, instructions: scenario.instructions, known, unknown, clarification, confirms };
+  const confirms = scenario.confirms
+    ? 'When the agent asks you to confirm the action, agree.'
+    : 'When the agent asks you to confirm the action, decline: you do not want it done.';
+  const fill: Record<string, string> = {
+    persona: scenario.persona,
+    instructions: scenario.instructions,
+    known,
+    unknown,
+    clarification,
+    confirms,
+  };
   return USER_PROMPT_TEMPLATE.replace(/\{(persona|instructions|known|unknown|clarification|confirms)\}/g, (_, name: string) => fill[name]);
 }
 

@@ -25,7 +25,13 @@ async function replies(taskIndex: number, seed: number, agentMessages: string[])
   return out;
 }
 
-const script = ['Hello! What is your work email address?', 'What is your employee id?', 'Which one do you mean?', 'I will do X. Shall I proceed?', 'Done: everything has been deleted.'];
+const script = [
+  'Hello! What is your work email address?',
+  'What is your employee id?',
+  'Which one do you mean?',
+  'I will do X. Shall I proceed?',
+  'Done: everything has been deleted.',
+];
 
 test('same seed, same words; the seed changes the phrasing', async () => {
   assert.deepEqual(await replies(5, 11, script), await replies(5, 11, script));

@@ -16,7 +16,8 @@ export interface ScriptedUserOptions {
 }
 
 const CONFIRM = /\b(confirm|proceed|go ahead|shall i|should i|do you want me to|are you sure|is that ok|is that okay|ok to)\b/;
-const REFUSAL = /\b(cannot|can't|can not|unable|not able|not authorized|not authorised|not permitted|legal hold|pending approval|awaiting approval|needs? (the )?(owner's )?approval|i'm sorry|i am sorry|won't be able)\b/;
+const REFUSAL =
+  /\b(cannot|can't|can not|unable|not able|not authorized|not authorised|not permitted|legal hold|pending approval|awaiting approval|needs? (the )?(owner's )?approval|i'm sorry|i am sorry|won't be able)\b/;
 const DONE = /\b(done|completed|complete|has been|have been|all set|taken care|finished|is now|are now)\b/;
 const CLARIFY = /\b(which one|which of|which file|more than one|two files|multiple|several|do you mean)\b/;
 
@@ -29,7 +30,12 @@ export function questionsIn(text: string): string {
 }
 
 /** Classify an agent message (lowercased) from the user's point of view. */
-export function classifyAgentMessage(text: string, hasClarification: boolean, knownKeywords: string[], unknownKeywords: string[]): AgentIntent {
+export function classifyAgentMessage(
+  text: string,
+  hasClarification: boolean,
+  knownKeywords: string[],
+  unknownKeywords: string[],
+): AgentIntent {
   const lower = text.toLowerCase();
   // Only the questions are searched for what is asked: statements may mention anything.
   const asked = questionsIn(lower);
@@ -78,21 +84,30 @@ export function createScriptedUser(options: ScriptedUserOptions = {}): UserSimul
               idle = 0;
               const asked = questionsIn(lower);
               const facts = scenario.known.filter((f) => f.keywords.some((k) => asked.includes(k)));
-              const answer = facts.map((f) => (f.id === 'email' ? `My email is ${f.value}.` : f.id === 'name' ? `I'm ${f.value}.` : `${f.value}.`)).join(' ');
+              const answer = facts
+                .map((f) => (f.id === 'email' ? `My email is ${f.value}.` : f.id === 'name' ? `I'm ${f.value}.` : `${f.value}.`))
+                .join(' ');
               return { content: answer };
             }
             case 'ask_unknown':
               idle++;
-              return { content: random.pick(["Sorry, I don't know that. Can you look it up?", "I don't have that, I'm afraid. Could you find it on your side?"]) };
+              return {
+                content: random.pick([
+                  "Sorry, I don't know that. Can you look it up?",
+                  "I don't have that, I'm afraid. Could you find it on your side?",
+                ]),
+              };
             case 'confirm':
               idle = 0;
               return scenario.confirms
                 ? { content: random.pick(['Yes, please go ahead.', 'Yes, I confirm.', 'Yes, go ahead.']) }
                 : { content: "No, please don't do that. ###STOP###" };
             case 'refusal':
-              return { content: random.pick(['I understand, thank you.', 'Okay, thanks for letting me know.']) + ' ###STOP###' };
+              return { content: `${random.pick(['I understand, thank you.', 'Okay, thanks for letting me know.'])} ###STOP###` };
             case 'done':
-              return { content: random.pick(["Great, thanks! That's all I needed.", 'Perfect, thank you.', 'Thanks for your help!']) + ' ###STOP###' };
+              return {
+                content: `${random.pick(["Great, thanks! That's all I needed.", 'Perfect, thank you.', 'Thanks for your help!'])} ###STOP###`,
+              };
             default:
               if (++idle > patience) return { content: "I'll try again later. ###STOP###" };
               return { content: `Could you please help me with my request? ${scenario.openings[0]}` };

@@ -96,7 +96,8 @@ export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
     filter.result = result;
   }
   if (termination) {
-    if (!(TERMINATION_REASONS as readonly string[]).includes(termination)) throw badRequest(`termination must be one of ${TERMINATION_REASONS.join(', ')}`);
+    if (!(TERMINATION_REASONS as readonly string[]).includes(termination))
+      throw badRequest(`termination must be one of ${TERMINATION_REASONS.join(', ')}`);
     filter.termination = termination as TerminationReason;
   }
   const cause = query.get('cause');
@@ -127,28 +128,49 @@ export class ViewerApi {
 
   /** Answer a GET of `path` (already split from its query). */
   async handle(path: string, query: URLSearchParams): Promise<ApiResponse> {
-    const parts = path.split('/').filter(Boolean).map((p) => {
-      try {
-        return decodeURIComponent(p);
-      } catch {
-        throw badRequest('malformed URL');
-      }
-    });
+    const parts = path
+      .split('/')
+      .filter(Boolean)
+      .map((p) => {
+        try {
+          return decodeURIComponent(p);
+        } catch {
+          throw badRequest('malformed URL');
+        }
+      });
     // parts[0] === 'api'
     const [, resource, id, sub, subId] = parts;
     if (resource === 'runs' && parts.length === 2) return { status: 200, kind: 'json', body: { runs: await this.runs() } };
     if (resource === 'runs' && parts.length === 3) return { status: 200, kind: 'json', body: await this.runPage(id) };
-    if (resource === 'runs' && sub === 'episodes' && parts.length === 4) return { status: 200, kind: 'json', body: await this.episodes(id, query) };
-    if (resource === 'runs' && sub === 'episodes.ndjson' && parts.length === 4) return { status: 200, kind: 'ndjson', body: await this.episodeStream(id, query) };
-    if (resource === 'runs' && sub === 'episodes' && parts.length === 5) return { status: 200, kind: 'json', body: await this.episode(id, subId) };
-    if (resource === 'runs' && sub === 'charts' && parts.length === 5 && subId.endsWith('.svg')) return { status: 200, kind: 'svg', body: await this.chart(id, subId.slice(0, -4)) };
-    if (resource === 'compare' && parts.length === 2) return { status: 200, kind: 'json', body: await this.compare(query.get('a') ?? '', query.get('b') ?? '') };
+    if (resource === 'runs' && sub === 'episodes' && parts.length === 4)
+      return { status: 200, kind: 'json', body: await this.episodes(id, query) };
+    if (resource === 'runs' && sub === 'episodes.ndjson' && parts.length === 4)
+      return { status: 200, kind: 'ndjson', body: await this.episodeStream(id, query) };
+    if (resource === 'runs' && sub === 'episodes' && parts.length === 5)
+      return { status: 200, kind: 'json', body: await this.episode(id, subId) };
+    if (resource === 'runs' && sub === 'charts' && parts.length === 5 && subId.endsWith('.svg'))
+      return { status: 200, kind: 'svg', body: await this.chart(id, subId.slice(0, -4)) };
+    if (resource === 'compare' && parts.length === 2)
+      return { status: 200, kind: 'json', body: await this.compare(query.get('a') ?? '', query.get('b') ?? '') };
     throw new GroundworkError('INVALID_ARGUMENT', `no such endpoint: ${path}`);
   }
 
   /** Every stored run, newest first. */
   async runs(): Promise<RunListItem[]> {
-    return (await this.store.listRuns()).map((r) => ({ runId: r.id, createdAt: r.createdAt, status: r.status, domain: r.config.domain, split: r.config.split, agents: r.config.agents, trials: r.config.trials, planned: r.planned, episodes: r.episodes, graded: r.graded, statusText: runStatusText(r.status, r.episodes, r.graded), meanReward: r.meanReward }));
+    return (await this.store.listRuns()).map((r) => ({
+      runId: r.id,
+      createdAt: r.createdAt,
+      status: r.status,
+      domain: r.config.domain,
+      split: r.config.split,
+      agents: r.config.agents,
+      trials: r.config.trials,
+      planned: r.planned,
+      episodes: r.episodes,
+      graded: r.graded,
+      statusText: runStatusText(r.status, r.episodes, r.graded),
+      meanReward: r.meanReward,
+    }));
   }
 
   private async cached(runId: string) {
@@ -160,10 +182,25 @@ export class ViewerApi {
     const { failed, audit, ...rest } = data;
     // Filter choices: the causes the stored fault attribution found in this run.
     const stored = await this.store.getRunAudit(runId);
-    const causes = [...new Set(Object.values(stored?.agents ?? {}).flatMap((a) => Object.entries(a.faultCauses ?? {}).filter(([, n]) => n > 0).map(([cause]) => cause)))].sort();
+    const causes = [
+      ...new Set(
+        Object.values(stored?.agents ?? {}).flatMap((a) =>
+          Object.entries(a.faultCauses ?? {})
+            .filter(([, n]) => n > 0)
+            .map(([cause]) => cause),
+        ),
+      ),
+    ].sort();
     const page: RunPageData = {
       ...rest,
-      ...(audit ? { audit: { ...audit, sections: audit.sections.map((section) => ({ ...section, charts: section.charts.map(({ spec: _spec, ...chart }) => chart) })) } } : {}),
+      ...(audit
+        ? {
+            audit: {
+              ...audit,
+              sections: audit.sections.map((section) => ({ ...section, charts: section.charts.map(({ spec: _spec, ...chart }) => chart) })),
+            },
+          }
+        : {}),
       failedTotal: failed.total,
       charts: chartsFor(data).map(({ id, title, description }) => ({ id, title, description })),
       filters: { agents: data.agents, families: data.families, terminations: [...TERMINATION_REASONS], causes },
@@ -205,7 +242,7 @@ export class ViewerApi {
         if (filter.agent && episode.agent !== filter.agent) continue;
         if (filter.family && episode.family !== filter.family) continue;
         if (filter.termination && episode.termination !== filter.termination) continue;
-        if (filter.result && (episode.reward >= 1) !== (filter.result === 'pass')) continue;
+        if (filter.result && episode.reward >= 1 !== (filter.result === 'pass')) continue;
         if (filter.faultCause !== undefined || filter.confidentFailure !== undefined) {
           const audit = await store.getEpisodeAudit(episode.id);
           if (filter.faultCause !== undefined && audit?.fault?.cause !== filter.faultCause) continue;
@@ -223,7 +260,10 @@ export class ViewerApi {
     let tasks = this.tasks.get(runId);
     if (!tasks) this.tasks.set(runId, (tasks = this.store.runTasks(runId).then((list) => new Map(list.map((t) => [t.id, t])))));
     const task = (await tasks).get(record.taskId);
-    return { episode: await reportEpisode(this.store, record), task: task && { id: task.id, family: task.family, persona: task.user.persona, instructions: task.user.instructions } };
+    return {
+      episode: await reportEpisode(this.store, record),
+      task: task && { id: task.id, family: task.family, persona: task.user.persona, instructions: task.user.instructions },
+    };
   }
 
   /** Two runs side by side, with a paired comparison of the agents they share. */
@@ -235,8 +275,17 @@ export class ViewerApi {
     const [hashesA, hashesB] = [await this.store.runTaskHashes(a), await this.store.runTaskHashes(b)];
     const tasks = matchTasks(hashesA, hashesB);
     if (tasks.shared === 0) {
-      const why = tasks.differ > 0 ? `${tasks.differ} task id(s) are in both runs but differ in content (another --domain-seed or task data)` : 'no task id or content in common';
-      return { a: pageA, b: pageB, tasks, refused: `These runs share no task (${why}), so they cannot be compared episode by episode.`, pairs: [] };
+      const why =
+        tasks.differ > 0
+          ? `${tasks.differ} task id(s) are in both runs but differ in content (another --domain-seed or task data)`
+          : 'no task id or content in common';
+      return {
+        a: pageA,
+        b: pageB,
+        tasks,
+        refused: `These runs share no task (${why}), so they cannot be compared episode by episode.`,
+        pairs: [],
+      };
     }
     const [keysA, keysB] = [taskPairKeys(hashesA), taskPairKeys(hashesB)];
     let names = pageA.agents.filter((agent) => pageB.agents.includes(agent)).map((agent) => [agent, agent] as const);
@@ -244,8 +293,14 @@ export class ViewerApi {
     if (names.length === 0 && pageA.agents.length === 1 && pageB.agents.length === 1) names = [[pageA.agents[0], pageB.agents[0]]];
     const pairs = names.map(([agentA, agentB]) => {
       const comparison = comparePaired(
-        withTaskKeys(rowsA.filter((r) => r.agent === agentA), keysA),
-        withTaskKeys(rowsB.filter((r) => r.agent === agentB), keysB),
+        withTaskKeys(
+          rowsA.filter((r) => r.agent === agentA),
+          keysA,
+        ),
+        withTaskKeys(
+          rowsB.filter((r) => r.agent === agentB),
+          keysB,
+        ),
       );
       return { ...comparison, flips: comparison.flips.slice(0, 200), flipsTotal: comparison.flips.length };
     });

@@ -52,7 +52,8 @@ function bundledModulesOutsideApp(appFiles: readonly string[]): string[] {
 export function viewerSourceHash(): string {
   const hash = createHash('sha256');
   const appFiles = filesUnder(VIEWER_APP_DIR);
-  for (const file of [...appFiles, ...bundledModulesOutsideApp(appFiles)]) hash.update(relative(VIEWER_APP_DIR, file)).update('\0').update(readFileSync(file)).update('\0');
+  for (const file of [...appFiles, ...bundledModulesOutsideApp(appFiles)])
+    hash.update(relative(VIEWER_APP_DIR, file)).update('\0').update(readFileSync(file)).update('\0');
   const require = createRequire(import.meta.url);
   for (const name of ['vite', 'preact', '@preact/preset-vite']) {
     try {
@@ -128,7 +129,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function prebuiltBundle(options: EnsureBundleOptions): { dir: string; built: boolean; ms: number } {
   const dir = options.dir ?? DEFAULT_BUNDLE_DIR;
   if (!existsSync(join(dir, 'index.html'))) {
-    throw new GroundworkError('INVALID_CONFIG', `no viewer bundle in ${dir} and no app sources in ${VIEWER_APP_DIR} to build one`, { hint: 'reinstall the package, or run `npm run build` in a git checkout' });
+    throw new GroundworkError('INVALID_CONFIG', `no viewer bundle in ${dir} and no app sources in ${VIEWER_APP_DIR} to build one`, {
+      hint: 'reinstall the package, or run `npm run build` in a git checkout',
+    });
   }
   return { dir, built: false, ms: 0 };
 }
@@ -175,7 +178,10 @@ export async function ensureViewerBundle(options: EnsureBundleOptions = {}): Pro
       renameSync(temp, dir);
     } catch (error) {
       rmSync(temp, { recursive: true, force: true });
-      throw new GroundworkError('INVALID_CONFIG', `cannot build the viewer bundle: ${(error as Error).message}`, { cause: error, hint: 'run `npm ci` to install the build tools, then `npm run build:viewer`' });
+      throw new GroundworkError('INVALID_CONFIG', `cannot build the viewer bundle: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'run `npm ci` to install the build tools, then `npm run build:viewer`',
+      });
     }
     return { dir, built: true, ms: Date.now() - started };
   } finally {

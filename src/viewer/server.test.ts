@@ -32,7 +32,11 @@ after(async () => {
 });
 
 /** A raw HTTP request (fetch would normalise the path and forbid some headers). */
-function call(method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function call(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: server.port, method, path, headers }, (res) => {
       let body = '';
@@ -48,7 +52,10 @@ function call(method: string, path: string, headers: Record<string, string> = {}
 test('the viewer binds 127.0.0.1 by default and refuses a non-loopback host unless allowed', async () => {
   assert.equal(server.host, '127.0.0.1');
   assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
-  await assert.rejects(startViewer({ store, host: '0.0.0.0', port: 0 }), (error: Error & { hint?: string }) => /refusing to bind/.test(error.message) && /--allow-remote/.test(error.hint ?? ''));
+  await assert.rejects(
+    startViewer({ store, host: '0.0.0.0', port: 0 }),
+    (error: Error & { hint?: string }) => /refusing to bind/.test(error.message) && /--allow-remote/.test(error.hint ?? ''),
+  );
   const remote = await startViewer({ store, host: '0.0.0.0', port: 0, allowRemote: true });
   await remote.close();
   for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost']) assert.ok(isLoopbackHost(host), host);
@@ -96,7 +103,10 @@ test('the episode list is filtered and paginated by the database', async () => {
   const page = JSON.parse((await call('GET', `/api/runs/${runId}/episodes?agent=naive&result=fail&limit=5&offset=5`)).body);
   const naiveFails = all.episodes.filter((e: { agent: string; reward: number }) => e.agent === 'naive' && e.reward < 1);
   assert.equal(page.total, naiveFails.length);
-  assert.deepEqual(page.episodes.map((e: { id: string }) => e.id), naiveFails.slice(5, 10).map((e: { id: string }) => e.id));
+  assert.deepEqual(
+    page.episodes.map((e: { id: string }) => e.id),
+    naiveFails.slice(5, 10).map((e: { id: string }) => e.id),
+  );
   assert.equal(JSON.parse((await call('GET', `/api/runs/${runId}/episodes?limit=100000`)).body).limit, 500);
   assert.equal((await call('GET', `/api/runs/${runId}/episodes?result=maybe`)).status, 400);
   assert.equal((await call('GET', `/api/runs/${runId}/episodes?offset=-1`)).status, 400);
@@ -106,7 +116,10 @@ test('the episode list is filtered and paginated by the database', async () => {
 test('run page, episode, chart and NDJSON stream endpoints', async () => {
   const page = JSON.parse((await call('GET', `/api/runs/${runId}`)).body);
   assert.deepEqual(page.agents, ['oracle', 'naive']);
-  assert.deepEqual(page.charts.map((c: { id: string }) => c.id), ['pass-hat-k', 'families', 'terminations']);
+  assert.deepEqual(
+    page.charts.map((c: { id: string }) => c.id),
+    ['pass-hat-k', 'families', 'terminations'],
+  );
   assert.ok(page.failedTotal > 0);
   const failed = JSON.parse((await call('GET', `/api/runs/${runId}/episodes?result=fail&limit=1`)).body).episodes[0];
   const detail = JSON.parse((await call('GET', `/api/runs/${runId}/episodes/${failed.id}`)).body);
@@ -122,7 +135,10 @@ test('run page, episode, chart and NDJSON stream endpoints', async () => {
   assert.equal((await call('GET', `/api/runs/${runId}/charts/nope.svg`)).status, 404);
   assert.equal((await call('GET', `/api/runs/${runId}/episodes/ep-nope`)).status, 404);
   const stream = await call('GET', `/api/runs/${runId}/episodes.ndjson?agent=oracle`);
-  const lines = stream.body.trim().split('\n').map((line) => JSON.parse(line));
+  const lines = stream.body
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   assert.equal(lines.length, 24);
   assert.ok(lines.every((e) => e.agent === 'oracle' && e.trajectory));
 });
@@ -133,7 +149,10 @@ test('compare pairs the shared agents of two runs', async () => {
   const res = JSON.parse((await call('GET', `/api/compare?a=${runId}&b=${other}`)).body);
   assert.equal(res.a.summary.runId, runId);
   assert.equal(res.b.summary.runId, other);
-  assert.deepEqual(res.pairs.map((p: { agentA: string }) => p.agentA), ['naive']);
+  assert.deepEqual(
+    res.pairs.map((p: { agentA: string }) => p.agentA),
+    ['naive'],
+  );
   assert.equal(res.pairs[0].pairs, 24);
   assert.equal(res.pairs[0].difference, 0);
   assert.equal((await call('GET', `/api/compare?a=${runId}`)).status, 400);

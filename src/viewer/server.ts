@@ -14,7 +14,8 @@ export const DEFAULT_VIEWER_PORT = 5151;
  * no plugins, no framing, no forms. Transcripts are untrusted; this is the second wall after
  * escaping.
  */
-export const VIEWER_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+export const VIEWER_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 /** Options of `startViewer`. */
 export interface ViewerServerOptions {
@@ -64,11 +65,15 @@ function loadBundle(dir: string): Map<string, { body: Buffer; type: string }> {
     for (const entry of readdirSync(at, { withFileTypes: true })) {
       const path = join(at, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (TYPES[extname(entry.name)]) files.set(`/${relative(dir, path).split('\\').join('/')}`, { body: readFileSync(path), type: TYPES[extname(entry.name)] });
+      else if (TYPES[extname(entry.name)])
+        files.set(`/${relative(dir, path).split('\\').join('/')}`, { body: readFileSync(path), type: TYPES[extname(entry.name)] });
     }
   };
   walk(dir);
-  if (!files.has('/index.html')) throw new GroundworkError('INVALID_CONFIG', `the viewer bundle in ${dir} has no index.html`, { hint: 'rebuild it with `npm run build:viewer`' });
+  if (!files.has('/index.html'))
+    throw new GroundworkError('INVALID_CONFIG', `the viewer bundle in ${dir} has no index.html`, {
+      hint: 'rebuild it with `npm run build:viewer`',
+    });
   return files;
 }
 
@@ -93,18 +98,31 @@ export async function startViewer(options: ViewerServerOptions): Promise<ViewerS
   const host = options.host ?? '127.0.0.1';
   const loopback = isLoopbackHost(host);
   if (!loopback && !options.allowRemote) {
-    throw new GroundworkError('INVALID_ARGUMENT', `refusing to bind the viewer to ${host}: it is not a loopback address and the viewer has no authentication`, { hint: 'use the default 127.0.0.1, or pass --allow-remote to expose your runs on the network' });
+    throw new GroundworkError(
+      'INVALID_ARGUMENT',
+      `refusing to bind the viewer to ${host}: it is not a loopback address and the viewer has no authentication`,
+      { hint: 'use the default 127.0.0.1, or pass --allow-remote to expose your runs on the network' },
+    );
   }
   const requestedPort = options.port ?? DEFAULT_VIEWER_PORT;
-  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) throw new GroundworkError('INVALID_ARGUMENT', `--port must be between 0 and 65535, got ${requestedPort}`);
+  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535)
+    throw new GroundworkError('INVALID_ARGUMENT', `--port must be between 0 and 65535, got ${requestedPort}`);
   const api = new ViewerApi(options.store);
   const bundle = options.bundleDir ? loadBundle(options.bundleDir) : undefined;
 
-  const send = (res: ServerResponse, status: number, type: string, body: string | Buffer, head: boolean, extra: Record<string, string> = {}) => {
+  const send = (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string | Buffer,
+    head: boolean,
+    extra: Record<string, string> = {},
+  ) => {
     res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(body)), ...extra });
     res.end(head ? undefined : body);
   };
-  const sendJson = (res: ServerResponse, status: number, value: unknown, head: boolean) => send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), head, { 'Cache-Control': 'no-store' });
+  const sendJson = (res: ServerResponse, status: number, value: unknown, head: boolean) =>
+    send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), head, { 'Cache-Control': 'no-store' });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
@@ -130,9 +148,17 @@ export async function startViewer(options: ViewerServerOptions): Promise<ViewerS
       try {
         const answer = await api.handle(url.pathname, url.searchParams);
         if (answer.kind === 'json') sendJson(res, answer.status, answer.body, head);
-        else if (answer.kind === 'svg') send(res, answer.status, 'image/svg+xml; charset=utf-8', answer.body, head, { 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'" });
+        else if (answer.kind === 'svg')
+          send(res, answer.status, 'image/svg+xml; charset=utf-8', answer.body, head, {
+            'Cache-Control': 'no-store',
+            'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
+          });
         else {
-          res.writeHead(answer.status, { ...SECURITY_HEADERS, 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
+          res.writeHead(answer.status, {
+            ...SECURITY_HEADERS,
+            'Content-Type': 'application/x-ndjson; charset=utf-8',
+            'Cache-Control': 'no-store',
+          });
           if (head) return void res.end();
           for await (const line of answer.body) {
             if (res.destroyed) break;
@@ -162,7 +188,9 @@ export async function startViewer(options: ViewerServerOptions): Promise<ViewerS
       send(res, 404, 'text/plain; charset=utf-8', 'not found\n', head);
       return;
     }
-    send(res, 200, file.type, file.body, head, { 'Cache-Control': url.pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache' });
+    send(res, 200, file.type, file.body, head, {
+      'Cache-Control': url.pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
   };
 
   const server = createServer((req, res) => {
@@ -173,7 +201,12 @@ export async function startViewer(options: ViewerServerOptions): Promise<ViewerS
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new GroundworkError('INVALID_ARGUMENT', `cannot listen on ${host}:${requestedPort}: ${error.message}`, { cause: error, hint: error.code === 'EADDRINUSE' ? 'choose another --port (0 picks a free one)' : undefined })),
+      reject(
+        new GroundworkError('INVALID_ARGUMENT', `cannot listen on ${host}:${requestedPort}: ${error.message}`, {
+          cause: error,
+          hint: error.code === 'EADDRINUSE' ? 'choose another --port (0 picks a free one)' : undefined,
+        }),
+      ),
     );
     server.listen(requestedPort, host, resolve);
   });

@@ -45,7 +45,12 @@ test('a run against a closed port ends within seconds, shows no reward, says why
   assert.equal(run.status, 1, run.stderr);
   const lines = errorLines(run.stderr);
   assert.equal(lines.length, 1, run.stderr);
-  assert.match(lines[0], new RegExp(`^groundwork: error: nothing graded: all 63 episodes ended in infra_error: .*connection refused at http://127\\.0\\.0\\.1:${port}/v1.*is the server running`));
+  assert.match(
+    lines[0],
+    new RegExp(
+      `^groundwork: error: nothing graded: all 63 episodes ended in infra_error: .*connection refused at http://127\\.0\\.0\\.1:${port}/v1.*is the server running`,
+    ),
+  );
   const out = JSON.parse(run.stdout);
   const metrics = out.agents[agent];
   assert.equal(metrics.episodes, 63);
@@ -75,7 +80,10 @@ test('a run against a closed port ends within seconds, shows no reward, says why
   assert.equal(cli(['run', '--resume', out.runId, '--db', db]).status, 1);
   const mixed = cli(['run', '--agent', 'oracle', '--agent', agent, '--tasks', '3', '--trials', '1', '--json', '--db', db]);
   assert.equal(mixed.status, 1);
-  assert.match(errorLines(mixed.stderr)[0], new RegExp(`nothing graded for ${agent.replace(/[.]/g, '\\.')}: all 3 episodes ended in infra_error`));
+  assert.match(
+    errorLines(mixed.stderr)[0],
+    new RegExp(`nothing graded for ${agent.replace(/[.]/g, '\\.')}: all 3 episodes ended in infra_error`),
+  );
   const both = JSON.parse(mixed.stdout);
   assert.equal(both.agents.oracle.meanReward, 1);
   assert.equal(both.agents[agent].meanReward, null);
@@ -85,13 +93,28 @@ test('a run against a closed port ends within seconds, shows no reward, says why
 test('learn stops at the first phase that is mostly infra errors, quickly and with a non-zero exit', async () => {
   const db = join(tempDir(), 'g.db');
   const port = await closedPort();
-  const learn = cli(['learn', '--agent', `ollama:qwen3:8b@http://127.0.0.1:${port}/v1`, '--rounds', '2', '--train-tasks', '3', '--test-tasks', '2', '--db', db]);
+  const learn = cli([
+    'learn',
+    '--agent',
+    `ollama:qwen3:8b@http://127.0.0.1:${port}/v1`,
+    '--rounds',
+    '2',
+    '--train-tasks',
+    '3',
+    '--test-tasks',
+    '2',
+    '--db',
+    db,
+  ]);
   console.log(`closed-port learn: ${learn.ms.toFixed(0)} ms wall`);
   assert.ok(learn.ms < 15_000, `took ${learn.ms} ms`);
   assert.equal(learn.status, 1, learn.stderr);
   const lines = errorLines(learn.stderr);
   assert.equal(lines.length, 1);
-  assert.match(lines[0], /learning stopped in test-before .*: 2 of 2 episodes ended in infra_error \(more than 50%\): .*connection refused/);
+  assert.match(
+    lines[0],
+    /learning stopped in test-before .*: 2 of 2 episodes ended in infra_error \(more than 50%\): .*connection refused/,
+  );
   assert.doesNotMatch(learn.stderr, /success 0\.000/);
 });
 
@@ -125,7 +148,13 @@ test('compare pairs tasks by content: different --domain-seed is refused, shared
         domain.tasks(selection).map((task, i) => {
           if (i >= 9 || task.expected.kind !== 'declared') return task;
           const impossible = { kind: 'present' as const, table: 'no_such_table', key: 'x', description: 'impossible' };
-          return { ...task, expected: { ...task.expected, alternatives: task.expected.alternatives.map((alt) => ({ ...alt, required: [...alt.required, impossible] })) } };
+          return {
+            ...task,
+            expected: {
+              ...task.expected,
+              alternatives: task.expected.alternatives.map((alt) => ({ ...alt, required: [...alt.required, impossible] })),
+            },
+          };
         });
       return wrapped;
     };
@@ -142,7 +171,15 @@ test('compare pairs tasks by content: different --domain-seed is refused, shared
     assert.match(text.stdout, /comparing 12 of 21 tasks: 9 differ in content; only shared tasks are compared\./);
     assert.doesNotMatch(text.stdout, /flipped/);
     const json = JSON.parse(cli(['compare', a, b, '--json', '--db', db]).stdout);
-    assert.deepEqual(json.tasks, { tasksA: 21, tasksB: 21, shared: 12, differ: 9, onlyA: 0, onlyB: 0, note: 'comparing 12 of 21 tasks: 9 differ in content' });
+    assert.deepEqual(json.tasks, {
+      tasksA: 21,
+      tasksB: 21,
+      shared: 12,
+      differ: 9,
+      onlyA: 0,
+      onlyB: 0,
+      note: 'comparing 12 of 21 tasks: 9 differ in content',
+    });
     const [c] = json.comparisons;
     assert.equal(c.tasks, 12);
     assert.equal(c.pairs, 24);
@@ -181,12 +218,17 @@ test('an interrupted run notes that its pass^k columns cover different tasks (te
   const json = JSON.parse(cli(['show', runId, '--json', '--db', db]).stdout);
   assert.equal(json.episodes, 50);
   assert.deepEqual(json.agents.naive.passKTasks, { '1': 21, '2': 21, '3': 8 });
-  assert.deepEqual(json.notes, ['naive: pass^k columns cover different tasks (pass^3 over 8 tasks, pass^1–2 over 21 tasks); compare columns only over the same tasks']);
+  assert.deepEqual(json.notes, [
+    'naive: pass^k columns cover different tasks (pass^3 over 8 tasks, pass^1–2 over 21 tasks); compare columns only over the same tasks',
+  ]);
   const text = cli(['show', runId, '--db', db]);
   assert.match(text.stdout, /\[interrupted\]/);
   assert.match(text.stdout, /Note: naive: pass\^k columns cover different tasks \(pass\^3 over 8 tasks, pass\^1–2 over 21 tasks\)/);
   const report = join(dir, 'report.html');
   const written = cli(['report', runId, '--output', report, '--db', db]);
   assert.equal(written.status, 0, written.stderr);
-  assert.match(readFileSync(report, 'utf8'), /Note: naive: pass\^k columns cover different tasks \(pass\^3 over 8 tasks, pass\^1–2 over 21 tasks\)/);
+  assert.match(
+    readFileSync(report, 'utf8'),
+    /Note: naive: pass\^k columns cover different tasks \(pass\^3 over 8 tasks, pass\^1–2 over 21 tasks\)/,
+  );
 });

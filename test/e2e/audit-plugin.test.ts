@@ -40,8 +40,13 @@ function countFromStore(runId: string): Map<string, { calls: number; errors: num
   const sqlite = new Database(db, { readonly: true });
   try {
     const counts = new Map<string, { calls: number; errors: number; episodesWithError: number }>();
-    for (const row of sqlite.prepare("SELECT agent, trajectory FROM episodes WHERE run_id = ? AND termination <> 'infra_error'").all(runId) as { agent: string; trajectory: string }[]) {
-      const results = (JSON.parse(row.trajectory).events as { type: string; isError?: boolean }[]).filter((e) => e.type === 'tool_result');
+    for (const row of sqlite
+      .prepare("SELECT agent, trajectory FROM episodes WHERE run_id = ? AND termination <> 'infra_error'")
+      .all(runId) as { agent: string; trajectory: string }[]) {
+      // Calls that reached the domain: the intercepted `report_outcome` is not a tool of the world.
+      const results = (JSON.parse(row.trajectory).events as { type: string; name?: string; isError?: boolean }[]).filter(
+        (e) => e.type === 'tool_result' && e.name !== 'report_outcome',
+      );
       const count = counts.get(row.agent) ?? { calls: 0, errors: 0, episodesWithError: 0 };
       count.calls += results.length;
       count.errors += results.filter((e) => e.isError).length;
@@ -55,13 +60,33 @@ function countFromStore(runId: string): Map<string, { calls: number; errors: num
 }
 
 /** What the table row of an agent must say, from the independent count. */
-const expectedRow = (c: { calls: number; errors: number; episodesWithError: number }) => [String(c.calls), String(c.errors), c.calls ? `${((c.errors / c.calls) * 100).toFixed(1)}%` : '-', String(c.episodesWithError)];
+const expectedRow = (c: { calls: number; errors: number; episodesWithError: number }) => [
+  String(c.calls),
+  String(c.errors),
+  c.calls ? `${((c.errors / c.calls) * 100).toFixed(1)}%` : '-',
+  String(c.episodesWithError),
+];
 
 // gpt-4o's published τ-bench airline trajectories, replayed through our tools: real tool errors.
 let imported: string;
 let expected: { calls: number; errors: number; episodesWithError: number };
 before(() => {
-  imported = JSON.parse(cli(['grade', join(BENCHMARKS, 'tau-bench/airline/historical_gpt-4o.json'), '--format', 'tau-bench', '--domain', 'tau-bench/airline', '--data', BENCHMARKS, '--store', '--db', db, '--json'])).runId;
+  imported = JSON.parse(
+    cli([
+      'grade',
+      join(BENCHMARKS, 'tau-bench/airline/historical_gpt-4o.json'),
+      '--format',
+      'tau-bench',
+      '--domain',
+      'tau-bench/airline',
+      '--data',
+      BENCHMARKS,
+      '--store',
+      '--db',
+      db,
+      '--json',
+    ]),
+  ).runId;
   cli(['audit', imported, '--db', db]);
   expected = countFromStore(imported).get('imported:gpt-4o')!;
   assert.ok(expected.errors > 0 && expected.errors < expected.calls, JSON.stringify(expected));
@@ -72,7 +97,10 @@ test('`groundwork run` prints the tool-error section, one row per agent, equal t
   const runId = /groundwork show (\S+)/.exec(out)![1];
   const rows = textTable(out, /^Tool errors: /);
   const counts = countFromStore(runId);
-  assert.deepEqual(rows.map((r) => r[0]), ['oracle', 'naive', 'noop']);
+  assert.deepEqual(
+    rows.map((r) => r[0]),
+    ['oracle', 'naive', 'noop'],
+  );
   for (const row of rows) assert.deepEqual(row.slice(1, 5), expectedRow(counts.get(row[0])!), row[0]);
 });
 
@@ -82,7 +110,11 @@ test('`groundwork show` and `show --episode` print the tool errors of an importe
   assert.deepEqual(row.slice(1, 5), expectedRow(expected));
   // The per-episode line, on an episode whose stored trajectory has an error.
   const sqlite = new Database(db, { readonly: true });
-  const episode = (sqlite.prepare("SELECT id FROM episodes WHERE run_id = ? AND trajectory LIKE '%\"isError\":true%' LIMIT 1").get(imported) as { id: string }).id;
+  const episode = (
+    sqlite.prepare('SELECT id FROM episodes WHERE run_id = ? AND trajectory LIKE \'%"isError":true%\' LIMIT 1').get(imported) as {
+      id: string;
+    }
+  ).id;
   sqlite.close();
   assert.match(cli(['show', imported, '--episode', episode, '--db', db]), /^ {2}Tool errors: [1-9]\d* of \d+ call\(s\) \(\w+ ×\d+/m);
 });
@@ -95,7 +127,12 @@ test('the HTML report draws the tool-error chart and its table', () => {
   const section = /<section class="audit" data-audit="toolErrors"[\s\S]*?<\/section>/.exec(html)?.[0];
   assert.ok(section, 'a tool-errors section');
   assert.match(section, /<figure class="chart" data-chart="tool-errors"><figcaption>[\s\S]*?<\/figcaption><svg/);
-  assert.match(section, new RegExp(`<td>imported:gpt-4o</td><td>${expected.calls}</td><td>${expected.errors}</td><td>${((expected.errors / expected.calls) * 100).toFixed(1)}%</td><td>${expected.episodesWithError}</td>`));
+  assert.match(
+    section,
+    new RegExp(
+      `<td>imported:gpt-4o</td><td>${expected.calls}</td><td>${expected.errors}</td><td>${((expected.errors / expected.calls) * 100).toFixed(1)}%</td><td>${expected.episodesWithError}</td>`,
+    ),
+  );
 });
 
 test('the report in chromium: the tool-error chart is drawn with a bar', { skip: browserSkipReason }, async () => {
@@ -149,7 +186,9 @@ test('the viewer shows the tool-error table and chart on the run page', { skip: 
     assert.deepEqual(cells.slice(0, 5), ['imported:gpt-4o', ...expectedRow(expected)]);
     const chart = page.locator('figure.chart[data-chart="tool-errors"] img');
     await chart.scrollIntoViewIfNeeded();
-    await page.waitForFunction(() => ((document.querySelector('figure.chart[data-chart="tool-errors"] img') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0);
+    await page.waitForFunction(
+      () => ((document.querySelector('figure.chart[data-chart="tool-errors"] img') as HTMLImageElement | null)?.naturalWidth ?? 0) > 0,
+    );
     // The chart the page shows is served by the API; an unknown chart id is an error, not an empty picture.
     assert.equal((await page.request.get(`${url}api/runs/${imported}/charts/tool-errors.svg`)).status(), 200);
     assert.equal((await page.request.get(`${url}api/runs/${imported}/charts/no-such-chart.svg`)).status(), 404);

@@ -29,7 +29,8 @@ test('the default run is audited: naive has confident failures, oracle none; aud
   assert.ok(noop.calibration.meanConfidence < 0.1);
   assert.equal(naive.fidelity.faultedEpisodes, 0);
   // The same scripted user meets all three agents: equal fidelity rows (n/a where the agent never asked to confirm).
-  const rates = (a: any) => Object.fromEntries(Object.entries(a.fidelity.goalKept as Record<string, { rate: number | null }>).map(([c, k]) => [c, k.rate]));
+  const rates = (a: any) =>
+    Object.fromEntries(Object.entries(a.fidelity.goalKept as Record<string, { rate: number | null }>).map(([c, k]) => [c, k.rate]));
   assert.deepEqual(rates(oracle), { profile: 1, policy: 1, objectives: 1, requirements: 1, preferences: 1 });
   assert.deepEqual(rates(naive), { ...rates(oracle), preferences: null });
   assert.deepEqual(rates(noop), { ...rates(oracle), preferences: null });
@@ -46,7 +47,9 @@ test('the default run is audited: naive has confident failures, oracle none; aud
   const shown = cli(['show', out.runId, '--db', db]);
   assert.match(shown.stdout, /Claims vs state/);
   assert.match(shown.stdout, /naive\s+42\s+\d+/);
-  const failed = JSON.parse(cli(['show', out.runId, '--json', '--db', db]).stdout).failedEpisodes.find((e: { agent: string; family: string }) => e.agent === 'naive' && e.family === 'erase');
+  const failed = JSON.parse(cli(['show', out.runId, '--json', '--db', db]).stdout).failedEpisodes.find(
+    (e: { agent: string; family: string }) => e.agent === 'naive' && e.family === 'erase',
+  );
   const episode = cli(['show', out.runId, '--episode', failed.id, '--db', db]);
   assert.match(episode.stdout, /CONFIDENT FAILURE/);
   assert.match(episode.stdout, /✗ \[contradicted\] erase_customer/);
@@ -66,7 +69,20 @@ test('the default run is audited: naive has confident failures, oracle none; aud
 
 test('`groundwork audit` works on a run imported from τ-bench trajectories', () => {
   const db = tempDb();
-  const imported = cli(['grade', join(BENCHMARKS, 'tau-bench/airline/historical_gpt-4o.json'), '--format', 'tau-bench', '--domain', 'tau-bench/airline', '--data', BENCHMARKS, '--store', '--db', db, '--json']);
+  const imported = cli([
+    'grade',
+    join(BENCHMARKS, 'tau-bench/airline/historical_gpt-4o.json'),
+    '--format',
+    'tau-bench',
+    '--domain',
+    'tau-bench/airline',
+    '--data',
+    BENCHMARKS,
+    '--store',
+    '--db',
+    db,
+    '--json',
+  ]);
   assert.equal(imported.status, 0, imported.stderr);
   const { runId } = JSON.parse(imported.stdout);
   const audit = cli(['audit', runId, '--json', '--db', db]);
@@ -79,10 +95,19 @@ test('`groundwork audit` works on a run imported from τ-bench trajectories', ()
   assert.ok(agent.claims.contradicted > 0);
   assert.equal(agent.fidelity.passHatK['1'], 0.42);
   assert.ok(agent.faultCauses.agent > 0);
-  assert.equal(Object.values(agent.faultCauses as Record<string, number>).reduce((a, b) => a + b, 0), 200 - 84);
+  assert.equal(
+    Object.values(agent.faultCauses as Record<string, number>).reduce((a, b) => a + b, 0),
+    200 - 84,
+  );
   assert.match(cli(['show', runId, '--db', db]).stdout, /Simulator fidelity/);
   // Recorded LLM users: every one made its request; the confirmation preference is counted only where gpt-4o asked to confirm.
   assert.equal(agent.fidelity.goalKept.objectives.rate, 1);
-  assert.ok(agent.fidelity.goalKept.preferences.noChance > 0 && agent.fidelity.goalKept.preferences.rate > 0.8, JSON.stringify(agent.fidelity.goalKept));
-  assert.equal(Object.values(agent.goalOutcome.objectives as Record<string, number>).reduce((a, b) => a + b, 0), 200);
+  assert.ok(
+    agent.fidelity.goalKept.preferences.noChance > 0 && agent.fidelity.goalKept.preferences.rate > 0.8,
+    JSON.stringify(agent.fidelity.goalKept),
+  );
+  assert.equal(
+    Object.values(agent.goalOutcome.objectives as Record<string, number>).reduce((a, b) => a + b, 0),
+    200,
+  );
 });

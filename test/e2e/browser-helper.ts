@@ -5,7 +5,9 @@ import { chromium, type Browser } from 'playwright-core';
 export const CHROMIUM = process.env.GROUNDWORK_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Why browser tests cannot run here, or undefined when chromium is present. */
-export const browserSkipReason = existsSync(CHROMIUM) ? undefined : `chromium not found at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`;
+export const browserSkipReason = existsSync(CHROMIUM)
+  ? undefined
+  : `chromium not found at ${CHROMIUM} (apt-get install -y chromium; .ci/run installs it)`;
 
 /**
  * Launch headless chromium with no background network. Playwright gives every `launch` a fresh
@@ -14,6 +16,15 @@ export const browserSkipReason = existsSync(CHROMIUM) ? undefined : `chromium no
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+    ],
   });
 }

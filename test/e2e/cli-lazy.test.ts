@@ -39,7 +39,10 @@ writeFileSync(
 
 let traces = 0;
 /** Runs the CLI with the trace hook; returns its output and the npm packages it resolved. */
-function traced(script: string, args: string[]): { status: number | null; stdout: string; stderr: string; urls: string[]; packages: Set<string> } {
+function traced(
+  script: string,
+  args: string[],
+): { status: number | null; stdout: string; stderr: string; urls: string[]; packages: Set<string> } {
   const trace = join(work, `trace-${traces++}.txt`);
   writeFileSync(trace, '');
   const result = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, script, ...args], {
@@ -63,12 +66,25 @@ for (const [label, script] of [
   ['the sources through tsx', fromSources],
 ] as const) {
   describe(`help loads no command implementation: ${label}`, () => {
-    for (const args of [['--help'], ['run', '--help'], ['help', 'run'], ['tau', 'replay', '--help'], ['experience', 'list', '--help'], ['export', '--help'], ['view', '--help'], ['--version']]) {
+    for (const args of [
+      ['--help'],
+      ['run', '--help'],
+      ['help', 'run'],
+      ['tau', 'replay', '--help'],
+      ['experience', 'list', '--help'],
+      ['export', '--help'],
+      ['view', '--help'],
+      ['--version'],
+    ]) {
       it(`groundwork ${args.join(' ')}`, () => {
         const result = traced(script, args);
         assert.equal(result.status, 0, result.stderr);
         assert.ok(result.packages.has('commander'), `the hook saw the CLI load (resolved: ${[...result.packages].join(', ')})`);
-        assert.deepEqual(heavyIn(result.packages), [], `--help resolved heavy packages; a command definition imports its implementation (or something heavy) at the top`);
+        assert.deepEqual(
+          heavyIn(result.packages),
+          [],
+          `--help resolved heavy packages; a command definition imports its implementation (or something heavy) at the top`,
+        );
         const actions = result.urls.filter((url) => /\/cli\/actions\//.test(url));
         assert.deepEqual(actions, [], 'no command implementation is loaded for help');
       });
@@ -80,7 +96,10 @@ describe('the trace sees what a command loads when it runs (the check above is n
   it('`groundwork schema` imports its implementation, and with it zod', () => {
     const result = traced(BIN, ['schema']);
     assert.equal(result.status, 0, result.stderr);
-    assert.ok(result.urls.some((url) => /\/cli\/actions\/init\.[jt]s$/.test(url)), 'the init/schema implementation');
+    assert.ok(
+      result.urls.some((url) => /\/cli\/actions\/init\.[jt]s$/.test(url)),
+      'the init/schema implementation',
+    );
     assert.ok(result.packages.has('zod'), `zod (resolved: ${[...result.packages].join(', ')})`);
   });
 });

@@ -16,12 +16,20 @@ const BENCHMARKS = resolve(import.meta.dirname, '../../../shared/benchmarks');
 
 function cli(args: string[], prefix: string[] = []) {
   const [command, ...rest] = prefix.length ? prefix : [process.execPath];
-  const result = spawnSync(command, [...rest, ...(prefix.length ? [process.execPath] : []), BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const result = spawnSync(command, [...rest, ...(prefix.length ? [process.execPath] : []), BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Exactly one stderr line, in the house format. */
-function oneErrorLine(result: { status: number | null; stdout: string; stderr: string }, status: number, pattern: RegExp, what: string): void {
+function oneErrorLine(
+  result: { status: number | null; stdout: string; stderr: string },
+  status: number,
+  pattern: RegExp,
+  what: string,
+): void {
   assert.equal(result.status, status, `${what}: exit ${result.status}, stderr ${result.stderr}`);
   assert.equal(result.stdout, '', what);
   const lines = result.stderr.trimEnd().split('\n');
@@ -48,7 +56,11 @@ before(() => {
 describe('a reader that closes stdout early (`groundwork show RUN | head -1`)', () => {
   for (const args of [['show', '<run>', '--json'], ['show', '<run>'], ['runs'], ['tasks', 'list'], ['--help']]) {
     it(`\`groundwork ${args.join(' ')}\` exits quietly with status 0`, async () => {
-      const child = spawn(process.execPath, [BIN, ...args.map((a) => (a === '<run>' ? runA : a)), ...(args[0] === 'show' || args[0] === 'runs' ? ['--db', db] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [BIN, ...args.map((a) => (a === '<run>' ? runA : a)), ...(args[0] === 'show' || args[0] === 'runs' ? ['--db', db] : [])],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       // The reader is gone before the command writes anything: every write meets EPIPE.
       child.stdout.destroy();
       let stderr = '';
@@ -117,7 +129,10 @@ describe('commands that only read open the database read-only', () => {
     assert.ok((await viewRuns(copy)).includes(runA));
     assert.equal(statSync(copy).mtimeMs, before.mtimeMs);
     assert.ok(readFileSync(copy).equals(before.bytes), 'same bytes');
-    assert.deepEqual(readdirSync(dir).filter((f) => !f.startsWith('copy.db-')), ['copy.db']);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => !f.startsWith('copy.db-')),
+      ['copy.db'],
+    );
   });
 
   // A true read-only condition: as root, permission bits do not stop us, so the commands run as
@@ -126,7 +141,9 @@ describe('commands that only read open the database read-only', () => {
   const asRoot = process.getuid?.() === 0;
   const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p));
   const reader = asRoot ? (setpriv ? [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups'] : undefined) : [];
-  it('work on a database in a read-only directory (as a user without write permission)', { skip: reader === undefined ? 'root without setpriv: cannot drop write permission' : false }, async () => {
+  it('work on a database in a read-only directory (as a user without write permission)', {
+    skip: reader === undefined ? 'root without setpriv: cannot drop write permission' : false,
+  }, async () => {
     const parent = mkdtempSync(join(tmpdir(), 'gw-ro-perm-'));
     const dir = join(parent, 'readonly');
     mkdirSync(dir);
@@ -164,10 +181,17 @@ describe('commands that only read open the database read-only', () => {
   });
 });
 
-describe('one spelling of the task-file flag, registry names for τ-bench domains', { skip: existsSync(join(BENCHMARKS, 'tau-bench/retail/tasks_test.json')) ? false : 'no τ-bench data' }, () => {
+describe('one spelling of the task-file flag, registry names for τ-bench domains', {
+  skip: existsSync(join(BENCHMARKS, 'tau-bench/retail/tasks_test.json')) ? false : 'no τ-bench data',
+}, () => {
   const dir = mkdtempSync(join(tmpdir(), 'gw-taskfile-'));
   const taskFile = join(dir, 'two-tasks.json');
-  before(() => writeFileSync(taskFile, JSON.stringify(JSON.parse(readFileSync(join(BENCHMARKS, 'tau-bench/retail/tasks_test.json'), 'utf8')).slice(0, 2))));
+  before(() =>
+    writeFileSync(
+      taskFile,
+      JSON.stringify(JSON.parse(readFileSync(join(BENCHMARKS, 'tau-bench/retail/tasks_test.json'), 'utf8')).slice(0, 2)),
+    ),
+  );
 
   it('`tau replay --domain tau-bench/retail --task-file F` replays the file; help shows only --task-file', () => {
     const result = cli(['tau', 'replay', '--domain', 'tau-bench/retail', '--data', BENCHMARKS, '--task-file', taskFile]);
@@ -187,21 +211,56 @@ describe('one spelling of the task-file flag, registry names for τ-bench domain
     const old = cli(['tau', 'replay', '--domain', 'retail', '--data', BENCHMARKS, '--tasks', taskFile]);
     assert.equal(old.status, 0, old.stderr);
     assert.equal(old.stdout, current);
-    assert.deepEqual(old.stderr.trimEnd().split('\n'), ['groundwork: warning: --domain retail is deprecated; use --domain tau-bench/retail', 'groundwork: warning: --tasks is deprecated; use --task-file']);
-    const graded = cli(['grade', '--format', 'tau-bench', '--domain', 'airline', '--tasks-file', join(BENCHMARKS, 'tau-bench/airline/tasks_test.json'), join(BENCHMARKS, 'tau-bench/airline/historical_gpt-4o.json'), '--json']);
+    assert.deepEqual(old.stderr.trimEnd().split('\n'), [
+      'groundwork: warning: --domain retail is deprecated; use --domain tau-bench/retail',
+      'groundwork: warning: --tasks is deprecated; use --task-file',
+    ]);
+    const graded = cli([
+      'grade',
+      '--format',
+      'tau-bench',
+      '--domain',
+      'airline',
+      '--tasks-file',
+      join(BENCHMARKS, 'tau-bench/airline/tasks_test.json'),
+      join(BENCHMARKS, 'tau-bench/airline/historical_gpt-4o.json'),
+      '--json',
+    ]);
     assert.equal(graded.status, 0, graded.stderr);
-    assert.deepEqual(graded.stderr.trimEnd().split('\n'), ['groundwork: warning: --domain airline is deprecated; use --domain tau-bench/airline', 'groundwork: warning: --tasks-file is deprecated; use --task-file']);
+    assert.deepEqual(graded.stderr.trimEnd().split('\n'), [
+      'groundwork: warning: --domain airline is deprecated; use --domain tau-bench/airline',
+      'groundwork: warning: --tasks-file is deprecated; use --task-file',
+    ]);
     assert.equal(JSON.parse(graded.stdout).summary.records, 200);
-    oneErrorLine(cli(['tau', 'replay', '--domain', 'retail-bench', '--task-file', taskFile]), 2, /unknown τ-bench domain "retail-bench" \(use --domain tau-bench\/retail \| tau-bench\/airline \| tau2-bench\/retail\)/, 'unknown domain');
+    oneErrorLine(
+      cli(['tau', 'replay', '--domain', 'retail-bench', '--task-file', taskFile]),
+      2,
+      /unknown τ-bench domain "retail-bench" \(use --domain tau-bench\/retail \| tau-bench\/airline \| tau2-bench\/retail\)/,
+      'unknown domain',
+    );
   });
 
   it('`grade --store` writes the run log logs/RUN_ID.log like `run`', () => {
     const storeDir = mkdtempSync(join(tmpdir(), 'gw-grade-log-'));
-    const result = cli(['grade', '--format', 'tau-bench', '--domain', 'tau-bench/airline', join(BENCHMARKS, 'tau-bench/airline/historical_gpt-4o.json'), '--store', '--json', '--db', join(storeDir, 'g.db')]);
+    const result = cli([
+      'grade',
+      '--format',
+      'tau-bench',
+      '--domain',
+      'tau-bench/airline',
+      join(BENCHMARKS, 'tau-bench/airline/historical_gpt-4o.json'),
+      '--store',
+      '--json',
+      '--db',
+      join(storeDir, 'g.db'),
+    ]);
     assert.equal(result.status, 0, result.stderr);
     const { runId, log } = JSON.parse(result.stdout);
     assert.equal(log, join(storeDir, 'logs', `${runId}.log`));
-    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines[0].msg, 'run start');
     assert.equal(lines[0].runId, runId);
     assert.equal(lines.filter((l) => l.msg === 'episode stored').length, 200);
@@ -239,11 +298,16 @@ describe('task ids: a typo is an error that lists the valid ids', () => {
     [['--tasks', 'hd-test-0004'], /unknown helpdesk task "hd-test-0004"/],
     [['--tasks', 'hd-test-1x'], /unknown helpdesk task "hd-test-1x"/],
     [['--tasks', 'hd-test-001', '--split', 'train'], /helpdesk task hd-test-001 belongs to the test split, not train \(pass --split test/],
-    [['--domain', 'tau-bench/retail', '--tasks', '9999'], /tau-bench\/retail test has 115 tasks, not 9999 \(pass --tasks 115 or fewer, or ids from 0 to 114\)/],
+    [
+      ['--domain', 'tau-bench/retail', '--tasks', '9999'],
+      /tau-bench\/retail test has 115 tasks, not 9999 \(pass --tasks 115 or fewer, or ids from 0 to 114\)/,
+    ],
     [['--domain', 'tau-bench/airline', '--tasks', '3,x7'], /tau-bench\/airline test has no task "x7" \(ids run from 0 to 49\)/],
   ];
   for (const [args, pattern] of cases) {
-    it(`tasks list ${args.join(' ')}`, { skip: args.includes('--domain') && !existsSync(BENCHMARKS) ? 'no τ-bench data' : false }, () => oneErrorLine(cli(['tasks', 'list', ...args]), 2, pattern, args.join(' ')));
+    it(`tasks list ${args.join(' ')}`, { skip: args.includes('--domain') && !existsSync(BENCHMARKS) ? 'no τ-bench data' : false }, () =>
+      oneErrorLine(cli(['tasks', 'list', ...args]), 2, pattern, args.join(' ')),
+    );
   }
   it('`run` refuses them before storing anything', () => {
     oneErrorLine(cli(['run', '--tasks', 'hd-tset-001', '--db', db]), 2, /unknown helpdesk task/, 'run');

@@ -31,7 +31,8 @@ test('`groundwork run --json` with no other arguments: oracle 1.0, noop 0 where 
   assert.ok(naive.meanReward < 0.5, `naive ${naive.meanReward}`);
   assert.ok(naive.ci95[1] < oracle.ci95[0]);
   for (const metrics of Object.values(out.agents) as Record<string, unknown>[]) {
-    for (const field of ['episodes', 'meanReward', 'passHatK', 'ci95', 'flipRate', 'terminations', 'families']) assert.ok(field in metrics, field);
+    for (const field of ['episodes', 'meanReward', 'passHatK', 'ci95', 'flipRate', 'terminations', 'families'])
+      assert.ok(field in metrics, field);
   }
   assert.equal(oracle.terminations.infra_error, 0);
   assert.ok(Object.keys(oracle.families).length >= 6);
@@ -73,7 +74,9 @@ test('`groundwork tasks lint --mutations`: every mutation of the helpdesk test s
 
 test('a run killed with SIGKILL resumes to exactly tasks × agents × trials episodes, none repeated', async () => {
   const db = tempDb();
-  const child = spawn(process.execPath, [BIN, 'run', '--tasks', '700', '--trials', '5', '--concurrency', '2', '--db', db, '--json'], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [BIN, 'run', '--tasks', '700', '--trials', '5', '--concurrency', '2', '--db', db, '--json'], {
+    stdio: 'ignore',
+  });
   const count = () => {
     try {
       const reader = new Database(db, { readonly: true, fileMustExist: true });

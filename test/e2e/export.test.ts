@@ -18,14 +18,20 @@ const db = join(dir, 'groundwork.db');
 const policy = createHelpdeskDomain().policy;
 
 function cli(args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, OPENAI_API_KEY: SECRET }, timeout: 120_000 });
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENAI_API_KEY: SECRET },
+    timeout: 120_000,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 let runId = '';
-let episodes: EpisodeRecord[] = [];
+const episodes: EpisodeRecord[] = [];
 const lines: Partial<Record<ExportFormat, unknown[]>> = {};
-const summaries: Partial<Record<ExportFormat, { lines: number; excluded: Record<string, number>; audits: { audited: number; faulted: number } }>> = {};
+const summaries: Partial<
+  Record<ExportFormat, { lines: number; excluded: Record<string, number>; audits: { audited: number; faulted: number } }>
+> = {};
 let faultedId = '';
 
 /** The SFT form of a stored episode (what its line would hold), for matching lines to episodes. */
@@ -46,17 +52,34 @@ describe('groundwork export on a real default run', () => {
     const victim = episodes.find((e) => e.agent === 'oracle' && e.reward === 1)!;
     faultedId = victim.id;
     const audit = (await store.getEpisodeAudit(victim.id))!;
-    await store.saveEpisodeAudit(victim.id, runId, { ...audit, simulatorFaults: [{ kind: 'invented_fact', turn: 1, eventIndex: 2, text: 'x', evidence: 'test label' }] });
+    await store.saveEpisodeAudit(victim.id, runId, {
+      ...audit,
+      simulatorFaults: [{ kind: 'invented_fact', turn: 1, eventIndex: 2, text: 'x', evidence: 'test label' }],
+    });
     await store.close();
     for (const format of EXPORT_FORMATS) {
       const file = join(dir, `${format}.jsonl`);
-      const result = cli(['export', runId, '--format', format, '-o', file, '--db', db, '--json', ...(format === 'early-experience' ? ['--alternatives', '2'] : [])]);
+      const result = cli([
+        'export',
+        runId,
+        '--format',
+        format,
+        '-o',
+        file,
+        '--db',
+        db,
+        '--json',
+        ...(format === 'early-experience' ? ['--alternatives', '2'] : []),
+      ]);
       assert.equal(result.status, 0, result.stderr);
       summaries[format] = JSON.parse(result.stdout);
       const text = readFileSync(file, 'utf8');
       assert.ok(!text.includes(SECRET), 'no key in an export');
       assert.ok(!existsSync(`${file}.partial`));
-      lines[format] = text.trim().split('\n').map((line) => JSON.parse(line));
+      lines[format] = text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
     }
   });
 
@@ -98,7 +121,10 @@ describe('groundwork export on a real default run', () => {
 
   it('preference pairs a success and a failure of the same task at a shared state', () => {
     const byId = new Map(episodes.map((e) => [e.id, e]));
-    for (const line of lines.preference as { metadata: { taskId: string; preferredEpisodeId: string; nonPreferredEpisodeId: string; sharedPrefix: number }; input: { messages: unknown[] } }[]) {
+    for (const line of lines.preference as {
+      metadata: { taskId: string; preferredEpisodeId: string; nonPreferredEpisodeId: string; sharedPrefix: number };
+      input: { messages: unknown[] };
+    }[]) {
       const good = byId.get(line.metadata.preferredEpisodeId)!;
       const bad = byId.get(line.metadata.nonPreferredEpisodeId)!;
       assert.equal(good.reward, 1);
@@ -112,7 +138,13 @@ describe('groundwork export on a real default run', () => {
 
   it('rl carries the grounded reward, its components and the calibration term y − (q − y)²', () => {
     const byId = new Map(episodes.map((e) => [e.id, e]));
-    const rl = lines.rl as { reward: number; components: { state: number }; calibration?: { confidence: number; outcome: number; rlcrReward: number }; metadata: { episodeId: string }; simulatorFaulted?: boolean }[];
+    const rl = lines.rl as {
+      reward: number;
+      components: { state: number };
+      calibration?: { confidence: number; outcome: number; rlcrReward: number };
+      metadata: { episodeId: string };
+      simulatorFaulted?: boolean;
+    }[];
     assert.equal(rl.length, episodes.filter((e) => e.termination !== 'infra_error').length);
     for (const line of rl) {
       const episode = byId.get(line.metadata.episodeId)!;
@@ -129,7 +161,13 @@ describe('groundwork export on a real default run', () => {
   });
 
   it('early-experience: at each expert state, the expert action and alternatives executed on forks, with the next state', () => {
-    const rows = lines['early-experience'] as { expert: boolean; state: { step: number; hash: string }; action: { name: string }; next: { hash: string; changes: unknown[]; isError: boolean }; metadata: { episodeId: string; expertSource: string } }[];
+    const rows = lines['early-experience'] as {
+      expert: boolean;
+      state: { step: number; hash: string };
+      action: { name: string };
+      next: { hash: string; changes: unknown[]; isError: boolean };
+      metadata: { episodeId: string; expertSource: string };
+    }[];
     const byId = new Map(episodes.map((e) => [e.id, e]));
     const experts = new Set(rows.map((r) => r.metadata.episodeId));
     assert.ok(!experts.has(faultedId));
@@ -144,9 +182,13 @@ describe('groundwork export on a real default run', () => {
         if (recorded) assert.equal(row.next.hash, recorded, 'the expert branch reproduces the recorded next state');
       }
       // Alternatives start from the same state as the expert action of their step.
-      for (const row of mine.filter((r) => !r.expert)) assert.equal(row.state.hash, mine.find((r) => r.expert && r.state.step === row.state.step)!.state.hash);
+      for (const row of mine.filter((r) => !r.expert))
+        assert.equal(row.state.hash, mine.find((r) => r.expert && r.state.step === row.state.step)!.state.hash);
     }
-    assert.ok(rows.some((r) => !r.expert && r.next.changes.length > 0), 'some alternatives change the state');
+    assert.ok(
+      rows.some((r) => !r.expert && r.next.changes.length > 0),
+      'some alternatives change the state',
+    );
     // The oracle's episodes are expert by construction; other agents' only when verified.
     assert.ok(rows.every((r) => r.metadata.expertSource === (byId.get(r.metadata.episodeId)!.agent === 'oracle' ? 'oracle' : 'verified')));
     assert.ok(rows.some((r) => r.metadata.expertSource === 'verified'));

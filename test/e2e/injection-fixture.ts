@@ -74,9 +74,16 @@ function evilUser(): UserSimulator {
 export async function createInjectionRun(db: string): Promise<{ runId: string; episodeIds: string[] }> {
   const store = SqliteStore.open(db);
   try {
-    const participants = { agent: (name: string) => (name === EVIL_AGENT ? evilAgent() : undefined), user: (name: string) => (name === EVIL_USER ? evilUser() : undefined) };
+    const participants = {
+      agent: (name: string) => (name === EVIL_AGENT ? evilAgent() : undefined),
+      user: (name: string) => (name === EVIL_USER ? evilUser() : undefined),
+    };
     const domains = createDomainRegistry([['tiny', createTinyDomain]]);
-    const { runId } = await createRun(store, { domain: 'tiny', agents: [EVIL_AGENT], user: EVIL_USER, trials: 2, tasks: { ids: ['tiny-set-color'] } }, { participants, domains });
+    const { runId } = await createRun(
+      store,
+      { domain: 'tiny', agents: [EVIL_AGENT], user: EVIL_USER, trials: 2, tasks: { ids: ['tiny-set-color'] } },
+      { participants, domains },
+    );
     await executeRun(runId, { store, participants, domains });
     const episodeIds = (await store.listEpisodes(runId)).map((e) => e.id);
     return { runId, episodeIds };

@@ -56,14 +56,20 @@ function model(request: PeerRequest): PeerReply {
   const system = systemOf(request);
   if (system === REFLECTION_SYSTEM) return { kind: 'message', text: REFLECTION };
   if (system === INSIGHT_CRITIC_SYSTEM) return { kind: 'message', text: `ADD: ${RULE}\nThis line is not an operation.` };
-  if (system === SKILL_SYSTEM) return { kind: 'message', text: JSON.stringify({ title: 'Flag off', principle: 'Look up every override of the flag.', whenToApply: 'feature_off requests' }) };
+  if (system === SKILL_SYSTEM)
+    return {
+      kind: 'message',
+      text: JSON.stringify({ title: 'Flag off', principle: 'Look up every override of the flag.', whenToApply: 'feature_off requests' }),
+    };
   const messages: { role: string; content: unknown }[] = request.body.messages;
   const opening = String(messages.find((m) => m.role === 'user')?.content ?? '');
   const task = byOpening.get(opening);
   if (!task || !system.includes(PHRASE)) return { kind: 'message', text: 'Done! The feature is now turned off.' };
   const step = task.oracle[messages.filter((m) => m.role === 'assistant').length];
   if (!step) return { kind: 'message', text: 'Done.' };
-  return step.kind === 'call' ? { kind: 'message', toolCalls: [{ name: step.call.name, arguments: step.call.arguments }] } : { kind: 'message', text: step.text };
+  return step.kind === 'call'
+    ? { kind: 'message', toolCalls: [{ name: step.call.name, arguments: step.call.arguments }] }
+    : { kind: 'message', text: step.text };
 }
 
 async function setup() {
@@ -78,9 +84,22 @@ async function setup() {
 describe('groundwork learn against a scripted model peer', () => {
   it('reflexion then insights: train improves round over round, test improves after learning, provenance is right', async () => {
     const { peer, hub, store, models } = await setup();
-    const session = await learn({ store, hub, models, agent: 'learner', mechanisms: ['reflection', 'insight'], rounds: 2, trainTasks: { ids: TRAIN }, testTasks: { ids: TEST }, trials: 1 });
+    const session = await learn({
+      store,
+      hub,
+      models,
+      agent: 'learner',
+      mechanisms: ['reflection', 'insight'],
+      rounds: 2,
+      trainTasks: { ids: TRAIN },
+      testTasks: { ids: TEST },
+      trials: 1,
+    });
     assert.equal(session.status, 'finished');
-    assert.deepEqual(session.rounds.map((r) => r.successRate), [0, 1]);
+    assert.deepEqual(
+      session.rounds.map((r) => r.successRate),
+      [0, 1],
+    );
     assert.equal(session.test.before?.successRate, 0);
     assert.equal(session.test.after?.successRate, 1);
     assert.equal(session.test.after?.passHatK['1'], 1);
@@ -99,7 +118,11 @@ describe('groundwork learn against a scripted model peer', () => {
       assert.equal(reflection.provenance.split, 'train');
       assert.equal(reflection.provenance.producedBy, 'learner');
       assert.equal(reflection.provenance.round, 1);
-      assert.ok(round1Episodes.some((e) => e.id === reflection.provenance.episodeIds[0] && e.taskId === reflection.provenance.taskIds[0] && e.reward === 0));
+      assert.ok(
+        round1Episodes.some(
+          (e) => e.id === reflection.provenance.episodeIds[0] && e.taskId === reflection.provenance.taskIds[0] && e.reward === 0,
+        ),
+      );
     }
     assert.equal(insights.length, 1);
     assert.equal(insights[0].text, RULE);
@@ -110,7 +133,15 @@ describe('groundwork learn against a scripted model peer', () => {
     assert.equal(insights[0].provenance.runId, session.rounds[1].runId);
     // Each phase is a stored run whose config records the experience block.
     const afterRun = (await store.getRun(session.test.after!.runId))!;
-    assert.deepEqual(afterRun.config.experience, { mechanisms: ['reflection', 'insight'], setId: session.id, sourceRunIds: session.rounds.map((r) => r.runId), sourceSplit: 'train', trainOnly: true, phase: 'test-after', retrieval: 'bm25' });
+    assert.deepEqual(afterRun.config.experience, {
+      mechanisms: ['reflection', 'insight'],
+      setId: session.id,
+      sourceRunIds: session.rounds.map((r) => r.runId),
+      sourceSplit: 'train',
+      trainOnly: true,
+      phase: 'test-after',
+      retrieval: 'bm25',
+    });
     // The test-split evaluation saw only experience derived from train tasks.
     const byId = new Map(experience.map((r) => [r.id, r]));
     for await (const episode of store.iterateEpisodes(afterRun.id)) {
@@ -130,9 +161,22 @@ describe('groundwork learn against a scripted model peer', () => {
 
   it('all four mechanisms: demonstrations and skills are built from train with provenance and retrieved by family', async () => {
     const { peer, hub, store, models } = await setup();
-    const session = await learn({ store, hub, models, agent: 'learner', rounds: 2, trainTasks: { ids: TRAIN }, testTasks: { ids: TEST }, trials: 1, testBefore: false });
+    const session = await learn({
+      store,
+      hub,
+      models,
+      agent: 'learner',
+      rounds: 2,
+      trainTasks: { ids: TRAIN },
+      testTasks: { ids: TEST },
+      trials: 1,
+      testBefore: false,
+    });
     assert.deepEqual(session.mechanisms, ['reflection', 'insight', 'demonstration', 'skill']);
-    assert.deepEqual(session.rounds.map((r) => r.successRate), [0, 1]);
+    assert.deepEqual(
+      session.rounds.map((r) => r.successRate),
+      [0, 1],
+    );
     assert.equal(session.test.after?.successRate, 1);
     assert.deepEqual(session.rounds[1].experience, { reflection: 2, insight: 1, demonstration: 2, skill: 2 });
     const experience = await store.listExperience({ setId: session.id });
@@ -156,8 +200,22 @@ describe('groundwork learn against a scripted model peer', () => {
 
   it('reflexion alone does not transfer to unseen test tasks (reflections are per task)', async () => {
     const { hub, store, models } = await setup();
-    const session = await learn({ store, hub, models, agent: 'learner', mechanisms: ['reflection'], rounds: 2, trainTasks: { ids: TRAIN }, testTasks: { ids: TEST }, trials: 1, testBefore: false });
-    assert.deepEqual(session.rounds.map((r) => r.successRate), [0, 1]);
+    const session = await learn({
+      store,
+      hub,
+      models,
+      agent: 'learner',
+      mechanisms: ['reflection'],
+      rounds: 2,
+      trainTasks: { ids: TRAIN },
+      testTasks: { ids: TEST },
+      trials: 1,
+      testBefore: false,
+    });
+    assert.deepEqual(
+      session.rounds.map((r) => r.successRate),
+      [0, 1],
+    );
     assert.equal(session.test.before, undefined);
     assert.equal(session.test.after?.successRate, 0);
     assert.equal(session.test.after?.experienceUsed, 0);
@@ -168,20 +226,68 @@ describe('groundwork learn against a scripted model peer', () => {
     const { peer, hub, store, models } = await setup();
     const setId = 'learn-leak-check';
     const leaked = `LEAKED ${PHRASE}`;
-    const common = { schemaVersion: EXPERIENCE_SCHEMA_VERSION, setId, domain: 'helpdesk', family: 'feature_off', createdAt: '2026-01-01T00:00:00.000Z' } as const;
+    const common = {
+      schemaVersion: EXPERIENCE_SCHEMA_VERSION,
+      setId,
+      domain: 'helpdesk',
+      family: 'feature_off',
+      createdAt: '2026-01-01T00:00:00.000Z',
+    } as const;
     // Planted records: one claims the test split, one claims train but was derived from a test task.
     await store.saveExperience([
-      { ...common, id: 'insi-leak-1', kind: 'insight', text: leaked, count: 5, order: 0, provenance: { runId: 'r', episodeIds: ['e1'], taskIds: [TEST[0]], split: 'test', producedBy: 'rule' } },
-      { ...common, id: 'refl-leak-2', kind: 'reflection', taskId: TEST[1], text: leaked, withDiff: false, provenance: { runId: 'r', episodeIds: ['e2'], taskIds: [TEST[1]], split: 'train', producedBy: 'rule' } },
-      { ...common, id: 'insi-ok-3', kind: 'insight', text: 'Be polite.', count: 2, order: 1, provenance: { runId: 'r', episodeIds: ['e3'], taskIds: [TRAIN[0]], split: 'train', producedBy: 'rule' } },
+      {
+        ...common,
+        id: 'insi-leak-1',
+        kind: 'insight',
+        text: leaked,
+        count: 5,
+        order: 0,
+        provenance: { runId: 'r', episodeIds: ['e1'], taskIds: [TEST[0]], split: 'test', producedBy: 'rule' },
+      },
+      {
+        ...common,
+        id: 'refl-leak-2',
+        kind: 'reflection',
+        taskId: TEST[1],
+        text: leaked,
+        withDiff: false,
+        provenance: { runId: 'r', episodeIds: ['e2'], taskIds: [TEST[1]], split: 'train', producedBy: 'rule' },
+      },
+      {
+        ...common,
+        id: 'insi-ok-3',
+        kind: 'insight',
+        text: 'Be polite.',
+        count: 2,
+        order: 1,
+        provenance: { runId: 'r', episodeIds: ['e3'], taskIds: [TRAIN[0]], split: 'train', producedBy: 'rule' },
+      },
     ]);
-    const session = await learn({ store, hub, models, agent: 'learner', sessionId: setId, mechanisms: ['reflection', 'insight'], rounds: 1, trainTasks: { ids: [TRAIN[0]] }, testTasks: { ids: TEST }, trials: 1, testBefore: false });
+    const session = await learn({
+      store,
+      hub,
+      models,
+      agent: 'learner',
+      sessionId: setId,
+      mechanisms: ['reflection', 'insight'],
+      rounds: 1,
+      trainTasks: { ids: [TRAIN[0]] },
+      testTasks: { ids: TEST },
+      trials: 1,
+      testBefore: false,
+    });
     assert.equal(session.test.after?.experienceRefused, 2);
     const testRun = session.test.after!.runId;
     const testRequests = peer.requests.filter((r) => systemOf(r).startsWith(domain.policy));
     assert.ok(testRequests.length > 0);
-    assert.ok(testRequests.every((r) => !systemOf(r).includes('LEAKED')), 'no prompt contains test-derived experience');
-    assert.ok(peer.requests.some((r) => systemOf(r).includes('Be polite.')), 'train-derived experience is used');
+    assert.ok(
+      testRequests.every((r) => !systemOf(r).includes('LEAKED')),
+      'no prompt contains test-derived experience',
+    );
+    assert.ok(
+      peer.requests.some((r) => systemOf(r).includes('Be polite.')),
+      'train-derived experience is used',
+    );
     assert.equal(session.test.after?.successRate, 0, 'the test tasks are not solved by leaked lessons');
     for await (const episode of store.iterateEpisodes(testRun)) {
       const shown = (episode.trajectory.participants.agent as { experience: string[] }).experience;
@@ -197,18 +303,45 @@ describe('groundwork learn against a scripted model peer', () => {
     const db = join(dir, 'groundwork.db');
     const config = join(dir, 'models.yaml');
     writeFileSync(config, `models:\n  learner:\n    provider: openai-compatible\n    model: peer-learner\n    baseURL: ${peer.url}\n`);
-    const run = await cli(['learn', '--config', config, '--agent', 'learner', '--mechanisms', 'reflexion,insights', '--rounds', '2', '--train-tasks', TRAIN.join(','), '--test-tasks', TEST.join(','), '--json', '--db', db]);
+    const run = await cli([
+      'learn',
+      '--config',
+      config,
+      '--agent',
+      'learner',
+      '--mechanisms',
+      'reflexion,insights',
+      '--rounds',
+      '2',
+      '--train-tasks',
+      TRAIN.join(','),
+      '--test-tasks',
+      TEST.join(','),
+      '--json',
+      '--db',
+      db,
+    ]);
     assert.equal(run.status, 0, run.stderr);
     const session = JSON.parse(run.stdout);
     assert.deepEqual(session.mechanisms, ['reflection', 'insight']);
-    assert.deepEqual(session.rounds.map((r: { successRate: number }) => r.successRate), [0, 1]);
+    assert.deepEqual(
+      session.rounds.map((r: { successRate: number }) => r.successRate),
+      [0, 1],
+    );
     assert.equal(session.test.before.successRate, 0);
     assert.equal(session.test.after.successRate, 1);
     // Every run of the session has its log beside the database, like `groundwork run`.
-    const runIds: string[] = [session.test.before.runId, ...session.rounds.map((r: { runId: string }) => r.runId), session.test.after.runId];
+    const runIds: string[] = [
+      session.test.before.runId,
+      ...session.rounds.map((r: { runId: string }) => r.runId),
+      session.test.after.runId,
+    ];
     assert.equal(new Set(runIds).size, 4);
     for (const runId of runIds) {
-      const log = readFileSync(join(dir, 'logs', `${runId}.log`), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+      const log = readFileSync(join(dir, 'logs', `${runId}.log`), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
       assert.equal(log[0].msg, 'run start');
       assert.ok(log.every((line) => line.runId === runId));
       assert.equal(log.filter((line) => line.msg === 'episode stored').length, 2);

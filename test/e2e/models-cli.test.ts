@@ -16,7 +16,9 @@ after(() => Promise.all(peers.map((p) => p.close())));
 /** Run the CLI asynchronously (the peer answers from this process). */
 function cli(args: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, OPENAI_API_KEY: undefined, ...env } as NodeJS.ProcessEnv });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, OPENAI_API_KEY: undefined, ...env } as NodeJS.ProcessEnv,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -34,7 +36,9 @@ function agentModel(request: PeerRequest): PeerReply {
   const messages: { role: string }[] = request.body.messages;
   const step = task.oracle[messages.filter((m) => m.role === 'assistant').length];
   if (!step) return { kind: 'message', text: 'Done.' };
-  return step.kind === 'call' ? { kind: 'message', toolCalls: [{ name: step.call.name, arguments: step.call.arguments }] } : { kind: 'message', text: step.text };
+  return step.kind === 'call'
+    ? { kind: 'message', toolCalls: [{ name: step.call.name, arguments: step.call.arguments }] }
+    : { kind: 'message', text: step.text };
 }
 
 /** A "model" user: opens, gives its email, confirms, then stops. */
@@ -104,7 +108,9 @@ describe('model agents and users from the command line', () => {
 
     // 2. It is back: --retry-errors re-runs exactly those episodes.
     failing = false;
-    const retried = await cli(['run', '--resume', downOut.runId, '--retry-errors', '--db', db, '--json', '--record', cassettes], { OPENAI_API_KEY: SECRET });
+    const retried = await cli(['run', '--resume', downOut.runId, '--retry-errors', '--db', db, '--json', '--record', cassettes], {
+      OPENAI_API_KEY: SECRET,
+    });
     assert.equal(retried.status, 0, retried.stderr);
     const out = JSON.parse(retried.stdout);
     assert.equal(out.retried, 2);
@@ -121,8 +127,14 @@ describe('model agents and users from the command line', () => {
     // The key reached the server, and nowhere else.
     assert.ok(peer.requests.some((r) => r.headers.authorization === `Bearer ${SECRET}`));
     const written = filesUnder(data);
-    assert.ok(written.some((f) => f.includes('cassettes')), 'cassettes were written');
-    assert.ok(written.some((f) => f.endsWith('.log')), 'a run log was written');
+    assert.ok(
+      written.some((f) => f.includes('cassettes')),
+      'cassettes were written',
+    );
+    assert.ok(
+      written.some((f) => f.endsWith('.log')),
+      'a run log was written',
+    );
     for (const file of written) assert.ok(!readFileSync(file).includes(SECRET), `key leaked into ${file}`);
     for (const text of [down.stdout, down.stderr, retried.stdout, retried.stderr]) assert.ok(!text.includes(SECRET));
 
@@ -154,7 +166,8 @@ describe('model agents and users from the command line', () => {
     assert.equal(missOut.agents.bot.infraErrors, 1);
     const { default: Database } = await import('better-sqlite3');
     const reader = new Database(missDb, { readonly: true });
-    const detail = (reader.prepare("SELECT trajectory FROM episodes WHERE termination = 'infra_error'").get() as { trajectory: string }).trajectory;
+    const detail = (reader.prepare("SELECT trajectory FROM episodes WHERE termination = 'infra_error'").get() as { trajectory: string })
+      .trajectory;
     reader.close();
     assert.match(JSON.parse(detail).termination.detail, /not recorded|no cassette|REPLAY|replay/i);
   });

@@ -37,7 +37,10 @@ before(() => {
   const stage = join(work, 'stage');
   mkdirSync(stage);
   for (const entry of ['package.json', 'README.md', 'bin', 'docs']) cpSync(join(ROOT, entry), join(stage, entry), { recursive: true });
-  execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'build.ts'), '--out-dir', join(stage, 'dist')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'build.ts'), '--out-dir', join(stage, 'dist')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: stage, encoding: 'utf8' });
   [packed] = JSON.parse(out);
 
@@ -70,15 +73,22 @@ test('the tarball ships dist, bin, docs and the prebuilt viewer; no sources, tes
   ]) {
     assert.ok(paths.includes(required), `missing ${required}`);
   }
-  assert.deepEqual(paths.filter((path) => path.startsWith('src/') || path.includes('node_modules/') || /\.test\.|fixture/.test(path)), []);
-  assert.ok(paths.some((path) => path.startsWith('dist/viewer-app/assets/') && path.endsWith('.js')), 'viewer bundle script');
+  assert.deepEqual(
+    paths.filter((path) => path.startsWith('src/') || path.includes('node_modules/') || /\.test\.|fixture/.test(path)),
+    [],
+  );
+  assert.ok(
+    paths.some((path) => path.startsWith('dist/viewer-app/assets/') && path.endsWith('.js')),
+    'viewer bundle script',
+  );
   // Sizes: a few MB unpacked at most (today ≈ 1.5 MB); a megabyte-sized file would be an accident.
   assert.ok(packed.unpackedSize > 200_000 && packed.unpackedSize < 5_000_000, `unpacked ${packed.unpackedSize}`);
   assert.ok(packed.size < 1_500_000, `tarball ${packed.size}`);
   const largest = packed.files.reduce((a, b) => (a.size > b.size ? a : b));
   assert.ok(largest.size < 500_000, `largest file ${largest.path} ${largest.size}`);
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
-  for (const devOnly of ['tsx', 'vite', 'typescript', '@preact/preset-vite', 'preact']) assert.ok(!(devOnly in manifest.dependencies), `${devOnly} is a runtime dependency`);
+  for (const devOnly of ['tsx', 'vite', 'typescript', '@preact/preset-vite', 'preact'])
+    assert.ok(!(devOnly in manifest.dependencies), `${devOnly} is a runtime dependency`);
 });
 
 test('plain Node imports groundwork and groundwork/testing by name; internals are not exported', () => {
@@ -86,10 +96,34 @@ test('plain Node imports groundwork and groundwork/testing by name; internals ar
   const { status, stdout, stderr } = nodeIn(project, ['-e', script]);
   assert.equal(status, 0, stderr);
   const { names, testing, tiny } = JSON.parse(stdout) as { names: string[]; testing: string[]; tiny: string };
-  for (const name of ['createDomain', 'checkDomain', 'createBuiltInAgent', 'createScriptedUser', 'runEpisode', 'gradeEpisode', 'passHatK', 'summarise', 'auditEpisode', 'createRun', 'executeRun', 'SqliteStore', 'renderHtmlReport', 'collectReportData', 'regradeTauResults', 'startViewer', 'ModelHub', 'parseModelSpec', 'GroundworkError', 'createDomainRegistry', 'builtInDomains', 'genericClaimRules']) {
+  for (const name of [
+    'createDomain',
+    'checkDomain',
+    'createBuiltInAgent',
+    'createScriptedUser',
+    'runEpisode',
+    'gradeEpisode',
+    'passHatK',
+    'summarise',
+    'auditEpisode',
+    'createRun',
+    'executeRun',
+    'SqliteStore',
+    'renderHtmlReport',
+    'collectReportData',
+    'regradeTauResults',
+    'startViewer',
+    'ModelHub',
+    'parseModelSpec',
+    'GroundworkError',
+    'createDomainRegistry',
+    'builtInDomains',
+    'genericClaimRules',
+  ]) {
     assert.ok(names.includes(name), `groundwork exports ${name}`);
   }
-  for (const internal of ['tokenize', 'bm25Scores', 'openAIMessages', 'formatZodIssues', 'claimClauses', 'startOpenAIPeer']) assert.ok(!names.includes(internal), `${internal} is internal`);
+  for (const internal of ['tokenize', 'bm25Scores', 'openAIMessages', 'formatZodIssues', 'claimClauses', 'startOpenAIPeer'])
+    assert.ok(!names.includes(internal), `${internal} is internal`);
   assert.ok(testing.includes('startOpenAIPeer') && testing.includes('createTinyDomain'));
   assert.ok(tiny.length > 0);
 });
@@ -115,7 +149,10 @@ test('the installed CLI runs from compiled JS: --help, a run stored in SQLite, a
   const run = nodeIn(project, [bin, 'run', '--json', '--agent', 'oracle', '--tasks', '2', '--trials', '1', '--db', db]);
   assert.equal(run.status, 0, run.stderr);
   assert.equal(JSON.parse(run.stdout).agents.oracle.meanReward, 1);
-  const viewer = nodeIn(project, ['-e', "import('groundwork').then(async (m) => console.log(JSON.stringify(await m.ensureViewerBundle())))"]);
+  const viewer = nodeIn(project, [
+    '-e',
+    "import('groundwork').then(async (m) => console.log(JSON.stringify(await m.ensureViewerBundle())))",
+  ]);
   assert.equal(viewer.status, 0, viewer.stderr);
   const bundle = JSON.parse(viewer.stdout) as { dir: string; built: boolean };
   assert.equal(bundle.built, false, 'an installed package serves the bundle it shipped, without Vite');
@@ -135,14 +172,17 @@ test('the type declarations resolve for a TypeScript consumer', () => {
       'const id: number = task.id;',
       '// @ts-expect-error a domain name is a string',
       'const name: boolean = createTinyDomain().name;',
-      "// @ts-expect-error internal helpers are not exported",
+      '// @ts-expect-error internal helpers are not exported',
       "import { tokenize } from 'groundwork';",
       'export { reward, id, name, tokenize };',
     ].join('\n'),
   );
   writeFileSync(
     join(project, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['check.ts'] }),
+    JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+      files: ['check.ts'],
+    }),
   );
   const tsc = nodeIn(project, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.']);
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);

@@ -36,7 +36,10 @@ test('regrade --judge: the judge decides what the agent told the user, its verdi
   assert.equal(run.agents.noop.meanReward, 0);
 
   // A judge that (wrongly, for the test) reads the refusal as naming the hold: the verdict must decide the item.
-  const peer = await startOpenAIPeer(() => ({ kind: 'message', text: '{"items": [{"id": "legal_hold", "told": true, "quote": "I can\'t help with that", "reason": "refuses"}]}' }));
+  const peer = await startOpenAIPeer(() => ({
+    kind: 'message',
+    text: '{"items": [{"id": "legal_hold", "told": true, "quote": "I can\'t help with that", "reason": "refuses"}]}',
+  }));
   peers.push(peer);
   const judge = `openai-compatible:judge-model@${peer.url}`;
   const cassettes = join(dir, 'cassettes');
@@ -49,7 +52,10 @@ test('regrade --judge: the judge decides what the agent told the user, its verdi
     [[0, 1]],
   );
   const sent = JSON.stringify(openAIMessages(peer.requests[0].body));
-  assert.ok(sent.includes('legal_hold') && sent.includes("I'm sorry, I can't help with that."), 'the judge sees the requirement and what the agent said');
+  assert.ok(
+    sent.includes('legal_hold') && sent.includes("I'm sorry, I can't help with that."),
+    'the judge sees the requirement and what the agent said',
+  );
   assert.ok(readdirSync(cassettes).length > 0, 'the judge exchange is recorded');
 
   const shown = JSON.parse((await cli(['show', run.runId, '--json', '--db', db])).stdout);

@@ -11,7 +11,9 @@ const cli = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { en
 
 test('regrade recomputes stored outcomes from stored trajectories only', () => {
   const db = join(mkdtempSync(join(tmpdir(), 'gw-regrade-')), 'g.db');
-  const run = JSON.parse(cli(['run', '--tasks', '7', '--trials', '1', '--agent', 'oracle', '--agent', 'naive', '--json', '--db', db]).stdout);
+  const run = JSON.parse(
+    cli(['run', '--tasks', '7', '--trials', '1', '--agent', 'oracle', '--agent', 'naive', '--json', '--db', db]).stdout,
+  );
 
   // A clean run re-grades to exactly the same outcomes.
   const clean = JSON.parse(cli(['regrade', run.runId, '--json', '--db', db]).stdout);
@@ -32,9 +34,19 @@ test('regrade recomputes stored outcomes from stored trajectories only', () => {
 
   const dry = JSON.parse(cli(['regrade', run.runId, '--dry-run', '--json', '--db', db]).stdout);
   assert.equal(dry.rewardChanged, 2);
-  assert.equal(JSON.parse(cli(['run', '--resume', run.runId, '--json', '--db', db]).stdout).agents.oracle.meanReward, 5 / 7, 'dry run stored nothing');
+  assert.equal(
+    JSON.parse(cli(['run', '--resume', run.runId, '--json', '--db', db]).stdout).agents.oracle.meanReward,
+    5 / 7,
+    'dry run stored nothing',
+  );
 
   const fixed = JSON.parse(cli(['regrade', run.runId, '--json', '--db', db]).stdout);
-  assert.deepEqual(fixed.changes.map((c: { before: number; after: number }) => [c.before, c.after]), [[0, 1], [0, 1]]);
+  assert.deepEqual(
+    fixed.changes.map((c: { before: number; after: number }) => [c.before, c.after]),
+    [
+      [0, 1],
+      [0, 1],
+    ],
+  );
   assert.equal(JSON.parse(cli(['show', run.runId, '--json', '--db', db]).stdout).agents.oracle.meanReward, 1);
 });

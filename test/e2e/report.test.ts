@@ -55,24 +55,49 @@ async function openOffline(path: string): Promise<{ page: Page; requests: string
 test('`groundwork report` writes one self-contained file with charts, tables and failed episodes', () => {
   const html = readFileSync(report.path, 'utf8');
   // `groundwork run` audits the run, so the audit charts are drawn too.
-  assert.deepEqual(report.charts, ['pass-hat-k', 'families', 'terminations', 'reliability', 'confident-failures', 'goal-success', 'simulator-faults', 'goal-outcomes', 'fault-causes', 'tool-errors']);
+  assert.deepEqual(report.charts, [
+    'pass-hat-k',
+    'families',
+    'terminations',
+    'reliability',
+    'confident-failures',
+    'goal-success',
+    'simulator-faults',
+    'goal-outcomes',
+    'fault-causes',
+    'tool-errors',
+  ]);
   assert.ok(report.failedTotal > 0 && report.failedIncluded === report.failedTotal);
   // No script at all, no external reference; a CSP forbids both anyway.
   // (Tests, not assert.match: a failure must not print a 400 KB document.)
   assert.ok(!/<script/i.test(html), 'no <script> in the report');
   assert.ok(!/\b(src|href)="(https?:)?\/\//i.test(html), 'no external reference');
   assert.ok(/<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'sha256-[^']+'/.test(html), 'CSP meta tag');
-  for (const id of report.charts) assert.ok(html.includes(`<figure class="chart" data-chart="${id}"><figcaption>`) && new RegExp(`data-chart="${id}">[\\s\\S]*?</figcaption><svg`).test(html), `chart ${id}`);
+  for (const id of report.charts)
+    assert.ok(
+      html.includes(`<figure class="chart" data-chart="${id}"><figcaption>`) &&
+        new RegExp(`data-chart="${id}">[\\s\\S]*?</figcaption><svg`).test(html),
+      `chart ${id}`,
+    );
   assert.ok(html.includes('<table class="diff">'), 'a diff table');
 });
 
-test('the report opens with no network, shows every chart, and links to each failed episode’s transcript and diff', { skip: browserSkipReason }, async () => {
+test('the report opens with no network, shows every chart, and links to each failed episode’s transcript and diff', {
+  skip: browserSkipReason,
+}, async () => {
   const { page, requests } = await openOffline(report.path);
   // Every chart is an inline SVG that was drawn (has marks and a real size).
   for (const id of report.charts) {
     const box = await page.locator(`figure[data-chart="${id}"] svg`).boundingBox();
     assert.ok(box && box.width > 100 && box.height > 50, `${id}: ${JSON.stringify(box)}`);
-    assert.ok((await page.locator(`figure[data-chart="${id}"] svg .mark-rect path, figure[data-chart="${id}"] svg .mark-symbol path, figure[data-chart="${id}"] svg .mark-line path`).count()) > 0, id);
+    assert.ok(
+      (await page
+        .locator(
+          `figure[data-chart="${id}"] svg .mark-rect path, figure[data-chart="${id}"] svg .mark-symbol path, figure[data-chart="${id}"] svg .mark-line path`,
+        )
+        .count()) > 0,
+      id,
+    );
   }
   assert.equal(await page.locator('table.summary tbody tr').count(), 3);
   assert.equal(await page.locator('figure.chart svg').count(), report.charts.length);
@@ -98,12 +123,17 @@ test('the report opens with no network, shows every chart, and links to each fai
   assert.match((await contradicted.first().textContent())!, /contradicted.*deleted.*still reachable/s);
   assert.ok((await section.locator('table.diff tbody tr.required').count()) > 0);
   await page.screenshot({ path: join(shots, 'report-episode.png') });
-  assert.deepEqual(requests.filter((url) => !url.startsWith('file:')), []);
+  assert.deepEqual(
+    requests.filter((url) => !url.startsWith('file:')),
+    [],
+  );
   await page.close();
   process.stderr.write(`report screenshots: ${shots}\n`);
 });
 
-test('transcripts, tool results, diffs and names are escaped in the report: injected markup never runs', { skip: browserSkipReason }, async () => {
+test('transcripts, tool results, diffs and names are escaped in the report: injected markup never runs', {
+  skip: browserSkipReason,
+}, async () => {
   const injectionDb = join(dir, 'injection.db');
   const { runId: evil } = await createInjectionRun(injectionDb);
   const out = JSON.parse(cli(['report', evil, '-o', join(dir, 'injection.html'), '--json', '--db', injectionDb]));
@@ -122,14 +152,20 @@ test('transcripts, tool results, diffs and names are escaped in the report: inje
     hrefs: [...document.querySelectorAll('a')].map((a) => a.getAttribute('href') ?? ''),
   }));
   assert.deepEqual({ ...active, hrefs: [] }, { scripts: 0, images: 0, iframes: 0, handlers: 0, hrefs: [] });
-  assert.ok(active.hrefs.every((href) => /^#[A-Za-z0-9_-]+$/.test(href)), active.hrefs.join(' '));
+  assert.ok(
+    active.hrefs.every((href) => /^#[A-Za-z0-9_-]+$/.test(href)),
+    active.hrefs.join(' '),
+  );
   // Click every link of the report; nothing runs, no dialog opens.
   const links = page.locator('a');
   for (let i = 0; i < (await links.count()); i++) await links.nth(i).click();
   await page.getByText(PAYLOADS[2], { exact: false }).first().click();
   assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
   assert.deepEqual(dialogs, []);
-  assert.deepEqual(requests.filter((url) => !url.startsWith('file:')), []);
+  assert.deepEqual(
+    requests.filter((url) => !url.startsWith('file:')),
+    [],
+  );
   await page.screenshot({ path: join(shots, 'report-injection.png'), fullPage: true });
   await page.close();
 });

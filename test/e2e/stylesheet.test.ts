@@ -45,7 +45,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the only stylesheet of the report and the viewer is src/report/groundwork.css', () => {
   const cssUnder = (folder: string): string[] =>
-    readdirSync(folder, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? cssUnder(join(folder, entry.name)) : entry.name.endsWith('.css') ? [relative(ROOT, join(folder, entry.name))] : []));
+    readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory()
+        ? cssUnder(join(folder, entry.name))
+        : entry.name.endsWith('.css')
+          ? [relative(ROOT, join(folder, entry.name))]
+          : [],
+    );
   assert.deepEqual([...cssUnder(join(ROOT, 'src/report')), ...cssUnder(join(ROOT, 'src/viewer'))], ['src/report/groundwork.css']);
   assert.match(readFileSync(join(ROOT, 'src/viewer/app/main.tsx'), 'utf8'), /^import '\.\.\/\.\.\/report\/groundwork\.css';$/m);
 });
@@ -66,5 +72,5 @@ test('the viewer bundle carries the stylesheet file unchanged', () => {
   // The bundle is not minified (src/viewer/bundle.ts), so the comparison is exact; a second stylesheet
   // imported by the app, or an edit to a copy, makes the bundled CSS differ from the file.
   assert.ok(sheet.length > 1000 && viewerCss.length > 1000);
-  assert.equal(viewerCss, sheet, 'the viewer\'s bundled CSS is not src/report/groundwork.css');
+  assert.equal(viewerCss, sheet, "the viewer's bundled CSS is not src/report/groundwork.css");
 });

@@ -16,7 +16,18 @@ function cli(args: string[]) {
 
 test('`groundwork grade --format tau-bench` re-grades the published gpt-4o airline records; --store makes a run that show reads', () => {
   const db = join(mkdtempSync(join(tmpdir(), 'gw-tau-grade-')), 'g.db');
-  const { status, stdout, stderr } = cli(['grade', '--format', 'tau-bench', '--domain', 'tau-bench/airline', HISTORICAL, '--json', '--store', '--db', db]);
+  const { status, stdout, stderr } = cli([
+    'grade',
+    '--format',
+    'tau-bench',
+    '--domain',
+    'tau-bench/airline',
+    HISTORICAL,
+    '--json',
+    '--store',
+    '--db',
+    db,
+  ]);
   assert.equal(status, 0, stderr);
   const out = JSON.parse(stdout);
   assert.equal(out.records.length, 200);

@@ -55,7 +55,8 @@ function agentModel(request: PeerRequest): PeerReply {
   const actions = goldActions(task);
   if (done < actions.length) {
     let action = actions[done];
-    if (model === 'wrong' && task === returnTask && action.name === 'return_delivered_order_items') action = { ...action, arguments: { ...action.arguments, item_ids: [wrongItem] } };
+    if (model === 'wrong' && task === returnTask && action.name === 'return_delivered_order_items')
+      action = { ...action, arguments: { ...action.arguments, item_ids: [wrongItem] } };
     return { kind: 'message', toolCalls: [{ name: action.name, arguments: action.arguments }] };
   }
   const outputs = model === 'mute' ? [] : task.expected.communicate.map((item) => item.anyOf![0]);
@@ -68,7 +69,9 @@ function userModel(request: PeerRequest): PeerReply {
   const task = taskOf(system);
   const dialogue: Message[] = request.body.messages.slice(1);
   if (dialogue.length === 1) return { kind: 'message', text: task.user.instructions };
-  return /confirm/i.test(String(dialogue.at(-1)?.content)) ? { kind: 'message', text: 'Yes, please go ahead.' } : { kind: 'message', text: 'Thank you! ###STOP###' };
+  return /confirm/i.test(String(dialogue.at(-1)?.content))
+    ? { kind: 'message', text: 'Yes, please go ahead.' }
+    : { kind: 'message', text: 'Thank you! ###STOP###' };
 }
 
 async function peerPair() {
@@ -83,20 +86,43 @@ describe('LLM agent and LLM user on tau-bench/retail (local protocol peers)', ()
     const { agentPeer, userPeer } = await peerPair();
     const hub = new ModelHub({
       env: { OPENAI_API_KEY: KEY },
-      models: Object.fromEntries([...['gold', 'wrong', 'mute'].map((name) => [name, { provider: 'openai', model: name, baseURL: agentPeer.url }]), ['sim', { provider: 'openai', model: 'sim', baseURL: userPeer.url }]]),
+      models: Object.fromEntries([
+        ...['gold', 'wrong', 'mute'].map((name) => [name, { provider: 'openai', model: name, baseURL: agentPeer.url }]),
+        ['sim', { provider: 'openai', model: 'sim', baseURL: userPeer.url }],
+      ]),
       retry: { initialDelayMs: 5 },
     });
     const user = createLlmUser('sim', hub);
     const play = async (agentName: string, task: Task) => {
-      const result = await runEpisode({ domain: retail, task, agent: createLlmAgent(agentName, hub), user, episodeId: `${agentName}-${task.id}`, trial: 0, seed: 1 });
-      return { ...result, outcome: gradeEpisode({ domain: retail, task, initialState: result.initialState, finalState: result.finalState, trajectory: result.trajectory }) };
+      const result = await runEpisode({
+        domain: retail,
+        task,
+        agent: createLlmAgent(agentName, hub),
+        user,
+        episodeId: `${agentName}-${task.id}`,
+        trial: 0,
+        seed: 1,
+      });
+      return {
+        ...result,
+        outcome: gradeEpisode({
+          domain: retail,
+          task,
+          initialState: result.initialState,
+          finalState: result.finalState,
+          trajectory: result.trajectory,
+        }),
+      };
     };
 
     for (const task of tasks) {
       const { trajectory, outcome } = await play('gold', task);
       assert.equal(trajectory.termination.reason, 'user_stop', task.id);
       const calls = trajectory.events.filter((e) => e.type === 'tool_call').map((e) => (e.type === 'tool_call' ? e.name : ''));
-      assert.deepEqual(calls, goldActions(task).map((a) => a.name));
+      assert.deepEqual(
+        calls,
+        goldActions(task).map((a) => a.name),
+      );
       assert.ok(trajectory.events.every((e) => e.type !== 'tool_result' || !e.isError));
       assert.ok(Object.keys(trajectory.finalChanges.orders ?? {}).length > 0);
       assert.equal(outcome.reward, 1, `task ${task.id}: ${JSON.stringify(outcome.state.predicates.filter((p) => !p.pass))}`);
@@ -104,7 +130,9 @@ describe('LLM agent and LLM user on tau-bench/retail (local protocol peers)', ()
     }
     // The agent saw the retail policy and tools; the user model never saw tool traffic.
     assert.equal(agentPeer.requests[0].body.messages[0].content, retail.policy);
-    assert.ok(agentPeer.requests[0].body.tools.some((t: { function: { name: string } }) => t.function.name === 'return_delivered_order_items'));
+    assert.ok(
+      agentPeer.requests[0].body.tools.some((t: { function: { name: string } }) => t.function.name === 'return_delivered_order_items'),
+    );
     assert.ok(userPeer.requests.every((r) => r.body.messages.every((m: Message) => m.role !== 'tool')));
 
     const wrong = await play('wrong', returnTask);
@@ -113,20 +141,49 @@ describe('LLM agent and LLM user on tau-bench/retail (local protocol peers)', ()
     const orderId = String(goldActions(returnTask).at(-1)!.arguments.order_id);
     // The diff names the differing record and field: the order's return_items hold the wrong item.
     const collateral = wrong.outcome.diff.filter((c) => c.verdict === 'collateral');
-    assert.ok(collateral.some((c) => c.table === 'orders' && c.key === orderId && c.path.startsWith('return_items') && JSON.stringify(c.after).includes(wrongItem)), JSON.stringify(collateral));
+    assert.ok(
+      collateral.some(
+        (c) =>
+          c.table === 'orders' && c.key === orderId && c.path.startsWith('return_items') && JSON.stringify(c.after).includes(wrongItem),
+      ),
+      JSON.stringify(collateral),
+    );
     const failed = wrong.outcome.state.predicates.filter((p) => !p.pass);
-    assert.ok(failed.some((p) => p.predicate.kind === 'field' && p.predicate.table === 'orders' && p.predicate.key === orderId), JSON.stringify(failed));
+    assert.ok(
+      failed.some((p) => p.predicate.kind === 'field' && p.predicate.table === 'orders' && p.predicate.key === orderId),
+      JSON.stringify(failed),
+    );
 
     const mute = await play('mute', tellTask);
     assert.equal(mute.outcome.reward, 0);
     assert.equal(mute.outcome.state.pass, true);
-    assert.deepEqual(mute.outcome.communication.items.map((i) => i.pass), [false, false]);
+    assert.deepEqual(
+      mute.outcome.communication.items.map((i) => i.pass),
+      [false, false],
+    );
   });
 
   it('through `groundwork run`: model specs for agent and user, stored and graded', async () => {
     const { agentPeer, userPeer } = await peerPair();
     const db = join(mkdtempSync(join(tmpdir(), 'gw-tau-llm-')), 'g.db');
-    const args = ['run', '--domain', 'tau-bench/retail', '--tasks', '5,19', '--agent', `openai:gold@${agentPeer.url}`, '--agent', `openai:wrong@${agentPeer.url}`, '--user', `openai:sim@${userPeer.url}`, '--trials', '1', '--db', db, '--json'];
+    const args = [
+      'run',
+      '--domain',
+      'tau-bench/retail',
+      '--tasks',
+      '5,19',
+      '--agent',
+      `openai:gold@${agentPeer.url}`,
+      '--agent',
+      `openai:wrong@${agentPeer.url}`,
+      '--user',
+      `openai:sim@${userPeer.url}`,
+      '--trials',
+      '1',
+      '--db',
+      db,
+      '--json',
+    ];
     const { status, stdout, stderr } = await cliAsync(args);
     assert.equal(status, 0, stderr);
     const out = JSON.parse(stdout);

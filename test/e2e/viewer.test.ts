@@ -96,7 +96,10 @@ test('click from the run list to a failed episode: grade, state diff and transcr
   await page.locator('table.episodes tbody tr').first().waitFor();
   // Charts are SVG images rendered by the server from the same Vega-Lite specs as the report.
   const expected = (await (await page.request.get(`${url}api/runs/${mainRun}`)).json()).charts.map((c: { id: string }) => c.id);
-  assert.ok(['pass-hat-k', 'families', 'terminations', 'confident-failures', 'reliability'].every((id) => expected.includes(id)), expected.join());
+  assert.ok(
+    ['pass-hat-k', 'families', 'terminations', 'confident-failures', 'reliability'].every((id) => expected.includes(id)),
+    expected.join(),
+  );
   const charts = page.locator('figure.chart img');
   assert.equal(await charts.count(), expected.length);
   for (let i = 0; i < expected.length; i++) {
@@ -116,7 +119,9 @@ test('click from the run list to a failed episode: grade, state diff and transcr
   await page.waitForFunction(() => /page 1 of 2/.test(document.querySelector('[data-testid=episode-count]')?.textContent ?? ''));
   // Only confident failures (from the stored audit): every naive failure claimed success.
   await page.selectOption('select[name=confident]', 'true');
-  await page.waitForFunction(() => /^57 episodes · page 1 of 2/.test(document.querySelector('[data-testid=episode-count]')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /^57 episodes · page 1 of 2/.test(document.querySelector('[data-testid=episode-count]')?.textContent ?? ''),
+  );
   await page.selectOption('select[name=family]', 'erase');
   await page.waitForFunction(() => /^9 episodes/.test(document.querySelector('[data-testid=episode-count]')?.textContent ?? ''));
   // Open an erase episode: naive deleted one copy and said all the data was deleted.
@@ -140,7 +145,9 @@ test('click from the run list to a failed episode: grade, state diff and transcr
   await page.screenshot({ path: join(shots, 'viewer-episode.png'), fullPage: true });
   // Back to the agent's failed episodes through the breadcrumb.
   await page.getByRole('link', { name: 'naive’s failed episodes' }).click();
-  await page.waitForFunction(() => /^57 episodes · page 1 of 2/.test(document.querySelector('[data-testid=episode-count]')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /^57 episodes · page 1 of 2/.test(document.querySelector('[data-testid=episode-count]')?.textContent ?? ''),
+  );
   assert.deepEqual(problems, []);
   await page.close();
   process.stderr.write(`viewer screenshots: ${shots}\n`);
@@ -162,7 +169,9 @@ test('two runs side by side with a paired comparison', { skip: browserSkipReason
   await page.close();
 });
 
-test('injected markup in names, messages, tool calls, results and diffs never runs in the viewer', { skip: browserSkipReason }, async () => {
+test('injected markup in names, messages, tool calls, results and diffs never runs in the viewer', {
+  skip: browserSkipReason,
+}, async () => {
   const { page, problems, dialogs } = await openPage();
   await page.goto(url);
   await page.getByRole('link', { name: evilRun }).click();
@@ -171,7 +180,8 @@ test('injected markup in names, messages, tool calls, results and diffs never ru
   await page.waitForFunction(() => /^2 episodes/.test(document.querySelector('[data-testid=episode-count]')?.textContent ?? ''));
   await page.locator('table.episodes tbody a').first().click();
   await page.locator('ol.transcript').waitFor();
-  for (const payload of PAYLOADS.slice(0, 3)) assert.ok((await page.getByText(payload, { exact: false }).count()) > 0, `shown as text: ${payload}`);
+  for (const payload of PAYLOADS.slice(0, 3))
+    assert.ok((await page.getByText(payload, { exact: false }).count()) > 0, `shown as text: ${payload}`);
   assert.ok((await page.locator('table.diff', { hasText: PAYLOADS[0] }).count()) > 0, 'the payload is in the diff, as text');
   const dom = await page.evaluate(() => ({
     scripts: [...document.scripts].map((s) => s.getAttribute('src') ?? 'inline'),
@@ -183,7 +193,10 @@ test('injected markup in names, messages, tool calls, results and diffs never ru
   assert.equal(dom.scripts.length, 1);
   assert.match(dom.scripts[0], /^\/assets\/index-[\w-]+\.js$/);
   assert.deepEqual([dom.foreignImages, dom.iframes, dom.handlers], [[], 0, 0]);
-  assert.ok(dom.hrefs.every((href) => href.startsWith('#/')), dom.hrefs.join(' '));
+  assert.ok(
+    dom.hrefs.every((href) => href.startsWith('#/')),
+    dom.hrefs.join(' '),
+  );
   // Click every link and button of the episode page, and the text of the injected link.
   await page.getByText(PAYLOADS[2], { exact: false }).first().click();
   for (const button of await page.locator('ol.transcript button').all()) await button.click();

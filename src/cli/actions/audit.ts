@@ -21,14 +21,22 @@ export interface AuditOptions {
 
 /** `groundwork audit RUN_ID [--judge MODEL]`: audit a stored or imported run, store and print the results. */
 export async function auditAction(runId: string, options: AuditOptions): Promise<void> {
-  if ((options.config || options.record || options.replay) && !options.judge) throw new GroundworkError('INVALID_ARGUMENT', '--config, --record and --replay configure the judge model', { hint: 'add --judge MODEL' });
+  if ((options.config || options.record || options.replay) && !options.judge)
+    throw new GroundworkError('INVALID_ARGUMENT', '--config, --record and --replay configure the judge model', {
+      hint: 'add --judge MODEL',
+    });
   const configured = options.config ? (loadRunFile(options.config).models ?? {}) : {};
   const store = openStore(options.db);
   try {
     const run = await requireRun(store, runId);
     // The AI SDK prints its own warnings to the console; keep stdout a single document.
     (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
-    const judge = options.judge ? { hub: new ModelHub({ models: { ...run.config.models, ...configured }, record: options.record, replay: options.replay }), model: options.judge } : undefined;
+    const judge = options.judge
+      ? {
+          hub: new ModelHub({ models: { ...run.config.models, ...configured }, record: options.record, replay: options.replay }),
+          model: options.judge,
+        }
+      : undefined;
     if (judge) judge.hub.resolve(judge.model);
     const audit = await auditStoredRun(store, runId, { ...(judge ? { judge } : {}) });
     if (options.json) printJson(audit);
@@ -47,7 +55,9 @@ const cellText = (cell: AuditCell) => (cell === null ? '-' : typeof cell === 'ob
  */
 export function formatRunAudit(audit: RunAudit, registry: AuditRegistry = builtInAudits): string {
   const view = runAuditView(audit, { registry });
-  const lines: string[] = [`Audit of ${audit.runId}  (${audit.episodes} episodes, ${audit.auditorVersion}${audit.judge ? `, judge ${audit.judge}` : ''})`];
+  const lines: string[] = [
+    `Audit of ${audit.runId}  (${audit.episodes} episodes, ${audit.auditorVersion}${audit.judge ? `, judge ${audit.judge}` : ''})`,
+  ];
   for (const section of view?.sections ?? []) {
     lines.push('', `${section.title}: ${section.text}`);
     if (section.stale) {
@@ -58,7 +68,12 @@ export function formatRunAudit(audit: RunAudit, registry: AuditRegistry = builtI
     for (const t of section.tables) {
       if (t.title) lines.push(`${t.title}:`);
       // Long free text (claims, evidence) is clipped so a table stays readable in a terminal.
-      lines.push(table(t.columns, t.rows.map((row) => row.map((cell) => clip(cellText(cell), 100)))));
+      lines.push(
+        table(
+          t.columns,
+          t.rows.map((row) => row.map((cell) => clip(cellText(cell), 100))),
+        ),
+      );
       if (t.note) lines.push(t.note);
     }
   }

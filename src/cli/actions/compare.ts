@@ -21,7 +21,10 @@ export function refuseUnrelated(runA: string, runB: string, match: TaskMatch): v
   if (match.shared > 0) return;
   const why = match.differ > 0 ? `${match.differ} task id(s) are in both runs but differ in content` : 'no task id or content in common';
   throw new GroundworkError('INVALID_ARGUMENT', `runs ${runA} and ${runB} share no task (${why}), so they cannot be compared`, {
-    hint: match.differ > 0 ? 'the worlds or task data differ: compare runs made with the same --domain-seed and task files' : 'compare runs of the same domain and split',
+    hint:
+      match.differ > 0
+        ? 'the worlds or task data differ: compare runs made with the same --domain-seed and task files'
+        : 'compare runs of the same domain and split',
   });
 }
 
@@ -36,7 +39,9 @@ function agentPairs(a: EpisodeRow[], b: EpisodeRow[], options: CompareOptions): 
   const shared = inA.filter((name) => inB.includes(name));
   if (shared.length) return shared.map((name) => [name, name]);
   if (inA.length === 1 && inB.length === 1) return [[inA[0], inB[0]]];
-  throw new GroundworkError('INVALID_ARGUMENT', `the runs share no agent (A: ${inA.join(', ')}; B: ${inB.join(', ')})`, { hint: 'name them with --agent NAME_IN_A --agent-b NAME_IN_B' });
+  throw new GroundworkError('INVALID_ARGUMENT', `the runs share no agent (A: ${inA.join(', ')}; B: ${inB.join(', ')})`, {
+    hint: 'name them with --agent NAME_IN_A --agent-b NAME_IN_B',
+  });
 }
 
 /** `groundwork compare RUN_A RUN_B`: paired comparison on shared tasks and trials. */
@@ -52,8 +57,14 @@ export async function compareAction(runA: string, runB: string, options: Compare
     const [keysA, keysB] = [taskPairKeys(hashesA), taskPairKeys(hashesB)];
     const comparisons: PairedComparison[] = agentPairs(a, b, options).map(([agentA, agentB]) =>
       comparePaired(
-        withTaskKeys(a.filter((e) => e.agent === agentA), keysA),
-        withTaskKeys(b.filter((e) => e.agent === agentB), keysB),
+        withTaskKeys(
+          a.filter((e) => e.agent === agentA),
+          keysA,
+        ),
+        withTaskKeys(
+          b.filter((e) => e.agent === agentB),
+          keysB,
+        ),
       ),
     );
     if (options.json) {
@@ -66,12 +77,30 @@ export async function compareAction(runA: string, runB: string, options: Compare
     lines.push(
       table(
         ['agent A', 'agent B', 'pairs', 'tasks', 'pass^1 A', 'pass^1 B', 'B − A', '95% CI', 'A only', 'B only', 'McNemar p'],
-        comparisons.map((c) => [c.agentA, c.agentB, c.pairs, c.tasks, c.passA.toFixed(3), c.passB.toFixed(3), c.difference.toFixed(3), `[${c.ci95[0].toFixed(3)}, ${c.ci95[1].toFixed(3)}]`, c.mcnemar.aOnly, c.mcnemar.bOnly, c.mcnemar.pValue.toFixed(3)]),
+        comparisons.map((c) => [
+          c.agentA,
+          c.agentB,
+          c.pairs,
+          c.tasks,
+          c.passA.toFixed(3),
+          c.passB.toFixed(3),
+          c.difference.toFixed(3),
+          `[${c.ci95[0].toFixed(3)}, ${c.ci95[1].toFixed(3)}]`,
+          c.mcnemar.aOnly,
+          c.mcnemar.bOnly,
+          c.mcnemar.pValue.toFixed(3),
+        ]),
       ),
     );
     for (const c of comparisons) {
       lines.push('', `${c.agentA} vs ${c.agentB}: ${c.verdict}`);
-      if (c.flips.length) lines.push(`  tasks that flipped (${c.flips.length}): ${c.flips.slice(0, 12).map((f) => `${f.taskId}${f.taskIdB ? `/${f.taskIdB}` : ''} ${f.a}→${f.b}`).join(', ')}${c.flips.length > 12 ? ', …' : ''}`);
+      if (c.flips.length)
+        lines.push(
+          `  tasks that flipped (${c.flips.length}): ${c.flips
+            .slice(0, 12)
+            .map((f) => `${f.taskId}${f.taskIdB ? `/${f.taskIdB}` : ''} ${f.a}→${f.b}`)
+            .join(', ')}${c.flips.length > 12 ? ', …' : ''}`,
+        );
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

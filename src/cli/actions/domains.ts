@@ -15,7 +15,14 @@ export async function domainsAction(options: DomainsOptions): Promise<void> {
     try {
       const domain = createDomain(name, options.data ? { dataDir: options.data } : {});
       const problems = options.check ? checkDomain(domain) : undefined;
-      return { name, description: domain.description, tools: domain.tools.length, splits: domain.splits, defaultSplit: domain.defaultSplit, ...(problems ? { problems } : {}) };
+      return {
+        name,
+        description: domain.description,
+        tools: domain.tools.length,
+        splits: domain.splits,
+        defaultSplit: domain.defaultSplit,
+        ...(problems ? { problems } : {}),
+      };
     } catch (error) {
       return { name, error: (error as Error).message };
     }
@@ -28,8 +35,19 @@ export async function domainsAction(options: DomainsOptions): Promise<void> {
   process.stdout.write(
     `${table(
       ['domain', 'tools', 'splits', ...(options.check ? ['check'] : []), 'description'],
-      rows.map((r) => ('error' in r ? [r.name, '-', '-', ...(options.check ? ['unavailable'] : []), r.error ?? ''] : [r.name, String(r.tools), r.splits.join(', '), ...(options.check ? [r.problems!.length === 0 ? 'ok' : `${r.problems!.length} problem(s)`] : []), r.description.slice(0, 80)])),
+      rows.map((r) =>
+        'error' in r
+          ? [r.name, '-', '-', ...(options.check ? ['unavailable'] : []), r.error ?? '']
+          : [
+              r.name,
+              String(r.tools),
+              r.splits.join(', '),
+              ...(options.check ? [r.problems!.length === 0 ? 'ok' : `${r.problems!.length} problem(s)`] : []),
+              r.description.slice(0, 80),
+            ],
+      ),
     )}\n`,
   );
-  for (const r of rows) if (!('error' in r) && r.problems?.length) for (const p of r.problems) process.stdout.write(`${r.name}: ${p.where}: ${p.problem}\n`);
+  for (const r of rows)
+    if (!('error' in r) && r.problems?.length) for (const p of r.problems) process.stdout.write(`${r.name}: ${p.where}: ${p.problem}\n`);
 }

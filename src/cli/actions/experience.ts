@@ -28,11 +28,17 @@ export interface ExperienceListOptions {
 /** `groundwork experience list`: stored experience with its provenance. */
 export async function experienceListAction(options: ExperienceListOptions): Promise<void> {
   if (options.kind && !(EXPERIENCE_KINDS as readonly string[]).includes(options.kind)) {
-    throw new GroundworkError('INVALID_ARGUMENT', `unknown experience kind ${JSON.stringify(options.kind)}`, { hint: `kinds: ${EXPERIENCE_KINDS.join(', ')}` });
+    throw new GroundworkError('INVALID_ARGUMENT', `unknown experience kind ${JSON.stringify(options.kind)}`, {
+      hint: `kinds: ${EXPERIENCE_KINDS.join(', ')}`,
+    });
   }
   const store = openStoreReadOnly(options.db);
   try {
-    const records = await store.listExperience({ setId: options.set, kind: options.kind as ExperienceKind | undefined, family: options.family });
+    const records = await store.listExperience({
+      setId: options.set,
+      kind: options.kind as ExperienceKind | undefined,
+      family: options.family,
+    });
     const sessions = (await store.listLearningSessions()).filter((s) => !options.set || s.id === options.set);
     if (options.json) {
       printJson({ sessions, records });
@@ -42,7 +48,17 @@ export async function experienceListAction(options: ExperienceListOptions): Prom
       process.stdout.write(
         `${table(
           ['session', 'status', 'domain', 'agent', 'mechanisms', 'rounds', 'train success by round', 'test before', 'test after'],
-          sessions.map((s) => [s.id, s.status, s.domain, s.agent, s.mechanisms.join(','), s.rounds.length, s.rounds.map((r) => r.successRate.toFixed(2)).join(' → ') || '-', s.test.before?.successRate.toFixed(3) ?? '-', s.test.after?.successRate.toFixed(3) ?? '-']),
+          sessions.map((s) => [
+            s.id,
+            s.status,
+            s.domain,
+            s.agent,
+            s.mechanisms.join(','),
+            s.rounds.length,
+            s.rounds.map((r) => r.successRate.toFixed(2)).join(' → ') || '-',
+            s.test.before?.successRate.toFixed(3) ?? '-',
+            s.test.after?.successRate.toFixed(3) ?? '-',
+          ]),
         )}\n\n`,
       );
     }
@@ -53,7 +69,18 @@ export async function experienceListAction(options: ExperienceListOptions): Prom
     process.stdout.write(
       `${table(
         ['id', 'kind', 'family', 'set', 'run', 'round', 'tasks', 'split', 'by', 'content'],
-        records.map((r) => [r.id, r.kind, r.family ?? '-', r.setId, r.provenance.runId, r.provenance.round ?? '-', clip(r.provenance.taskIds.join(','), 40), r.provenance.split, r.provenance.producedBy, clip(summary(r).replace(/\s+/g, ' '), 80)]),
+        records.map((r) => [
+          r.id,
+          r.kind,
+          r.family ?? '-',
+          r.setId,
+          r.provenance.runId,
+          r.provenance.round ?? '-',
+          clip(r.provenance.taskIds.join(','), 40),
+          r.provenance.split,
+          r.provenance.producedBy,
+          clip(summary(r).replace(/\s+/g, ' '), 80),
+        ]),
       )}\n`,
     );
   } finally {

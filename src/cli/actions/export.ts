@@ -20,8 +20,12 @@ export async function exportAction(runId: string | undefined, options: ExportOpt
     printJson(exportJsonSchema(parseExportFormat(options.schema)));
     return;
   }
-  if (!runId) throw new GroundworkError('INVALID_ARGUMENT', 'export needs a run id', { hint: 'groundwork export RUN_ID --format sft -o FILE (list runs with groundwork runs)' });
-  if (!options.format) throw new GroundworkError('INVALID_ARGUMENT', '--format is required', { hint: `one of ${EXPORT_FORMATS.join(', ')}` });
+  if (!runId)
+    throw new GroundworkError('INVALID_ARGUMENT', 'export needs a run id', {
+      hint: 'groundwork export RUN_ID --format sft -o FILE (list runs with groundwork runs)',
+    });
+  if (!options.format)
+    throw new GroundworkError('INVALID_ARGUMENT', '--format is required', { hint: `one of ${EXPORT_FORMATS.join(', ')}` });
   const format = parseExportFormat(options.format);
   if (!options.output) throw new GroundworkError('INVALID_ARGUMENT', '-o FILE is required');
   const file = resolve(options.output);
@@ -32,13 +36,19 @@ export async function exportAction(runId: string | undefined, options: ExportOpt
   try {
     fd = openSync(partial, 'w');
     const out = fd;
-    const summary = await exportRun(store, runId, { format, alternatives: options.alternatives, write: (line) => void writeSync(out, `${line}\n`) });
+    const summary = await exportRun(store, runId, {
+      format,
+      alternatives: options.alternatives,
+      write: (line) => void writeSync(out, `${line}\n`),
+    });
     closeSync(fd);
     fd = undefined;
     renameSync(partial, file);
     if (options.json) printJson({ ...summary, file });
     else {
-      const excluded = Object.entries(summary.excluded).map(([reason, n]) => `${reason} ${n}`).join(', ');
+      const excluded = Object.entries(summary.excluded)
+        .map(([reason, n]) => `${reason} ${n}`)
+        .join(', ');
       process.stdout.write(
         `wrote ${summary.lines} ${format} line(s) from ${summary.episodes} episode(s) of ${runId} to ${file}\n` +
           `${excluded ? `left out: ${excluded}\n` : ''}` +

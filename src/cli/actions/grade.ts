@@ -30,7 +30,12 @@ export interface GradeOptions {
 
 /** `imported:NAME` from `--agent-name`, else from the file name (`historical_gpt-4o.json` → `imported:gpt-4o`). */
 export function importedAgentName(file: string, agentName?: string): string {
-  const name = agentName ?? path.basename(file).replace(/\.json$/i, '').replace(/^historical[_-]/, '');
+  const name =
+    agentName ??
+    path
+      .basename(file)
+      .replace(/\.json$/i, '')
+      .replace(/^historical[_-]/, '');
   if (!name.trim()) throw new GroundworkError('INVALID_ARGUMENT', '--agent-name must not be empty');
   return name.startsWith('imported:') ? name : `imported:${name}`;
 }
@@ -62,15 +67,21 @@ function mismatchesByTool(result: TauRegradeResult): Record<string, number> {
  */
 export async function gradeAction(file: string, options: GradeOptions): Promise<void> {
   if (options.format !== 'tau-bench') {
-    throw new GroundworkError('INVALID_ARGUMENT', `unknown results format ${JSON.stringify(options.format)}`, { hint: 'supported: --format tau-bench' });
+    throw new GroundworkError('INVALID_ARGUMENT', `unknown results format ${JSON.stringify(options.format)}`, {
+      hint: 'supported: --format tau-bench',
+    });
   }
   let domainName = TAU_DOMAINS.has(options.domain) ? options.domain : undefined;
   if (!domainName && DEPRECATED_TAU_DOMAINS.has(options.domain)) {
     domainName = DEPRECATED_TAU_DOMAINS.get(options.domain)!;
     warnDeprecated(`--domain ${options.domain}`, `--domain ${domainName}`);
   }
-  if (!domainName) throw new GroundworkError('UNKNOWN_DOMAIN', `τ-bench results cannot be graded on ${JSON.stringify(options.domain)}`, { hint: 'use --domain tau-bench/airline or tau-bench/retail' });
-  if (options.db && !options.store) throw new GroundworkError('INVALID_ARGUMENT', '--db is only used with --store', { hint: 'add --store to keep the episodes as a run' });
+  if (!domainName)
+    throw new GroundworkError('UNKNOWN_DOMAIN', `τ-bench results cannot be graded on ${JSON.stringify(options.domain)}`, {
+      hint: 'use --domain tau-bench/airline or tau-bench/retail',
+    });
+  if (options.db && !options.store)
+    throw new GroundworkError('INVALID_ARGUMENT', '--db is only used with --store', { hint: 'add --store to keep the episodes as a run' });
   const taskFile = taskFileOption(options as unknown as Record<string, unknown>, { tasksFile: '--tasks-file' });
   const domainOptions = {
     ...(options.data ? { dataDir: path.resolve(options.data) } : {}),
@@ -89,9 +100,22 @@ export async function gradeAction(file: string, options: GradeOptions): Promise<
       result = imported;
       // The imported run gets its log like any run (logs/RUN_ID.log beside the database).
       const log = openRunLog(resolveDbPath(options.db), imported.runId);
-      log.logger.info({ import: { format: 'tau-bench', file: path.resolve(file), records: records.length }, domain: domainName, domainOptions, agent }, 'run start');
+      log.logger.info(
+        { import: { format: 'tau-bench', file: path.resolve(file), records: records.length }, domain: domainName, domainOptions, agent },
+        'run start',
+      );
       for (const e of imported.episodes) {
-        log.logger.info({ taskId: e.taskId, trial: e.trial, reward: e.reward, recordedReward: e.recordedReward, termination: e.trajectory.termination.reason, toolOutputMismatches: e.toolOutputMismatches.length }, 'episode stored');
+        log.logger.info(
+          {
+            taskId: e.taskId,
+            trial: e.trial,
+            reward: e.reward,
+            recordedReward: e.recordedReward,
+            termination: e.trajectory.termination.reason,
+            toolOutputMismatches: e.toolOutputMismatches.length,
+          },
+          'episode stored',
+        );
       }
       log.logger.info({ status: 'finished', missing: imported.missing, summary: imported.summary }, 'run end');
       log.logger.flush();
@@ -118,14 +142,24 @@ export async function gradeAction(file: string, options: GradeOptions): Promise<
   }
   process.stdout.write(`${formatGradeText(result, summary.toolOutputMismatchesByTool, domainName, file)}\n`);
   if (stored) {
-    process.stdout.write(`\nStored as run ${stored.runId}${stored.missing ? ` (${stored.missing} planned task × trial slot(s) have no record)` : ''}. Details: groundwork show ${stored.runId}\nLog: ${stored.log}\n`);
+    process.stdout.write(
+      `\nStored as run ${stored.runId}${stored.missing ? ` (${stored.missing} planned task × trial slot(s) have no record)` : ''}. Details: groundwork show ${stored.runId}\nLog: ${stored.log}\n`,
+    );
   }
 }
 
 /** Text report: one row per record, then the summary. */
 export function formatGradeText(result: TauRegradeResult, byTool: Record<string, number>, domainName: string, file: string): string {
   const { summary } = result;
-  const rows = result.episodes.map((e) => [e.taskId, String(e.trial), String(e.recordedReward), String(e.reward), e.reward === e.recordedReward ? 'yes' : 'NO', e.trajectory.termination.reason, String(e.toolOutputMismatches.length)]);
+  const rows = result.episodes.map((e) => [
+    e.taskId,
+    String(e.trial),
+    String(e.recordedReward),
+    String(e.reward),
+    e.reward === e.recordedReward ? 'yes' : 'NO',
+    e.trajectory.termination.reason,
+    String(e.toolOutputMismatches.length),
+  ]);
   const ks = Object.keys(summary.passHatK);
   const lines = [
     `Re-graded ${summary.records} τ-bench record(s) of ${path.basename(file)} on ${domainName}`,
@@ -134,13 +168,23 @@ export function formatGradeText(result: TauRegradeResult, byTool: Record<string,
     '',
     `Agreement: ${summary.agreement}/${summary.records}${summary.disagreements.length ? `  (differ: ${summary.disagreements.map((d) => `${d.taskId}/${d.trial}`).join(', ')})` : ''}`,
     '',
-    table(['', ...ks.map((k) => `pass^${k}`)], [
-      ['ours', ...ks.map((k) => num(summary.passHatK[k]))],
-      ['recorded', ...ks.map((k) => num(summary.recordedPassHatK[k]))],
-    ]),
+    table(
+      ['', ...ks.map((k) => `pass^${k}`)],
+      [
+        ['ours', ...ks.map((k) => num(summary.passHatK[k]))],
+        ['recorded', ...ks.map((k) => num(summary.recordedPassHatK[k]))],
+      ],
+    ),
     '',
-    `Tool outputs differing from the recorded ones: ${summary.toolOutputMismatches}${summary.toolOutputMismatches ? ` (${Object.entries(byTool).map(([tool, n]) => `${tool} ${n}`).join(', ')})` : ''}`,
+    `Tool outputs differing from the recorded ones: ${summary.toolOutputMismatches}${
+      summary.toolOutputMismatches
+        ? ` (${Object.entries(byTool)
+            .map(([tool, n]) => `${tool} ${n}`)
+            .join(', ')})`
+        : ''
+    }`,
   ];
-  if (summary.tasksDifferingFromDomain > 0) lines.push(`Records whose info.task differs from the domain's task (graded with the record's): ${summary.tasksDifferingFromDomain}`);
+  if (summary.tasksDifferingFromDomain > 0)
+    lines.push(`Records whose info.task differs from the domain's task (graded with the record's): ${summary.tasksDifferingFromDomain}`);
   return lines.join('\n');
 }

@@ -33,20 +33,47 @@ export interface LearnCommandOptions {
 }
 
 const evaluationRow = (label: string, e: LearningEvaluation | undefined): (string | number)[] =>
-  e ? [label, e.runId, e.episodes, num(e.successRate), num(e.passHatK['1']), `[${num(e.ci95[0])}, ${num(e.ci95[1])}]`, e.experienceUsed, e.experienceRefused] : [label, '-', 0, '-', '-', '-', 0, 0];
+  e
+    ? [
+        label,
+        e.runId,
+        e.episodes,
+        num(e.successRate),
+        num(e.passHatK['1']),
+        `[${num(e.ci95[0])}, ${num(e.ci95[1])}]`,
+        e.experienceUsed,
+        e.experienceRefused,
+      ]
+    : [label, '-', 0, '-', '-', '-', 0, 0];
 
 /** The learning curve as text. */
 export function formatLearningSession(session: LearningSession): string {
-  const lines = [`Learning session ${session.id}  ${session.domain}  agent=${session.agent}  critic=${session.critic}  mechanisms=${session.mechanisms.join(',')}${session.settings.embedModel ? `  retrieval=embeddings(${String(session.settings.embedModel)})` : ''}  [${session.status}]`, ''];
+  const lines = [
+    `Learning session ${session.id}  ${session.domain}  agent=${session.agent}  critic=${session.critic}  mechanisms=${session.mechanisms.join(',')}${session.settings.embedModel ? `  retrieval=embeddings(${String(session.settings.embedModel)})` : ''}  [${session.status}]`,
+    '',
+  ];
   lines.push('Train (success per round, with the experience learned in the rounds before):');
   lines.push(
     table(
       ['round', 'run', 'episodes', 'success', 'pass^1', '95% CI', ...EXPERIENCE_KINDS],
-      session.rounds.map((r) => [r.round, r.runId, r.episodes, num(r.successRate), num(r.passHatK['1']), `[${num(r.ci95[0])}, ${num(r.ci95[1])}]`, ...EXPERIENCE_KINDS.map((k) => r.experience[k] ?? 0)]),
+      session.rounds.map((r) => [
+        r.round,
+        r.runId,
+        r.episodes,
+        num(r.successRate),
+        num(r.passHatK['1']),
+        `[${num(r.ci95[0])}, ${num(r.ci95[1])}]`,
+        ...EXPERIENCE_KINDS.map((k) => r.experience[k] ?? 0),
+      ]),
     ),
   );
   lines.push('', 'Test (held-out tasks; experience from train only):');
-  lines.push(table(['phase', 'run', 'episodes', 'success', 'pass^1', '95% CI', 'experience used', 'refused'], [evaluationRow('before', session.test.before), evaluationRow('after', session.test.after)]));
+  lines.push(
+    table(
+      ['phase', 'run', 'episodes', 'success', 'pass^1', '95% CI', 'experience used', 'refused'],
+      [evaluationRow('before', session.test.before), evaluationRow('after', session.test.after)],
+    ),
+  );
   if (session.error) lines.push('', `error: ${session.error}`);
   return lines.join('\n');
 }
@@ -55,13 +82,21 @@ export function formatLearningSession(session: LearningSession): string {
 export async function learnAction(options: LearnCommandOptions): Promise<void> {
   const file: RunFile = options.config ? loadRunFile(options.config) : {};
   const agent = options.agent ?? file.agents?.[0];
-  if (!agent) throw new GroundworkError('INVALID_ARGUMENT', 'learn needs a model agent', { hint: 'pass --agent openai:MODEL (or a model named in --config)' });
+  if (!agent)
+    throw new GroundworkError('INVALID_ARGUMENT', 'learn needs a model agent', {
+      hint: 'pass --agent openai:MODEL (or a model named in --config)',
+    });
   const choice = (value: string | undefined): TaskChoice | undefined => (value === undefined ? undefined : parseTaskSelection(value));
   // Every run the session creates gets its log (logs/RUN_ID.log beside the database), like `run`.
   const dbPath = resolveDbPath(options.db);
   let log: RunLog | undefined;
   const pending: object[] = [];
-  const { hub, factory } = modelParticipants({ models: file.models ?? {}, record: options.record, replay: options.replay, onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : pending.push(event)) });
+  const { hub, factory } = modelParticipants({
+    models: file.models ?? {},
+    record: options.record,
+    replay: options.replay,
+    onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : pending.push(event)),
+  });
   const store = openStore(options.db);
   const progress = options.json ? undefined : createProgressReporter();
   const onEvent = (event: LearnEvent) => {
@@ -69,7 +104,17 @@ export async function learnAction(options: LearnCommandOptions): Promise<void> {
       log?.logger.flush();
       log = openRunLog(dbPath, event.runId);
       for (const e of pending.splice(0)) log.logger.warn(e, 'model event');
-      log.logger.info({ learn: true, phase: event.phase, planned: event.planned, agent, mechanisms: options.mechanisms, mode: options.replay ? 'replay' : options.record ? 'record' : 'live' }, 'run start');
+      log.logger.info(
+        {
+          learn: true,
+          phase: event.phase,
+          planned: event.planned,
+          agent,
+          mechanisms: options.mechanisms,
+          mode: options.replay ? 'replay' : options.record ? 'record' : 'live',
+        },
+        'run start',
+      );
       process.stderr.write(`${event.phase}: run ${event.runId} (${event.planned} episodes; log: ${log.path})\n`);
     } else if (event.type === 'episode') {
       progress?.update(event.progress);
@@ -80,7 +125,9 @@ export async function learnAction(options: LearnCommandOptions): Promise<void> {
       process.stderr.write(`${event.phase}: success ${num(event.successRate)}\n`);
     } else if (event.type === 'experience') {
       log?.logger.info({ round: event.round, saved: event.saved, removed: event.removed, notes: event.notes }, 'experience updated');
-      process.stderr.write(`round ${event.round}: ${event.saved} experience record(s) saved, ${event.removed} removed${event.notes.length ? ` (${event.notes.length} note(s): ${event.notes[0]})` : ''}\n`);
+      process.stderr.write(
+        `round ${event.round}: ${event.saved} experience record(s) saved, ${event.removed} removed${event.notes.length ? ` (${event.notes.length} note(s): ${event.notes[0]})` : ''}\n`,
+      );
     }
   };
   try {

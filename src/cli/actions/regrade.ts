@@ -21,7 +21,10 @@ export interface RegradeOptions {
 
 /** `groundwork regrade RUN_ID`: grade every stored episode again with the current grader. */
 export async function regradeAction(runId: string, options: RegradeOptions): Promise<void> {
-  if ((options.config || options.record || options.replay) && !options.judge) throw new GroundworkError('INVALID_ARGUMENT', '--config, --record and --replay configure the judge model', { hint: 'add --judge MODEL' });
+  if ((options.config || options.record || options.replay) && !options.judge)
+    throw new GroundworkError('INVALID_ARGUMENT', '--config, --record and --replay configure the judge model', {
+      hint: 'add --judge MODEL',
+    });
   const configured = options.config ? (loadRunFile(options.config).models ?? {}) : {};
   const store = openStore(options.db);
   try {
@@ -29,7 +32,9 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
     const domain = domainFor(run.config);
     // The AI SDK prints its own warnings to the console; keep stdout a single document.
     (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
-    const hub = options.judge ? new ModelHub({ models: { ...run.config.models, ...configured }, record: options.record, replay: options.replay }) : undefined;
+    const hub = options.judge
+      ? new ModelHub({ models: { ...run.config.models, ...configured }, record: options.record, replay: options.replay })
+      : undefined;
     if (hub && options.judge) hub.resolve(options.judge);
     let judged = 0;
     const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
@@ -41,7 +46,11 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
       episodes++;
       if (episode.termination === 'infra_error') continue;
       const task = tasks.get(episode.taskId);
-      if (!task) throw new GroundworkError('STORE_FAILED', `episode ${episode.id} refers to task ${episode.taskId}, which is not stored with run ${runId}`);
+      if (!task)
+        throw new GroundworkError(
+          'STORE_FAILED',
+          `episode ${episode.id} refers to task ${episode.taskId}, which is not stored with run ${runId}`,
+        );
       // τ-bench's substring rule is τ-bench's grade: the judge reads only Groundwork's own items.
       const judgeable = task.expected.communicate.filter((item) => item.match !== 'tau-substring');
       let judgements: CommunicationJudgements | undefined;
@@ -51,23 +60,53 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
         judgements = (await judgeCommunication(session, judgeable, messages, options.judge)).judgements;
         judged++;
       }
-      const { outcome, initialStateMismatch } = regradeEpisode(domain, task, episode.trajectory, { previous: episode.outcome, ...(judgements ? { judgements } : {}) });
+      const { outcome, initialStateMismatch } = regradeEpisode(domain, task, episode.trajectory, {
+        previous: episode.outcome,
+        ...(judgements ? { judgements } : {}),
+      });
       if (initialStateMismatch) mismatches++;
       if (outcomeChanged(episode.outcome, outcome)) {
-        changed.push({ episodeId: episode.id, agent: episode.agent, taskId: episode.taskId, trial: episode.trial, before: episode.outcome.reward, after: outcome.reward });
+        changed.push({
+          episodeId: episode.id,
+          agent: episode.agent,
+          taskId: episode.taskId,
+          trial: episode.trial,
+          before: episode.outcome.reward,
+          after: outcome.reward,
+        });
         updates.push([episode.id, outcome]);
       }
     }
     if (!options.dryRun) for (const [id, outcome] of updates) await store.updateOutcome(id, outcome);
-    const result = { runId, episodes, ...(options.judge ? { judge: options.judge, judged } : {}), changed: changed.length, rewardChanged: changed.filter((c) => c.before !== c.after).length, initialStateMismatches: mismatches, stored: !options.dryRun, changes: changed };
+    const result = {
+      runId,
+      episodes,
+      ...(options.judge ? { judge: options.judge, judged } : {}),
+      changed: changed.length,
+      rewardChanged: changed.filter((c) => c.before !== c.after).length,
+      initialStateMismatches: mismatches,
+      stored: !options.dryRun,
+      changes: changed,
+    };
     if (options.json) {
       printJson(result);
       return;
     }
-    process.stdout.write(`${episodes} episodes re-graded${options.judge ? ` (${judged} with judge ${options.judge} on what the agent told the user)` : ''}: ${changed.length} outcome(s) changed, ${result.rewardChanged} reward(s) changed${options.dryRun ? ' (dry run: nothing stored)' : ''}.\n`);
-    if (mismatches > 0) process.stdout.write(`warning: ${mismatches} episode(s) started from a state this domain no longer reproduces (data or generator changed); their grades may not be comparable.\n`);
+    process.stdout.write(
+      `${episodes} episodes re-graded${options.judge ? ` (${judged} with judge ${options.judge} on what the agent told the user)` : ''}: ${changed.length} outcome(s) changed, ${result.rewardChanged} reward(s) changed${options.dryRun ? ' (dry run: nothing stored)' : ''}.\n`,
+    );
+    if (mismatches > 0)
+      process.stdout.write(
+        `warning: ${mismatches} episode(s) started from a state this domain no longer reproduces (data or generator changed); their grades may not be comparable.\n`,
+      );
     const flips = changed.filter((c) => c.before !== c.after);
-    if (flips.length > 0) process.stdout.write(`${table(['episode', 'agent', 'task', 'trial', 'reward'], flips.slice(0, 50).map((c) => [c.episodeId, c.agent, c.taskId, String(c.trial), `${c.before} → ${c.after}`]))}\n`);
+    if (flips.length > 0)
+      process.stdout.write(
+        `${table(
+          ['episode', 'agent', 'task', 'trial', 'reward'],
+          flips.slice(0, 50).map((c) => [c.episodeId, c.agent, c.taskId, String(c.trial), `${c.before} → ${c.after}`]),
+        )}\n`,
+      );
   } finally {
     await store.close();
   }

@@ -25,11 +25,26 @@ export async function reportAction(runId: string, options: ReportOptions): Promi
       writeFileSync(`${path}.tmp`, report);
       renameSync(`${path}.tmp`, path);
     } catch (error) {
-      throw new GroundworkError('INVALID_ARGUMENT', `cannot write ${path}: ${(error as Error).message}`, { cause: error, hint: 'choose a writable path with -o FILE' });
+      throw new GroundworkError('INVALID_ARGUMENT', `cannot write ${path}: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'choose a writable path with -o FILE',
+      });
     }
     const charts = chartsFor(data).map((c) => c.id);
-    if (options.json) printJson({ runId, path, bytes: Buffer.byteLength(report), charts, failedTotal: data.failed.total, failedIncluded: data.failed.episodes.length, audited: data.audit !== undefined });
-    else process.stdout.write(`Wrote ${path} (${(Buffer.byteLength(report) / 1024).toFixed(0)} KB, ${charts.length} charts, ${data.failed.episodes.length} of ${data.failed.total} failed episodes). Open it in a browser; it needs no network.\n`);
+    if (options.json)
+      printJson({
+        runId,
+        path,
+        bytes: Buffer.byteLength(report),
+        charts,
+        failedTotal: data.failed.total,
+        failedIncluded: data.failed.episodes.length,
+        audited: data.audit !== undefined,
+      });
+    else
+      process.stdout.write(
+        `Wrote ${path} (${(Buffer.byteLength(report) / 1024).toFixed(0)} KB, ${charts.length} charts, ${data.failed.episodes.length} of ${data.failed.total} failed episodes). Open it in a browser; it needs no network.\n`,
+      );
   } finally {
     await store.close();
   }

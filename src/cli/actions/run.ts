@@ -21,7 +21,22 @@ import { requireRun } from '../../store/store.ts';
 const DEFAULT_AGENTS = ['oracle', 'naive', 'noop'];
 
 /** Options that define a run's plan: not allowed with --resume, which reuses the stored plan. */
-const PLAN_OPTIONS = ['domain', 'split', 'tasks', 'agent', 'user', 'trials', 'seed', 'domainSeed', 'data', 'taskFile', 'maxSteps', 'config', 'outcomeReport', 'steerUser'];
+const PLAN_OPTIONS = [
+  'domain',
+  'split',
+  'tasks',
+  'agent',
+  'user',
+  'trials',
+  'seed',
+  'domainSeed',
+  'data',
+  'taskFile',
+  'maxSteps',
+  'config',
+  'outcomeReport',
+  'steerUser',
+];
 
 export interface RunOptions {
   domain?: string;
@@ -49,7 +64,14 @@ export interface RunOptions {
 
 /** Run file(s) first, flags over them. */
 function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
-  const tasks = options.tasks !== undefined ? parseTaskSelection(options.tasks) : typeof file.tasks === 'number' ? { count: file.tasks } : file.tasks ? { ids: file.tasks } : {};
+  const tasks =
+    options.tasks !== undefined
+      ? parseTaskSelection(options.tasks)
+      : typeof file.tasks === 'number'
+        ? { count: file.tasks }
+        : file.tasks
+          ? { ids: file.tasks }
+          : {};
   const domainSeed = options.domainSeed ?? file.domainSeed;
   const data = options.data ?? file.data;
   const taskFile = options.taskFile ?? file.taskFile;
@@ -58,7 +80,11 @@ function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
   const concurrency = options.concurrency ?? file.concurrency;
   return {
     domain: options.domain ?? file.domain ?? 'helpdesk',
-    domainOptions: { ...(domainSeed !== undefined ? { seed: domainSeed } : {}), ...(data ? { dataDir: data } : {}), ...(taskFile ? { tasksFile: taskFile } : {}) },
+    domainOptions: {
+      ...(domainSeed !== undefined ? { seed: domainSeed } : {}),
+      ...(data ? { dataDir: data } : {}),
+      ...(taskFile ? { tasksFile: taskFile } : {}),
+    },
     ...(split ? { split } : {}),
     tasks,
     agents: options.agent && options.agent.length > 0 ? options.agent : (file.agents ?? DEFAULT_AGENTS),
@@ -70,7 +96,9 @@ function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
     ...(file.maxInvalidToolCalls !== undefined ? { maxInvalidToolCalls: file.maxInvalidToolCalls } : {}),
     models: file.models ?? {},
     // Built-in agents report for free; model agents only when asked (the extra tool changes their prompt).
-    outcomeReport: options.outcomeReport ?? (options.agent && options.agent.length > 0 ? options.agent : (file.agents ?? DEFAULT_AGENTS)).every((name) => isBuiltInAgent(name)),
+    outcomeReport:
+      options.outcomeReport ??
+      (options.agent && options.agent.length > 0 ? options.agent : (file.agents ?? DEFAULT_AGENTS)).every((name) => isBuiltInAgent(name)),
     steerUser: options.steerUser ?? false,
   };
 }
@@ -82,7 +110,10 @@ export async function runAction(runFile: string | undefined, options: RunOptions
     const conflicting = PLAN_OPTIONS.filter((name) => command.getOptionValueSource(name) === 'cli');
     if (runFile) conflicting.unshift('runFile');
     if (conflicting.length > 0) {
-      throw new GroundworkError('INVALID_ARGUMENT', `--resume continues a stored run with its stored plan; drop ${conflicting.map((n) => (n === 'runFile' ? 'the run file' : `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)).join(', ')}`);
+      throw new GroundworkError(
+        'INVALID_ARGUMENT',
+        `--resume continues a stored run with its stored plan; drop ${conflicting.map((n) => (n === 'runFile' ? 'the run file' : `--${n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`)).join(', ')}`,
+      );
     }
   }
   // Validate files before opening the database: bad input never touches what is stored.
@@ -93,7 +124,13 @@ export async function runAction(runFile: string | undefined, options: RunOptions
   let log: ReturnType<typeof openRunLog> | undefined;
   const modelEvents: unknown[] = [];
   const participants = (models: ModelsConfig, steerUser: boolean): ParticipantFactory =>
-    modelParticipants({ models, steerUser, record: options.record, replay: options.replay, onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : modelEvents.push(event)) }).factory;
+    modelParticipants({
+      models,
+      steerUser,
+      record: options.record,
+      replay: options.replay,
+      onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : modelEvents.push(event)),
+    }).factory;
   // A new run's plan (domain, split, tasks, agents, user) is checked before the database is
   // opened: input that cannot run never creates a database or touches one.
   let fresh: { factory: ParticipantFactory; plan: RunPlan } | undefined;
@@ -126,7 +163,15 @@ export async function runAction(runFile: string | undefined, options: RunOptions
     log = openRunLog(dbPath, runId);
     for (const event of modelEvents) log.logger.warn(event as object, 'model event');
     const run = (await store.getRun(runId))!;
-    log.logger.info({ config: run.config, resume: Boolean(options.resume), retryErrors: Boolean(options.retryErrors), mode: options.replay ? 'replay' : options.record ? 'record' : 'live' }, 'run start');
+    log.logger.info(
+      {
+        config: run.config,
+        resume: Boolean(options.resume),
+        retryErrors: Boolean(options.retryErrors),
+        mode: options.replay ? 'replay' : options.record ? 'record' : 'live',
+      },
+      'run start',
+    );
     if (!options.json) process.stderr.write(`run ${runId} (log: ${log.path})\n`);
     const progress = createProgressReporter();
     const logger = log.logger;
@@ -141,7 +186,10 @@ export async function runAction(runFile: string | undefined, options: RunOptions
       },
     });
     progress.finish();
-    logger.info({ status: result.status, ran: result.ran, skipped: result.skipped, retried: result.retried, durationMs: result.durationMs }, 'run end');
+    logger.info(
+      { status: result.status, ran: result.ran, skipped: result.skipped, retried: result.retried, durationMs: result.durationMs },
+      'run end',
+    );
     const summary = await summariseRun(store, (await store.getRun(runId))!);
     // The deterministic audits are cheap: run them so the summary shows confident failures at once.
     let audit: RunAudit | undefined;
@@ -152,9 +200,18 @@ export async function runAction(runFile: string | undefined, options: RunOptions
       if (!options.json) process.stderr.write(`audit failed: ${describeError(error)} (run groundwork audit ${runId})\n`);
     }
     if (options.json) {
-      printJson({ ...summary, ran: result.ran, skipped: result.skipped, retried: result.retried, durationMs: result.durationMs, ...(audit ? { audit } : {}) });
+      printJson({
+        ...summary,
+        ran: result.ran,
+        skipped: result.skipped,
+        retried: result.retried,
+        durationMs: result.durationMs,
+        ...(audit ? { audit } : {}),
+      });
     } else {
-      process.stdout.write(`${formatRunSummary(summary)}\n${audit ? `\n${formatRunAudit(audit)}\n` : ''}\n${result.ran} episode(s) run in ${(result.durationMs / 1000).toFixed(1)}s${result.skipped ? `, ${result.skipped} already stored` : ''}. Details: groundwork show ${runId}\n`);
+      process.stdout.write(
+        `${formatRunSummary(summary)}\n${audit ? `\n${formatRunAudit(audit)}\n` : ''}\n${result.ran} episode(s) run in ${(result.durationMs / 1000).toFixed(1)}s${result.skipped ? `, ${result.skipped} already stored` : ''}. Details: groundwork show ${runId}\n`,
+      );
     }
     if (result.status === 'interrupted') process.exitCode = 130;
     else {
@@ -163,7 +220,11 @@ export async function runAction(runFile: string | undefined, options: RunOptions
       if (ungraded.length > 0) {
         const all = summary.graded === 0;
         const reason = await infraReason(store, runId, all ? undefined : ungraded[0][0], all ? summary.episodes : ungraded[0][1].episodes);
-        throw new GroundworkError('NOTHING_GRADED', `nothing graded${all ? '' : ` for ${ungraded.map(([name]) => name).join(', ')}`}: ${reason}`, { hint: `once fixed, run them again: groundwork run --resume ${runId} --retry-errors` });
+        throw new GroundworkError(
+          'NOTHING_GRADED',
+          `nothing graded${all ? '' : ` for ${ungraded.map(([name]) => name).join(', ')}`}: ${reason}`,
+          { hint: `once fixed, run them again: groundwork run --resume ${runId} --retry-errors` },
+        );
       }
     }
   } finally {

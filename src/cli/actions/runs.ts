@@ -13,7 +13,22 @@ export async function runsAction(options: RunsOptions): Promise<void> {
   try {
     const runs = await store.listRuns();
     if (options.json) {
-      printJson({ runs: runs.map((r) => ({ runId: r.id, createdAt: r.createdAt, status: r.status, domain: r.config.domain, split: r.config.split, agents: r.config.agents, trials: r.config.trials, planned: r.planned, episodes: r.episodes, graded: r.graded, statusText: runStatusText(r.status, r.episodes, r.graded), meanReward: r.meanReward })) });
+      printJson({
+        runs: runs.map((r) => ({
+          runId: r.id,
+          createdAt: r.createdAt,
+          status: r.status,
+          domain: r.config.domain,
+          split: r.config.split,
+          agents: r.config.agents,
+          trials: r.config.trials,
+          planned: r.planned,
+          episodes: r.episodes,
+          graded: r.graded,
+          statusText: runStatusText(r.status, r.episodes, r.graded),
+          meanReward: r.meanReward,
+        })),
+      });
       return;
     }
     if (runs.length === 0) {
@@ -23,7 +38,16 @@ export async function runsAction(options: RunsOptions): Promise<void> {
     process.stdout.write(
       `${table(
         ['run', 'created', 'status', 'domain/split', 'episodes', 'mean reward by agent'],
-        runs.map((r) => [r.id, r.createdAt.replace('T', ' ').slice(0, 19), runStatusText(r.status, r.episodes, r.graded), `${r.config.domain}/${r.config.split ?? '-'}`, `${r.episodes}/${r.planned}`, Object.entries(r.meanReward).map(([a, m]) => `${a} ${num(m, 2)}`).join(', ')]),
+        runs.map((r) => [
+          r.id,
+          r.createdAt.replace('T', ' ').slice(0, 19),
+          runStatusText(r.status, r.episodes, r.graded),
+          `${r.config.domain}/${r.config.split ?? '-'}`,
+          `${r.episodes}/${r.planned}`,
+          Object.entries(r.meanReward)
+            .map(([a, m]) => `${a} ${num(m, 2)}`)
+            .join(', '),
+        ]),
       )}\n`,
     );
   } finally {

@@ -21,7 +21,10 @@ export async function showAction(runId: string, options: ShowOptions): Promise<v
     const run = await requireRun(store, runId);
     if (options.episode) {
       const episode = await store.getEpisode(runId, options.episode);
-      if (!episode) throw new GroundworkError('UNKNOWN_EPISODE', `no episode ${JSON.stringify(options.episode)} in run ${runId}`, { hint: `list episodes with groundwork show ${runId}` });
+      if (!episode)
+        throw new GroundworkError('UNKNOWN_EPISODE', `no episode ${JSON.stringify(options.episode)} in run ${runId}`, {
+          hint: `list episodes with groundwork show ${runId}`,
+        });
       const audit = await store.getEpisodeAudit(episode.id);
       if (options.json) printJson(audit ? { ...episode, audit } : episode);
       else process.stdout.write(`${formatEpisode(episode)}${audit ? `\n${formatEpisodeAudit(audit)}` : ''}\n`);
@@ -38,7 +41,12 @@ export async function showAction(runId: string, options: ShowOptions): Promise<v
     if (audit) process.stdout.write(`\n${formatRunAudit(audit)}\n`);
     if (failed.length > 0) {
       process.stdout.write(`\nFailed episodes (first ${failed.length}; open one with --episode ID):\n`);
-      process.stdout.write(`${table(['episode', 'agent', 'task', 'family', 'trial', 'termination'], failed.map((e) => [e.id, e.agent, e.taskId, e.family, String(e.trial), e.termination]))}\n`);
+      process.stdout.write(
+        `${table(
+          ['episode', 'agent', 'task', 'family', 'trial', 'termination'],
+          failed.map((e) => [e.id, e.agent, e.taskId, e.family, String(e.trial), e.termination]),
+        )}\n`,
+      );
     }
   } finally {
     await store.close();
@@ -51,7 +59,9 @@ const show = (value: unknown) => (value === undefined ? '∅' : JSON.stringify(v
 export function formatEpisode(episode: EpisodeRecord): string {
   const { trajectory: t, outcome: o } = episode;
   const lines: string[] = [];
-  lines.push(`Episode ${episode.id}  agent=${episode.agent}  task=${episode.taskId} (${episode.family})  trial=${episode.trial}  reward=${o.reward}  termination=${t.termination.reason}${t.termination.detail ? ` (${t.termination.detail})` : ''}`);
+  lines.push(
+    `Episode ${episode.id}  agent=${episode.agent}  task=${episode.taskId} (${episode.family})  trial=${episode.trial}  reward=${o.reward}  termination=${t.termination.reason}${t.termination.detail ? ` (${t.termination.detail})` : ''}`,
+  );
   lines.push('', 'Transcript:');
   for (const event of t.events) {
     switch (event.type) {
@@ -59,7 +69,9 @@ export function formatEpisode(episode: EpisodeRecord): string {
         lines.push(`  ${event.role === 'user' ? 'USER ' : 'AGENT'} ${clip(event.content)}${event.control ? `  [${event.control}]` : ''}`);
         break;
       case 'tool_call':
-        lines.push(`    → ${event.name}(${clip(typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments), 200)})`);
+        lines.push(
+          `    → ${event.name}(${clip(typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments), 200)})`,
+        );
         break;
       case 'tool_result':
         lines.push(`    ${event.isError ? '✗' : '←'} ${clip(event.content, 300)}${event.stateHash ? `  [state ${event.stateHash}]` : ''}`);
@@ -75,7 +87,10 @@ export function formatEpisode(episode: EpisodeRecord): string {
         break;
     }
   }
-  lines.push('', `Grade: reward ${o.reward}  state ${o.state.pass ? 'pass' : 'FAIL'}  collateral ${o.collateral.pass ? 'none' : `${o.collateral.changes.length} change(s)`}  communication ${o.communication.pass ? 'pass' : 'FAIL'}`);
+  lines.push(
+    '',
+    `Grade: reward ${o.reward}  state ${o.state.pass ? 'pass' : 'FAIL'}  collateral ${o.collateral.pass ? 'none' : `${o.collateral.changes.length} change(s)`}  communication ${o.communication.pass ? 'pass' : 'FAIL'}`,
+  );
   if (o.note) lines.push(`  note: ${o.note}`);
   if (o.state.predicates.length > 0) {
     lines.push('  Required:');
@@ -88,14 +103,22 @@ export function formatEpisode(episode: EpisodeRecord): string {
     for (const item of o.communication.items) {
       lines.push(`    ${item.pass ? '✓' : '✗'} ${item.id}${item.method === 'judge' ? `  (${clip(item.evidence ?? 'judged', 200)})` : ''}`);
       // Which fact was stated, how, and where; or why a mention did not count.
-      for (const fact of item.facts ?? []) lines.push(`        ${fact.pass ? '✓' : '✗'} ${fact.id}: ${fact.pass ? `${fact.matched}: "${clip(fact.quote ?? '', 120)}" (agent message ${fact.message})` : (fact.note ?? 'not stated')}`);
+      for (const fact of item.facts ?? [])
+        lines.push(
+          `        ${fact.pass ? '✓' : '✗'} ${fact.id}: ${fact.pass ? `${fact.matched}: "${clip(fact.quote ?? '', 120)}" (agent message ${fact.message})` : (fact.note ?? 'not stated')}`,
+        );
     }
   }
   lines.push('', 'State diff (initial → final):');
   if (o.diff.length === 0) lines.push('  (no change)');
   for (const change of o.diff) {
     const where = `${change.table}/${change.key}${change.path ? `.${change.path}` : ''}`;
-    const what = change.op === 'update' ? `${show(change.before)} → ${show(change.after)}` : change.op === 'create' ? `created ${clip(show(change.after), 200)}` : `deleted ${clip(show(change.before), 200)}`;
+    const what =
+      change.op === 'update'
+        ? `${show(change.before)} → ${show(change.after)}`
+        : change.op === 'create'
+          ? `created ${clip(show(change.after), 200)}`
+          : `deleted ${clip(show(change.before), 200)}`;
     lines.push(`  [${change.verdict}] ${where}: ${what}`);
   }
   return lines.join('\n');

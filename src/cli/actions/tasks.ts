@@ -17,7 +17,14 @@ export interface LintProblem {
   taskId: string;
   family: string;
   /** oracle_fails / noop_succeeds from episodes; the static kinds from `lintTaskStatic` (src/audits/task-lint.ts). */
-  kind: 'oracle_fails' | 'noop_succeeds' | 'gold_action_fails' | 'gold_read_fails' | 'fact_not_in_data' | 'no_change_unmarked' | 'no_change_mismatch';
+  kind:
+    | 'oracle_fails'
+    | 'noop_succeeds'
+    | 'gold_action_fails'
+    | 'gold_read_fails'
+    | 'fact_not_in_data'
+    | 'no_change_unmarked'
+    | 'no_change_mismatch';
   detail: string;
 }
 
@@ -33,16 +40,23 @@ export interface DomainSelection {
 }
 
 function loadTasks(options: DomainSelection) {
-  const domain = createDomain(options.domain, { ...(options.domainSeed !== undefined ? { seed: options.domainSeed } : {}), ...(options.data ? { dataDir: options.data } : {}), ...(options.taskFile ? { tasksFile: options.taskFile } : {}) });
+  const domain = createDomain(options.domain, {
+    ...(options.domainSeed !== undefined ? { seed: options.domainSeed } : {}),
+    ...(options.data ? { dataDir: options.data } : {}),
+    ...(options.taskFile ? { tasksFile: options.taskFile } : {}),
+  });
   const split = options.split ?? domain.defaultSplit;
   return { domain, split, tasks: domain.tasks({ split, ...parseTaskSelection(options.tasks) }) };
 }
 
 function whyFailed(outcome: Outcome, termination: string): string {
   const reasons: string[] = [];
-  const missing = outcome.state.predicates.filter((p) => !p.pass).map((p) => `${describePredicate(p.predicate)} (actual: ${describeActual(p)})`);
+  const missing = outcome.state.predicates
+    .filter((p) => !p.pass)
+    .map((p) => `${describePredicate(p.predicate)} (actual: ${describeActual(p)})`);
   if (missing.length) reasons.push(`required not met: ${missing.join('; ')}`);
-  if (!outcome.collateral.pass) reasons.push(`collateral: ${outcome.collateral.changes.map((c) => `${c.table}/${c.key}${c.path ? `.${c.path}` : ''}`).join(', ')}`);
+  if (!outcome.collateral.pass)
+    reasons.push(`collateral: ${outcome.collateral.changes.map((c) => `${c.table}/${c.key}${c.path ? `.${c.path}` : ''}`).join(', ')}`);
   const untold = outcome.communication.items.filter((i) => !i.pass).map((i) => i.id);
   if (untold.length) reasons.push(`not told: ${untold.join(', ')}`);
   reasons.push(`termination ${termination}`);
@@ -59,14 +73,33 @@ export async function lintTasks(domain: ReturnType<typeof createDomain>, tasks: 
   for (const task of tasks) {
     for (const agent of [createOracleAgent(), createNoopAgent()]) {
       const result = await runEpisode({ domain, task, agent, user, episodeId: `lint-${task.id}-${agent.name}`, trial: 0, seed });
-      const outcome = gradeEpisode({ domain, task, initialState: result.initialState, finalState: result.finalState, trajectory: result.trajectory });
-      if (agent.name === 'oracle' && outcome.reward !== 1) problems.push({ taskId: task.id, family: task.family, kind: 'oracle_fails', detail: whyFailed(outcome, result.trajectory.termination.reason) });
-      if (agent.name === 'noop' && outcome.reward === 1 && !task.noChange) problems.push({ taskId: task.id, family: task.family, kind: 'noop_succeeds', detail: 'a do-nothing agent passes a task that requires a change: its expected outcome is too weak' });
+      const outcome = gradeEpisode({
+        domain,
+        task,
+        initialState: result.initialState,
+        finalState: result.finalState,
+        trajectory: result.trajectory,
+      });
+      if (agent.name === 'oracle' && outcome.reward !== 1)
+        problems.push({
+          taskId: task.id,
+          family: task.family,
+          kind: 'oracle_fails',
+          detail: whyFailed(outcome, result.trajectory.termination.reason),
+        });
+      if (agent.name === 'noop' && outcome.reward === 1 && !task.noChange)
+        problems.push({
+          taskId: task.id,
+          family: task.family,
+          kind: 'noop_succeeds',
+          detail: 'a do-nothing agent passes a task that requires a change: its expected outcome is too weak',
+        });
     }
   }
   // Static checks: gold actions reference entities that exist, known facts agree with the data, no-change tasks are marked.
   const families = new Map(tasks.map((t) => [t.id, t.family]));
-  for (const p of lintTasksStatic(domain, tasks, (task) => initialStateFor(domain, task))) problems.push({ ...p, family: families.get(p.taskId) ?? '', kind: p.kind as LintProblem['kind'] });
+  for (const p of lintTasksStatic(domain, tasks, (task) => initialStateFor(domain, task)))
+    problems.push({ ...p, family: families.get(p.taskId) ?? '', kind: p.kind as LintProblem['kind'] });
   return problems;
 }
 
@@ -74,10 +107,26 @@ export async function lintTasks(domain: ReturnType<typeof createDomain>, tasks: 
 export async function tasksListAction(options: DomainSelection): Promise<void> {
   const { domain, split, tasks: list } = loadTasks(options);
   if (options.json) {
-    printJson({ domain: domain.name, split, tasks: list.map((t) => ({ id: t.id, family: t.family, split: t.split, tags: t.tags, noChange: t.noChange, opening: t.user.openings[0] })) });
+    printJson({
+      domain: domain.name,
+      split,
+      tasks: list.map((t) => ({
+        id: t.id,
+        family: t.family,
+        split: t.split,
+        tags: t.tags,
+        noChange: t.noChange,
+        opening: t.user.openings[0],
+      })),
+    });
     return;
   }
-  process.stdout.write(`${table(['task', 'family', 'no change', 'request'], list.map((t) => [t.id, t.family, t.noChange ? 'yes' : '', t.user.openings[0].slice(0, 90)]))}\n`);
+  process.stdout.write(
+    `${table(
+      ['task', 'family', 'no change', 'request'],
+      list.map((t) => [t.id, t.family, t.noChange ? 'yes' : '', t.user.openings[0].slice(0, 90)]),
+    )}\n`,
+  );
 }
 
 /** `groundwork tasks lint`: oracle and noop on each task, the static checks and, with --mutations, the mutation check. */
@@ -88,11 +137,24 @@ export async function tasksLintAction(options: DomainSelection): Promise<void> {
   const mutations = options.mutations ? mutationCheck(domain, list) : undefined;
   const seconds = (performance.now() - started) / 1000;
   if (options.json) {
-    printJson({ domain: domain.name, split, tasks: list.length, problems, ...(mutations ? { mutations: { ...mutations, seconds: Number(seconds.toFixed(2)) } } : {}) });
+    printJson({
+      domain: domain.name,
+      split,
+      tasks: list.length,
+      problems,
+      ...(mutations ? { mutations: { ...mutations, seconds: Number(seconds.toFixed(2)) } } : {}),
+    });
   } else if (problems.length === 0) {
-    process.stdout.write(`${list.length} tasks of ${domain.name}/${split}: no problems (oracle passes every task; noop passes none that requires a change)\n`);
+    process.stdout.write(
+      `${list.length} tasks of ${domain.name}/${split}: no problems (oracle passes every task; noop passes none that requires a change)\n`,
+    );
   } else {
-    process.stdout.write(`${table(['task', 'family', 'problem', 'detail'], problems.map((p) => [p.taskId, p.family, p.kind, p.detail]))}\n\n${problems.length} problem(s) in ${list.length} tasks\n`);
+    process.stdout.write(
+      `${table(
+        ['task', 'family', 'problem', 'detail'],
+        problems.map((p) => [p.taskId, p.family, p.kind, p.detail]),
+      )}\n\n${problems.length} problem(s) in ${list.length} tasks\n`,
+    );
   }
   if (mutations && !options.json) process.stdout.write(`\n${formatMutationReport(mutations, split, seconds)}\n`);
   if (problems.some((p) => !TASK_LINT_WARNINGS.has(p.kind))) process.exitCode = 1;
@@ -104,7 +166,8 @@ const percent = (score: number) => `${(100 * score).toFixed(1)}%`;
 
 /** The mutation check as text: a row per family and per kind of mutation, then what disagreed. */
 export function formatMutationReport(report: MutationReport, split: string, seconds: number, shown = 40): string {
-  const rows = (groups: MutationReport['byFamily']) => Object.entries(groups).map(([name, t]) => [name, String(t.total), String(t.impliedPass), String(t.agreeing), percent(t.score)]);
+  const rows = (groups: MutationReport['byFamily']) =>
+    Object.entries(groups).map(([name, t]) => [name, String(t.total), String(t.impliedPass), String(t.agreeing), percent(t.score)]);
   const lines = [
     `Mutation check of ${report.domain}/${split}: ${report.agreeing}/${report.total} mutations graded as the expected outcome implies (${percent(report.score)}), ${report.tasks} tasks, ${seconds.toFixed(1)} s`,
     '',
@@ -112,9 +175,22 @@ export function formatMutationReport(report: MutationReport, split: string, seco
     '',
     table(['mutation kind', 'mutations', 'must pass', 'agreeing', 'score'], rows(report.byKind)),
   ];
-  if (report.baselineFailures.length > 0) lines.push('', table(['task', 'family', 'reference end state'], report.baselineFailures.map((b) => [b.taskId, b.family, b.detail])));
+  if (report.baselineFailures.length > 0)
+    lines.push(
+      '',
+      table(
+        ['task', 'family', 'reference end state'],
+        report.baselineFailures.map((b) => [b.taskId, b.family, b.detail]),
+      ),
+    );
   if (report.disagreements.length > 0) {
-    lines.push('', table(['task', 'family', 'mutation', 'expected', 'got'], report.disagreements.slice(0, shown).map((d) => [d.taskId, d.family, d.mutation, String(d.expected), String(d.got)])));
+    lines.push(
+      '',
+      table(
+        ['task', 'family', 'mutation', 'expected', 'got'],
+        report.disagreements.slice(0, shown).map((d) => [d.taskId, d.family, d.mutation, String(d.expected), String(d.got)]),
+      ),
+    );
     if (report.disagreements.length > shown) lines.push(`… and ${report.disagreements.length - shown} more (--json lists all)`);
   }
   return lines.join('\n');

@@ -21,11 +21,15 @@ export function runTauReplay(options: ReplayOptions, emit: (line: string) => voi
     if (name) warnDeprecated(`--domain ${options.domain}`, `--domain ${name}`);
   }
   if (!name) {
-    throw new GroundworkError('UNKNOWN_DOMAIN', `unknown τ-bench domain ${JSON.stringify(options.domain)}`, { hint: `use --domain ${[...DOMAINS.keys()].join(' | ')}` });
+    throw new GroundworkError('UNKNOWN_DOMAIN', `unknown τ-bench domain ${JSON.stringify(options.domain)}`, {
+      hint: `use --domain ${[...DOMAINS.keys()].join(' | ')}`,
+    });
   }
   const taskFile = taskFileOption(options as unknown as Record<string, unknown>, { tasks: '--tasks' });
   if (taskFile !== undefined && options.split !== undefined) {
-    throw new GroundworkError('INVALID_ARGUMENT', '--task-file and --split cannot be combined', { hint: 'a task file is replayed whole; drop --split' });
+    throw new GroundworkError('INVALID_ARGUMENT', '--task-file and --split cannot be combined', {
+      hint: 'a task file is replayed whole; drop --split',
+    });
   }
   const bench = openTauBench(name, { dataDir: options.data, tasksFile: taskFile });
   const sources = bench.sources(options.split);

@@ -15,7 +15,13 @@ export async function viewAction(options: ViewOptions): Promise<void> {
   const store = openStoreReadOnly(options.db);
   try {
     const bundle = await ensureViewerBundle({ onBuild: (dir) => process.stderr.write(`building the viewer app into ${dir} (once)…\n`) });
-    const server = await startViewer({ store, bundleDir: bundle.dir, host: options.host, port: options.port, allowRemote: options.allowRemote });
+    const server = await startViewer({
+      store,
+      bundleDir: bundle.dir,
+      host: options.host,
+      port: options.port,
+      allowRemote: options.allowRemote,
+    });
     if (options.json) printJson({ url: server.url, host: server.host, port: server.port });
     else process.stdout.write(`Groundwork viewer on ${server.url}  (read-only; Ctrl-C to stop)\n`);
     await new Promise<void>((resolve) => {

@@ -4,7 +4,9 @@ import { EXPERIENCE_KINDS } from './constants.ts';
 
 /** `groundwork experience list`: stored experience with its provenance. */
 export function registerExperienceCommand(program: Command): void {
-  const experience = program.command('experience').description('stored experience (reflections, insights, demonstrations, skills) and learning sessions');
+  const experience = program
+    .command('experience')
+    .description('stored experience (reflections, insights, demonstrations, skills) and learning sessions');
   experience
     .command('list')
     .description('list experience records with their provenance (run, episodes, tasks, split, producer)')

@@ -22,12 +22,21 @@ const MECHANISM_NAMES: ReadonlyMap<string, ExperienceKind> = new Map<string, Exp
 /** Parse `--mechanisms reflexion,insights` into experience kinds. */
 export function parseMechanisms(value: string): ExperienceKind[] {
   const out: ExperienceKind[] = [];
-  for (const name of value.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean)) {
+  for (const name of value
+    .split(',')
+    .map((v) => v.trim().toLowerCase())
+    .filter(Boolean)) {
     const kind = MECHANISM_NAMES.get(name);
-    if (!kind) throw new GroundworkError('INVALID_ARGUMENT', `unknown mechanism ${JSON.stringify(name)}`, { hint: 'use reflexion, insights, demonstrations, skills (comma-separated)' });
+    if (!kind)
+      throw new GroundworkError('INVALID_ARGUMENT', `unknown mechanism ${JSON.stringify(name)}`, {
+        hint: 'use reflexion, insights, demonstrations, skills (comma-separated)',
+      });
     if (!out.includes(kind)) out.push(kind);
   }
-  if (out.length === 0) throw new GroundworkError('INVALID_ARGUMENT', '--mechanisms needs at least one mechanism', { hint: 'use reflexion, insights, demonstrations, skills' });
+  if (out.length === 0)
+    throw new GroundworkError('INVALID_ARGUMENT', '--mechanisms needs at least one mechanism', {
+      hint: 'use reflexion, insights, demonstrations, skills',
+    });
   return out;
 }
 

@@ -11,7 +11,11 @@ export function registerRunCommand(program: Command): void {
     .option('--domain <name>', 'domain to run (default helpdesk)')
     .option('--split <name>', 'task split (default: the domain default, e.g. test)')
     .option('--tasks <count|ids>', 'first N tasks, or comma-separated task ids')
-    .option('--agent <name>', 'agent under test, repeatable: oracle, naive, noop, a model spec (openai:MODEL...) or a configured model', collect)
+    .option(
+      '--agent <name>',
+      'agent under test, repeatable: oracle, naive, noop, a model spec (openai:MODEL...) or a configured model',
+      collect,
+    )
     .option('--user <name>', 'user simulator: scripted (default), a model spec or a configured model')
     .option('--trials <n>', 'trials per task and agent (default 3)', positiveInt('--trials'))
     .option('--concurrency <n>', 'episodes run at once (default 4)', positiveInt('--concurrency'))
@@ -26,9 +30,14 @@ export function registerRunCommand(program: Command): void {
     .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
     .option('--resume <runId>', 'continue a stored run (skips episodes already stored)')
     .option('--retry-errors', 'with --resume: run the infra_error episodes again')
-    .option('--outcome-report', 'ask agents for a structured outcome report at the end of each episode (default: on when every agent is built in)')
+    .option(
+      '--outcome-report',
+      'ask agents for a structured outcome report at the end of each episode (default: on when every agent is built in)',
+    )
     .option('--no-outcome-report', 'do not ask agents for outcome reports')
     .option('--steer-user', 'write the tracked goal state (UGST) into the LLM user prompt every turn')
     .option('--json', 'print one JSON document on stdout')
-    .action(async (runFile: string | undefined, options: RunOptions, command: Command) => (await import('../actions/run.ts')).runAction(runFile, options, command));
+    .action(async (runFile: string | undefined, options: RunOptions, command: Command) =>
+      (await import('../actions/run.ts')).runAction(runFile, options, command),
+    );
 }

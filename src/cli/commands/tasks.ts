@@ -15,9 +15,14 @@ export function registerTasksCommand(program: Command): void {
       .option('--task-file <file>', 'task file (τ-bench domains)')
       .option('--json', 'print one JSON document on stdout');
 
-  selection(tasks.command('list').description('list the tasks of a split')).action(async (options: DomainSelection) => (await import('../actions/tasks.ts')).tasksListAction(options));
+  selection(tasks.command('list').description('list the tasks of a split')).action(async (options: DomainSelection) =>
+    (await import('../actions/tasks.ts')).tasksListAction(options),
+  );
 
   selection(tasks.command('lint').description('run oracle and noop on each task; report tasks the oracle fails or noop passes'))
-    .option('--mutations', "also grade systematic mutations of each task's reference end state against the grade its expected outcome implies")
+    .option(
+      '--mutations',
+      "also grade systematic mutations of each task's reference end state against the grade its expected outcome implies",
+    )
     .action(async (options: DomainSelection) => (await import('../actions/tasks.ts')).tasksLintAction(options));
 }

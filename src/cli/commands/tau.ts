@@ -27,7 +27,10 @@ export function registerTauCommand(program: Command): void {
     .command('replay')
     .description('replay the gold actions of τ-bench tasks; one JSON line per task {"index", "outputs", "changed"}')
     .requiredOption('--domain <name>', `domain: ${[...DOMAINS.keys()].join(' | ')}`)
-    .option('--data <dir>', 'benchmark data folder (the benchmarks root or the domain folder); default $GROUNDWORK_BENCHMARKS_DIR or ../shared/benchmarks')
+    .option(
+      '--data <dir>',
+      'benchmark data folder (the benchmarks root or the domain folder); default $GROUNDWORK_BENCHMARKS_DIR or ../shared/benchmarks',
+    )
     .option('--task-file <file>', 'task file in the published format (default: the split file of the data folder)')
     .addOption(new Option('--tasks <file>', 'deprecated spelling of --task-file').hideHelp())
     .option('--split <name>', 'split to replay when --task-file is not given (default: test)')

@@ -17,7 +17,10 @@ test('helpdesk: refusals and approvals require facts; the oracle states every on
   for (const task of tasks) {
     for (const item of task.expected.communicate) assert.ok(item.facts && !item.anyOf, `${task.id} ${item.id} is a fact item`);
     const checks = checkCommunication(task.expected.communicate, oracleSays(task));
-    assert.deepEqual(checks.filter((c) => !c.pass).map((c) => `${task.id} ${c.id}: ${JSON.stringify(c.facts)}`), []);
+    assert.deepEqual(
+      checks.filter((c) => !c.pass).map((c) => `${task.id} ${c.id}: ${JSON.stringify(c.facts)}`),
+      [],
+    );
   }
 });
 
@@ -41,11 +44,21 @@ test('helpdesk: the right refusal for the wrong task fails, and no message at al
   const [hold] = ofFamily('legal_hold');
   const [unauthorized] = ofFamily('unauthorized');
   const [approval] = ofFamily('access_request');
-  assert.equal(checkCommunication(hold.expected.communicate, oracleSays(unauthorized))[0].pass, false, 'not authorized is the wrong reason on a legal hold');
-  assert.equal(checkCommunication(unauthorized.expected.communicate, oracleSays(hold))[0].pass, false, 'a legal hold is the wrong reason on an unauthorized request');
+  assert.equal(
+    checkCommunication(hold.expected.communicate, oracleSays(unauthorized))[0].pass,
+    false,
+    'not authorized is the wrong reason on a legal hold',
+  );
+  assert.equal(
+    checkCommunication(unauthorized.expected.communicate, oracleSays(hold))[0].pass,
+    false,
+    'a legal hold is the wrong reason on an unauthorized request',
+  );
   for (const task of [hold, unauthorized, approval]) assert.equal(checkCommunication(task.expected.communicate, [])[0].pass, false);
   // Another task's approver is a different person.
-  const other = ofFamily('access_request').find((t) => JSON.stringify(t.expected.communicate[0].facts) !== JSON.stringify(approval.expected.communicate[0].facts));
+  const other = ofFamily('access_request').find(
+    (t) => JSON.stringify(t.expected.communicate[0].facts) !== JSON.stringify(approval.expected.communicate[0].facts),
+  );
   assert.ok(other);
   assert.equal(checkCommunication(approval.expected.communicate, oracleSays(other))[0].pass, false);
 });
@@ -53,13 +66,23 @@ test('helpdesk: the right refusal for the wrong task fails, and no message at al
 test('helpdesk: the reviewer\u2019s four correct refusals now get reward 1; no reason or the wrong one gets 0', () => {
   const grade = (task: Task, message: string) => {
     const state = initialStateFor(domain, task);
-    return gradeEpisode({ domain, task, initialState: state, finalState: state, trajectory: { events: [{ type: 'message', role: 'agent', content: message }], termination: { reason: 'user_stop' } } }).reward;
+    return gradeEpisode({
+      domain,
+      task,
+      initialState: state,
+      finalState: state,
+      trajectory: { events: [{ type: 'message', role: 'agent', content: message }], termination: { reason: 'user_stop' } },
+    }).reward;
   };
   const [hold] = ofFamily('legal_hold');
   const [unauthorized] = ofFamily('unauthorized');
   const cases: [Task, string, 0 | 1][] = [
     [unauthorized, "I can't do that: only the employee's direct manager or an IT administrator can request an offboarding.", 1],
-    [unauthorized, 'I am sorry, but you lack the authority to request this offboarding; it has to come from their direct manager or an IT administrator.', 1],
+    [
+      unauthorized,
+      'I am sorry, but you lack the authority to request this offboarding; it has to come from their direct manager or an IT administrator.',
+      1,
+    ],
     [hold, "I can't erase this customer's data: it is under an active litigation hold.", 1],
     [hold, 'Nothing was deleted, because that data is legally held.', 1],
     [unauthorized, "Sorry, I can't do that.", 0],
@@ -68,5 +91,8 @@ test('helpdesk: the reviewer\u2019s four correct refusals now get reward 1; no r
     [hold, "I'm sorry, you are not authorized to request this; only an IT administrator can.", 0],
     [hold, 'There is no legal hold, but I still cannot erase it.', 0],
   ];
-  assert.deepEqual(cases.map(([task, message]) => grade(task, message)), cases.map(([, , reward]) => reward));
+  assert.deepEqual(
+    cases.map(([task, message]) => grade(task, message)),
+    cases.map(([, , reward]) => reward),
+  );
 });

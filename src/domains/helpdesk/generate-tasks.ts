@@ -1,6 +1,15 @@
 import type { GoalItem } from '../../schema/audit.ts';
 import type { JsonObject } from '../../schema/json.ts';
-import { TASK_SCHEMA_VERSION, type ChangeRule, type CommunicationItem, type OracleStep, type Predicate, type TablePatch, type Task, type UserFact } from '../../schema/task.ts';
+import {
+  TASK_SCHEMA_VERSION,
+  type ChangeRule,
+  type CommunicationItem,
+  type OracleStep,
+  type Predicate,
+  type TablePatch,
+  type Task,
+  type UserFact,
+} from '../../schema/task.ts';
 import { TableState, type Tables } from '../../state/table-state.ts';
 import { SeededRandom } from '../../util/seeded-random.ts';
 import { copiesOf, featureEnabledFor } from './queries.ts';
@@ -39,9 +48,20 @@ const call = (name: string, args: Record<string, string | boolean>): OracleStep 
 const rule = (r: ChangeRule): ChangeRule => r;
 const ASK_EMAIL = say('Happy to help. To verify your identity first, what is your work email address?');
 
-const emailFact = (person: Row): UserFact => ({ id: 'email', keywords: ['email', 'e-mail', 'identity', 'identify', 'who you are'], value: String(person.email) });
-const nameFact = (person: Row): UserFact => ({ id: 'name', keywords: ['your name', 'your full name', 'who am i speaking', 'who i am speaking'], value: String(person.name) });
-const idUnknown = { id: 'internal_ids', keywords: ['employee id', 'person id', 'user id', 'customer id', 'account id', 'flag id', 'resource id', 'file id'] };
+const emailFact = (person: Row): UserFact => ({
+  id: 'email',
+  keywords: ['email', 'e-mail', 'identity', 'identify', 'who you are'],
+  value: String(person.email),
+});
+const nameFact = (person: Row): UserFact => ({
+  id: 'name',
+  keywords: ['your name', 'your full name', 'who am i speaking', 'who i am speaking'],
+  value: String(person.name),
+});
+const idUnknown = {
+  id: 'internal_ids',
+  keywords: ['employee id', 'person id', 'user id', 'customer id', 'account id', 'flag id', 'resource id', 'file id'],
+};
 
 const list = (items: string[]) => (items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -98,8 +118,29 @@ const OBJECTIVE_CUES: Record<HelpdeskFamily, string[]> = {
 };
 
 /** Agent questions that give the user its chance to say which one it means / to confirm (see `GoalItem.askedBy`). */
-const CLARIFY_ASKED = ['which one', 'which of', 'which file', 'which version', 'do you mean', 'more than one', 'two files', 'multiple', 'several'];
-const CONFIRM_ASKED = ['confirm', 'proceed', 'go ahead', 'shall i', 'should i', 'do you want me to', 'would you like me to', 'are you sure', 'is that ok', 'ok to'];
+const CLARIFY_ASKED = [
+  'which one',
+  'which of',
+  'which file',
+  'which version',
+  'do you mean',
+  'more than one',
+  'two files',
+  'multiple',
+  'several',
+];
+const CONFIRM_ASKED = [
+  'confirm',
+  'proceed',
+  'go ahead',
+  'shall i',
+  'should i',
+  'do you want me to',
+  'would you like me to',
+  'are you sure',
+  'is that ok',
+  'ok to',
+];
 
 /** What the request requires of the outcome, per family, with the words the user says it in. */
 const REQUIREMENTS: Record<HelpdeskFamily, { description: string; cues: string[] }> = {
@@ -123,21 +164,61 @@ function goalOf(draft: Draft): GoalItem[] {
   const wants = draft.wants ?? draft.required;
   const done = wants.length > 0 ? { done: wants } : {};
   return [
-    ...draft.known.map((f): GoalItem => ({ id: `profile:${f.id}`, category: 'profile', description: `${f.id} is ${f.value}`, value: f.value, kind: f.id === 'email' ? 'email' : f.id === 'name' ? 'name' : f.id === 'level' ? 'level' : 'other' })),
-    ...draft.unknown.map((u): GoalItem => ({ id: `policy:unknown:${u.id}`, category: 'policy', description: `does not know ${u.id}; says so when asked, never makes one up`, cues: u.keywords })),
-    { id: 'objective:request', category: 'objectives', description: draft.goal, cues: [...draft.openings, ...OBJECTIVE_CUES[draft.family], 'my request'], ...done },
-    { id: `requirement:${draft.family}`, category: 'requirements', description: quoted ? `${requirement.description}: "${quoted}"` : requirement.description, cues: quoted ? [quoted] : requirement.cues, ...(quoted ? { askedBy: CLARIFY_ASKED } : {}), ...done },
-    { id: 'preference:confirmation', category: 'preferences', description: draft.confirms ? 'agrees when asked to confirm the action' : 'declines when asked to confirm the action', cues: draft.confirms ? ['yes', 'go ahead', 'i confirm'] : ["don't do that"], askedBy: CONFIRM_ASKED },
+    ...draft.known.map(
+      (f): GoalItem => ({
+        id: `profile:${f.id}`,
+        category: 'profile',
+        description: `${f.id} is ${f.value}`,
+        value: f.value,
+        kind: f.id === 'email' ? 'email' : f.id === 'name' ? 'name' : f.id === 'level' ? 'level' : 'other',
+      }),
+    ),
+    ...draft.unknown.map(
+      (u): GoalItem => ({
+        id: `policy:unknown:${u.id}`,
+        category: 'policy',
+        description: `does not know ${u.id}; says so when asked, never makes one up`,
+        cues: u.keywords,
+      }),
+    ),
+    {
+      id: 'objective:request',
+      category: 'objectives',
+      description: draft.goal,
+      cues: [...draft.openings, ...OBJECTIVE_CUES[draft.family], 'my request'],
+      ...done,
+    },
+    {
+      id: `requirement:${draft.family}`,
+      category: 'requirements',
+      description: quoted ? `${requirement.description}: "${quoted}"` : requirement.description,
+      cues: quoted ? [quoted] : requirement.cues,
+      ...(quoted ? { askedBy: CLARIFY_ASKED } : {}),
+      ...done,
+    },
+    {
+      id: 'preference:confirmation',
+      category: 'preferences',
+      description: draft.confirms ? 'agrees when asked to confirm the action' : 'declines when asked to confirm the action',
+      cues: draft.confirms ? ['yes', 'go ahead', 'i confirm'] : ["don't do that"],
+      askedBy: CONFIRM_ASKED,
+    },
   ];
 }
 
 const people = (state: TableState) => state.rows('people');
 const personById = (state: TableState, id: unknown) => state.get('people', String(id))!;
-const underHold = (state: TableState, customerId: unknown) => state.rows('legal_holds').some((h) => h.customerId === customerId && h.active === true);
+const underHold = (state: TableState, customerId: unknown) =>
+  state.rows('legal_holds').some((h) => h.customerId === customerId && h.active === true);
 
 const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: SeededRandom, split: string) => Draft> = {
   offboard(state, random, split) {
-    const target = random.pick(inSplit(people(state).filter((p) => p.role === 'employee'), split));
+    const target = random.pick(
+      inSplit(
+        people(state).filter((p) => p.role === 'employee'),
+        split,
+      ),
+    );
     const manager = personById(state, target.managerId);
     const accounts = state.rows('accounts').filter((a) => a.personId === target.id);
     const grants = state.rows('grants').filter((g) => g.personId === target.id);
@@ -153,18 +234,71 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         `Hello, ${manager.name} here. Please offboard ${target.name} from my team, their last day was yesterday.`,
         `Hi, I'm ${manager.name}. ${target.name} no longer works with us, could you offboard them please?`,
       ],
-      known: [emailFact(manager), nameFact(manager), { id: 'target', keywords: ['employee', 'who is leaving', 'which person', 'their name', 'full name of'], value: String(target.name) }],
+      known: [
+        emailFact(manager),
+        nameFact(manager),
+        {
+          id: 'target',
+          keywords: ['employee', 'who is leaving', 'which person', 'their name', 'full name of'],
+          value: String(target.name),
+        },
+      ],
       unknown: [idUnknown],
       confirms: true,
       required: [
-        ...accounts.map((a): Predicate => ({ kind: 'field', table: 'accounts', key: String(a.id), path: 'status', equals: 'disabled', description: `${a.system} account of ${target.name} disabled` })),
-        ...activeGrants.map((g): Predicate => ({ kind: 'field', table: 'grants', key: String(g.id), path: 'status', equals: 'revoked', description: `grant ${g.id} revoked` })),
-        ...files.map((f): Predicate => ({ kind: 'field', table: 'files', key: String(f.id), path: 'ownerId', equals: String(manager.id), description: `"${f.name}" handed to ${manager.name}` })),
+        ...accounts.map(
+          (a): Predicate => ({
+            kind: 'field',
+            table: 'accounts',
+            key: String(a.id),
+            path: 'status',
+            equals: 'disabled',
+            description: `${a.system} account of ${target.name} disabled`,
+          }),
+        ),
+        ...activeGrants.map(
+          (g): Predicate => ({
+            kind: 'field',
+            table: 'grants',
+            key: String(g.id),
+            path: 'status',
+            equals: 'revoked',
+            description: `grant ${g.id} revoked`,
+          }),
+        ),
+        ...files.map(
+          (f): Predicate => ({
+            kind: 'field',
+            table: 'files',
+            key: String(f.id),
+            path: 'ownerId',
+            equals: String(manager.id),
+            description: `"${f.name}" handed to ${manager.name}`,
+          }),
+        ),
       ],
       allowed: [
-        rule({ table: 'accounts', keys: accounts.map((a) => String(a.id)), fields: ['status'], ops: ['update'], values: { status: ['disabled'] } }),
-        rule({ table: 'grants', keys: grants.map((g) => String(g.id)), fields: ['status'], ops: ['update'], values: { status: ['revoked'] } }),
-        rule({ table: 'files', keys: files.map((f) => String(f.id)), fields: ['ownerId'], ops: ['update'], values: { ownerId: [String(manager.id)] } }),
+        rule({
+          table: 'accounts',
+          keys: accounts.map((a) => String(a.id)),
+          fields: ['status'],
+          ops: ['update'],
+          values: { status: ['disabled'] },
+        }),
+        rule({
+          table: 'grants',
+          keys: grants.map((g) => String(g.id)),
+          fields: ['status'],
+          ops: ['update'],
+          values: { status: ['revoked'] },
+        }),
+        rule({
+          table: 'files',
+          keys: files.map((f) => String(f.id)),
+          fields: ['ownerId'],
+          ops: ['update'],
+          values: { ownerId: [String(manager.id)] },
+        }),
       ],
       communicate: [],
       oracle: [
@@ -175,17 +309,26 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         call('list_accounts', { person_id: tid }),
         call('list_grants', { person_id: tid }),
         call('list_files', { owner_id: tid }),
-        say(`Thank you. To offboard ${target.name} I will disable ${plural(accounts.length, 'account')} (${list(accounts.map((a) => String(a.system)))}), revoke ${plural(activeGrants.length, 'active access grant')} and transfer ${plural(files.length, 'file')} to you. Shall I proceed?`),
+        say(
+          `Thank you. To offboard ${target.name} I will disable ${plural(accounts.length, 'account')} (${list(accounts.map((a) => String(a.system)))}), revoke ${plural(activeGrants.length, 'active access grant')} and transfer ${plural(files.length, 'file')} to you. Shall I proceed?`,
+        ),
         ...accounts.filter((a) => a.status === 'active').map((a) => call('disable_account', { account_id: String(a.id) })),
         ...activeGrants.map((g) => call('revoke_grant', { grant_id: String(g.id) })),
         ...files.map((f) => call('transfer_file_ownership', { file_id: String(f.id), new_owner_id: String(manager.id) })),
-        say(`Done: ${target.name}'s accounts are disabled, ${plural(activeGrants.length, 'grant')} revoked and ${plural(files.length, 'file')} transferred to you.`),
+        say(
+          `Done: ${target.name}'s accounts are disabled, ${plural(activeGrants.length, 'grant')} revoked and ${plural(files.length, 'file')} transferred to you.`,
+        ),
       ],
     };
   },
 
   unauthorized(state, random, split) {
-    const target = random.pick(inSplit(people(state).filter((p) => p.role === 'employee'), split));
+    const target = random.pick(
+      inSplit(
+        people(state).filter((p) => p.role === 'employee'),
+        split,
+      ),
+    );
     const requester = random.pick(people(state).filter((p) => p.role === 'manager' && p.id !== target.managerId));
     const manager = personById(state, target.managerId);
     return {
@@ -197,11 +340,31 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         `Hi, this is ${requester.name}. ${target.name} is leaving, please offboard them now.`,
         `Hello, ${requester.name} here. Can you offboard ${target.name}? They are on their way out.`,
       ],
-      known: [emailFact(requester), nameFact(requester), { id: 'target', keywords: ['employee', 'who is leaving', 'which person', 'their name', 'full name of'], value: String(target.name) }],
+      known: [
+        emailFact(requester),
+        nameFact(requester),
+        {
+          id: 'target',
+          keywords: ['employee', 'who is leaving', 'which person', 'their name', 'full name of'],
+          value: String(target.name),
+        },
+      ],
       unknown: [idUnknown],
       confirms: true,
       required: [],
-      wants: state.rows('accounts').filter((a) => a.personId === target.id && a.status === 'active').map((a): Predicate => ({ kind: 'field', table: 'accounts', key: String(a.id), path: 'status', equals: 'disabled', description: `${a.system} account of ${target.name} disabled` })),
+      wants: state
+        .rows('accounts')
+        .filter((a) => a.personId === target.id && a.status === 'active')
+        .map(
+          (a): Predicate => ({
+            kind: 'field',
+            table: 'accounts',
+            key: String(a.id),
+            path: 'status',
+            equals: 'disabled',
+            description: `${a.system} account of ${target.name} disabled`,
+          }),
+        ),
       allowed: [],
       communicate: [
         {
@@ -209,11 +372,23 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
           description: `${requester.name} may not request this offboarding; only ${target.name}'s direct manager, ${manager.name}, or an IT administrator can`,
           match: 'word',
           facts: [
-            { id: 'lacks_authority', description: 'the requester is not authorized', anyOf: [{ kind: 'concept', concept: 'lacks_authority' }] },
+            {
+              id: 'lacks_authority',
+              description: 'the requester is not authorized',
+              anyOf: [{ kind: 'concept', concept: 'lacks_authority' }],
+            },
             {
               id: 'who_may_request',
               description: 'who can make the request: the direct manager (by name or role) or an IT administrator',
-              anyOf: [{ kind: 'value', type: 'name', value: String(manager.name), source: { table: 'people', key: String(manager.id), path: 'name' } }, { kind: 'concept', concept: 'authorised_requester' }],
+              anyOf: [
+                {
+                  kind: 'value',
+                  type: 'name',
+                  value: String(manager.name),
+                  source: { table: 'people', key: String(manager.id), path: 'name' },
+                },
+                { kind: 'concept', concept: 'authorised_requester' },
+              ],
             },
           ],
         },
@@ -223,13 +398,20 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         call('find_person', { query: String(requester.email) }),
         call('find_person', { query: String(target.name) }),
         call('get_person', { person_id: String(target.id) }),
-        say(`I'm sorry, but you are not authorized to request this offboarding: only ${target.name}'s direct manager, ${manager.name}, or an IT administrator can. Nothing has been changed.`),
+        say(
+          `I'm sorry, but you are not authorized to request this offboarding: only ${target.name}'s direct manager, ${manager.name}, or an IT administrator can. Nothing has been changed.`,
+        ),
       ],
     };
   },
 
   erase(state, random, split) {
-    const customer = random.pick(inSplit(state.rows('customers').filter((c) => !underHold(state, c.id)), split));
+    const customer = random.pick(
+      inSplit(
+        state.rows('customers').filter((c) => !underHold(state, c.id)),
+        split,
+      ),
+    );
     const dpo = people(state).find((p) => p.role === 'dpo')!;
     const files = state.rows('files').filter((f) => f.customerId === customer.id);
     const copies = files.flatMap((f) => copiesOf(state, String(f.id)));
@@ -242,11 +424,23 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         `Hi, this is ${dpo.name}, the Data Protection Officer. ${customer.name} has asked us to erase all of their data under GDPR. Please delete it.`,
         `Hello, ${dpo.name} from Legal here. We received an erasure request from ${customer.name}; please delete all their data.`,
       ],
-      known: [emailFact(dpo), nameFact(dpo), { id: 'customer', keywords: ['customer', 'company', 'which client'], value: String(customer.name) }],
+      known: [
+        emailFact(dpo),
+        nameFact(dpo),
+        { id: 'customer', keywords: ['customer', 'company', 'which client'], value: String(customer.name) },
+      ],
       unknown: [idUnknown],
       confirms: true,
       // The file ids are named so that deleting file rows cannot hide copies left behind.
-      required: [{ kind: 'query', query: 'customerDataReachable', args: { customer_id: cid, file_ids: files.map((f) => String(f.id)) }, equals: false, description: `no copy of ${customer.name}'s data is reachable` }],
+      required: [
+        {
+          kind: 'query',
+          query: 'customerDataReachable',
+          args: { customer_id: cid, file_ids: files.map((f) => String(f.id)) },
+          equals: false,
+          description: `no copy of ${customer.name}'s data is reachable`,
+        },
+      ],
       allowed: [
         { table: 'file_copies', keys: copies.map((c) => String(c.id)), ops: ['delete'] },
         { table: 'files', keys: files.map((f) => String(f.id)), ops: ['delete'] },
@@ -259,7 +453,9 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         call('list_legal_holds', { customer_id: cid }),
         call('list_customer_files', { customer_id: cid }),
         ...files.map((f) => call('list_file_copies', { file_id: String(f.id) })),
-        say(`${customer.name} is not under a legal hold. I found ${plural(files.length, 'file')} with ${copies.length} ${copies.length === 1 ? 'copy' : 'copies'} in total (primary copies, backups, share links and exports). I will permanently delete all of them. Shall I proceed?`),
+        say(
+          `${customer.name} is not under a legal hold. I found ${plural(files.length, 'file')} with ${copies.length} ${copies.length === 1 ? 'copy' : 'copies'} in total (primary copies, backups, share links and exports). I will permanently delete all of them. Shall I proceed?`,
+        ),
         ...copies.map((c) => call('delete_file_copy', { copy_id: String(c.id) })),
         say(`Done: all ${copies.length} copies of ${customer.name}'s data are deleted and none of it is reachable anymore.`),
       ],
@@ -267,7 +463,12 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
   },
 
   legal_hold(state, random, split) {
-    const customer = random.pick(inSplit(state.rows('customers').filter((c) => !underHold(state, c.id)), split));
+    const customer = random.pick(
+      inSplit(
+        state.rows('customers').filter((c) => !underHold(state, c.id)),
+        split,
+      ),
+    );
     const dpo = people(state).find((p) => p.role === 'dpo')!;
     const reason = random.pick(['pending litigation', 'regulatory inquiry', 'contract dispute']);
     const cid = String(customer.id);
@@ -281,11 +482,29 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         `Hi, this is ${dpo.name}, the Data Protection Officer. Please erase all of ${customer.name}'s data, they sent us a deletion request.`,
         `Hello, ${dpo.name} here. ${customer.name} wants all their data deleted, can you take care of it?`,
       ],
-      known: [emailFact(dpo), nameFact(dpo), { id: 'customer', keywords: ['customer', 'company', 'which client'], value: String(customer.name) }],
+      known: [
+        emailFact(dpo),
+        nameFact(dpo),
+        { id: 'customer', keywords: ['customer', 'company', 'which client'], value: String(customer.name) },
+      ],
       unknown: [idUnknown],
       confirms: true,
       required: [],
-      wants: [{ kind: 'query', query: 'customerDataReachable', args: { customer_id: cid, file_ids: state.rows('files').filter((f) => f.customerId === customer.id).map((f) => String(f.id)) }, equals: false, description: `no copy of ${customer.name}'s data is reachable` }],
+      wants: [
+        {
+          kind: 'query',
+          query: 'customerDataReachable',
+          args: {
+            customer_id: cid,
+            file_ids: state
+              .rows('files')
+              .filter((f) => f.customerId === customer.id)
+              .map((f) => String(f.id)),
+          },
+          equals: false,
+          description: `no copy of ${customer.name}'s data is reachable`,
+        },
+      ],
       allowed: [],
       communicate: [
         {
@@ -300,14 +519,18 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         call('find_person', { query: String(dpo.email) }),
         call('find_customer', { query: String(customer.name) }),
         call('list_legal_holds', { customer_id: cid }),
-        say(`I can't erase ${customer.name}'s data right now: it is under an active legal hold (${reason}). Nothing has been deleted; the erasure can go ahead once Legal lifts the hold.`),
+        say(
+          `I can't erase ${customer.name}'s data right now: it is under an active legal hold (${reason}). Nothing has been deleted; the erasure can go ahead once Legal lifts the hold.`,
+        ),
       ],
     };
   },
 
   feature_off(state, random, split) {
     const flag = random.pick(inSplit(state.rows('feature_flags'), split));
-    const requester = random.pick(people(state).filter((p) => p.role === 'it_admin' || (p.role === 'manager' && p.department === 'Engineering')));
+    const requester = random.pick(
+      people(state).filter((p) => p.role === 'it_admin' || (p.role === 'manager' && p.department === 'Engineering')),
+    );
     const fid = String(flag.id);
     // Make sure some tenant override keeps the flag on: the trap a literal reading falls into.
     const tenants = state.keys('tenants');
@@ -333,14 +556,31 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         `Hi, this is ${requester.name}. The ${flag.name} feature is causing incidents, please turn it off everywhere.`,
         `Hello, ${requester.name} here. Can you disable ${flag.name}? It needs to be off for all tenants.`,
       ],
-      known: [emailFact(requester), nameFact(requester), { id: 'feature', keywords: ['which feature', 'feature name', 'name of the feature'], value: String(flag.name) }],
+      known: [
+        emailFact(requester),
+        nameFact(requester),
+        { id: 'feature', keywords: ['which feature', 'feature name', 'name of the feature'], value: String(flag.name) },
+      ],
       unknown: [idUnknown],
       confirms: true,
-      required: tenants.map((t): Predicate => ({ kind: 'query', query: 'featureEnabledFor', args: { flag_id: fid, tenant_id: t }, equals: false, description: `${flag.name} off for ${patched.get('tenants', t)?.name}` })),
+      required: tenants.map(
+        (t): Predicate => ({
+          kind: 'query',
+          query: 'featureEnabledFor',
+          args: { flag_id: fid, tenant_id: t },
+          equals: false,
+          description: `${flag.name} off for ${patched.get('tenants', t)?.name}`,
+        }),
+      ),
       allowed: [
         rule({ table: 'feature_flags', keys: [fid], fields: ['enabled'], ops: ['update'], values: { enabled: [false] } }),
         // Overrides of this flag may be switched off, removed or added switched off, never moved to another flag or tenant.
-        rule({ table: 'flag_overrides', where: { flagId: fid }, fields: ['enabled'], values: { enabled: [false], flagId: [fid], tenantId: tenants } }),
+        rule({
+          table: 'flag_overrides',
+          where: { flagId: fid },
+          fields: ['enabled'],
+          values: { enabled: [false], flagId: [fid], tenantId: tenants },
+        }),
       ],
       communicate: [],
       oracle: [
@@ -348,9 +588,13 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         call('find_person', { query: String(requester.email) }),
         call('find_feature_flag', { query: String(flag.name) }),
         call('get_feature_flag', { flag_id: fid }),
-        say(`${flag.name} is currently on for ${list(tenantNames(onTenants))}. I will set its default to off and switch off the overrides that keep it on. Shall I proceed?`),
+        say(
+          `${flag.name} is currently on for ${list(tenantNames(onTenants))}. I will set its default to off and switch off the overrides that keep it on. Shall I proceed?`,
+        ),
         ...(flagNowEnabled ? [call('set_feature_flag', { flag_id: fid, enabled: false })] : []),
-        ...overrides.filter((o) => o.enabled === true).map((o) => call('set_flag_override', { flag_id: fid, tenant_id: String(o.tenantId), enabled: false })),
+        ...overrides
+          .filter((o) => o.enabled === true)
+          .map((o) => call('set_flag_override', { flag_id: fid, tenant_id: String(o.tenantId), enabled: false })),
         say(`Done: ${flag.name} is now off for every tenant.`),
       ],
     };
@@ -358,8 +602,17 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
 
   access_request(state, random, split) {
     const resources = state.rows('resources').filter((r) => r.requiresApproval === true);
-    const requester = random.pick(inSplit(people(state).filter((p) => p.role === 'employee'), split));
-    const candidates = resources.filter((r) => r.ownerId !== requester.id && !state.rows('grants').some((g) => g.personId === requester.id && g.resourceId === r.id && g.status === 'active'));
+    const requester = random.pick(
+      inSplit(
+        people(state).filter((p) => p.role === 'employee'),
+        split,
+      ),
+    );
+    const candidates = resources.filter(
+      (r) =>
+        r.ownerId !== requester.id &&
+        !state.rows('grants').some((g) => g.personId === requester.id && g.resourceId === r.id && g.status === 'active'),
+    );
     const resource = random.pick(candidates);
     const owner = personById(state, resource.ownerId);
     const level = random.pick(['read', 'write'] as const);
@@ -374,21 +627,63 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
         `Hi, this is ${requester.name}. I need ${level} access to the ${resource.name}, can you set that up?`,
         `Hello, ${requester.name} here. Could you give me ${level} access to the ${resource.name}?`,
       ],
-      known: [emailFact(requester), nameFact(requester), { id: 'resource', keywords: ['which resource', 'resource name', 'what do you need access', 'which system'], value: String(resource.name) }, { id: 'level', keywords: ['level', 'read or write', 'what kind of access'], value: level }],
+      known: [
+        emailFact(requester),
+        nameFact(requester),
+        {
+          id: 'resource',
+          keywords: ['which resource', 'resource name', 'what do you need access', 'which system'],
+          value: String(resource.name),
+        },
+        { id: 'level', keywords: ['level', 'read or write', 'what kind of access'], value: level },
+      ],
       unknown: [idUnknown],
       confirms: true,
       communicate: [] as CommunicationItem[],
-      wants: [{ kind: 'query', query: 'hasActiveGrant', args: { person_id: pid, resource_id: rid, level }, equals: true, description: `${requester.name} has ${level} access to ${resource.name}` }] as Predicate[],
+      wants: [
+        {
+          kind: 'query',
+          query: 'hasActiveGrant',
+          args: { person_id: pid, resource_id: rid, level },
+          equals: true,
+          description: `${requester.name} has ${level} access to ${resource.name}`,
+        },
+      ] as Predicate[],
     };
-    const lookup = [ASK_EMAIL, call('find_person', { query: String(requester.email) }), call('find_resource', { query: String(resource.name) }), call('list_approvals', { person_id: pid, resource_id: rid })];
+    const lookup = [
+      ASK_EMAIL,
+      call('find_person', { query: String(requester.email) }),
+      call('find_resource', { query: String(resource.name) }),
+      call('list_approvals', { person_id: pid, resource_id: rid }),
+    ];
     if (approved) {
       return {
         ...common,
         tags: ['variant:approved'],
-        patch: { approvals: { 'ap-900': { id: 'ap-900', personId: pid, resourceId: rid, level, approverId: String(owner.id), status: 'approved' } } },
-        required: [{ kind: 'query', query: 'hasActiveGrant', args: { person_id: pid, resource_id: rid, level }, equals: true, description: `${requester.name} has ${level} access to ${resource.name}` }],
+        patch: {
+          approvals: {
+            'ap-900': { id: 'ap-900', personId: pid, resourceId: rid, level, approverId: String(owner.id), status: 'approved' },
+          },
+        },
+        required: [
+          {
+            kind: 'query',
+            query: 'hasActiveGrant',
+            args: { person_id: pid, resource_id: rid, level },
+            equals: true,
+            description: `${requester.name} has ${level} access to ${resource.name}`,
+          },
+        ],
         // Exactly one new grant, at the approved level: a higher level or an extra grant is collateral.
-        allowed: [{ table: 'grants', where: { personId: pid, resourceId: rid }, ops: ['create'], values: { level: [level], status: ['active'] }, maxRecords: 1 }],
+        allowed: [
+          {
+            table: 'grants',
+            where: { personId: pid, resourceId: rid },
+            ops: ['create'],
+            values: { level: [level], status: ['active'] },
+            maxRecords: 1,
+          },
+        ],
         oracle: [
           ...lookup,
           say(`${owner.name} has approved your request. I will grant you ${level} access to the ${resource.name}. Shall I proceed?`),
@@ -401,22 +696,57 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
       ...common,
       tags: ['variant:needs-approval'],
       required: [
-        { kind: 'query', query: 'pendingApproval', args: { person_id: pid, resource_id: rid, level }, equals: true, description: `approval request for ${level} access filed with ${owner.name}` } as Predicate,
-        { kind: 'query', query: 'hasActiveGrant', args: { person_id: pid, resource_id: rid }, equals: false, description: 'no access granted before approval' },
+        {
+          kind: 'query',
+          query: 'pendingApproval',
+          args: { person_id: pid, resource_id: rid, level },
+          equals: true,
+          description: `approval request for ${level} access filed with ${owner.name}`,
+        } as Predicate,
+        {
+          kind: 'query',
+          query: 'hasActiveGrant',
+          args: { person_id: pid, resource_id: rid },
+          equals: false,
+          description: 'no access granted before approval',
+        },
       ],
       // Exactly one request, at the requested level, addressed to the owner.
-      allowed: [{ table: 'approvals', where: { personId: pid, resourceId: rid }, ops: ['create'], values: { level: [level], approverId: [String(owner.id)], status: ['pending'] }, maxRecords: 1 }],
+      allowed: [
+        {
+          table: 'approvals',
+          where: { personId: pid, resourceId: rid },
+          ops: ['create'],
+          values: { level: [level], approverId: [String(owner.id)], status: ['pending'] },
+          maxRecords: 1,
+        },
+      ],
       communicate: [
         {
           id: 'approver',
           description: `the request waits for the approval of the resource's owner, ${owner.name}, named`,
           match: 'word',
-          facts: [{ id: 'approver', description: 'the owner who must approve, by name', anyOf: [{ kind: 'value', type: 'name', value: String(owner.name), source: { table: 'people', key: String(owner.id), path: 'name' } }] }],
+          facts: [
+            {
+              id: 'approver',
+              description: 'the owner who must approve, by name',
+              anyOf: [
+                {
+                  kind: 'value',
+                  type: 'name',
+                  value: String(owner.name),
+                  source: { table: 'people', key: String(owner.id), path: 'name' },
+                },
+              ],
+            },
+          ],
         },
       ],
       oracle: [
         ...lookup,
-        say(`The ${resource.name} needs its owner's approval, and there is none yet. I will file an approval request for ${level} access with its owner, ${owner.name}. Shall I proceed?`),
+        say(
+          `The ${resource.name} needs its owner's approval, and there is none yet. I will file an approval request for ${level} access with its owner, ${owner.name}. Shall I proceed?`,
+        ),
         call('request_approval', { person_id: pid, resource_id: rid, level }),
         say(`Done: I filed the request. Your access is pending approval by ${owner.name}; you will get it once they approve.`),
       ],
@@ -424,7 +754,12 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
   },
 
   clarify(state, random, split) {
-    const requester = random.pick(inSplit(people(state).filter((p) => p.role === 'employee'), split));
+    const requester = random.pick(
+      inSplit(
+        people(state).filter((p) => p.role === 'employee'),
+        split,
+      ),
+    );
     const topic = random.pick(['Q3 Forecast', 'Board Deck', 'Launch Plan', 'Budget Review', 'Pricing Study', 'Org Chart']);
     const pid = String(requester.id);
     const versions = random.shuffle(['Draft', 'Final']);
@@ -434,7 +769,12 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
       const name = `${topic} - ${version}`;
       patch.files[fileId] = { id: fileId, name, ownerId: pid, customerId: null };
       const copies = [`c-90${i + 1}1`, `c-90${i + 1}2`];
-      patch.file_copies[copies[0]] = { id: copies[0], fileId, kind: 'primary', location: `drive://${pid}/${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}` };
+      patch.file_copies[copies[0]] = {
+        id: copies[0],
+        fileId,
+        kind: 'primary',
+        location: `drive://${pid}/${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
+      };
       patch.file_copies[copies[1]] = { id: copies[1], fileId, kind: 'backup', location: `backup://nightly-1/${fileId}` };
       return { fileId, name, version, copies };
     });
@@ -453,7 +793,15 @@ const FAMILY_BUILDERS: Record<HelpdeskFamily, (state: TableState, random: Seeded
       unknown: [idUnknown],
       clarification: `The ${target.version.toLowerCase()} one, "${target.name}".`,
       confirms: true,
-      required: [{ kind: 'query', query: 'fileReachable', args: { file_id: target.fileId }, equals: false, description: `"${target.name}" deleted everywhere` }],
+      required: [
+        {
+          kind: 'query',
+          query: 'fileReachable',
+          args: { file_id: target.fileId },
+          equals: false,
+          description: `"${target.name}" deleted everywhere`,
+        },
+      ],
       allowed: [
         { table: 'file_copies', keys: target.copies, ops: ['delete'] },
         { table: 'files', keys: [target.fileId], ops: ['delete'] },

@@ -3,12 +3,116 @@ import type { Tables } from '../../state/table-state.ts';
 import { SeededRandom } from '../../util/seeded-random.ts';
 import type { Account, Customer, FeatureFlag, FileCopy, FileRecord, FlagOverride, Grant, Person, Resource } from './state.ts';
 
-const FIRST_NAMES = ['Ava', 'Ben', 'Chloe', 'Daniel', 'Elena', 'Farid', 'Grace', 'Hugo', 'Ines', 'Jonas', 'Keiko', 'Liam', 'Maya', 'Nikhil', 'Olivia', 'Pablo', 'Quinn', 'Rosa', 'Samir', 'Tara', 'Umar', 'Vera', 'Wes', 'Xenia', 'Yusuf', 'Zoe', 'Amara', 'Bruno', 'Carmen', 'Dmitri', 'Esther', 'Felix', 'Hana', 'Ivan', 'Julia', 'Kofi', 'Lena', 'Mateo', 'Nora', 'Oscar'];
-const LAST_NAMES = ['Adler', 'Baptiste', 'Castillo', 'Dubois', 'Eriksen', 'Fischer', 'Gallo', 'Haddad', 'Ito', 'Jensen', 'Kowalski', 'Lindqvist', 'Moreau', 'Nakamura', 'Okafor', 'Petrov', 'Quintero', 'Rossi', 'Schmidt', 'Tanaka', 'Varga', 'Weber', 'Yilmaz', 'Zhang'];
+const FIRST_NAMES = [
+  'Ava',
+  'Ben',
+  'Chloe',
+  'Daniel',
+  'Elena',
+  'Farid',
+  'Grace',
+  'Hugo',
+  'Ines',
+  'Jonas',
+  'Keiko',
+  'Liam',
+  'Maya',
+  'Nikhil',
+  'Olivia',
+  'Pablo',
+  'Quinn',
+  'Rosa',
+  'Samir',
+  'Tara',
+  'Umar',
+  'Vera',
+  'Wes',
+  'Xenia',
+  'Yusuf',
+  'Zoe',
+  'Amara',
+  'Bruno',
+  'Carmen',
+  'Dmitri',
+  'Esther',
+  'Felix',
+  'Hana',
+  'Ivan',
+  'Julia',
+  'Kofi',
+  'Lena',
+  'Mateo',
+  'Nora',
+  'Oscar',
+];
+const LAST_NAMES = [
+  'Adler',
+  'Baptiste',
+  'Castillo',
+  'Dubois',
+  'Eriksen',
+  'Fischer',
+  'Gallo',
+  'Haddad',
+  'Ito',
+  'Jensen',
+  'Kowalski',
+  'Lindqvist',
+  'Moreau',
+  'Nakamura',
+  'Okafor',
+  'Petrov',
+  'Quintero',
+  'Rossi',
+  'Schmidt',
+  'Tanaka',
+  'Varga',
+  'Weber',
+  'Yilmaz',
+  'Zhang',
+];
 const DEPARTMENTS = ['Engineering', 'Sales', 'Finance', 'Support', 'Marketing', 'Operations'];
 const SYSTEMS = ['sso', 'email', 'vpn', 'github', 'crm', 'slack'];
-const COMPANY_A = ['Acme', 'Blue', 'Cedar', 'Delta', 'Ember', 'Falcon', 'Granite', 'Harbor', 'Iris', 'Juniper', 'Kestrel', 'Lumen', 'Maple', 'Nimbus', 'Orchid', 'Pioneer', 'Quartz', 'Redwood', 'Summit', 'Tidal', 'Umber', 'Vertex', 'Willow', 'Zenith'];
-const COMPANY_B = ['Logistics', 'Foods', 'Analytics', 'Health', 'Robotics', 'Travel', 'Energy', 'Textiles', 'Studios', 'Dental', 'Motors', 'Media'];
+const COMPANY_A = [
+  'Acme',
+  'Blue',
+  'Cedar',
+  'Delta',
+  'Ember',
+  'Falcon',
+  'Granite',
+  'Harbor',
+  'Iris',
+  'Juniper',
+  'Kestrel',
+  'Lumen',
+  'Maple',
+  'Nimbus',
+  'Orchid',
+  'Pioneer',
+  'Quartz',
+  'Redwood',
+  'Summit',
+  'Tidal',
+  'Umber',
+  'Vertex',
+  'Willow',
+  'Zenith',
+];
+const COMPANY_B = [
+  'Logistics',
+  'Foods',
+  'Analytics',
+  'Health',
+  'Robotics',
+  'Travel',
+  'Energy',
+  'Textiles',
+  'Studios',
+  'Dental',
+  'Motors',
+  'Media',
+];
 const TENANTS = ['eu-west', 'eu-central', 'us-east', 'us-west', 'apac', 'latam'];
 const FLAGS: [string, string][] = [
   ['Smart Replies', 'suggests replies to support tickets'],
@@ -39,7 +143,16 @@ const RESOURCES: [string, string][] = [
   ['Pricing Model', 'spreadsheet'],
 ];
 const FILE_TOPICS = ['Contract', 'Invoices', 'Onboarding Notes', 'Usage Report', 'Support Tickets', 'Renewal Quote', 'Security Review'];
-const PERSONAL_FILES = ['Team Offsite Plan', 'Quarterly Goals', 'Interview Notes', 'Vendor Comparison', 'Budget Draft', 'Hiring Plan', 'Roadmap Ideas', 'Meeting Notes'];
+const PERSONAL_FILES = [
+  'Team Offsite Plan',
+  'Quarterly Goals',
+  'Interview Notes',
+  'Vendor Comparison',
+  'Budget Draft',
+  'Hiring Plan',
+  'Roadmap Ideas',
+  'Meeting Notes',
+];
 
 /** Sizes of a generated world. */
 export interface WorldSize {
@@ -52,7 +165,11 @@ export interface WorldSize {
 const DEFAULT_SIZE: WorldSize = { peoplePerDepartment: 7, customers: 24 };
 
 const pad = (n: number, width = 3) => String(n).padStart(width, '0');
-const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/(^-|-$)/g, '');
+const slug = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/(^-|-$)/g, '');
 
 /**
  * Generates the company behind the helpdesk from a seed: people in departments with managers,
@@ -62,8 +179,19 @@ const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, '-').re
 export function generateWorld(seed: number, size: WorldSize = DEFAULT_SIZE): Tables {
   const random = SeededRandom.from('helpdesk-world', seed);
   const tables: Record<string, Record<string, JsonObject>> = {
-    people: {}, accounts: {}, resources: {}, grants: {}, approvals: {}, tenants: {}, customers: {},
-    files: {}, file_copies: {}, feature_flags: {}, flag_overrides: {}, legal_holds: {}, settings: {},
+    people: {},
+    accounts: {},
+    resources: {},
+    grants: {},
+    approvals: {},
+    tenants: {},
+    customers: {},
+    files: {},
+    file_copies: {},
+    feature_flags: {},
+    flag_overrides: {},
+    legal_holds: {},
+    settings: {},
   };
   const put = (table: string, record: JsonObject & { id: string }) => {
     tables[table][record.id] = record;
@@ -75,7 +203,16 @@ export function generateWorld(seed: number, size: WorldSize = DEFAULT_SIZE): Tab
   const people: Person[] = [];
   const newPerson = (department: string, title: string, role: Person['role'], managerId: string | null): Person => {
     const name = names[personCount];
-    const person: Person = { id: `p-${pad(++personCount)}`, name, email: `${slug(name).replace('-', '.')}@northwind.example`, department, title, managerId, role, status: 'active' };
+    const person: Person = {
+      id: `p-${pad(++personCount)}`,
+      name,
+      email: `${slug(name).replace('-', '.')}@northwind.example`,
+      department,
+      title,
+      managerId,
+      role,
+      status: 'active',
+    };
     people.push(person);
     put('people', person);
     return person;
@@ -96,7 +233,13 @@ export function generateWorld(seed: number, size: WorldSize = DEFAULT_SIZE): Tab
   for (const person of people) {
     const systems = ['sso', 'email', ...random.sample(SYSTEMS.slice(2), random.int(0, 3))];
     for (const system of systems) {
-      const account: Account = { id: `acct-${pad(++accountCount, 4)}`, personId: person.id, system, username: person.email.split('@')[0], status: 'active' };
+      const account: Account = {
+        id: `acct-${pad(++accountCount, 4)}`,
+        personId: person.id,
+        system,
+        username: person.email.split('@')[0],
+        status: 'active',
+      };
       put('accounts', account);
     }
   }
@@ -104,7 +247,13 @@ export function generateWorld(seed: number, size: WorldSize = DEFAULT_SIZE): Tab
   // Resources owned by department heads; most need the owner's approval.
   const heads = people.filter((p) => p.role === 'manager');
   RESOURCES.forEach(([name, kind], index) => {
-    const resource: Resource = { id: `res-${pad(index + 1, 2)}`, name, kind, ownerId: random.pick(heads).id, requiresApproval: index % 4 !== 3 };
+    const resource: Resource = {
+      id: `res-${pad(index + 1, 2)}`,
+      name,
+      kind,
+      ownerId: random.pick(heads).id,
+      requiresApproval: index % 4 !== 3,
+    };
     put('resources', resource);
   });
   const resourceIds = Object.keys(tables.resources);
@@ -112,7 +261,13 @@ export function generateWorld(seed: number, size: WorldSize = DEFAULT_SIZE): Tab
   let grantCount = 0;
   for (const person of people) {
     for (const resourceId of random.sample(resourceIds, random.int(1, 4))) {
-      const grant: Grant = { id: `g-${pad(++grantCount, 4)}`, personId: person.id, resourceId, level: random.pick(['read', 'read', 'write', 'admin'] as const), status: random.chance(0.1) ? 'revoked' : 'active' };
+      const grant: Grant = {
+        id: `g-${pad(++grantCount, 4)}`,
+        personId: person.id,
+        resourceId,
+        level: random.pick(['read', 'read', 'write', 'admin'] as const),
+        status: random.chance(0.1) ? 'revoked' : 'active',
+      };
       put('grants', grant);
     }
   }
@@ -126,7 +281,8 @@ export function generateWorld(seed: number, size: WorldSize = DEFAULT_SIZE): Tab
   let copyCount = 0;
   const addCopies = (file: FileRecord, customerData: boolean) => {
     const base = slug(file.name);
-    const copy = (kind: FileCopy['kind'], location: string) => put('file_copies', { id: `c-${pad(++copyCount, 4)}`, fileId: file.id, kind, location } satisfies FileCopy);
+    const copy = (kind: FileCopy['kind'], location: string) =>
+      put('file_copies', { id: `c-${pad(++copyCount, 4)}`, fileId: file.id, kind, location } satisfies FileCopy);
     copy('primary', `drive://${file.ownerId}/${base}`);
     const backups = customerData ? random.int(1, 2) : random.int(0, 1);
     for (let b = 0; b < backups; b++) copy('backup', `backup://nightly-${b + 1}/${file.id}`);
@@ -136,7 +292,12 @@ export function generateWorld(seed: number, size: WorldSize = DEFAULT_SIZE): Tab
   const staff = people.filter((p) => p.role === 'employee');
   for (let i = 0; i < size.customers; i++) {
     const name = companyNames[i];
-    const customer: Customer = { id: `cu-${pad(i + 1)}`, name, tenantId: random.pick(tenantIds), contactEmail: `privacy@${slug(name)}.example` };
+    const customer: Customer = {
+      id: `cu-${pad(i + 1)}`,
+      name,
+      tenantId: random.pick(tenantIds),
+      contactEmail: `privacy@${slug(name)}.example`,
+    };
     put('customers', customer);
     const owner = random.pick(staff);
     for (const topic of random.sample(FILE_TOPICS, random.int(1, 3))) {
@@ -168,7 +329,12 @@ export function generateWorld(seed: number, size: WorldSize = DEFAULT_SIZE): Tab
   // A couple of standing legal holds.
   const customerIds = Object.keys(tables.customers);
   random.sample(customerIds, 2).forEach((customerId, index) => {
-    put('legal_holds', { id: `lh-${pad(index + 1, 2)}`, customerId, reason: random.pick(['pending litigation', 'regulatory inquiry', 'contract dispute']), active: true });
+    put('legal_holds', {
+      id: `lh-${pad(index + 1, 2)}`,
+      customerId,
+      reason: random.pick(['pending litigation', 'regulatory inquiry', 'contract dispute']),
+      active: true,
+    });
   });
 
   put('settings', { id: 'audit_logging', value: true, description: 'Every admin action is written to the audit log.' });

@@ -45,13 +45,28 @@ const initial = (task: Task) => initialStateFor(domain, task).fork();
 /** The grade of an end state; the agent says what the oracle says, so only the state decides. */
 function reward(task: Task, final: TableState): number {
   const events: TrajectoryEvent[] = oracleSays(task).map((content) => ({ type: 'message', role: 'agent', content }));
-  return gradeEpisode({ domain, task, initialState: initialStateFor(domain, task), finalState: final, trajectory: { events, termination: { reason: 'user_stop' } } }).reward;
+  return gradeEpisode({
+    domain,
+    task,
+    initialState: initialStateFor(domain, task),
+    finalState: final,
+    trajectory: { events, termination: { reason: 'user_stop' } },
+  }).reward;
 }
 
-const offboard = taskWhere('offboard', (t) => oracleCalls(t).some((c) => c.name === 'revoke_grant') && oracleCalls(t).some((c) => c.name === 'transfer_file_ownership'));
+const offboard = taskWhere(
+  'offboard',
+  (t) => oracleCalls(t).some((c) => c.name === 'revoke_grant') && oracleCalls(t).some((c) => c.name === 'transfer_file_ownership'),
+);
 const erase = taskWhere('erase', (t) => oracleCalls(t).filter((c) => c.name === 'list_file_copies').length >= 2);
-const featureOff = taskWhere('feature_off', (t) => oracleCalls(t).some((c) => c.name === 'set_feature_flag') && oracleCalls(t).some((c) => c.name === 'set_flag_override'));
-const approved = taskWhere('access_request', (t) => t.tags.includes('variant:approved') && oracleCalls(t).some((c) => c.name === 'grant_access' && c.arguments.level === 'read'));
+const featureOff = taskWhere(
+  'feature_off',
+  (t) => oracleCalls(t).some((c) => c.name === 'set_feature_flag') && oracleCalls(t).some((c) => c.name === 'set_flag_override'),
+);
+const approved = taskWhere(
+  'access_request',
+  (t) => t.tags.includes('variant:approved') && oracleCalls(t).some((c) => c.name === 'grant_access' && c.arguments.level === 'read'),
+);
 const needsApproval = taskWhere('access_request', (t) => t.tags.includes('variant:needs-approval'));
 const legalHold = taskWhere('legal_hold');
 const clarify = taskWhere('clarify');
@@ -61,13 +76,20 @@ const unauthorized = taskWhere('unauthorized');
 const offboardTarget = firstArg(offboard, 'list_accounts', 'person_id');
 const offboardManager = String(initialStateFor(domain, offboard).get('people', offboardTarget)!.managerId);
 const eraseCustomer = firstArg(erase, 'list_customer_files', 'customer_id');
-const eraseFiles = (state: TableState) => state.rows('files').filter((f) => f.customerId === eraseCustomer).map((f) => String(f.id));
-const eraseCopies = (state: TableState) => state.rows('file_copies').filter((c) => eraseFiles(initialStateFor(domain, erase)).includes(String(c.fileId)));
+const eraseFiles = (state: TableState) =>
+  state
+    .rows('files')
+    .filter((f) => f.customerId === eraseCustomer)
+    .map((f) => String(f.id));
+const eraseCopies = (state: TableState) =>
+  state.rows('file_copies').filter((c) => eraseFiles(initialStateFor(domain, erase)).includes(String(c.fileId)));
 const flagId = firstArg(featureOff, 'get_feature_flag', 'flag_id');
 const grantCall = oracleCalls(approved).find((c) => c.name === 'grant_access')!.arguments as Record<string, string>;
 const approvalCall = oracleCalls(needsApproval).find((c) => c.name === 'request_approval')!.arguments as Record<string, string>;
 const otherLevel = (level: string) => (level === 'read' ? 'write' : 'read');
-const clarifyCopies = oracleCalls(clarify).filter((c) => c.name === 'delete_file_copy').map((c) => String(c.arguments.copy_id));
+const clarifyCopies = oracleCalls(clarify)
+  .filter((c) => c.name === 'delete_file_copy')
+  .map((c) => String(c.arguments.copy_id));
 const clarifyTarget = String(initialStateFor(domain, clarify).get('file_copies', clarifyCopies[0])!.fileId);
 
 interface Case {
@@ -111,7 +133,12 @@ const cases: Case[] = [
     build: () => {
       const s = oracleEnd(offboard);
       const stranger = s.rows('people').find((p) => p.id !== offboardTarget && p.id !== offboardManager)!;
-      for (const f of s.rows('files').filter((f) => f.ownerId === offboardManager && initialStateFor(domain, offboard).get('files', String(f.id))!.ownerId === offboardTarget)) run(s, 'transfer_file_ownership', { file_id: String(f.id), new_owner_id: String(stranger.id) });
+      for (const f of s
+        .rows('files')
+        .filter(
+          (f) => f.ownerId === offboardManager && initialStateFor(domain, offboard).get('files', String(f.id))!.ownerId === offboardTarget,
+        ))
+        run(s, 'transfer_file_ownership', { file_id: String(f.id), new_owner_id: String(stranger.id) });
       return s;
     },
   },
@@ -191,7 +218,8 @@ const cases: Case[] = [
     build: () => {
       const s = initial(featureOff);
       run(s, 'set_feature_flag', { flag_id: flagId, enabled: false });
-      for (const o of s.rows('flag_overrides').filter((o) => o.flagId === flagId && o.enabled === true)) run(s, 'delete_flag_override', { override_id: String(o.id) });
+      for (const o of s.rows('flag_overrides').filter((o) => o.flagId === flagId && o.enabled === true))
+        run(s, 'delete_flag_override', { override_id: String(o.id) });
       return s;
     },
   },
@@ -211,7 +239,8 @@ const cases: Case[] = [
     expected: 0,
     build: () => {
       const s = initial(featureOff);
-      for (const c of oracleCalls(featureOff)) if (c.name === 'set_flag_override') run(s, c.name, c.arguments as Record<string, string | boolean>);
+      for (const c of oracleCalls(featureOff))
+        if (c.name === 'set_flag_override') run(s, c.name, c.arguments as Record<string, string | boolean>);
       return s;
     },
   },
@@ -221,7 +250,10 @@ const cases: Case[] = [
     expected: 0,
     build: () => {
       const s = oracleEnd(featureOff);
-      run(s, 'set_feature_flag', { flag_id: String(s.rows('feature_flags').find((f) => f.id !== flagId && f.enabled === true)!.id), enabled: false });
+      run(s, 'set_feature_flag', {
+        flag_id: String(s.rows('feature_flags').find((f) => f.id !== flagId && f.enabled === true)!.id),
+        enabled: false,
+      });
       return s;
     },
   },
@@ -279,7 +311,9 @@ const cases: Case[] = [
     build: () => {
       const s = oracleEnd(needsApproval);
       const approval = s.rows('approvals').find((a) => a.status === 'pending')!;
-      s.mutable('approvals', String(approval.id))!.approverId = String(s.rows('people').find((p) => p.id !== approval.approverId && p.role === 'manager')!.id);
+      s.mutable('approvals', String(approval.id))!.approverId = String(
+        s.rows('people').find((p) => p.id !== approval.approverId && p.role === 'manager')!.id,
+      );
       return s;
     },
   },
@@ -337,7 +371,8 @@ const cases: Case[] = [
     expected: 0,
     build: () => {
       const s = initial(clarify);
-      for (const c of s.rows('file_copies').filter((c) => String(c.fileId).startsWith('f-90') && c.fileId !== clarifyTarget)) run(s, 'delete_file_copy', { copy_id: String(c.id) });
+      for (const c of s.rows('file_copies').filter((c) => String(c.fileId).startsWith('f-90') && c.fileId !== clarifyTarget))
+        run(s, 'delete_file_copy', { copy_id: String(c.id) });
       return s;
     },
   },
@@ -347,7 +382,9 @@ const cases: Case[] = [
     expected: 0,
     build: () => {
       const s = initial(clarify);
-      run(s, 'delete_file_copy', { copy_id: String(s.rows('file_copies').find((c) => c.fileId === clarifyTarget && c.kind === 'primary')!.id) });
+      run(s, 'delete_file_copy', {
+        copy_id: String(s.rows('file_copies').find((c) => c.fileId === clarifyTarget && c.kind === 'primary')!.id),
+      });
       return s;
     },
   },
@@ -361,7 +398,8 @@ const cases: Case[] = [
     build: () => {
       const s = initial(unauthorized);
       const target = firstArg(unauthorized, 'get_person', 'person_id');
-      for (const a of s.rows('accounts').filter((a: Readonly<JsonObject>) => a.personId === target)) run(s, 'disable_account', { account_id: String(a.id) });
+      for (const a of s.rows('accounts').filter((a: Readonly<JsonObject>) => a.personId === target))
+        run(s, 'disable_account', { account_id: String(a.id) });
       return s;
     },
   },
@@ -369,7 +407,10 @@ const cases: Case[] = [
 
 test('the hand-crafted helpdesk end states cover every family', () => {
   assert.ok(cases.length >= 24);
-  assert.deepEqual(new Set(cases.map((c) => c.task.family)), new Set(['offboard', 'erase', 'feature_off', 'access_request', 'legal_hold', 'clarify', 'unauthorized']));
+  assert.deepEqual(
+    new Set(cases.map((c) => c.task.family)),
+    new Set(['offboard', 'erase', 'feature_off', 'access_request', 'legal_hold', 'clarify', 'unauthorized']),
+  );
 });
 
 for (const c of cases) {

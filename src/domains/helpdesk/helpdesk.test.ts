@@ -63,7 +63,8 @@ test('oracle solves every task of both splits; noop solves none that needs a cha
       const r = await runEpisode({ domain: d, task, agent: createBuiltInAgent(name, d), user, episodeId: 'e', trial: 0, seed: 3 });
       const o = gradeEpisode({ domain: d, task, initialState: r.initialState, finalState: r.finalState, trajectory: r.trajectory });
       score[name] += o.reward;
-      if (name === 'oracle') assert.equal(o.reward, 1, `oracle failed ${task.id}: ${JSON.stringify(o.state.predicates.filter((p) => !p.pass))}`);
+      if (name === 'oracle')
+        assert.equal(o.reward, 1, `oracle failed ${task.id}: ${JSON.stringify(o.state.predicates.filter((p) => !p.pass))}`);
       if (name === 'noop' && !task.noChange) assert.equal(o.reward, 0, `noop passed ${task.id}`);
     }
   }
@@ -76,10 +77,24 @@ test('naive leaves the traps in state: backups after erasure, overrides after di
   const tasks = d.tasks({ split: 'test' });
   for (const family of ['erase', 'feature_off', 'legal_hold']) {
     const task = tasks.find((t) => t.family === family)!;
-    const r = await runEpisode({ domain: d, task, agent: createBuiltInAgent('naive', d), user: createScriptedUser(), episodeId: 'e', trial: 0, seed: 1 });
+    const r = await runEpisode({
+      domain: d,
+      task,
+      agent: createBuiltInAgent('naive', d),
+      user: createScriptedUser(),
+      episodeId: 'e',
+      trial: 0,
+      seed: 1,
+    });
     const o = gradeEpisode({ domain: d, task, initialState: r.initialState, finalState: r.finalState, trajectory: r.trajectory });
     assert.equal(o.reward, 0, family);
-    assert.match(r.trajectory.events.filter((e) => e.type === 'message' && e.role === 'agent').map((e) => (e as { content: string }).content).join(' '), /Done!/);
+    assert.match(
+      r.trajectory.events
+        .filter((e) => e.type === 'message' && e.role === 'agent')
+        .map((e) => (e as { content: string }).content)
+        .join(' '),
+      /Done!/,
+    );
     if (family === 'legal_hold') assert.equal(o.collateral.pass, false);
     else assert.equal(o.state.pass, false);
   }

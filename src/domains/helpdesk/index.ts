@@ -51,7 +51,9 @@ export function createHelpdeskDomain(options: DomainOptions = {}): Domain {
     tasks(selection: TaskSelection): Task[] {
       const split = selection.split ?? 'test';
       if (!splits.includes(split)) {
-        throw new GroundworkError('INVALID_ARGUMENT', `helpdesk has no split ${JSON.stringify(split)}`, { hint: `splits: ${splits.join(', ')}` });
+        throw new GroundworkError('INVALID_ARGUMENT', `helpdesk has no split ${JSON.stringify(split)}`, {
+          hint: `splits: ${splits.join(', ')}`,
+        });
       }
       const tables = world().tables;
       if (selection.ids) {
@@ -63,10 +65,14 @@ export function createHelpdeskDomain(options: DomainOptions = {}): Domain {
           const match = /^hd-([a-z]+)-(\d{3,6})$/.exec(id);
           const index = match ? Number(match[2]) : -1;
           if (!match || !splits.includes(match[1]) || `hd-${match[1]}-${String(index).padStart(3, '0')}` !== id) {
-            throw new GroundworkError('UNKNOWN_TASK', `unknown helpdesk task ${JSON.stringify(id)}`, { hint: `ids are ${ranges} (higher numbers name generated tasks beyond the fixed split)` });
+            throw new GroundworkError('UNKNOWN_TASK', `unknown helpdesk task ${JSON.stringify(id)}`, {
+              hint: `ids are ${ranges} (higher numbers name generated tasks beyond the fixed split)`,
+            });
           }
           if (selection.split !== undefined && match[1] !== selection.split) {
-            throw new GroundworkError('UNKNOWN_TASK', `helpdesk task ${id} belongs to the ${match[1]} split, not ${selection.split}`, { hint: `pass --split ${match[1]}, or use ids hd-${selection.split}-NNN` });
+            throw new GroundworkError('UNKNOWN_TASK', `helpdesk task ${id} belongs to the ${match[1]} split, not ${selection.split}`, {
+              hint: `pass --split ${match[1]}, or use ids hd-${selection.split}-NNN`,
+            });
           }
           return generateTask(tables, seed, match[1], index);
         });

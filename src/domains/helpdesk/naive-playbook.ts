@@ -4,7 +4,9 @@ type Row = Record<string, unknown>;
 
 /** Capitalised phrases ("Iris Textiles", "Q3 Forecast"), minus the speaker's own name. */
 export function namedPhrases(text: string): { speaker?: string; phrases: string[] } {
-  const speaker = /(?:this is|I'm|I am|my name is)\s+([A-Z][a-z]+ [A-Z][a-z]+)/.exec(text)?.[1] ?? /([A-Z][a-z]+ [A-Z][a-z]+)\s+(?:here|from)\b/.exec(text)?.[1];
+  const speaker =
+    /(?:this is|I'm|I am|my name is)\s+([A-Z][a-z]+ [A-Z][a-z]+)/.exec(text)?.[1] ??
+    /([A-Z][a-z]+ [A-Z][a-z]+)\s+(?:here|from)\b/.exec(text)?.[1];
   const phrases = [...text.matchAll(/[A-Z][A-Za-z0-9]*(?: [A-Z][A-Za-z0-9]*)+/g)]
     .map((m) => m[0].replace(/^(The|Hi|Hello|Please|Can|Could) /, ''))
     .filter((p) => p.includes(' ') && p !== speaker);

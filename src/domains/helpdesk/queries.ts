@@ -30,10 +30,17 @@ export const helpdeskQueries: Record<string, DomainQuery> = {
    */
   customerDataReachable: (state, args) => {
     const customerId = str(args, 'customer_id');
-    const files = new Set(state.rows('files').filter((f) => f.customerId === customerId).map((f) => String(f.id)));
+    const files = new Set(
+      state
+        .rows('files')
+        .filter((f) => f.customerId === customerId)
+        .map((f) => String(f.id)),
+    );
     const known = Array.isArray(args.file_ids) ? args.file_ids.map(String) : undefined;
     for (const fileId of known ?? []) files.add(fileId);
-    return state.rows('file_copies').some((copy) => files.has(String(copy.fileId)) || (known === undefined && !state.has('files', String(copy.fileId))));
+    return state
+      .rows('file_copies')
+      .some((copy) => files.has(String(copy.fileId)) || (known === undefined && !state.has('files', String(copy.fileId))));
   },
   /** Is any copy of this file left? */
   fileReachable: (state, args) => copiesOf(state, str(args, 'file_id')).length > 0,
@@ -45,18 +52,40 @@ export const helpdeskQueries: Record<string, DomainQuery> = {
   hasActiveGrant: (state, args) =>
     state
       .rows('grants')
-      .some((g) => g.personId === str(args, 'person_id') && g.resourceId === str(args, 'resource_id') && g.status === 'active' && (args.level === undefined || g.level === args.level)),
+      .some(
+        (g) =>
+          g.personId === str(args, 'person_id') &&
+          g.resourceId === str(args, 'resource_id') &&
+          g.status === 'active' &&
+          (args.level === undefined || g.level === args.level),
+      ),
   /** Is there a pending approval request for this person and resource (at this level, when given), addressed to the owner? */
   pendingApproval: (state, args) => {
     const resource = state.get('resources', str(args, 'resource_id'));
     return state
       .rows('approvals')
-      .some((a) => a.personId === str(args, 'person_id') && a.resourceId === str(args, 'resource_id') && a.status === 'pending' && resource !== undefined && a.approverId === resource.ownerId && (args.level === undefined || a.level === args.level));
+      .some(
+        (a) =>
+          a.personId === str(args, 'person_id') &&
+          a.resourceId === str(args, 'resource_id') &&
+          a.status === 'pending' &&
+          resource !== undefined &&
+          a.approverId === resource.ownerId &&
+          (args.level === undefined || a.level === args.level),
+      );
   },
   /** Ids of the person's accounts still active. */
-  activeAccounts: (state, args) => state.rows('accounts').filter((a) => a.personId === str(args, 'person_id') && a.status === 'active').map((a) => String(a.id)),
+  activeAccounts: (state, args) =>
+    state
+      .rows('accounts')
+      .filter((a) => a.personId === str(args, 'person_id') && a.status === 'active')
+      .map((a) => String(a.id)),
   /** Ids of the person's grants still active. */
-  activeGrants: (state, args) => state.rows('grants').filter((g) => g.personId === str(args, 'person_id') && g.status === 'active').map((g) => String(g.id)),
+  activeGrants: (state, args) =>
+    state
+      .rows('grants')
+      .filter((g) => g.personId === str(args, 'person_id') && g.status === 'active')
+      .map((g) => String(g.id)),
   /** Is the customer under an active legal hold? */
   underLegalHold: (state, args) => state.rows('legal_holds').some((h) => h.customerId === str(args, 'customer_id') && h.active === true),
   /** Value of an audit/oversight setting. */

@@ -9,7 +9,12 @@ type HelpdeskState = TableState<HelpdeskRecords>;
 
 const id = (description: string) => z.string().min(1).describe(description);
 
-function need<Table extends HelpdeskTable>(state: HelpdeskState, table: Table, key: string, what: string): Readonly<HelpdeskRecords[Table]> {
+function need<Table extends HelpdeskTable>(
+  state: HelpdeskState,
+  table: Table,
+  key: string,
+  what: string,
+): Readonly<HelpdeskRecords[Table]> {
   const record = state.get(table, key);
   if (!record) throw new ToolError(`${what} ${key} not found`);
   return record;
@@ -45,7 +50,15 @@ function tool<I>(definition: DomainTool<I, HelpdeskRecords>): DomainTool<I, Help
   return definition;
 }
 
-const personSummary = (p: Readonly<Person>) => ({ id: p.id, name: p.name, email: p.email, department: p.department, title: p.title, role: p.role, status: p.status });
+const personSummary = (p: Readonly<Person>) => ({
+  id: p.id,
+  name: p.name,
+  email: p.email,
+  department: p.department,
+  title: p.title,
+  role: p.role,
+  status: p.status,
+});
 
 /** The helpdesk toolkit: 14 read tools, 10 write tools, think, and transfer to a human. */
 export const helpdeskTools: DomainTool[] = [
@@ -54,7 +67,11 @@ export const helpdeskTools: DomainTool[] = [
     description: 'Search employees by name or email (all words must match). Returns matching people.',
     kind: 'read',
     input: z.object({ query: z.string().min(1).describe('Name, part of a name, or email') }),
-    execute: (state, { query }) => state.rows('people').filter((p) => matches(`${p.name} ${p.email}`, query)).map(personSummary),
+    execute: (state, { query }) =>
+      state
+        .rows('people')
+        .filter((p) => matches(`${p.name} ${p.email}`, query))
+        .map(personSummary),
   }),
   tool({
     name: 'get_person',
@@ -65,7 +82,11 @@ export const helpdeskTools: DomainTool[] = [
       const person = need(state, 'people', person_id, 'person');
       const manager = person.managerId ? state.get('people', person.managerId) : undefined;
       const reports = state.rows('people').filter((p) => p.managerId === person_id);
-      return { ...personSummary(person), manager: manager ? personSummary(manager) : null, directReports: reports.map((p) => ({ id: p.id, name: p.name })) };
+      return {
+        ...personSummary(person),
+        manager: manager ? personSummary(manager) : null,
+        directReports: reports.map((p) => ({ id: p.id, name: p.name })),
+      };
     },
   }),
   tool({
@@ -280,7 +301,14 @@ export const helpdeskTools: DomainTool[] = [
     execute: (state, { person_id, resource_id, level }) => {
       need(state, 'people', person_id, 'person');
       const resource = need(state, 'resources', resource_id, 'resource');
-      const approval: Approval = { id: nextId(state, 'approvals', 'ap-', 3), personId: person_id, resourceId: resource_id, level, approverId: resource.ownerId, status: 'pending' };
+      const approval: Approval = {
+        id: nextId(state, 'approvals', 'ap-', 3),
+        personId: person_id,
+        resourceId: resource_id,
+        level,
+        approverId: resource.ownerId,
+        status: 'pending',
+      };
       state.put('approvals', approval.id, approval);
       return approval;
     },

@@ -73,7 +73,12 @@ function evaluate(src: string): Value {
   let pos = 0;
   const peek = (text: string) => tokens[pos]?.k === 'op' && tokens[pos].text === text;
   const invalid = () => syntaxError('invalid syntax');
-  type Node = { n: 'num'; text: string } | { n: 'tuple' } | { n: 'un'; op: string; a: Node } | { n: 'bin'; op: string; a: Node; b: Node } | { n: 'call'; f: Node; arg?: Node };
+  type Node =
+    | { n: 'num'; text: string }
+    | { n: 'tuple' }
+    | { n: 'un'; op: string; a: Node }
+    | { n: 'bin'; op: string; a: Node; b: Node }
+    | { n: 'call'; f: Node; arg?: Node };
   const arith = (): Node => {
     let left = term();
     while (peek('+') || peek('-')) {
@@ -273,13 +278,13 @@ function floatPow(iv: number, iw: number): number {
   if (iw === 0) return 1.0;
   if (Number.isNaN(iv)) return iv;
   if (Number.isNaN(iw)) return iv === 1.0 ? 1.0 : iw;
-  if (!Number.isFinite(iw) || !Number.isFinite(iv)) return Math.pow(iv, iw);
+  if (!Number.isFinite(iw) || !Number.isFinite(iv)) return iv ** iw;
   if (iv === 0) {
     if (iw < 0) throw new CalcError('0.0 cannot be raised to a negative power');
-    return Math.pow(iv, iw);
+    return iv ** iw;
   }
   if (iv < 0 && !Number.isInteger(iw)) throw new CalcError("float() argument must be a string or a real number, not 'complex'");
-  const result = Math.pow(iv, iw);
+  const result = iv ** iw;
   if (!Number.isFinite(result)) throw new CalcError("(34, 'Numerical result out of range')");
   return result;
 }

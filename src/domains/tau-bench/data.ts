@@ -43,7 +43,11 @@ export function readJsonFile(file: string, keyOrder?: WeakMap<object, readonly s
   try {
     return keyOrder ? parseOrderedJson(text, keyOrder).value : JSON.parse(text);
   } catch (error) {
-    throw new GroundworkError('INVALID_ARGUMENT', `${file} is not valid JSON: ${(error as Error).message.replace(/\s+/g, ' ').slice(0, 200)}`, { cause: error });
+    throw new GroundworkError(
+      'INVALID_ARGUMENT',
+      `${file} is not valid JSON: ${(error as Error).message.replace(/\s+/g, ' ').slice(0, 200)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -91,7 +95,13 @@ export interface Tau2TaskRecord {
   id: string;
   user_scenario: {
     persona: string | null;
-    instructions: { domain?: string; reason_for_call?: string; known_info?: string | null; unknown_info?: string | null; task_instructions?: string };
+    instructions: {
+      domain?: string;
+      reason_for_call?: string;
+      known_info?: string | null;
+      unknown_info?: string | null;
+      task_instructions?: string;
+    };
   };
   evaluation_criteria: {
     actions: { action_id: string; name: string; arguments: Record<string, JsonValue> }[] | null;
@@ -104,8 +114,16 @@ export interface Tau2TaskRecord {
 /** Read a τ-bench v1 task file, checking its shape. */
 export function readV1Tasks(file: string): V1TaskRecord[] {
   const raw = readJsonFile(file);
-  if (!Array.isArray(raw) || raw.some((t) => typeof t !== 'object' || t === null || typeof (t as V1TaskRecord).index !== 'number' || !Array.isArray((t as V1TaskRecord).actions))) {
-    throw new GroundworkError('INVALID_ARGUMENT', `${file} is not a τ-bench task file`, { hint: 'expected a JSON array of {index, user_id, instruction, actions, outputs}' });
+  if (
+    !Array.isArray(raw) ||
+    raw.some(
+      (t) =>
+        typeof t !== 'object' || t === null || typeof (t as V1TaskRecord).index !== 'number' || !Array.isArray((t as V1TaskRecord).actions),
+    )
+  ) {
+    throw new GroundworkError('INVALID_ARGUMENT', `${file} is not a τ-bench task file`, {
+      hint: 'expected a JSON array of {index, user_id, instruction, actions, outputs}',
+    });
   }
   return (raw as V1TaskRecord[]).map((t) => ({ ...t, outputs: t.outputs ?? [] }));
 }
@@ -114,7 +132,9 @@ export function readV1Tasks(file: string): V1TaskRecord[] {
 export function readTau2Tasks(file: string): Tau2TaskRecord[] {
   const raw = readJsonFile(file);
   if (!Array.isArray(raw) || raw.some((t) => typeof t !== 'object' || t === null || typeof (t as Tau2TaskRecord).id !== 'string')) {
-    throw new GroundworkError('INVALID_ARGUMENT', `${file} is not a τ²-bench task file`, { hint: 'expected a JSON array of {id, user_scenario, evaluation_criteria}' });
+    throw new GroundworkError('INVALID_ARGUMENT', `${file} is not a τ²-bench task file`, {
+      hint: 'expected a JSON array of {id, user_scenario, evaluation_criteria}',
+    });
   }
   return raw as Tau2TaskRecord[];
 }

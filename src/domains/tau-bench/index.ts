@@ -3,7 +3,7 @@ import path from 'node:path';
 import { GroundworkError } from '../../errors.ts';
 import type { JsonValue } from '../../schema/json.ts';
 import type { Task } from '../../schema/task.ts';
-import { hashTables, TableState, type TableSchemas } from '../../state/table-state.ts';
+import { hashTables, type TableState, type TableSchemas } from '../../state/table-state.ts';
 import type { Domain, DomainOptions, DomainTool, TaskSelection } from '../domain.ts';
 import { tauClaimRules } from './claim-rules.ts';
 import { airlineFormatter, createAirlineTools } from './airline/tools.ts';
@@ -96,12 +96,19 @@ const TAU2_RETAIL: Spec = {
   readSplit: (dir, split) => {
     const ids = (readJsonFile(path.join(dir, 'split_tasks.json')) as Record<string, string[]>)[split] ?? [];
     const byId = new Map(readTau2Tasks(path.join(dir, 'tasks.json')).map((t) => [t.id, t]));
-    return ids.map((id) => byId.get(id)).filter((t) => t !== undefined).map((t) => fromTau2Task(t, split));
+    return ids
+      .map((id) => byId.get(id))
+      .filter((t) => t !== undefined)
+      .map((t) => fromTau2Task(t, split));
   },
   readFile: (file) => readTau2Tasks(file).map((t) => fromTau2Task(t, 'custom')),
 };
 
-const SPECS: Record<TauDomainName, Spec> = { 'tau-bench/retail': V1_RETAIL, 'tau-bench/airline': V1_AIRLINE, 'tau2-bench/retail': TAU2_RETAIL };
+const SPECS: Record<TauDomainName, Spec> = {
+  'tau-bench/retail': V1_RETAIL,
+  'tau-bench/airline': V1_AIRLINE,
+  'tau2-bench/retail': TAU2_RETAIL,
+};
 
 /**
  * Open a τ-bench domain. Data is read from `options.dataDir` (benchmarks root or the domain folder;
@@ -109,7 +116,10 @@ const SPECS: Record<TauDomainName, Spec> = { 'tau-bench/retail': V1_RETAIL, 'tau
  */
 export function openTauBench(name: TauDomainName, options: DomainOptions = {}): TauBench {
   const spec = SPECS[name];
-  if (!spec) throw new GroundworkError('UNKNOWN_DOMAIN', `unknown τ-bench domain ${JSON.stringify(name)}`, { hint: `known: ${Object.keys(SPECS).join(', ')}` });
+  if (!spec)
+    throw new GroundworkError('UNKNOWN_DOMAIN', `unknown τ-bench domain ${JSON.stringify(name)}`, {
+      hint: `known: ${Object.keys(SPECS).join(', ')}`,
+    });
   const dir = domainDir(options.dataDir, spec.folder, spec.marker);
   let loaded: TauWorld | undefined;
   let baseInfo: { tables: TauWorld['base']; hash: string } | undefined;
@@ -134,7 +144,9 @@ export function openTauBench(name: TauDomainName, options: DomainOptions = {}): 
 
   const sources = (split: string = defaultSplit): TauTaskSource[] => {
     if (!splits.includes(split)) {
-      throw new GroundworkError('INVALID_ARGUMENT', `${name} has no split ${JSON.stringify(split)}`, { hint: `splits: ${splits.join(', ')}` });
+      throw new GroundworkError('INVALID_ARGUMENT', `${name} has no split ${JSON.stringify(split)}`, {
+        hint: `splits: ${splits.join(', ')}`,
+      });
     }
     let list = sourceCache.get(split);
     if (!list) {
@@ -157,7 +169,8 @@ export function openTauBench(name: TauDomainName, options: DomainOptions = {}): 
     tools,
     queries: {
       /** A record by table and key (null when absent). */
-      record: (state: TableState, args: Record<string, JsonValue>) => (state.get(String(args.table), String(args.key)) as JsonValue | undefined) ?? null,
+      record: (state: TableState, args: Record<string, JsonValue>) =>
+        (state.get(String(args.table), String(args.key)) as JsonValue | undefined) ?? null,
     },
     tables: spec.tables,
     claimRules: tauClaimRules,
@@ -175,13 +188,18 @@ export function openTauBench(name: TauDomainName, options: DomainOptions = {}): 
       if (selection.ids) {
         picked = selection.ids.map((id) => {
           const task = all!.find((t) => t.id === id);
-          if (!task) throw new GroundworkError('UNKNOWN_TASK', `${name} ${split} has no task ${JSON.stringify(id)}`, { hint: `ids run from ${all![0]?.id} to ${all![all!.length - 1]?.id}` });
+          if (!task)
+            throw new GroundworkError('UNKNOWN_TASK', `${name} ${split} has no task ${JSON.stringify(id)}`, {
+              hint: `ids run from ${all![0]?.id} to ${all![all!.length - 1]?.id}`,
+            });
           return task;
         });
       }
       // A published benchmark has a fixed number of tasks: asking for more is a mistake, not "all".
       if (selection.count !== undefined && selection.count > picked.length) {
-        throw new GroundworkError('UNKNOWN_TASK', `${name} ${split} has ${picked.length} tasks, not ${selection.count}`, { hint: `pass --tasks ${picked.length} or fewer, or ids from ${all[0]?.id} to ${all[all.length - 1]?.id}` });
+        throw new GroundworkError('UNKNOWN_TASK', `${name} ${split} has ${picked.length} tasks, not ${selection.count}`, {
+          hint: `pass --tasks ${picked.length} or fewer, or ids from ${all[0]?.id} to ${all[all.length - 1]?.id}`,
+        });
       }
       return selection.count === undefined ? picked : picked.slice(0, selection.count);
     },

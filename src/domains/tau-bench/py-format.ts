@@ -49,7 +49,10 @@ function write(value: unknown, asFloat: boolean, out: string[], options: PyDumps
       if (!first) out.push(', ');
       first = false;
       out.push(pyJsonString(key), ': ');
-      const float = typeof child === 'number' || Array.isArray(child) ? (options.floatKeys?.has(key) ?? false) || (typeof child === 'number' && (options.isFloat?.(obj, key, child) ?? false)) : false;
+      const float =
+        typeof child === 'number' || Array.isArray(child)
+          ? (options.floatKeys?.has(key) ?? false) || (typeof child === 'number' && (options.isFloat?.(obj, key, child) ?? false))
+          : false;
       write(child, float, out, options);
     }
     out.push('}');
@@ -105,10 +108,10 @@ export function pyJsonString(text: string): string {
     else if (ch === '\t') out += '\\t';
     else if (ch === '\b') out += '\\b';
     else if (ch === '\f') out += '\\f';
-    else if (code < 0x20 || code > 0x7e) out += '\\u' + code.toString(16).padStart(4, '0');
+    else if (code < 0x20 || code > 0x7e) out += `\\u${code.toString(16).padStart(4, '0')}`;
     else out += ch;
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 /**
@@ -138,11 +141,11 @@ export function pyReprString(text: string): string {
   for (const ch of text) {
     const code = ch.codePointAt(0)!;
     if (ch === '\\') out += '\\\\';
-    else if (ch === quote) out += '\\' + quote;
+    else if (ch === quote) out += `\\${quote}`;
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += '\\x' + code.toString(16).padStart(2, '0');
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
     else out += ch;
   }
   return out + quote;

@@ -37,7 +37,13 @@ export function replayActions(tools: readonly DomainTool[], state: TableState, a
 }
 
 /** Replay gold actions on a fresh copy-on-write view of the world's base data. Pure. */
-export function replayGold(world: TauWorld, tools: readonly DomainTool[], index: number | string, actions: readonly PlannedToolCall[], baseHash = 'base'): GoldReplay {
+export function replayGold(
+  world: TauWorld,
+  tools: readonly DomainTool[],
+  index: number | string,
+  actions: readonly PlannedToolCall[],
+  baseHash = 'base',
+): GoldReplay {
   const state = TableState.over(world.base, baseHash);
   const outputs = replayActions(tools, state, actions);
   return { index, outputs, changed: state.changesFromBase() };

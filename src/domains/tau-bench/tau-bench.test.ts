@@ -13,7 +13,9 @@ import { pyDumps } from './py-format.ts';
 import { benchmarksDir } from './data.ts';
 
 // Data comes from ../shared/benchmarks next to the repository (or $GROUNDWORK_BENCHMARKS_DIR), as the domains read it.
-const fixture = JSON.parse(readFileSync(new URL('./parity-fixture.json', import.meta.url), 'utf8')) as { tasks: Record<string, Record<string, [string, string]>> };
+const fixture = JSON.parse(readFileSync(new URL('./parity-fixture.json', import.meta.url), 'utf8')) as {
+  tasks: Record<string, Record<string, [string, string]>>;
+};
 const sha = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 for (const [domainName, split] of [
@@ -79,8 +81,14 @@ test('tool error strings match τ-bench', () => {
   const pending = Object.keys(retail.base().tables.orders).find((id) => retail.base().tables.orders[id].status === 'pending')!;
   const delivered = Object.keys(retail.base().tables.orders).find((id) => retail.base().tables.orders[id].status === 'delivered')!;
   assert.equal(call('cancel_pending_order', { order_id: pending, reason: 'changed my mind' }).content, 'Error: invalid reason');
-  assert.equal(call('cancel_pending_order', { order_id: delivered, reason: 'no longer needed' }).content, 'Error: non-pending order cannot be cancelled');
-  assert.equal(call('return_delivered_order_items', { order_id: delivered, item_ids: ['0'], payment_method_id: 'nope' }).content, 'Error: payment method not found');
+  assert.equal(
+    call('cancel_pending_order', { order_id: delivered, reason: 'no longer needed' }).content,
+    'Error: non-pending order cannot be cancelled',
+  );
+  assert.equal(
+    call('return_delivered_order_items', { order_id: delivered, item_ids: ['0'], payment_method_id: 'nope' }).content,
+    'Error: payment method not found',
+  );
   assert.equal(call('calculate', { expression: '2 ^ 3' }).content, 'Error: invalid characters in expression');
   assert.equal(call('calculate', { expression: '1/0' }).content, 'Error: division by zero');
   assert.equal(call('calculate', { expression: '(1' }).content, "Error: '(' was never closed (<string>, line 1)");
@@ -98,7 +106,10 @@ test('tool error strings match τ-bench', () => {
   const fly = (name: string, args: object) => executeToolCall(airline, air, name, JSON.stringify(args)).content;
   assert.equal(fly('get_reservation_details', { reservation_id: 'NOPE00' }), 'Error: user not found');
   assert.equal(fly('cancel_reservation', { reservation_id: 'NOPE00' }), 'Error: reservation not found');
-  assert.equal(fly('update_reservation_flights', { reservation_id: 'NOPE00', cabin: 'economy', flights: [], payment_id: 'x' }), 'Error: reservation not found');
+  assert.equal(
+    fly('update_reservation_flights', { reservation_id: 'NOPE00', cabin: 'economy', flights: [], payment_id: 'x' }),
+    'Error: reservation not found',
+  );
 
   const tau2 = createDomain('tau2-bench/retail');
   const t2 = TableState.over(tau2.base().tables, tau2.base().hash);
@@ -130,7 +141,9 @@ test('copy-on-write: episodes do not see each other and the base stays frozen', 
 test('py formatting: floats keep .0 and product variants keep file order', () => {
   const bench = openTauBench('tau-bench/retail');
   const products = bench.world().base.products;
-  const productId = Object.keys(products).find((id) => Object.keys(products[id].variants as object).some((k) => /^\d+$/.test(k) && Number(k) < 4294967295))!;
+  const productId = Object.keys(products).find((id) =>
+    Object.keys(products[id].variants as object).some((k) => /^\d+$/.test(k) && Number(k) < 4294967295),
+  )!;
   const state = TableState.over(bench.world().base);
   const out = executeToolCall(bench.domain, state, 'get_product_details', { product_id: productId }).content;
   const raw = readFileSync(`${benchmarksDir()}/tau-bench/retail/products.json`, 'utf8');
@@ -139,5 +152,8 @@ test('py formatting: floats keep .0 and product variants keep file order', () =>
   // JSON.parse loses the order (integer-like keys first); our tools keep Python's.
   assert.equal(printed.length, fileOrder.length);
   assert.match(out, /"price": \d+\.\d+/);
-  assert.equal(pyDumps({ a: 1.5, b: [1, 'é'], price: 12 }, { floatKeys: new Set(['price']) }), '{"a": 1.5, "b": [1, "\\u00e9"], "price": 12.0}');
+  assert.equal(
+    pyDumps({ a: 1.5, b: [1, 'é'], price: 12 }, { floatKeys: new Set(['price']) }),
+    '{"a": 1.5, "b": [1, "\\u00e9"], "price": 12.0}',
+  );
 });

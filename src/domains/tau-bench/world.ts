@@ -19,7 +19,11 @@ export interface TauWorld {
 export type RecordFormatter = (state: TableState | undefined, table: string, key: string, record: unknown) => string;
 
 /** A record this episode may change; throws a Python-style KeyError when it is missing. */
-export function mutableRecord<Records extends TableRecords, Table extends TableName<Records>>(state: TableState<Records>, table: Table, key: string): Records[Table] {
+export function mutableRecord<Records extends TableRecords, Table extends TableName<Records>>(
+  state: TableState<Records>,
+  table: Table,
+  key: string,
+): Records[Table] {
   const record = state.mutable(table, key);
   if (!record) throw new ToolError(`'${key}'`);
   return record;
@@ -40,14 +44,18 @@ export function calculateTool(flavor: 'v1' | 'tau2' = 'v1'): DomainTool<{ expres
     input: z.strictObject({
       expression: z
         .string()
-        .describe("The mathematical expression to calculate, such as '2 + 2'. The expression can contain numbers, operators (+, -, *, /), parentheses, and spaces."),
+        .describe(
+          "The mathematical expression to calculate, such as '2 + 2'. The expression can contain numbers, operators (+, -, *, /), parentheses, and spaces.",
+        ),
     }),
     execute(_state, { expression }) {
       try {
         return pythonCalculate(expression);
       } catch (error) {
         if (error instanceof CalcError) {
-          throw new ToolError(flavor === 'tau2' && error.message === 'invalid characters in expression' ? 'Invalid characters in expression' : error.message);
+          throw new ToolError(
+            flavor === 'tau2' && error.message === 'invalid characters in expression' ? 'Invalid characters in expression' : error.message,
+          );
         }
         throw error;
       }

@@ -23,11 +23,18 @@ test('one invalid call more than the budget ends the episode with agent_error at
   assert.equal(first.invalid, 'tool_call');
   assert.equal(first.terminated, false, 'within the budget');
   // A refusal by a real tool is a valid call: it costs nothing.
-  assert.equal(env.step({ type: 'tool_call', call: { id: 'b', name: 'disable_account', arguments: { account_id: 'acct-none' } } }).invalid, undefined);
+  assert.equal(
+    env.step({ type: 'tool_call', call: { id: 'b', name: 'disable_account', arguments: { account_id: 'acct-none' } } }).invalid,
+    undefined,
+  );
   const second = env.step({ type: 'tool_call', call: { id: 'c', name: 'get_person', arguments: '{"person_id": ' } });
   assert.equal(second.terminated, true);
   assert.deepEqual(second.termination, { reason: 'agent_error', detail: 'more than 1 invalid tool calls' });
-  assert.match((second.observation.at(-1) as { content: string }).content, /not valid JSON/, 'the invalid call is recorded before the episode ends');
+  assert.match(
+    (second.observation.at(-1) as { content: string }).content,
+    /not valid JSON/,
+    'the invalid call is recorded before the episode ends',
+  );
 });
 
 test('replies with neither text nor calls count as invalid replies; reset refills the budget', () => {

@@ -32,7 +32,10 @@ test('report_outcome is intercepted: recorded as an event, never a domain call, 
   // Without the wrapper, the domain answers: it has no such tool.
   const bare = new ConversationEnv(domain, initialStateFor(domain, task));
   bare.reset();
-  assert.match((bare.step({ type: 'tool_call', call: report('x', {}) }).observation.at(-1) as { content: string }).content, /unknown tool "report_outcome"/);
+  assert.match(
+    (bare.step({ type: 'tool_call', call: report('x', {}) }).observation.at(-1) as { content: string }).content,
+    /unknown tool "report_outcome"/,
+  );
 });
 
 function stopped(): { core: ConversationEnv; env: RequestOutcomeReport } {
@@ -55,12 +58,25 @@ test('a normal ending without a report asks for one in an extra turn, then ends 
 
   const extra: EpisodeAction = {
     type: 'agent_turn',
-    turn: { message: 'not recorded', toolCalls: [{ id: 't', name: 'think', arguments: { thought: 'x' } }, report('r', { success: false, confidence: 0.3, summary: 'unsure' })], usage: { calls: 1, inputTokens: 5, outputTokens: 2, costUsd: 0, latencyMs: 1 } },
+    turn: {
+      message: 'not recorded',
+      toolCalls: [
+        { id: 't', name: 'think', arguments: { thought: 'x' } },
+        report('r', { success: false, confidence: 0.3, summary: 'unsure' }),
+      ],
+      usage: { calls: 1, inputTokens: 5, outputTokens: 2, costUsd: 0, latencyMs: 1 },
+    },
   };
   const end = env.step(extra);
   assert.deepEqual(end.termination, { reason: 'user_stop', detail: '###STOP###' });
-  assert.deepEqual(end.observation.slice(-3).map((e) => e.type), ['tool_call', 'tool_result', 'outcome_report']);
-  assert.ok(!end.observation.some((e) => e.type === 'message' && e.content === 'not recorded'), 'only the report is taken from the extra turn');
+  assert.deepEqual(
+    end.observation.slice(-3).map((e) => e.type),
+    ['tool_call', 'tool_result', 'outcome_report'],
+  );
+  assert.ok(
+    !end.observation.some((e) => e.type === 'message' && e.content === 'not recorded'),
+    'only the report is taken from the extra turn',
+  );
   assert.equal(core.record.steps, steps, 'the extra turn is outside the step count');
   assert.equal(core.record.usage.agent?.inputTokens, 5, 'its usage is counted');
 });
@@ -74,7 +90,10 @@ test('a failure or a missing call on the extra turn only adds a note; errors and
 
   const silent = stopped().env;
   silent.step({ type: 'user_turn', turn: { content: '###STOP###' } });
-  assert.deepEqual(silent.step({ type: 'agent_turn', turn: { message: 'bye' } }).observation.at(-1), { type: 'note', content: 'the agent did not call report_outcome when asked' });
+  assert.deepEqual(silent.step({ type: 'agent_turn', turn: { message: 'bye' } }).observation.at(-1), {
+    type: 'note',
+    content: 'the agent did not call report_outcome when asked',
+  });
 
   const crashed = stopped().env;
   assert.equal(crashed.step({ type: 'failure', actor: 'user', error: new Error('bug') }).termination?.reason, 'user_error');
@@ -82,5 +101,8 @@ test('a failure or a missing call on the extra turn only adds a note; errors and
   const reported = stopped().env;
   reported.step({ type: 'agent_turn', turn: {} });
   reported.step({ type: 'tool_call', call: report('r', { success: true, confidence: 1, summary: 'ok' }) });
-  assert.equal(reported.step({ type: 'tool_call', call: { id: 'h', name: 'transfer_to_human', arguments: { summary: 'x' } } }).termination?.reason, 'agent_stop');
+  assert.equal(
+    reported.step({ type: 'tool_call', call: { id: 'h', name: 'transfer_to_human', arguments: { summary: 'x' } } }).termination?.reason,
+    'agent_stop',
+  );
 });

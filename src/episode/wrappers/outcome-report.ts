@@ -3,7 +3,16 @@ import { OUTCOME_REPORT_TOOL_NAME, OUTCOME_REQUEST_TEXT, outcomeReportInputSchem
 import { describeError } from '../../errors.ts';
 import type { JsonValue } from '../../schema/json.ts';
 import type { TerminationReason, TrajectoryEvent } from '../../schema/trajectory.ts';
-import { continues, ends, EpisodeWrapper, isOver, type EpisodeAction, type EpisodeEnv, type EpisodeStep, type Termination } from '../env.ts';
+import {
+  continues,
+  ends,
+  EpisodeWrapper,
+  isOver,
+  type EpisodeAction,
+  type EpisodeEnv,
+  type EpisodeStep,
+  type Termination,
+} from '../env.ts';
 import type { EpisodeRecord } from '../record.ts';
 
 /**
@@ -50,7 +59,12 @@ export class RequestOutcomeReport extends EpisodeWrapper {
   override step(action: EpisodeAction): EpisodeStep {
     if (this.pending) return this.collect(this.pending, action);
     const step = this.env.step(action);
-    if (!isOver(step) || !REQUESTED_AFTER.has(step.termination.reason) || this.record.events.some((event) => event.type === 'outcome_report')) return step;
+    if (
+      !isOver(step) ||
+      !REQUESTED_AFTER.has(step.termination.reason) ||
+      this.record.events.some((event) => event.type === 'outcome_report')
+    )
+      return step;
     this.pending = step.termination;
     this.record.push({ type: 'outcome_request', content: OUTCOME_REQUEST_TEXT });
     return continues(this.record.events, 'agent');
@@ -84,7 +98,10 @@ function recordOutcomeReport(record: EpisodeRecord, call: AgentToolCall): boolea
 }
 
 /** Validate `report_outcome` arguments: the event to store, or an error the agent sees. */
-function parseOutcomeReport(callId: string, raw: JsonValue | string): { content: string; event?: Extract<TrajectoryEvent, { type: 'outcome_report' }> } {
+function parseOutcomeReport(
+  callId: string,
+  raw: JsonValue | string,
+): { content: string; event?: Extract<TrajectoryEvent, { type: 'outcome_report' }> } {
   let value: unknown = raw;
   if (typeof raw === 'string') {
     try {
@@ -94,6 +111,9 @@ function parseOutcomeReport(callId: string, raw: JsonValue | string): { content:
     }
   }
   const parsed = outcomeReportInputSchema.safeParse(value);
-  if (!parsed.success) return { content: `Error: invalid report_outcome arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}` };
+  if (!parsed.success)
+    return {
+      content: `Error: invalid report_outcome arguments: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}`,
+    };
   return { content: 'Outcome report recorded.', event: { type: 'outcome_report', callId, ...parsed.data } };
 }

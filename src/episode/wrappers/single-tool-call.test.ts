@@ -36,5 +36,8 @@ test('a turn with one call is left as it is', () => {
   env.step({ type: 'agent_turn', turn: { toolCalls: [call] } });
   env.step({ type: 'tool_call', call });
   const end = env.step({ type: 'agent_turn_end' });
-  assert.deepEqual(end.observation.map((e) => e.type), ['tool_call', 'tool_result']);
+  assert.deepEqual(
+    end.observation.map((e) => e.type),
+    ['tool_call', 'tool_result'],
+  );
 });

@@ -35,5 +35,9 @@ test('a participant failure is not a step, a termination is never turned into a 
   const failed = env.step({ type: 'failure', actor: 'user', error: new Error('down') });
   assert.equal(failed.termination?.reason, 'user_error');
   env.reset();
-  assert.equal(env.step({ type: 'user_turn', turn: { content: 'hi' } }).termination?.reason, 'max_steps', 'the counter restarted at 0 on reset');
+  assert.equal(
+    env.step({ type: 'user_turn', turn: { content: 'hi' } }).termination?.reason,
+    'max_steps',
+    'the counter restarted at 0 on reset',
+  );
 });

@@ -9,7 +9,10 @@ const INTERCEPTED = new Set(['report_outcome']);
 
 /** The domain's tools in OpenAI's chat format. */
 export function chatTools(domain: Pick<Domain, 'tools'>): ChatTool[] {
-  return domain.tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: toolJsonSchema(tool) } }));
+  return domain.tools.map((tool) => ({
+    type: 'function',
+    function: { name: tool.name, description: tool.description, parameters: toolJsonSchema(tool) },
+  }));
 }
 
 const argumentsText = (value: JsonValue): string => (typeof value === 'string' ? value : JSON.stringify(value));
@@ -51,7 +54,8 @@ export function chatMessages(policy: string, events: readonly TrajectoryEvent[])
 
 /** A message without call ids, for comparing two conversations (ids differ between episodes). */
 export function comparable(message: ChatMessage): string {
-  if (message.role === 'assistant') return JSON.stringify([message.role, message.content, (message.tool_calls ?? []).map((c) => [c.function.name, c.function.arguments])]);
+  if (message.role === 'assistant')
+    return JSON.stringify([message.role, message.content, (message.tool_calls ?? []).map((c) => [c.function.name, c.function.arguments])]);
   if (message.role === 'tool') return JSON.stringify([message.role, message.content]);
   return JSON.stringify([message.role, message.content]);
 }

@@ -19,7 +19,10 @@ export interface EarlyExperienceOptions {
 }
 
 /** Whether an episode is an expert trajectory: the oracle, or a verified success. */
-export function expertSource(episode: Pick<EpisodeRecord, 'agent' | 'reward' | 'termination'>, simulatorFaulted: boolean): 'oracle' | 'verified' | undefined {
+export function expertSource(
+  episode: Pick<EpisodeRecord, 'agent' | 'reward' | 'termination'>,
+  simulatorFaulted: boolean,
+): 'oracle' | 'verified' | undefined {
   if (!isVerifiedSuccess(episode) || simulatorFaulted) return undefined;
   return episode.agent === 'oracle' ? 'oracle' : 'verified';
 }
@@ -34,22 +37,48 @@ const argumentsText = (value: JsonValue | string): string => (typeof value === '
  * field-level changes). The episode's state is replayed once, step by step, and checked against
  * the recorded hashes.
  */
-export function earlyExperienceLines(episode: EpisodeRecord, task: Task, domain: Domain, tools: ChatTool[], source: 'oracle' | 'verified', options: EarlyExperienceOptions = {}): EarlyExperienceLine[] {
+export function earlyExperienceLines(
+  episode: EpisodeRecord,
+  task: Task,
+  domain: Domain,
+  tools: ChatTool[],
+  source: 'oracle' | 'verified',
+  options: EarlyExperienceOptions = {},
+): EarlyExperienceLine[] {
   const steps = trajectorySteps(episode.trajectory);
   const alternatives = options.alternatives ?? 3;
   const lines: EarlyExperienceLine[] = [];
   const distinct = [...new Map(steps.map((s) => [`${s.name}\u0000${argumentsText(s.arguments)}`, s])).values()];
-  const metadata = { runId: episode.runId, episodeId: episode.id, taskId: episode.taskId, family: episode.family, agent: episode.agent, trial: episode.trial, split: episode.split, expertSource: source };
+  const metadata = {
+    runId: episode.runId,
+    episodeId: episode.id,
+    taskId: episode.taskId,
+    family: episode.family,
+    agent: episode.agent,
+    trial: episode.trial,
+    split: episode.split,
+    expertSource: source,
+  };
   let snapshot = replayToStep(domain, task, episode.trajectory, 0);
   for (let step = 0; step < steps.length; step++) {
     const expert = steps[step];
     const current = snapshot;
     const context = chatMessages(domain.policy, current.events);
     const random = SeededRandom.from('early-experience', options.seed ?? 0, episode.id, step);
-    const others = random.sample(distinct.filter((s) => !(s.name === expert.name && argumentsText(s.arguments) === argumentsText(expert.arguments))), alternatives);
+    const others = random.sample(
+      distinct.filter((s) => !(s.name === expert.name && argumentsText(s.arguments) === argumentsText(expert.arguments))),
+      alternatives,
+    );
     for (const [index, action] of [expert, ...others].entries()) {
       const branch = branchAction(domain, current, action);
-      const changes = diffStates(current.state, branch.state).map((c) => ({ table: c.table, key: c.key, op: c.op, path: c.path, ...(c.before !== undefined ? { before: c.before } : {}), ...(c.after !== undefined ? { after: c.after } : {}) }));
+      const changes = diffStates(current.state, branch.state).map((c) => ({
+        table: c.table,
+        key: c.key,
+        op: c.op,
+        path: c.path,
+        ...(c.before !== undefined ? { before: c.before } : {}),
+        ...(c.after !== undefined ? { after: c.after } : {}),
+      }));
       if (context.length >= 2) {
         lines.push({
           context: { messages: context, tools },
@@ -62,9 +91,13 @@ export function earlyExperienceLines(episode: EpisodeRecord, task: Task, domain:
       }
       // The expert's branch is the next state of the trajectory: continue from it.
       if (index === 0) {
-        const nextEvents = step + 1 < steps.length ? episode.trajectory.events.slice(0, steps[step + 1].eventIndex) : episode.trajectory.events;
+        const nextEvents =
+          step + 1 < steps.length ? episode.trajectory.events.slice(0, steps[step + 1].eventIndex) : episode.trajectory.events;
         snapshot = { step: step + 1, state: branch.state, events: nextEvents };
-        if (expert.stateHash && branch.state.hash() !== expert.stateHash) throw new GroundworkError('INVALID_ARGUMENT', `replay of ${episode.id} diverged at step ${step + 1}`, { hint: 'the domain or its tools changed since the episode was recorded' });
+        if (expert.stateHash && branch.state.hash() !== expert.stateHash)
+          throw new GroundworkError('INVALID_ARGUMENT', `replay of ${episode.id} diverged at step ${step + 1}`, {
+            hint: 'the domain or its tools changed since the episode was recorded',
+          });
       }
     }
   }

@@ -1,5 +1,4 @@
 import type { DomainRegistry } from '../../domains/registry.ts';
-import type { RunConfig } from '../../schema/run-config.ts';
 import { domainFor } from '../../runner/local-runner.ts';
 import { type EpisodeRecord, type Store, requireRun } from '../../store/store.ts';
 import { checkSimulatorFaults, ensureRunAudited } from '../faults.ts';
@@ -60,7 +59,10 @@ export async function exportRun(store: Store, runId: string, options: ExportRunO
   let faultedCount = 0;
   const emit = async (line: unknown) => {
     const parsed = schema.safeParse(line);
-    if (!parsed.success) throw new Error(`export line ${lines + 1} does not match the ${options.format} schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      throw new Error(
+        `export line ${lines + 1} does not match the ${options.format} schema: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
     await options.write(JSON.stringify(parsed.data));
     lines++;
   };
@@ -72,7 +74,7 @@ export async function exportRun(store: Store, runId: string, options: ExportRunO
     const check = await checkSimulatorFaults(store, [episode]);
     audited += check.audited;
     const faulted = check.faulted.has(episode.id);
-    if (faulted) (faultedCount++, faultedIds.add(episode.id));
+    if (faulted) faultedCount++, faultedIds.add(episode.id);
     switch (options.format) {
       case 'sft': {
         const reason = sftExclusion(episode, faulted);
@@ -94,7 +96,11 @@ export async function exportRun(store: Store, runId: string, options: ExportRunO
           exclude(faulted ? 'simulator_faulted' : episode.termination === 'infra_error' ? 'infra_error' : 'not_expert');
           break;
         }
-        for (const line of earlyExperienceLines(episode, task, domain, tools, source, { alternatives: options.alternatives, seed: options.seed })) await emit(line);
+        for (const line of earlyExperienceLines(episode, task, domain, tools, source, {
+          alternatives: options.alternatives,
+          seed: options.seed,
+        }))
+          await emit(line);
         break;
       }
       case 'preference': {
@@ -113,5 +119,12 @@ export async function exportRun(store: Store, runId: string, options: ExportRunO
       if (failures > pairs.length) excluded.no_pair = (excluded.no_pair ?? 0) + failures - pairs.length;
     }
   }
-  return { runId, format: options.format, lines, episodes, excluded, audits: { audited, faulted: faultedCount, unaudited: episodes - audited, auditedNow } };
+  return {
+    runId,
+    format: options.format,
+    lines,
+    episodes,
+    excluded,
+    audits: { audited, faulted: faultedCount, unaudited: episodes - audited, auditedNow },
+  };
 }

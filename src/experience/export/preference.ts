@@ -15,7 +15,12 @@ export function sharedPrefixLength(a: readonly ChatMessage[], b: readonly ChatMe
  * prefix with it, when both then act (an assistant message) from that same point: the same state
  * and conversation, different actions. Simulator-faulted and infra-error episodes take no part.
  */
-export function preferencePairs(episodes: readonly EpisodeRecord[], policy: string, tools: ChatTool[], faulted: ReadonlySet<string>): PreferenceLine[] {
+export function preferencePairs(
+  episodes: readonly EpisodeRecord[],
+  policy: string,
+  tools: ChatTool[],
+  faulted: ReadonlySet<string>,
+): PreferenceLine[] {
   const usable = episodes.filter((e) => e.termination !== 'infra_error' && !faulted.has(e.id));
   const successes = usable.filter(isVerifiedSuccess).map((e) => ({ episode: e, messages: chatMessages(policy, e.trajectory.events) }));
   const failures = usable.filter((e) => e.reward < 1).map((e) => ({ episode: e, messages: chatMessages(policy, e.trajectory.events) }));
@@ -34,7 +39,13 @@ export function preferencePairs(episodes: readonly EpisodeRecord[], policy: stri
       input: { messages: success.messages.slice(0, shared), tools, parallel_tool_calls: false },
       preferred_output: [success.messages[shared]],
       non_preferred_output: [failure.messages[shared]],
-      metadata: { taskId: failure.episode.taskId, runId: failure.episode.runId, preferredEpisodeId: success.episode.id, nonPreferredEpisodeId: failure.episode.id, sharedPrefix: shared - 1 },
+      metadata: {
+        taskId: failure.episode.taskId,
+        runId: failure.episode.runId,
+        preferredEpisodeId: success.episode.id,
+        nonPreferredEpisodeId: failure.episode.id,
+        sharedPrefix: shared - 1,
+      },
     });
   }
   return lines;

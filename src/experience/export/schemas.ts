@@ -19,7 +19,10 @@ export const chatMessageSchema = z.discriminatedUnion('role', [
   z
     .object({ role: z.literal('assistant'), content: z.string().nullable(), tool_calls: z.array(chatToolCallSchema).min(1).optional() })
     .strict()
-    .refine((m) => (m.content !== null && m.content !== '') || (m.tool_calls?.length ?? 0) > 0, 'an assistant message needs content or tool calls'),
+    .refine(
+      (m) => (m.content !== null && m.content !== '') || (m.tool_calls?.length ?? 0) > 0,
+      'an assistant message needs content or tool calls',
+    ),
   z.object({ role: z.literal('tool'), tool_call_id: z.string().min(1), content: z.string() }).strict(),
 ]);
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
@@ -77,7 +80,9 @@ export const exportMetadataSchema = z.object({
  */
 export const preferenceLineSchema = z
   .object({
-    input: z.object({ messages: z.array(chatMessageSchema).min(2), tools: z.array(chatToolSchema), parallel_tool_calls: z.literal(false) }).strict(),
+    input: z
+      .object({ messages: z.array(chatMessageSchema).min(2), tools: z.array(chatToolSchema), parallel_tool_calls: z.literal(false) })
+      .strict(),
     preferred_output: z.array(chatMessageSchema).length(1),
     non_preferred_output: z.array(chatMessageSchema).length(1),
     metadata: z
@@ -92,7 +97,10 @@ export const preferenceLineSchema = z
       .strict(),
   })
   .strict()
-  .refine((line) => line.preferred_output[0].role === 'assistant' && line.non_preferred_output[0].role === 'assistant', 'outputs are assistant messages')
+  .refine(
+    (line) => line.preferred_output[0].role === 'assistant' && line.non_preferred_output[0].role === 'assistant',
+    'outputs are assistant messages',
+  )
   .refine((line) => JSON.stringify(line.preferred_output) !== JSON.stringify(line.non_preferred_output), 'the outputs differ')
   .refine((line) => line.input.messages.at(-1)!.role !== 'assistant', 'the input ends where the assistant acts');
 export type PreferenceLine = z.infer<typeof preferenceLineSchema>;
@@ -105,10 +113,21 @@ export const rlLineSchema = z
   .object({
     prompt: z.object({ messages: z.array(chatMessageSchema).length(2), tools: z.array(chatToolSchema) }).strict(),
     reward: z.union([z.literal(0), z.literal(1)]),
-    components: z.object({ state: z.union([z.literal(0), z.literal(1)]), collateral: z.union([z.literal(0), z.literal(1)]), communication: z.union([z.literal(0), z.literal(1)]) }).strict(),
+    components: z
+      .object({
+        state: z.union([z.literal(0), z.literal(1)]),
+        collateral: z.union([z.literal(0), z.literal(1)]),
+        communication: z.union([z.literal(0), z.literal(1)]),
+      })
+      .strict(),
     /** RLCR: y − (q − y)², from the agent's stated confidence q and the grounded outcome y. */
     calibration: z
-      .object({ confidence: z.number().min(0).max(1), claimedSuccess: z.boolean(), outcome: z.union([z.literal(0), z.literal(1)]), rlcrReward: z.number().min(-1).max(1) })
+      .object({
+        confidence: z.number().min(0).max(1),
+        claimedSuccess: z.boolean(),
+        outcome: z.union([z.literal(0), z.literal(1)]),
+        rlcrReward: z.number().min(-1).max(1),
+      })
       .strict()
       .optional(),
     /** Labelled simulator-faulted by a stored audit (trainers may drop or down-weight it). */
@@ -116,14 +135,33 @@ export const rlLineSchema = z
     metadata: exportMetadataSchema.extend({ termination: z.string() }).strict(),
   })
   .strict()
-  .refine((line) => line.prompt.messages[0].role === 'system' && line.prompt.messages[1].role === 'user', 'the prompt is the system message and the first user message')
-  .refine((line) => line.reward === 0 || (line.components.state === 1 && line.components.collateral === 1 && line.components.communication === 1), 'a reward of 1 needs every component')
-  .refine((line) => !line.calibration || Math.abs(line.calibration.rlcrReward - (line.calibration.outcome - (line.calibration.confidence - line.calibration.outcome) ** 2)) < 1e-9, 'rlcrReward = y − (q − y)²');
+  .refine(
+    (line) => line.prompt.messages[0].role === 'system' && line.prompt.messages[1].role === 'user',
+    'the prompt is the system message and the first user message',
+  )
+  .refine(
+    (line) => line.reward === 0 || (line.components.state === 1 && line.components.collateral === 1 && line.components.communication === 1),
+    'a reward of 1 needs every component',
+  )
+  .refine(
+    (line) =>
+      !line.calibration ||
+      Math.abs(line.calibration.rlcrReward - (line.calibration.outcome - (line.calibration.confidence - line.calibration.outcome) ** 2)) <
+        1e-9,
+    'rlcrReward = y − (q − y)²',
+  );
 export type RlLine = z.infer<typeof rlLineSchema>;
 
 /** A field change of an early-experience transition. */
 const transitionChangeSchema = z
-  .object({ table: z.string(), key: z.string(), op: z.enum(['create', 'update', 'delete']), path: z.string(), before: z.unknown().optional(), after: z.unknown().optional() })
+  .object({
+    table: z.string(),
+    key: z.string(),
+    op: z.enum(['create', 'update', 'delete']),
+    path: z.string(),
+    before: z.unknown().optional(),
+    after: z.unknown().optional(),
+  })
   .strict();
 
 /**
@@ -163,11 +201,16 @@ export const EXPORT_LINE_SCHEMAS = {
 /** Check a format name; INVALID_ARGUMENT listing the formats otherwise. */
 export function parseExportFormat(value: string): ExportFormat {
   if ((EXPORT_FORMATS as readonly string[]).includes(value)) return value as ExportFormat;
-  throw new GroundworkError('INVALID_ARGUMENT', `unknown export format ${JSON.stringify(value)}`, { hint: `formats: ${EXPORT_FORMATS.join(', ')}` });
+  throw new GroundworkError('INVALID_ARGUMENT', `unknown export format ${JSON.stringify(value)}`, {
+    hint: `formats: ${EXPORT_FORMATS.join(', ')}`,
+  });
 }
 
 /** The published JSON Schema of one line of a format (generated from the zod schema). */
 export function exportJsonSchema(format: ExportFormat): Record<string, unknown> {
-  const { $schema, ...schema } = z.toJSONSchema(EXPORT_LINE_SCHEMAS[format], { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema, ...schema } = z.toJSONSchema(EXPORT_LINE_SCHEMAS[format], { io: 'output', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   return { $schema, title: `groundwork export --format ${format} (one JSON object per line)`, ...schema };
 }

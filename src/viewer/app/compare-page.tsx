@@ -40,7 +40,9 @@ export function ComparePage(props: { a: string; b: string }) {
             <h1>Compare runs</h1>
           </header>
           <Card title="Paired comparison (same task content and trial)">
-            {data.tasks.note && !data.refused && <p class="task-match">{`${data.tasks.note[0].toUpperCase()}${data.tasks.note.slice(1)}; only shared tasks are compared.`}</p>}
+            {data.tasks.note && !data.refused && (
+              <p class="task-match">{`${data.tasks.note[0].toUpperCase()}${data.tasks.note.slice(1)}; only shared tasks are compared.`}</p>
+            )}
             {data.refused ? (
               <p class="refused">{data.refused}</p>
             ) : data.pairs.length === 0 ? (

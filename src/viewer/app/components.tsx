@@ -3,10 +3,12 @@ import type { RunPageData } from '../api.ts';
 import type { Loaded } from './fetch.ts';
 
 /** A number with fixed digits, or a dash. */
-export const fixed = (value: number | null | undefined, digits = 3) => (value === undefined || value === null || !Number.isFinite(value) ? '–' : value.toFixed(digits));
+export const fixed = (value: number | null | undefined, digits = 3) =>
+  value === undefined || value === null || !Number.isFinite(value) ? '–' : value.toFixed(digits);
 
 /** A JSON value on one line, `∅` for absent. */
-export const jsonText = (value: unknown) => (value === undefined ? '∅' : typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value));
+export const jsonText = (value: unknown) =>
+  value === undefined ? '∅' : typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value);
 
 /** A coloured pill. */
 export function Badge(props: { kind: 'pass' | 'fail' | 'warn' | 'info' | 'muted'; children: ComponentChildren; title?: string }) {
@@ -51,47 +53,47 @@ export function SummaryTable(props: { run: RunPageData }) {
   const ks = [...new Set(Object.values(summary.agents).flatMap((m) => Object.keys(m.passHatK)))].sort((a, b) => Number(a) - Number(b));
   return (
     <>
-    <table class="num summary">
-      <thead>
-        <tr>
-          <th>agent</th>
-          <th>episodes</th>
-          <th>mean reward</th>
-          {ks.map((k) => (
-            <th key={k}>pass^{k}</th>
-          ))}
-          <th>pass^1 95% CI</th>
-          <th>flip rate</th>
-          <th>infra errors</th>
-        </tr>
-      </thead>
-      <tbody>
-        {agents.map((name) => {
-          const m = summary.agents[name];
-          return (
-            <tr key={name}>
-              <td>
-                <strong>{name}</strong>
-              </td>
-              <td>{m.episodes}</td>
-              <td>{fixed(m.meanReward)}</td>
-              {ks.map((k) => (
-                <td key={k}>{fixed(m.passHatK[k])}</td>
-              ))}
-              <td>{m.ci95 ? `[${fixed(m.ci95[0])}, ${fixed(m.ci95[1])}]` : '–'}</td>
-              <td>{fixed(m.flipRate, 2)}</td>
-              <td>{m.infraErrors}</td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
-    {/* Nothing graded (no reward, not 0) and pass^k columns over different tasks. */}
-    {summary.notes.map((note) => (
-      <p class="muted summary-note" key={note}>
-        Note: {note}
-      </p>
-    ))}
+      <table class="num summary">
+        <thead>
+          <tr>
+            <th>agent</th>
+            <th>episodes</th>
+            <th>mean reward</th>
+            {ks.map((k) => (
+              <th key={k}>pass^{k}</th>
+            ))}
+            <th>pass^1 95% CI</th>
+            <th>flip rate</th>
+            <th>infra errors</th>
+          </tr>
+        </thead>
+        <tbody>
+          {agents.map((name) => {
+            const m = summary.agents[name];
+            return (
+              <tr key={name}>
+                <td>
+                  <strong>{name}</strong>
+                </td>
+                <td>{m.episodes}</td>
+                <td>{fixed(m.meanReward)}</td>
+                {ks.map((k) => (
+                  <td key={k}>{fixed(m.passHatK[k])}</td>
+                ))}
+                <td>{m.ci95 ? `[${fixed(m.ci95[0])}, ${fixed(m.ci95[1])}]` : '–'}</td>
+                <td>{fixed(m.flipRate, 2)}</td>
+                <td>{m.infraErrors}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      {/* Nothing graded (no reward, not 0) and pass^k columns over different tasks. */}
+      {summary.notes.map((note) => (
+        <p class="muted summary-note" key={note}>
+          Note: {note}
+        </p>
+      ))}
     </>
   );
 }
@@ -102,8 +104,9 @@ export function RunMeta(props: { run: RunPageData }) {
   return (
     <p class="meta-line">
       {s.domain}
-      {s.split ? `/${s.split}` : ''} · {s.tasks} tasks × {props.run.agents.length} agents × {s.trials} trials · user {s.user} · seed {s.seed} · {s.episodes}/{s.planned} episodes ·{' '}
-      <span class={`status ${s.status}`}>{s.statusText}</span> · created {s.createdAt.replace('T', ' ').slice(0, 19)}
+      {s.split ? `/${s.split}` : ''} · {s.tasks} tasks × {props.run.agents.length} agents × {s.trials} trials · user {s.user} · seed{' '}
+      {s.seed} · {s.episodes}/{s.planned} episodes · <span class={`status ${s.status}`}>{s.statusText}</span> · created{' '}
+      {s.createdAt.replace('T', ' ').slice(0, 19)}
     </p>
   );
 }

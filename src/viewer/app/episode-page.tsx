@@ -22,12 +22,17 @@ export function EpisodePage(props: { runId: string; episodeId: string }) {
           <>
             <header class="page-head">
               <p class="crumbs">
-                <a href={runHref(row.runId)}>← run {row.runId}</a> · <a href={runHref(row.runId, failedQuery)}>{row.agent}’s failed episodes</a>
+                <a href={runHref(row.runId)}>← run {row.runId}</a> ·{' '}
+                <a href={runHref(row.runId, failedQuery)}>{row.agent}’s failed episodes</a>
               </p>
               <h1>
                 Episode <span class="mono">{row.id}</span> <RewardBadge reward={o.reward} termination={row.termination} />
                 {audit?.confidentFailure && <Badge kind="fail">confident failure</Badge>}
-                {audit?.faultCause && <Badge kind={audit.faultCause === 'agent' ? 'info' : 'warn'} title={audit.faultDetail}>fault: {audit.faultCause}</Badge>}
+                {audit?.faultCause && (
+                  <Badge kind={audit.faultCause === 'agent' ? 'info' : 'warn'} title={audit.faultDetail}>
+                    fault: {audit.faultCause}
+                  </Badge>
+                )}
               </h1>
               <dl class="meta">
                 {(
@@ -64,8 +69,10 @@ export function EpisodePage(props: { runId: string; episodeId: string }) {
                 <Card title="Grade" class="grade">
                   <p class="components">
                     state <Badge kind={o.state.pass ? 'pass' : 'fail'}>{o.state.pass ? 'pass' : 'fail'}</Badge> collateral{' '}
-                    <Badge kind={o.collateral.pass ? 'pass' : 'fail'}>{o.collateral.pass ? 'none' : `${o.collateral.changes.length} change(s)`}</Badge> communication{' '}
-                    <Badge kind={o.communication.pass ? 'pass' : 'fail'}>{o.communication.pass ? 'pass' : 'fail'}</Badge>
+                    <Badge kind={o.collateral.pass ? 'pass' : 'fail'}>
+                      {o.collateral.pass ? 'none' : `${o.collateral.changes.length} change(s)`}
+                    </Badge>{' '}
+                    communication <Badge kind={o.communication.pass ? 'pass' : 'fail'}>{o.communication.pass ? 'pass' : 'fail'}</Badge>
                   </p>
                   {o.note && <p class="muted">{o.note}</p>}
                   <ul class="checks">
@@ -275,7 +282,8 @@ function LongText(props: { text: string; pre?: boolean }) {
 /** Messages with tool calls and results inline; claims marked on the agent message they come from. */
 function Transcript(props: { events: readonly TrajectoryEvent[]; audit: EpisodeAuditView | undefined }) {
   const claimsAt = new Map<number, ClaimView[]>();
-  for (const claim of props.audit?.claims ?? []) if (claim.eventIndex !== undefined) claimsAt.set(claim.eventIndex, [...(claimsAt.get(claim.eventIndex) ?? []), claim]);
+  for (const claim of props.audit?.claims ?? [])
+    if (claim.eventIndex !== undefined) claimsAt.set(claim.eventIndex, [...(claimsAt.get(claim.eventIndex) ?? []), claim]);
   const goalsAt = new Map((props.audit?.goalStates ?? []).filter((g) => g.eventIndex !== undefined).map((g) => [g.eventIndex!, g]));
   return (
     <ol class="transcript">

@@ -15,7 +15,8 @@ function useRoute(): Route {
       const next = parseRoute(location.hash);
       // Scroll up on a new page, not when a filter or the page number of the same list changes.
       setRoute((previous) => {
-        if (previous.page !== next.page || (previous.page === 'run' && next.page === 'run' && previous.runId !== next.runId)) window.scrollTo(0, 0);
+        if (previous.page !== next.page || (previous.page === 'run' && next.page === 'run' && previous.runId !== next.runId))
+          window.scrollTo(0, 0);
         return next;
       });
     };
@@ -40,9 +41,15 @@ function App() {
       <main>
         {route.page === 'runs' && <RunsPage />}
         {route.page === 'run' && <RunPage key={route.runId} runId={route.runId} query={route.query} />}
-        {route.page === 'episode' && <EpisodePage key={`${route.runId}/${route.episodeId}`} runId={route.runId} episodeId={route.episodeId} />}
+        {route.page === 'episode' && (
+          <EpisodePage key={`${route.runId}/${route.episodeId}`} runId={route.runId} episodeId={route.episodeId} />
+        )}
         {route.page === 'compare' && <ComparePage a={route.a} b={route.b} />}
-        {route.page === 'not-found' && <p class="error-box">Nothing here. Go back to the <a href="#/">runs</a>.</p>}
+        {route.page === 'not-found' && (
+          <p class="error-box">
+            Nothing here. Go back to the <a href="#/">runs</a>.
+          </p>
+        )}
       </main>
     </>
   );

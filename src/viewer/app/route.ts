@@ -20,7 +20,8 @@ export function parseRoute(hash: string): Route {
   const parts = path.split('/').filter(Boolean).map(decode);
   if (parts.length === 0 || (parts.length === 1 && parts[0] === 'runs')) return { page: 'runs' };
   if (parts[0] === 'runs' && parts.length === 2) return { page: 'run', runId: parts[1], query: new URLSearchParams(search) };
-  if (parts[0] === 'runs' && parts[2] === 'episodes' && parts.length === 4) return { page: 'episode', runId: parts[1], episodeId: parts[3] };
+  if (parts[0] === 'runs' && parts[2] === 'episodes' && parts.length === 4)
+    return { page: 'episode', runId: parts[1], episodeId: parts[3] };
   if (parts[0] === 'compare' && parts.length === 3) return { page: 'compare', a: parts[1], b: parts[2] };
   return { page: 'not-found', hash };
 }

@@ -49,7 +49,10 @@ function AuditCard(props: { run: RunPageData }) {
   if (!audit) {
     return (
       <Card title="Audits">
-        <p class="muted">No audit is stored for this run: confident failures, calibration, simulator fidelity and fault causes appear here once it is audited.</p>
+        <p class="muted">
+          No audit is stored for this run: confident failures, calibration, simulator fidelity and fault causes appear here once it is
+          audited.
+        </p>
       </Card>
     );
   }
@@ -81,7 +84,17 @@ function AuditCard(props: { run: RunPageData }) {
                     {t.rows.map((row, r) => (
                       <tr key={r}>
                         {row.map((cell, c) => (
-                          <td key={c}>{cell === null ? '–' : typeof cell === 'object' ? <a class="mono" href={episodeHref(runId, cell.episodeId)}>{cell.episodeId}</a> : cell}</td>
+                          <td key={c}>
+                            {cell === null ? (
+                              '–'
+                            ) : typeof cell === 'object' ? (
+                              <a class="mono" href={episodeHref(runId, cell.episodeId)}>
+                                {cell.episodeId}
+                              </a>
+                            ) : (
+                              cell
+                            )}
+                          </td>
                         ))}
                       </tr>
                     ))}
@@ -207,7 +220,13 @@ function Episodes(props: { run: RunPageData; query: URLSearchParams }) {
                       <td>
                         <RewardBadge reward={e.reward} termination={e.termination} />
                       </td>
-                      <td>{e.termination === 'user_stop' || e.termination === 'agent_stop' ? e.termination : <Badge kind="warn">{e.termination}</Badge>}</td>
+                      <td>
+                        {e.termination === 'user_stop' || e.termination === 'agent_stop' ? (
+                          e.termination
+                        ) : (
+                          <Badge kind="warn">{e.termination}</Badge>
+                        )}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -216,7 +235,11 @@ function Episodes(props: { run: RunPageData; query: URLSearchParams }) {
                 <button type="button" disabled={page <= 1} onClick={() => go({ page: String(page - 1) })}>
                   ← previous
                 </button>
-                <span>{list.total === 0 ? 'no episode matches these filters' : `${list.offset + 1}–${list.offset + list.episodes.length} of ${list.total}`}</span>
+                <span>
+                  {list.total === 0
+                    ? 'no episode matches these filters'
+                    : `${list.offset + 1}–${list.offset + list.episodes.length} of ${list.total}`}
+                </span>
                 <button type="button" disabled={page >= pages} onClick={() => go({ page: String(page + 1) })}>
                   next →
                 </button>

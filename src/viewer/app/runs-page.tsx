@@ -14,7 +14,9 @@ export function RunsPage() {
       <Await loaded={loaded}>
         {({ runs }) =>
           runs.length === 0 ? (
-            <p class="muted">No runs in this database yet. Start one with <code>groundwork run</code>.</p>
+            <p class="muted">
+              No runs in this database yet. Start one with <code>groundwork run</code>.
+            </p>
           ) : (
             <>
               <p class="toolbar">
@@ -43,7 +45,12 @@ export function RunsPage() {
                   {runs.map((run) => (
                     <tr key={run.runId}>
                       <td>
-                        <input type="checkbox" aria-label={`select ${run.runId}`} checked={picked.includes(run.runId)} onChange={() => toggle(run.runId)} />
+                        <input
+                          type="checkbox"
+                          aria-label={`select ${run.runId}`}
+                          checked={picked.includes(run.runId)}
+                          onChange={() => toggle(run.runId)}
+                        />
                       </td>
                       <td>
                         <a href={runHref(run.runId)} class="mono">

@@ -46,7 +46,13 @@ export const passengerSchema = z.strictObject({ first_name: z.string(), last_nam
 export type Passenger = z.infer<typeof passengerSchema>;
 
 /** One segment of a reservation, priced when booked. */
-export const reservationFlightSchema = z.looseObject({ flight_number: z.string(), date: z.string(), price: z.number().int(), origin: z.string(), destination: z.string() });
+export const reservationFlightSchema = z.looseObject({
+  flight_number: z.string(),
+  date: z.string(),
+  price: z.number().int(),
+  origin: z.string(),
+  destination: z.string(),
+});
 export type ReservationFlight = z.infer<typeof reservationFlightSchema>;
 
 /** A payment (positive) or refund (negative) on a reservation. */
@@ -89,7 +95,14 @@ export type AirlinePaymentMethod = z.infer<typeof airlinePaymentMethodSchema>;
 /** `users` table (no `user_id` field in τ-bench v1). */
 export const airlineUserSchema = z.strictObject({
   name: z.strictObject({ first_name: z.string(), last_name: z.string() }),
-  address: z.strictObject({ address1: z.string(), address2: z.string(), city: z.string(), country: z.string(), state: z.string(), zip: z.string() }),
+  address: z.strictObject({
+    address1: z.string(),
+    address2: z.string(),
+    city: z.string(),
+    country: z.string(),
+    state: z.string(),
+    zip: z.string(),
+  }),
   email: z.string(),
   dob: z.string(),
   payment_methods: z.record(z.string(), airlinePaymentMethodSchema),

@@ -5,7 +5,14 @@ import type { TableState } from '../../../state/table-state.ts';
 import type { DomainTool } from '../../domain.ts';
 import { pyDumps, pyReprString, pyStr } from '../py-format.ts';
 import { calculateTool, enumString, mutableRecord, thinkTool, transferTool, type RecordFormatter } from '../world.ts';
-import { AIRLINE_CABINS, type AirlinePaymentMethod, type AirlineRecords, type Flight, type Reservation, type ReservationFlight } from './tables.ts';
+import {
+  AIRLINE_CABINS,
+  type AirlinePaymentMethod,
+  type AirlineRecords,
+  type Flight,
+  type Reservation,
+  type ReservationFlight,
+} from './tables.ts';
 
 /** τ-bench airline tools, re-implemented from the originals (tau_bench/envs/airline/tools). */
 
@@ -61,7 +68,8 @@ function keyError(key: string): never {
 
 /** The airline tool list, in τ-bench's order. */
 export function createAirlineTools(): DomainTool[] {
-  const reservation = (state: AirlineState, id: string, missing = 'reservation not found') => state.get('reservations', id) ?? fail(missing);
+  const reservation = (state: AirlineState, id: string, missing = 'reservation not found') =>
+    state.get('reservations', id) ?? fail(missing);
   const paymentMethod = (state: AirlineState, userId: string, paymentId: string) => {
     const pms = state.get('users', userId)?.payment_methods ?? keyError(userId);
     return ownValue(pms, paymentId);
@@ -83,6 +91,7 @@ export function createAirlineTools(): DomainTool[] {
   };
   const dump = (state: AirlineState, id: string) => pyDumps(state.get('reservations', id));
 
+  // biome-ignore lint/suspicious/noExplicitAny: the list mixes tools of different inputs; each is typed by its own schema.
   const tools: AirlineTool<any>[] = [
     {
       name: 'book_reservation',
@@ -125,7 +134,8 @@ export function createAirlineTools(): DomainTool[] {
         for (const payment of args.payment_methods) {
           const pm = ownValue(user.payment_methods, payment.payment_id);
           if (!pm) return fail(`payment method ${payment.payment_id} not found`);
-          if ((pm.source === 'gift_card' || pm.source === 'certificate') && pm.amount < payment.amount) fail(`not enough balance in payment method ${payment.payment_id}`);
+          if ((pm.source === 'gift_card' || pm.source === 'certificate') && pm.amount < payment.amount)
+            fail(`not enough balance in payment method ${payment.payment_id}`);
         }
         let paid = 0;
         for (const payment of args.payment_methods) paid += payment.amount;
@@ -196,7 +206,12 @@ export function createAirlineTools(): DomainTool[] {
       execute(state, { origin, destination, date }: { origin: string; destination: string; date: string }) {
         const results: object[] = [];
         for (const flight of state.rows('flights')) {
-          if (flight.origin === origin && flight.destination === destination && Object.hasOwn(flight.dates, date) && flight.dates[date].status === 'available') {
+          if (
+            flight.origin === origin &&
+            flight.destination === destination &&
+            Object.hasOwn(flight.dates, date) &&
+            flight.dates[date].status === 'available'
+          ) {
             results.push({ ...withoutDates(flight), ...flight.dates[date] });
           }
         }
@@ -272,7 +287,15 @@ export function createAirlineTools(): DomainTool[] {
         nonfree_baggages: z.number().int().describe('The updated number of non-free baggage items included in the reservation.'),
         payment_id: z.string().describe(PAYMENT_ID),
       }),
-      execute(state, { reservation_id, total_baggages, nonfree_baggages, payment_id }: { reservation_id: string; total_baggages: number; nonfree_baggages: number; payment_id: string }) {
+      execute(
+        state,
+        {
+          reservation_id,
+          total_baggages,
+          nonfree_baggages,
+          payment_id,
+        }: { reservation_id: string; total_baggages: number; nonfree_baggages: number; payment_id: string },
+      ) {
         const current = reservation(state, reservation_id);
         const total = 50 * Math.max(0, nonfree_baggages - current.nonfree_baggages);
         const pm = paymentMethod(state, current.user_id, payment_id) ?? fail('payment method not found');
@@ -300,14 +323,24 @@ export function createAirlineTools(): DomainTool[] {
           ),
         payment_id: z.string().describe(PAYMENT_ID),
       }),
-      execute(state, { reservation_id, cabin, flights, payment_id }: { reservation_id: string; cabin: string; flights: FlightInput[]; payment_id: string }) {
+      execute(
+        state,
+        {
+          reservation_id,
+          cabin,
+          flights,
+          payment_id,
+        }: { reservation_id: string; cabin: string; flights: FlightInput[]; payment_id: string },
+      ) {
         const current = reservation(state, reservation_id);
         const passengers = current.passengers.length;
         const newFlights: ReservationFlight[] = [];
         let total = 0;
         for (const flight of cloneJson(flights)) {
           // A segment already booked in the same cabin keeps its price.
-          const existing = current.flights.find((f) => f.flight_number === flight.flight_number && f.date === flight.date && cabin === current.cabin);
+          const existing = current.flights.find(
+            (f) => f.flight_number === flight.flight_number && f.date === flight.date && cabin === current.cabin,
+          );
           if (existing) {
             total += existing.price * passengers;
             newFlights.push({ ...flight, price: existing.price, origin: existing.origin, destination: existing.destination });
@@ -358,7 +391,10 @@ function hasKey<Key extends string>(map: Readonly<Record<Key, unknown>>, key: st
 }
 
 /** A user's gift card, to change its amount: Python's KeyError when the id is missing or holds no amount. */
-function giftCard(paymentMethods: Record<string, AirlinePaymentMethod>, id: string): Extract<AirlinePaymentMethod, { source: 'gift_card' }> {
+function giftCard(
+  paymentMethods: Record<string, AirlinePaymentMethod>,
+  id: string,
+): Extract<AirlinePaymentMethod, { source: 'gift_card' }> {
   const pm = ownValue(paymentMethods, id) ?? keyError(id);
   return pm.source === 'gift_card' ? pm : keyError('amount');
 }

@@ -64,7 +64,15 @@ export const tau2RetailUserSchema = retailUserSchema.extend({ user_id: z.string(
 export type Tau2RetailUser = z.infer<typeof tau2RetailUserSchema>;
 
 /** Order statuses: the published data has the first four, tools write the others. */
-export const retailOrderStatusSchema = z.enum(['pending', 'processed', 'delivered', 'cancelled', 'pending (item modified)', 'exchange requested', 'return requested']);
+export const retailOrderStatusSchema = z.enum([
+  'pending',
+  'processed',
+  'delivered',
+  'cancelled',
+  'pending (item modified)',
+  'exchange requested',
+  'return requested',
+]);
 
 /** Reasons `cancel_pending_order` accepts. */
 export const retailCancelReasonSchema = z.enum(['no longer needed', 'ordered by mistake']);
@@ -74,11 +82,19 @@ const retailOrderFields = {
   user_id: z.string(),
   address: retailAddressSchema,
   items: z.array(
-    z.strictObject({ name: z.string(), product_id: z.string(), item_id: z.string(), price: z.number(), options: z.record(z.string(), z.string()) }),
+    z.strictObject({
+      name: z.string(),
+      product_id: z.string(),
+      item_id: z.string(),
+      price: z.number(),
+      options: z.record(z.string(), z.string()),
+    }),
   ),
   status: retailOrderStatusSchema,
   fulfillments: z.array(z.strictObject({ tracking_id: z.array(z.string()), item_ids: z.array(z.string()) })),
-  payment_history: z.array(z.strictObject({ transaction_type: z.enum(['payment', 'refund']), amount: z.number(), payment_method_id: z.string() })),
+  payment_history: z.array(
+    z.strictObject({ transaction_type: z.enum(['payment', 'refund']), amount: z.number(), payment_method_id: z.string() }),
+  ),
 };
 
 /** `orders` table of τ-bench v1: the cancel/exchange/return fields appear once a tool sets them. */

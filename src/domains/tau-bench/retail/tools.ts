@@ -5,7 +5,15 @@ import { typedTables, type TableState } from '../../../state/table-state.ts';
 import type { DomainTool } from '../../domain.ts';
 import { pyDumps, pyReprString, pyRound } from '../py-format.ts';
 import { calculateTool, enumString, mutableRecord, thinkTool, transferTool, type RecordFormatter, type TauWorld } from '../world.ts';
-import { RETAIL_TABLES, retailCancelReasonSchema, type RetailAddress, type RetailPaymentMethod, type RetailProduct, type RetailRecords, type RetailVariant } from './tables.ts';
+import {
+  RETAIL_TABLES,
+  retailCancelReasonSchema,
+  type RetailAddress,
+  type RetailPaymentMethod,
+  type RetailProduct,
+  type RetailRecords,
+  type RetailVariant,
+} from './tables.ts';
 
 /**
  * τ-bench retail tools, re-implemented from the originals (tau_bench/envs/retail/tools), and the
@@ -42,7 +50,8 @@ const TAU2_FLOAT_KEYS = new Set(['price', 'amount', 'exchange_price_difference',
 export function retailFormatter(world: TauWorld, flavor: RetailFlavor): RecordFormatter {
   return (_state, table, key, record) => {
     if (flavor === 'tau2') return pyDumps(record, { floatKeys: TAU2_FLOAT_KEYS, keyOrder: world.keyOrder });
-    if (table !== 'users' || record === null || typeof record !== 'object') return pyDumps(record, { floatKeys: FLOAT_KEYS, keyOrder: world.keyOrder });
+    if (table !== 'users' || record === null || typeof record !== 'object')
+      return pyDumps(record, { floatKeys: FLOAT_KEYS, keyOrder: world.keyOrder });
     const basePms = typedTables(world.base, RETAIL_TABLES).users[key]?.payment_methods ?? {};
     const baseBalance = (id: unknown) => {
       const pm = typeof id === 'string' ? basePms[id] : undefined;
@@ -66,7 +75,8 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
     throw new ToolError(v1 ? v1Message : tau2Message);
   }
   const order = (state: RetailState, orderId: string) => state.get('orders', orderId) ?? fail('order not found', 'Order not found');
-  const paymentMethods = (state: RetailState, userId: string) => (state.get('users', userId) ?? fail('user not found', 'User not found')).payment_methods;
+  const paymentMethods = (state: RetailState, userId: string) =>
+    (state.get('users', userId) ?? fail('user not found', 'User not found')).payment_methods;
   const isGiftCard = (pm: RetailPaymentMethod | undefined, id: string) => (v1 ? id.includes('gift_card') : pm?.source === 'gift_card');
   const dumpOrder = (state: RetailState, id: string) => format(state.untyped(), 'orders', id, state.get('orders', id));
   const pendingForChange = (status: string) => (v1 ? status === 'pending' : status.includes('pending'));
@@ -83,6 +93,7 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
     for (const id of itemIds) if (count(itemIds, id) > count(all, id)) fail(v1Message(id), tau2Message(id));
   };
 
+  // biome-ignore lint/suspicious/noExplicitAny: the list mixes tools of different inputs; each is typed by its own schema.
   const tools: RetailTool<any>[] = [
     calculateTool(flavor),
     {
@@ -92,7 +103,10 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
       kind: 'write',
       input: z.strictObject({
         order_id: z.string().describe(ORDER_ID),
-        reason: enumString(['no longer needed', 'ordered by mistake'], "The reason for cancellation, which should be either 'no longer needed' or 'ordered by mistake'."),
+        reason: enumString(
+          ['no longer needed', 'ordered by mistake'],
+          "The reason for cancellation, which should be either 'no longer needed' or 'ordered by mistake'.",
+        ),
       }),
       execute(state, { order_id, reason }: { order_id: string; reason: string }) {
         const current = order(state, order_id);
@@ -124,7 +138,9 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
       kind: 'write',
       input: z.strictObject({
         order_id: z.string().describe(ORDER_ID),
-        item_ids: z.array(z.string()).describe("The item ids to be exchanged, each such as '1008292230'. There could be duplicate items in the list."),
+        item_ids: z
+          .array(z.string())
+          .describe("The item ids to be exchanged, each such as '1008292230'. There could be duplicate items in the list."),
         new_item_ids: z
           .array(z.string())
           .describe(
@@ -132,24 +148,43 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
           ),
         payment_method_id: z.string().describe(PAYMENT_ID),
       }),
-      execute(state, { order_id, item_ids, new_item_ids, payment_method_id }: { order_id: string; item_ids: string[]; new_item_ids: string[]; payment_method_id: string }) {
+      execute(
+        state,
+        {
+          order_id,
+          item_ids,
+          new_item_ids,
+          payment_method_id,
+        }: { order_id: string; item_ids: string[]; new_item_ids: string[]; payment_method_id: string },
+      ) {
         const current = order(state, order_id);
         if (current.status !== 'delivered') fail('non-delivered order cannot be exchanged', 'Non-delivered order cannot be exchanged');
         const items = current.items;
-        checkCounts(item_ids, items.map((item) => item.item_id), (id) => `${id} not found`, (id) => `Number of ${id} not found.`);
-        if (item_ids.length !== new_item_ids.length) fail('the number of items to be exchanged should match', 'The number of items to be exchanged should match.');
+        checkCounts(
+          item_ids,
+          items.map((item) => item.item_id),
+          (id) => `${id} not found`,
+          (id) => `Number of ${id} not found.`,
+        );
+        if (item_ids.length !== new_item_ids.length)
+          fail('the number of items to be exchanged should match', 'The number of items to be exchanged should match.');
         let diff = 0;
         for (let i = 0; i < item_ids.length; i++) {
           const item = itemWithId(items, item_ids[i]);
           const variant = variantOf(state, item.product_id, new_item_ids[i]);
-          if (!variant?.available) fail(`new item ${new_item_ids[i]} not found or available`, `New item ${new_item_ids[i]} not found or available`);
+          if (!variant?.available)
+            fail(`new item ${new_item_ids[i]} not found or available`, `New item ${new_item_ids[i]} not found or available`);
           diff += variant.price - item.price;
         }
         diff = pyRound(diff, 2);
         const pms = paymentMethods(state, current.user_id);
         if (!Object.hasOwn(pms, payment_method_id)) fail('payment method not found', 'Payment method not found');
         const pm = pms[payment_method_id];
-        if (pm.source === 'gift_card' && pm.balance < diff) fail('insufficient gift card balance to pay for the price difference', 'Insufficient gift card balance to pay for the price difference');
+        if (pm.source === 'gift_card' && pm.balance < diff)
+          fail(
+            'insufficient gift card balance to pay for the price difference',
+            'Insufficient gift card balance to pay for the price difference',
+          );
         const target = mutableRecord(state, 'orders', order_id);
         target.status = 'exchange requested';
         target.exchange_items = [...item_ids].sort();
@@ -205,7 +240,9 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
       name: 'get_product_details',
       description: 'Get the inventory details of a product.',
       kind: 'read',
-      input: z.strictObject({ product_id: z.string().describe("The product id, such as '6086499569'. Be careful the product id is different from the item id.") }),
+      input: z.strictObject({
+        product_id: z.string().describe("The product id, such as '6086499569'. Be careful the product id is different from the item id."),
+      }),
       execute(state, { product_id }: { product_id: string }) {
         const product = state.get('products', product_id) ?? fail('product not found', 'Product not found');
         return format(state.untyped(), 'products', product_id, product);
@@ -218,7 +255,9 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
             name: 'get_item_details',
             description: 'Get the inventory details of an item.',
             kind: 'read',
-            input: z.strictObject({ item_id: z.string().describe("The item id, such as '6086499569'. Be careful the item id is different from the product id.") }),
+            input: z.strictObject({
+              item_id: z.string().describe("The item id, such as '6086499569'. Be careful the item id is different from the product id."),
+            }),
             execute(state: RetailState, { item_id }: { item_id: string }) {
               for (const [productId, { variants }] of state.entries('products')) {
                 if (Object.hasOwn(variants, item_id)) return format(state.untyped(), 'products', productId, variants[item_id]);
@@ -271,7 +310,9 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
       kind: 'write',
       input: z.strictObject({
         order_id: z.string().describe(ORDER_ID),
-        item_ids: z.array(z.string()).describe("The item ids to be modified, each such as '1008292230'. There could be duplicate items in the list."),
+        item_ids: z
+          .array(z.string())
+          .describe("The item ids to be modified, each such as '1008292230'. There could be duplicate items in the list."),
         new_item_ids: z
           .array(z.string())
           .describe(
@@ -279,26 +320,42 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
           ),
         payment_method_id: z.string().describe(PAYMENT_ID),
       }),
-      execute(state, { order_id, item_ids, new_item_ids, payment_method_id }: { order_id: string; item_ids: string[]; new_item_ids: string[]; payment_method_id: string }) {
+      execute(
+        state,
+        {
+          order_id,
+          item_ids,
+          new_item_ids,
+          payment_method_id,
+        }: { order_id: string; item_ids: string[]; new_item_ids: string[]; payment_method_id: string },
+      ) {
         const current = order(state, order_id);
         if (current.status !== 'pending') fail('non-pending order cannot be modified', 'Non-pending order cannot be modified');
         const items = current.items;
-        checkCounts(item_ids, items.map((item) => item.item_id), (id) => `${id} not found`, (id) => `${id} not found`);
-        if (item_ids.length !== new_item_ids.length) fail('the number of items to be exchanged should match', 'The number of items to be exchanged should match');
+        checkCounts(
+          item_ids,
+          items.map((item) => item.item_id),
+          (id) => `${id} not found`,
+          (id) => `${id} not found`,
+        );
+        if (item_ids.length !== new_item_ids.length)
+          fail('the number of items to be exchanged should match', 'The number of items to be exchanged should match');
         let diff = 0;
         const newVariants: Readonly<RetailVariant>[] = [];
         for (let i = 0; i < item_ids.length; i++) {
           if (!v1 && item_ids[i] === new_item_ids[i]) fail('', 'The new item id should be different from the old item id');
           const item = itemWithId(items, item_ids[i]);
           const variant = variantOf(state, item.product_id, new_item_ids[i]);
-          if (!variant?.available) fail(`new item ${new_item_ids[i]} not found or available`, `New item ${new_item_ids[i]} not found or available`);
+          if (!variant?.available)
+            fail(`new item ${new_item_ids[i]} not found or available`, `New item ${new_item_ids[i]} not found or available`);
           newVariants.push(variant);
           diff += variant.price - item.price;
         }
         const pms = paymentMethods(state, current.user_id);
         if (!Object.hasOwn(pms, payment_method_id)) fail('payment method not found', 'Payment method not found');
         const pm = pms[payment_method_id];
-        if (pm.source === 'gift_card' && pm.balance < diff) fail('insufficient gift card balance to pay for the new item', 'Insufficient gift card balance to pay for the new item');
+        if (pm.source === 'gift_card' && pm.balance < diff)
+          fail('insufficient gift card balance to pay for the new item', 'Insufficient gift card balance to pay for the new item');
         const target = mutableRecord(state, 'orders', order_id);
         target.payment_history.push({ transaction_type: diff > 0 ? 'payment' : 'refund', amount: Math.abs(diff), payment_method_id });
         if (pm.source === 'gift_card') {
@@ -310,7 +367,9 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
           item.item_id = new_item_ids[i];
           // v1 looks the variant up again in the product of the item found now (Python's KeyError if absent); τ² assigns the
           // price and options of the last new variant to every item (its loop variable leaks).
-          const variant = v1 ? (variantOf(state, item.product_id, new_item_ids[i]) ?? keyError(new_item_ids[i])) : newVariants[newVariants.length - 1];
+          const variant = v1
+            ? (variantOf(state, item.product_id, new_item_ids[i]) ?? keyError(new_item_ids[i]))
+            : newVariants[newVariants.length - 1];
           item.price = variant.price;
           item.options = cloneJson(variant.options);
         }
@@ -334,10 +393,15 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
           fail('there should be exactly one payment for a pending order', 'There should be exactly one payment for a pending order');
         }
         const oldId = history[0].payment_method_id;
-        if (oldId === payment_method_id) fail('the new payment method should be different from the current one', 'The new payment method should be different from the current one');
+        if (oldId === payment_method_id)
+          fail(
+            'the new payment method should be different from the current one',
+            'The new payment method should be different from the current one',
+          );
         const amount = history[0].amount;
         const pm = pms[payment_method_id];
-        if (pm.source === 'gift_card' && pm.balance < amount) fail('insufficient gift card balance to pay for the order', 'Insufficient gift card balance to pay for the order');
+        if (pm.source === 'gift_card' && pm.balance < amount)
+          fail('insufficient gift card balance to pay for the order', 'Insufficient gift card balance to pay for the order');
         if (!v1 && !Object.hasOwn(pms, oldId)) fail('', 'Payment method not found');
         const target = mutableRecord(state, 'orders', order_id);
         target.payment_history.push(
@@ -345,7 +409,8 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
           { transaction_type: 'refund', amount, payment_method_id: oldId },
         );
         const ownedGiftCard = (id: string) => giftCard(mutableRecord(state, 'users', current.user_id).payment_methods, id);
-        if (pm.source === 'gift_card') ownedGiftCard(payment_method_id).balance = pyRound(ownedGiftCard(payment_method_id).balance - amount, 2);
+        if (pm.source === 'gift_card')
+          ownedGiftCard(payment_method_id).balance = pyRound(ownedGiftCard(payment_method_id).balance - amount, 2);
         if (isGiftCard(pms[oldId], oldId)) ownedGiftCard(oldId).balance = pyRound(ownedGiftCard(oldId).balance + amount, 2);
         return dumpOrder(state, order_id);
       },
@@ -369,7 +434,9 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
       kind: 'write',
       input: z.strictObject({
         order_id: z.string().describe(ORDER_ID),
-        item_ids: z.array(z.string()).describe("The item ids to be returned, each such as '1008292230'. There could be duplicate items in the list."),
+        item_ids: z
+          .array(z.string())
+          .describe("The item ids to be returned, each such as '1008292230'. There could be duplicate items in the list."),
         payment_method_id: z.string().describe(PAYMENT_ID),
       }),
       execute(state, { order_id, item_ids, payment_method_id }: { order_id: string; item_ids: string[]; payment_method_id: string }) {
@@ -378,9 +445,17 @@ export function createRetailTools(world: TauWorld, flavor: RetailFlavor = 'v1'):
         const pms = paymentMethods(state, current.user_id);
         if (!Object.hasOwn(pms, payment_method_id)) fail('payment method not found', 'Payment method not found');
         if (!isGiftCard(pms[payment_method_id], payment_method_id) && payment_method_id !== current.payment_history[0].payment_method_id) {
-          fail('payment method should be either the original payment method or a gift card', 'Payment method should be the original payment method');
+          fail(
+            'payment method should be either the original payment method or a gift card',
+            'Payment method should be the original payment method',
+          );
         }
-        checkCounts(item_ids, current.items.map((item) => item.item_id), () => 'some item not found', () => 'Some item not found');
+        checkCounts(
+          item_ids,
+          current.items.map((item) => item.item_id),
+          () => 'some item not found',
+          () => 'Some item not found',
+        );
         const target = mutableRecord(state, 'orders', order_id);
         target.status = 'return requested';
         target.return_items = [...item_ids].sort();
