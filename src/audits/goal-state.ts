@@ -1,3 +1,4 @@
+import { CLARIFY_ASKED, CONFIRM_ASKED } from '../text/question-cues.ts';
 import type { Domain } from '../domains/domain.ts';
 import { evaluatePredicate } from '../grading/grade.ts';
 import {
@@ -108,32 +109,6 @@ export function goalItemsFor(task: Task): { items: GoalItem[]; source: 'task' | 
 export function initialStatus(category: GoalCategory): GoalStatus {
   return category === 'profile' || category === 'policy' ? 'ALIGNED' : category === 'preferences' ? 'MISALIGNED' : 'INCOMPLETE';
 }
-
-/** Agent questions that ask the user to confirm an action (the confirmation preference's chance). */
-export const CONFIRM_ASKED = [
-  'confirm',
-  'proceed',
-  'go ahead',
-  'shall i',
-  'should i',
-  'do you want me to',
-  'would you like me to',
-  'are you sure',
-  'is that ok',
-  'ok to',
-];
-/** Agent questions that ask which of several things the user means (a clarification's chance). */
-export const CLARIFY_ASKED = [
-  'which one',
-  'which of',
-  'which file',
-  'which version',
-  'do you mean',
-  'more than one',
-  'two files',
-  'multiple',
-  'several',
-];
 
 /**
  * The agent questions that give the user its chance to express an item (undefined: due from the
@@ -417,3 +392,5 @@ export function goalStateBlockFor(events: readonly TrajectoryEvent[], task: Task
   const { final, heard } = trackGoalState(items, events);
   return renderGoalStateBlock(items, final, heard);
 }
+
+export { CLARIFY_ASKED, CONFIRM_ASKED } from '../text/question-cues.ts';

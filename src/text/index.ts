@@ -19,3 +19,4 @@ export {
 } from './claim-language.ts';
 export { agentSentences, REFUSAL, GENERIC_DONE, NO_CHANGE, type AgentSentence } from './agent-sentences.ts';
 export { factTokens, normaliseFact, emailSpans, type FactToken } from './fact-tokens.ts';
+export { CLARIFY_ASKED, CONFIRM_ASKED } from './question-cues.ts';

@@ -1,7 +1,5 @@
+import { checkJudgeFlags, judgeFor } from '../judge-options.ts';
 import { auditStoredRun } from '../../audit-runner/audit-stored-run.ts';
-import { GroundworkError } from '../../errors.ts';
-import { ModelHub } from '../../models/model-hub.ts';
-import { loadRunFile } from '../../runner/run-file.ts';
 import type { AuditCell } from '../../audits/audit.ts';
 import { builtInAudits, type AuditRegistry } from '../../audits/registry.ts';
 import { runAuditView } from '../../report/audit-view.ts';
@@ -21,23 +19,11 @@ export interface AuditOptions {
 
 /** `groundwork audit RUN_ID [--judge MODEL]`: audit a stored or imported run, store and print the results. */
 export async function auditAction(runId: string, options: AuditOptions): Promise<void> {
-  if ((options.config || options.record || options.replay) && !options.judge)
-    throw new GroundworkError('INVALID_ARGUMENT', '--config, --record and --replay configure the judge model', {
-      hint: 'add --judge MODEL',
-    });
-  const configured = options.config ? (loadRunFile(options.config).models ?? {}) : {};
+  checkJudgeFlags(options);
   const store = openStore(options.db);
   try {
     const run = await requireRun(store, runId);
-    // The AI SDK prints its own warnings to the console; keep stdout a single document.
-    (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
-    const judge = options.judge
-      ? {
-          hub: new ModelHub({ models: { ...run.config.models, ...configured }, record: options.record, replay: options.replay }),
-          model: options.judge,
-        }
-      : undefined;
-    if (judge) judge.hub.resolve(judge.model);
+    const judge = judgeFor(run, options);
     const audit = await auditStoredRun(store, runId, { ...(judge ? { judge } : {}) });
     if (options.json) printJson(audit);
     else process.stdout.write(`${formatRunAudit(audit)}\n`);

@@ -1,9 +1,8 @@
+import { checkJudgeFlags, judgeFor } from '../judge-options.ts';
 import { GroundworkError } from '../../errors.ts';
 import { judgeCommunication } from '../../audits/communication-judge.ts';
 import type { CommunicationJudgements } from '../../grading/communication.ts';
 import { outcomeChanged, regradeEpisode } from '../../grading/regrade.ts';
-import { ModelHub } from '../../models/model-hub.ts';
-import { loadRunFile } from '../../runner/run-file.ts';
 import { domainFor } from '../../runner/local-runner.ts';
 import { openStore, printJson } from '../context.ts';
 import { table } from '../format.ts';
@@ -21,21 +20,12 @@ export interface RegradeOptions {
 
 /** `groundwork regrade RUN_ID`: grade every stored episode again with the current grader. */
 export async function regradeAction(runId: string, options: RegradeOptions): Promise<void> {
-  if ((options.config || options.record || options.replay) && !options.judge)
-    throw new GroundworkError('INVALID_ARGUMENT', '--config, --record and --replay configure the judge model', {
-      hint: 'add --judge MODEL',
-    });
-  const configured = options.config ? (loadRunFile(options.config).models ?? {}) : {};
+  checkJudgeFlags(options);
   const store = openStore(options.db);
   try {
     const run = await requireRun(store, runId);
     const domain = domainFor(run.config);
-    // The AI SDK prints its own warnings to the console; keep stdout a single document.
-    (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
-    const hub = options.judge
-      ? new ModelHub({ models: { ...run.config.models, ...configured }, record: options.record, replay: options.replay })
-      : undefined;
-    if (hub && options.judge) hub.resolve(options.judge);
+    const judge = judgeFor(run, options);
     let judged = 0;
     const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
     let episodes = 0;
@@ -54,10 +44,10 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
       // τ-bench's substring rule is τ-bench's grade: the judge reads only Groundwork's own items.
       const judgeable = task.expected.communicate.filter((item) => item.match !== 'tau-substring');
       let judgements: CommunicationJudgements | undefined;
-      if (hub && options.judge && judgeable.length > 0) {
+      if (judge && judgeable.length > 0) {
         const messages = episode.trajectory.events.flatMap((e) => (e.type === 'message' && e.role === 'agent' ? [e.content] : []));
-        const session = hub.session(options.judge, { role: 'judge', trial: episode.trial, seed: episode.trajectory.seed });
-        judgements = (await judgeCommunication(session, judgeable, messages, options.judge)).judgements;
+        const session = judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed: episode.trajectory.seed });
+        judgements = (await judgeCommunication(session, judgeable, messages, judge.model)).judgements;
         judged++;
       }
       const { outcome, initialStateMismatch } = regradeEpisode(domain, task, episode.trajectory, {

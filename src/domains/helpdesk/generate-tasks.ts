@@ -1,3 +1,4 @@
+import { CLARIFY_ASKED, CONFIRM_ASKED } from '../../text/question-cues.ts';
 import type { GoalItem } from '../../schema/audit.ts';
 import type { JsonObject } from '../../schema/json.ts';
 import {
@@ -116,31 +117,6 @@ const OBJECTIVE_CUES: Record<HelpdeskFamily, string[]> = {
   access_request: ['access'],
   clarify: ['delete', 'deleted', 'remove', 'removed'],
 };
-
-/** Agent questions that give the user its chance to say which one it means / to confirm (see `GoalItem.askedBy`). */
-const CLARIFY_ASKED = [
-  'which one',
-  'which of',
-  'which file',
-  'which version',
-  'do you mean',
-  'more than one',
-  'two files',
-  'multiple',
-  'several',
-];
-const CONFIRM_ASKED = [
-  'confirm',
-  'proceed',
-  'go ahead',
-  'shall i',
-  'should i',
-  'do you want me to',
-  'would you like me to',
-  'are you sure',
-  'is that ok',
-  'ok to',
-];
 
 /** What the request requires of the outcome, per family, with the words the user says it in. */
 const REQUIREMENTS: Record<HelpdeskFamily, { description: string; cues: string[] }> = {
