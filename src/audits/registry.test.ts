@@ -25,7 +25,7 @@ test('the built-in audits are registered in dependency order, each with a versio
     builtInAudits.audits.map((a) => a.name),
     ['calibration', 'claims', 'fidelity', 'goalOutcome', 'faultCauses', 'toolErrors'],
   );
-  assert.equal(builtInAudits.versions.toolErrors, 'tool-errors/1');
+  assert.match(builtInAudits.versions.toolErrors, /^tool-errors\/\d+$/);
   assert.equal(builtInAudits.chart('tool-errors').audit.name, 'toolErrors');
 });
 
