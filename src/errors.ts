@@ -30,7 +30,9 @@ export type GroundworkErrorCode =
   /** `learn` stopped: a phase was mostly infra errors, so it had nothing honest to learn from. */
   | 'TOO_MANY_INFRA_ERRORS'
   /** A command that only reads was pointed at a database that does not exist (it never creates one). */
-  | 'NO_DATABASE';
+  | 'NO_DATABASE'
+  /** Another live process holds the run's lease (it is running that run now). */
+  | 'RUN_BUSY';
 
 /** Codes that mean "the episode could not run", not "the agent did badly". */
 export const INFRA_ERROR_CODES: ReadonlySet<GroundworkErrorCode> = new Set(['PROVIDER_FAILED', 'REPLAY_MISS', 'STORE_FAILED']);

@@ -29,6 +29,11 @@ export interface AuditStoredRunOptions {
   onProgress?: (done: number, total: number) => void;
   /** The audits to run. @default the built-in audits */
   audits?: AuditRegistry;
+  /**
+   * Stops the audit between episodes (rejects with the signal's reason): episode audits stored so
+   * far stay, the run audit is not written.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -105,6 +110,9 @@ export async function auditStoredRun(store: Store, runId: string, options: Audit
   const audits: EpisodeAudit[] = [];
   let done = 0;
   for await (const episode of store.iterateEpisodes(runId)) {
+    // Yield to the event loop so a signal handler can run, then stop if asked.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    options.signal?.throwIfAborted();
     const task = tasks.get(episode.taskId);
     if (!task) {
       notes.push(`episode ${episode.id}: task ${episode.taskId} is not stored with the run; skipped`);
@@ -163,6 +171,7 @@ export async function auditStoredRun(store: Store, runId: string, options: Audit
     audits.push(audit);
     options.onProgress?.(++done, rows.length);
   }
+  options.signal?.throwIfAborted();
   const runAudit = summariseAudits(runId, audits, {
     agents: run.config.agents,
     taskProblems,

@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { GroundworkError } from '../errors.ts';
 
 /** A run's log and where it is written. */
 export interface RunLog {
@@ -16,9 +17,38 @@ export function openRunLog(dbPath: string, runId: string): RunLog {
   const dir = join(dirname(dbPath), 'logs');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${runId}.log`);
-  const logger = pino(
-    { base: { runId }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: path, sync: true, append: true }),
-  );
+  const isNew = !existsSync(path);
+  const fd = openSync(path, 'a');
+  if (isNew) syncDirectory(dir);
+  // Written and fsynced line by line, like the database's commits (synchronous=FULL): what was
+  // logged survives an I/O error, a kernel crash or power loss, so a failed run's log is not empty.
+  const destination = {
+    write(line: string): void {
+      try {
+        const bytes = Buffer.from(line);
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+        fsyncSync(fd);
+      } catch (error) {
+        throw new GroundworkError('STORE_FAILED', `cannot write the run log ${path}: ${(error as Error).message}`, {
+          cause: error,
+          hint: `check the disk holding it, then resume: groundwork run --resume ${runId}`,
+        });
+      }
+    },
+  };
+  const logger = pino({ base: { runId }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
   return { logger, path };
+}
+
+/** fsync a directory so a file just created in it survives a crash (best effort). */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Not every platform can fsync a directory.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

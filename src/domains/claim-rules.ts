@@ -8,7 +8,7 @@ import type { Claim } from '../schema/audit.ts';
 import type { Task } from '../schema/task.ts';
 import type { Trajectory, TrajectoryEvent } from '../schema/trajectory.ts';
 import type { TableState } from '../state/table-state.ts';
-import { agentSentences, GENERIC_DONE, NO_CHANGE, REFUSAL } from '../text/agent-sentences.ts';
+import { agentSentences, GENERIC_DONE, NO_CHANGE, REFUSAL, testOncePerText } from '../text/agent-sentences.ts';
 import type { Domain } from './domain.ts';
 
 /** A claim as extracted (by rules or an LLM judge), before it is checked against the state. */
@@ -128,11 +128,15 @@ export function verifyNoChange(context: ClaimContext): ClaimVerdict {
 /** Domain-free claims: "nothing changed" and generic "done" sentences (a bare "Done!" only when `specific` has no claim of that message). */
 export function genericClaims(context: ClaimContext, specific: readonly ExtractedClaim[] = []): ExtractedClaim[] {
   const out: ExtractedClaim[] = [];
-  const seen = new Set<string>();
+  // Keyed by the sentence string itself (its hash is cached), not a concatenation rebuilt per clause.
+  const seen = new Map<number, Set<string>>();
+  const seenIn = (eventIndex: number) => seen.get(eventIndex) ?? seen.set(eventIndex, new Set()).get(eventIndex)!;
+  const noChange = testOncePerText(NO_CHANGE);
+  const refusal = testOncePerText(REFUSAL);
   for (const { eventIndex, clause, sentence } of agentSentences(context.trajectory.events)) {
-    if (seen.has(`${eventIndex}\u0000${sentence}`)) continue;
-    if (NO_CHANGE.test(sentence)) {
-      seen.add(`${eventIndex}\u0000${sentence}`);
+    if (seenIn(eventIndex).has(sentence)) continue;
+    if (noChange(sentence)) {
+      seenIn(eventIndex).add(sentence);
       out.push({
         text: sentence,
         eventIndex,
@@ -142,9 +146,9 @@ export function genericClaims(context: ClaimContext, specific: readonly Extracte
         assertsGoal: false,
         extractor: 'rules',
       });
-    } else if (!REFUSAL.test(sentence) && GENERIC_DONE.test(clause) && !specific.some((c) => c.eventIndex === eventIndex)) {
+    } else if (!refusal(sentence) && GENERIC_DONE.test(clause) && !specific.some((c) => c.eventIndex === eventIndex)) {
       // A bare "Done!" only counts when the message makes no specific claim.
-      seen.add(`${eventIndex}\u0000${sentence}`);
+      seenIn(eventIndex).add(sentence);
       out.push({
         text: sentence,
         eventIndex,

@@ -21,6 +21,8 @@ export const DEFAULT_MODEL_LIMITS = {
   concurrency: 8,
   timeoutMs: 120_000,
   maxRetries: 5,
+  /** 4 MiB: far above any real completion (128k tokens of text is about 0.5 MB), far below harm. */
+  maxReplyBytes: 4 * 1024 * 1024,
 } as const;
 
 /** A model with every default filled in. Holds the key's variable name, never the key. */
@@ -37,7 +39,7 @@ export interface ResolvedModel {
   temperature?: number;
   maxTokens?: number;
   pricePerMillion?: ModelPrice;
-  limits: { concurrency: number; requestsPerMinute?: number; timeoutMs: number; maxRetries: number };
+  limits: { concurrency: number; requestsPerMinute?: number; timeoutMs: number; maxRetries: number; maxReplyBytes: number };
 }
 
 /**
@@ -60,6 +62,7 @@ export function resolveModel(name: string, models: ModelsConfig = {}): ResolvedM
       concurrency: limits.concurrency ?? DEFAULT_MODEL_LIMITS.concurrency,
       timeoutMs: limits.timeoutMs ?? DEFAULT_MODEL_LIMITS.timeoutMs,
       maxRetries: limits.maxRetries ?? DEFAULT_MODEL_LIMITS.maxRetries,
+      maxReplyBytes: limits.maxReplyBytes ?? DEFAULT_MODEL_LIMITS.maxReplyBytes,
       ...(limits.requestsPerMinute !== undefined ? { requestsPerMinute: limits.requestsPerMinute } : {}),
     },
   };

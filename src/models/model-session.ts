@@ -130,9 +130,9 @@ export class ModelSession {
   /** Facts about the model for the episode record (no key, base URL without credentials). */
   describe(): Record<string, JsonValue> {
     const out: Record<string, JsonValue> = {
-      model: this.model.name,
+      model: this.deps.redactor.redact(this.model.name),
       provider: this.model.provider,
-      modelId: this.model.model,
+      modelId: this.deps.redactor.redact(this.model.model),
       baseURL: this.deps.redactor.redactUrl(this.model.baseURL),
     };
     if (this.deps.mode !== 'live') out.cassettes = this.deps.mode;
@@ -191,12 +191,20 @@ export class ModelSession {
         maxRetries: 0,
         abortSignal,
       });
+      // The reply body was redacted in `fetch`; this catches what the SDK decoded from it (a key
+      // escaped inside tool-call arguments), so no trajectory, report or export ever holds one.
+      const { redactor } = this.deps;
       const value = {
-        text: result.text ?? '',
+        text: redactor.redact(result.text ?? ''),
         toolCalls: result.toolCalls.map((toolCall): RawToolCall => {
           const invalid = (toolCall as { invalid?: boolean }).invalid === true;
           const input = toolCall.input as JsonValue | string | undefined;
-          return { id: toolCall.toolCallId, name: toolCall.toolName, arguments: input === undefined ? {} : input, invalid };
+          return {
+            id: redactor.redact(toolCall.toolCallId),
+            name: redactor.redact(toolCall.toolName),
+            arguments: input === undefined ? {} : redactor.redactJson(input),
+            invalid,
+          };
         }),
         finishReason: result.finishReason as string,
       };
@@ -296,18 +304,25 @@ export class ModelSession {
     }
   }
 
-  /** The fetch given to the provider: plain in live mode, recording or replaying otherwise. */
+  /**
+   * The fetch given to the provider. In every mode the reply is read with the size cap and
+   * redacted before the SDK sees it, so live, recorded and replayed runs decode the same text and
+   * nothing downstream can hold a key. Record mode saves that redacted reply; replay answers from it.
+   */
   private readonly fetch: typeof globalThis.fetch = async (input, init) => {
     const { deps } = this;
-    if (deps.mode === 'live' || !deps.cassettes) return deps.baseFetch(input, init);
+    const maxBytes = this.maxReplyBytes();
+    if (deps.mode === 'live' || !deps.cassettes) return this.readReply(await deps.baseFetch(input, init), maxBytes);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const bodyText = typeof init?.body === 'string' ? init.body : '';
-    let body: JsonValue;
+    let rawBody: JsonValue;
     try {
-      body = bodyText ? (JSON.parse(bodyText) as JsonValue) : null;
+      rawBody = bodyText ? (JSON.parse(bodyText) as JsonValue) : null;
     } catch {
-      body = bodyText;
+      rawBody = bodyText;
     }
+    // Keyed by the redacted request: what a cassette holds, whichever keys the replaying env knows.
+    const body = deps.redactor.redactJson(rawBody);
     const call = this.current ?? { occurrences: new Map<string, number>(), pending: [] };
     const hash = bodyHash(body);
     let occurrence = call.occurrences.get(hash);
@@ -325,22 +340,25 @@ export class ModelSession {
       if (!cassette) {
         throw new GroundworkError(
           'REPLAY_MISS',
-          `replay: no recorded answer for this ${role} request to ${this.model.name} (trial ${trial}, key ${key}) in ${store.dir}`,
+          `replay: no recorded answer for this ${role} request to ${deps.redactor.redact(this.model.name)} (trial ${trial}, key ${key}) in ${store.dir}`,
           {
             hint: 'the run differs from the recording (model, prompt, tools, seed or trials); record it again with --record',
           },
         );
       }
       call.replayedLatencyMs = cassette.response.latencyMs;
-      return new Response(cassette.response.body, {
-        status: cassette.response.status,
-        headers: { 'content-type': cassette.response.contentType ?? 'application/json' },
-      });
+      return this.readReply(
+        new Response(cassette.response.body, {
+          status: cassette.response.status,
+          headers: { 'content-type': cassette.response.contentType ?? 'application/json' },
+        }),
+        maxBytes,
+      );
     }
 
-    const response = await deps.baseFetch(input, init);
+    const response = await this.readReply(await deps.baseFetch(input, init), maxBytes);
     if (!response.ok) return response;
-    const text = await response.text();
+    const text = await response.clone().text();
     const contentType = response.headers.get('content-type') ?? undefined;
     call.pending.push({
       version: 1,
@@ -349,24 +367,62 @@ export class ModelSession {
       trial,
       seed,
       occurrence,
-      model: this.model.name,
+      model: deps.redactor.redact(this.model.name),
       provider: this.model.provider,
-      request: { method: init?.method ?? 'POST', url: deps.redactor.redactUrl(url), body: redactJson(body, deps.redactor) },
-      response: { status: response.status, ...(contentType ? { contentType } : {}), body: deps.redactor.redact(text), latencyMs: 0 },
+      request: { method: init?.method ?? 'POST', url: deps.redactor.redactUrl(url), body },
+      response: { status: response.status, ...(contentType ? { contentType } : {}), body: text, latencyMs: 0 },
       recordedAt: new Date().toISOString(),
     });
-    return new Response(text, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: contentType ? { 'content-type': contentType } : {},
-    });
+    return response;
   };
-}
 
-function redactJson(value: JsonValue, redactor: SecretRedactor): JsonValue {
-  if (typeof value === 'string') return redactor.redact(value);
-  if (Array.isArray(value)) return value.map((item) => redactJson(item, redactor));
-  if (value && typeof value === 'object')
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactJson(item, redactor)]));
-  return value;
+  /** The reply cap: the model's `maxReplyBytes`; embedding replies (long vectors) get at least 64 MiB. */
+  private maxReplyBytes(): number {
+    const cap = this.model.limits.maxReplyBytes;
+    return this.deps.buildEmbedding ? Math.max(cap, 64 * 1024 * 1024) : cap;
+  }
+
+  /**
+   * Reads a reply whole, refusing it once it passes `maxBytes` (the rest is never read), and
+   * returns it redacted. Too large is PROVIDER_FAILED and not retried: the same request would
+   * get the same answer.
+   */
+  private async readReply(response: Response, maxBytes: number): Promise<Response> {
+    const tooLarge = (size?: number) =>
+      new GroundworkError(
+        'PROVIDER_FAILED',
+        `reply too large: ${size === undefined ? `more than the limit of ${maxBytes} bytes` : `${size} bytes, over the limit of ${maxBytes} bytes`}`,
+        {
+          hint: 'raise limits.maxReplyBytes of this model in the run file if such replies are expected',
+        },
+      );
+    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (declared > maxBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      throw tooLarge(declared);
+    }
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        size += value.byteLength;
+        if (size > maxBytes) {
+          await reader.cancel().catch(() => undefined);
+          throw tooLarge();
+        }
+        chunks.push(value);
+      }
+    }
+    const text = this.deps.redactor.redactBody(Buffer.concat(chunks).toString('utf8'));
+    const contentType = response.headers.get('content-type');
+    // Headers the SDK reads (Retry-After on 429) are kept; the body's length changed, so not that.
+    const headers = new Headers();
+    for (const [name, value] of response.headers) if (name !== 'content-length' && name !== 'content-encoding') headers.set(name, value);
+    if (contentType) headers.set('content-type', contentType);
+    const bodyless = response.status === 204 || response.status === 205 || response.status === 304;
+    return new Response(bodyless ? null : text, { status: response.status, statusText: response.statusText, headers });
+  }
 }

@@ -1,6 +1,6 @@
 import { GroundworkError } from '../errors.ts';
 
-import { MODEL_PROVIDERS, type ModelProvider } from '../schema/model-config.ts';
+import { baseUrlProblem, MODEL_PROVIDERS, type ModelProvider } from '../schema/model-config.ts';
 
 // Defined beside the persisted model config (schema/), re-exported where specs are parsed.
 export { MODEL_PROVIDERS, type ModelProvider } from '../schema/model-config.ts';
@@ -46,11 +46,9 @@ export function parseModelSpec(spec: string): ModelSpec {
   if (at >= 0) {
     baseURL = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    try {
-      new URL(baseURL);
-    } catch {
-      throw invalidSpec(spec, `invalid base URL ${JSON.stringify(baseURL)}`);
-    }
+    const problem = baseUrlProblem(baseURL);
+    // The spec is not echoed whole: its URL may hold the very credential being refused.
+    if (problem) throw invalidSpec(`${spec.slice(0, colon + 1 + at)}@…`, `invalid base URL: ${problem}`);
   }
   if (!rest.trim()) throw invalidSpec(spec, 'missing model name');
   if (provider === 'openai-compatible' && !baseURL)

@@ -115,6 +115,52 @@ describe('secrets', () => {
     assert.equal(redactor.redact('x my-own-token-value y abc'), 'x [REDACTED] y abc');
     assert.equal(redactor.redact('Authorization: Bearer eyJhbGciOi.xyz'), 'Authorization: Bearer [REDACTED]');
     assert.equal(redactor.redact('key sk-proj-AAAAAAAAAAAAAAAAAAAA end'), 'key [REDACTED] end');
-    assert.equal(redactor.redactUrl('https://user:pw@h.example/v1?key=abc&model=x'), 'https://h.example/v1?key=%5BREDACTED%5D&model=x');
+    assert.equal(redactor.redactUrl('https://user:pw@h.example/v1?key=abc&model=x'), 'https://h.example/v1?key=[REDACTED]&model=x');
+  });
+
+  it('redacts credential shapes in free text, as a fixed point, and leaves prose alone', () => {
+    const redactor = new SecretRedactor();
+    const cases: [string, string][] = [
+      ['Authorization: Bearer abcdefghijkl', 'Authorization: Bearer [REDACTED]'],
+      ['authorization: Basic dXNlcjpwYXNz', 'authorization: Basic [REDACTED]'],
+      ['go to http://user:pass@host.example/v1?api_key=XYZ123456&x=1', 'go to http://[REDACTED]@host.example/v1?api_key=[REDACTED]&x=1'],
+      ['x-api-key: abcdefgh12345', 'x-api-key: [REDACTED]'],
+      ['{"apiKey": "abcdefghijkl"}', '{"apiKey": "[REDACTED]"}'],
+      ['token ghp_abcdefghijklmnopqrstuvwxyz0123 and AKIAABCDEFGHIJKLMNOP', 'token [REDACTED] and [REDACTED]'],
+      ['Basic Economy. basic economy; the bearer receives it', 'Basic Economy. basic economy; the bearer receives it'],
+    ];
+    for (const [text, expected] of cases) {
+      assert.equal(redactor.redact(text), expected);
+      assert.equal(redactor.redact(expected), expected, 'redacting twice changes nothing');
+    }
+    assert.deepEqual(redactor.redactJson({ args: ['Bearer abcdefghijkl', 3, null], 'sk-abcdefghijklmnopqrstu': true }), {
+      args: ['Bearer [REDACTED]', 3, null],
+      '[REDACTED]': true,
+    });
+  });
+
+  it('finds a key hidden by JSON escapes inside tool-call arguments, and leaves clean arguments byte for byte', () => {
+    const redactor = new SecretRedactor();
+    redactor.add('gw-test-KEY-0123456789');
+    // "g" escaped inside the arguments string: JSON text \\u0067 is \u0067 after the body is parsed.
+    const escaped = '\\\\u0067w-test-KEY-0123456789';
+    const body = `{"choices":[{"message":{"tool_calls":[{"function":{"name":"f","arguments":"{\\"k\\": \\"${escaped}\\"}"}}]}}]}`;
+    const redacted = redactor.redactBody(body);
+    assert.ok(!redacted.includes('KEY-0123456789'), redacted);
+    const args = JSON.parse(redacted).choices[0].message.tool_calls[0].function.arguments;
+    assert.deepEqual(JSON.parse(args), { k: '[REDACTED]' });
+    assert.equal(redactor.redactBody(redacted), redacted, 'a fixed point');
+    const clean = '{"a":{"arguments":"{ \\"x\\" : 1 }"}}';
+    assert.equal(JSON.parse(redactor.redactBody(clean)).a.arguments, '{ "x" : 1 }');
+  });
+
+  it('stays linear on megabytes of hostile text', () => {
+    const redactor = new SecretRedactor();
+    redactor.add('sk-test-SECRET-0123456789abcdef');
+    for (const unit of ['a.', 'http://', 'Bearer ', '?key=', 'x://a:', 'Authorization: ', 'sk-', 'a-']) {
+      const started = performance.now();
+      redactor.redact(unit.repeat(Math.ceil(2_000_000 / unit.length)));
+      assert.ok(performance.now() - started < 2000, `${unit} took ${performance.now() - started} ms`);
+    }
   });
 });

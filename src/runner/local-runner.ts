@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Agent } from '../agents/agent.ts';
 import type { Domain } from '../domains/domain.ts';
 import { builtInDomains, type DomainRegistry } from '../domains/registry.ts';
@@ -10,11 +11,11 @@ import { OUTCOME_SCHEMA_VERSION, type Outcome } from '../schema/outcome.ts';
 import type { Task } from '../schema/task.ts';
 import { taskContentHash } from '../schema/task-hash.ts';
 import { TRAJECTORY_SCHEMA_VERSION, type Trajectory } from '../schema/trajectory.ts';
-import { episodeKey, type EpisodeRecord, type Store, requireRun } from '../store/store.ts';
+import { episodeKey, type EpisodeRecord, type LeaseOwner, type RunLease, type RunRecord, type Store, requireRun } from '../store/store.ts';
 import type { UserSimulator } from '../users/user.ts';
 import { buildAgent, buildUser, type ParticipantFactory } from './build.ts';
 import { runConfigSchema, type RunConfig, type RunConfigInput } from '../schema/run-config.ts';
-import { planEpisodes, type EpisodeSpec } from './plan.ts';
+import { checkConcurrency, checkPlannedTasks, checkPlanSize, planEpisodes, type EpisodeSpec } from './plan.ts';
 
 /** Progress of a run, reported after every stored episode. */
 export interface RunProgress {
@@ -33,6 +34,8 @@ export interface CreateRunOptions {
   now?: () => Date;
   /** The domains to take the config's `domain` from. @default builtInDomains */
   domains?: DomainRegistry;
+  /** Most episodes (tasks × agents × trials) the run may plan. @default MAX_PLANNED_EPISODES */
+  maxEpisodes?: number;
 }
 
 /** Options of `executeRun`. */
@@ -49,6 +52,48 @@ export interface ExecuteRunOptions {
   domains?: DomainRegistry;
   /** Delete the run's infra_error episodes first, so exactly those run again. @default false */
   retryErrors?: boolean;
+  /** The run's lease (see `leaseTiming`). @default leaseTiming() */
+  lease?: LeaseTiming;
+}
+
+/** How long a run's lease lasts without a heartbeat, and how often the heartbeat renews it. */
+export interface LeaseTiming {
+  ttlMs: number;
+  heartbeatMs: number;
+}
+
+/**
+ * Lease timing: expiry 15 s, heartbeat every 5 s. `GROUNDWORK_LEASE_MS` sets the expiry (the
+ * heartbeat is a third of it), e.g. for tests that wait for a killed run's lease to expire.
+ */
+export function leaseTiming(env: NodeJS.ProcessEnv = process.env): LeaseTiming {
+  const raw = env.GROUNDWORK_LEASE_MS;
+  if (raw === undefined || raw === '') return { ttlMs: 15_000, heartbeatMs: 5_000 };
+  if (!/^\d+$/.test(raw) || Number(raw) < 300 || Number(raw) > 86_400_000)
+    throw new GroundworkError(
+      'INVALID_ARGUMENT',
+      `GROUNDWORK_LEASE_MS must be milliseconds from 300 to 86400000, not ${JSON.stringify(raw)}`,
+      {
+        hint: 'unset it for the default of 15000',
+      },
+    );
+  const ttlMs = Number(raw);
+  return { ttlMs, heartbeatMs: Math.floor(ttlMs / 3) };
+}
+
+/** RUN_BUSY: another live process holds the run's lease; names its pid and how to proceed. */
+export function runBusyError(runId: string, holder: RunLease): GroundworkError {
+  return new GroundworkError(
+    'RUN_BUSY',
+    `run ${runId} is being run by pid ${holder.pid} on ${holder.host} (lease held until ${new Date(holder.expiresAt).toISOString()})`,
+    { hint: `wait for it to finish, or stop that process (kill ${holder.pid}) and then resume: groundwork run --resume ${runId}` },
+  );
+}
+
+/** This process's lease owner id: pid + host + random, unique per invocation. */
+function leaseOwner(): LeaseOwner {
+  const host = hostname();
+  return { owner: `${process.pid}@${host}#${randomBytes(4).toString('hex')}`, pid: process.pid, host };
 }
 
 /** What `executeRun` did. */
@@ -94,14 +139,19 @@ export interface RunPlan {
  * input before it opens (or creates) a database. Participants are built once here so an unknown
  * agent fails at this point.
  */
-export function planRun(input: RunConfigInput, options: Pick<CreateRunOptions, 'participants' | 'domains'> = {}): RunPlan {
+export function planRun(input: RunConfigInput, options: Pick<CreateRunOptions, 'participants' | 'domains' | 'maxEpisodes'> = {}): RunPlan {
   const parsed = runConfigSchema.safeParse(input);
   if (!parsed.success)
     throw new GroundworkError(
       'INVALID_CONFIG',
       `invalid run config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      { hint: 'see `groundwork run --help` and `groundwork schema`' },
     );
   const config = parsed.data;
+  // Sizes first: a huge count must fail here, before a domain generates or a plan allocates anything.
+  checkConcurrency(config.concurrency);
+  const size = { agents: config.agents.length, trials: config.trials };
+  checkPlanSize({ ...size, tasks: config.tasks.count ?? config.tasks.ids?.length }, options.maxEpisodes);
   const domain = domainFor(config, options.domains);
   config.split ??= domain.defaultSplit;
   for (const agent of config.agents) buildAgent(agent, domain, options.participants);
@@ -110,6 +160,8 @@ export function planRun(input: RunConfigInput, options: Pick<CreateRunOptions, '
     throw new GroundworkError('INVALID_ARGUMENT', `agent listed twice: ${config.agents.join(', ')}`);
   const tasks = selectTasks(domain, config);
   if (tasks.length === 0) throw new GroundworkError('INVALID_ARGUMENT', `no tasks selected from ${config.domain}/${config.split}`);
+  checkPlanSize({ ...size, tasks: tasks.length }, options.maxEpisodes);
+  checkPlannedTasks(tasks, `${config.domain}/${config.split}`);
   // Hashed against the state each task starts from, so tasks of different worlds never pair.
   const taskHashes = Object.fromEntries(tasks.map((task) => [task.id, taskContentHash(task, initialStateFor(domain, task).hash())]));
   return { config, tasks, taskHashes };
@@ -191,6 +243,51 @@ export async function executeRun(runId: string, options: ExecuteRunOptions): Pro
   const now = options.now ?? (() => new Date());
   const started = Date.now();
   const run = await requireRun(store, runId);
+  // One process per run: a second one is refused while the first holds a live lease, so no episode
+  // is paid for twice. Taken before anything changes (even --retry-errors' deletions).
+  const timing = options.lease ?? leaseTiming();
+  const me = leaseOwner();
+  const taken = await store.acquireLease(runId, me, timing.ttlMs);
+  if (!taken.acquired) throw runBusyError(runId, taken.holder);
+  // The heartbeat renews the lease; if another process took it over (we stalled past expiry), stop
+  // scheduling episodes at once.
+  const lost = new AbortController();
+  const heartbeat = setInterval(() => {
+    store.renewLease(runId, me.owner, timing.ttlMs).then(
+      (ours) => ours || lost.abort(),
+      // A failed write (busy, disk) is not a lost lease: the next beat tries again, and a failing
+      // disk stops the run through saveEpisode's error.
+      () => undefined,
+    );
+  }, timing.heartbeatMs);
+  heartbeat.unref();
+  try {
+    return await executeLeased(
+      run,
+      options,
+      started,
+      now,
+      options.signal ? AbortSignal.any([options.signal, lost.signal]) : lost.signal,
+      lost.signal,
+    );
+  } finally {
+    clearInterval(heartbeat);
+    // Released after the final status is stored; a crash before this leaves a lease that expires.
+    if (!lost.signal.aborted) await store.releaseLease(runId, me.owner).catch(() => undefined);
+  }
+}
+
+/** `executeRun` once the run's lease is held. */
+async function executeLeased(
+  run: RunRecord,
+  options: ExecuteRunOptions,
+  started: number,
+  now: () => Date,
+  signal: AbortSignal,
+  lost: AbortSignal,
+): Promise<ExecuteRunResult> {
+  const { store } = options;
+  const runId = run.id;
   const config = run.config;
   const domain = domainFor(config, options.domains);
   const tasks = await store.runTasks(runId);
@@ -211,7 +308,7 @@ export async function executeRun(runId: string, options: ExecuteRunOptions): Pro
   let done = skipped;
   options.onProgress?.({ done, total: plan.length, skipped });
 
-  await pool(todo, config.concurrency, options.signal, async (spec: EpisodeSpec) => {
+  await pool(todo, config.concurrency, signal, async (spec: EpisodeSpec) => {
     const task = tasksById.get(spec.taskId)!;
     const record = await runOne(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
     await store.saveEpisode(record);
@@ -224,6 +321,10 @@ export async function executeRun(runId: string, options: ExecuteRunOptions): Pro
     });
   });
 
+  if (lost.aborted)
+    throw new GroundworkError('RUN_BUSY', `run ${runId} was taken over by another process after this one stalled past its lease`, {
+      hint: `see groundwork runs; resume later with groundwork run --resume ${runId}`,
+    });
   const complete = (await store.episodeKeys(runId)).size >= plan.length;
   const status = complete ? 'finished' : 'interrupted';
   await store.setRunStatus(runId, status);

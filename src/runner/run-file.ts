@@ -1,8 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { GroundworkError } from '../errors.ts';
 import { modelsConfigSchema } from '../schema/model-config.ts';
+import { MAX_CONCURRENCY } from '../schema/run-config.ts';
+
+/** Largest run file read: real ones are a few KB, so anything bigger is a mistake (or an attack). */
+export const MAX_RUN_FILE_BYTES = 1_048_576;
 
 /**
  * A run described in a YAML file (`groundwork run groundwork.yaml`, or `--config`). Every field
@@ -22,8 +26,10 @@ export const runFileSchema = z
     user: z.string().min(1).optional(),
     /** Trials per task and agent. @default 3 */
     trials: z.number().int().positive().optional(),
-    /** Episodes run at once. @default 4 */
-    concurrency: z.number().int().positive().optional(),
+    /** Episodes run at once (at most 4096). @default 4 */
+    concurrency: z.number().int().positive().max(MAX_CONCURRENCY).optional(),
+    /** Most episodes (tasks × agents × trials) the run may plan. @default 1000000 */
+    maxEpisodes: z.number().int().positive().optional(),
     /** Seed of the episodes. @default 1 */
     seed: z.number().int().optional(),
     /** Seed of generated domains (helpdesk). @default 42 */
@@ -58,8 +64,9 @@ export function runFileJsonSchema(): Record<string, unknown> {
 export function loadRunFile(path: string): RunFile {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBounded(path, MAX_RUN_FILE_BYTES);
   } catch (error) {
+    if (GroundworkError.isInstance(error)) throw error;
     throw new GroundworkError(
       'INVALID_CONFIG',
       `cannot read the run file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
@@ -67,6 +74,23 @@ export function loadRunFile(path: string): RunFile {
     );
   }
   return parseRunFile(text, path);
+}
+
+/** Reads at most `limit` bytes (never the whole of a huge file or a device); refuses a longer file. */
+function readBounded(path: string, limit: number): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(limit + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length <= limit; length += n) n = readSync(fd, buffer, length, limit + 1 - length, null);
+    if (length > limit)
+      throw new GroundworkError('INVALID_CONFIG', `the run file ${path} is larger than ${limit} bytes`, {
+        hint: 'a run file holds settings only; keep tasks in task files',
+      });
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Validates run-file text (see `loadRunFile`). */
@@ -78,7 +102,12 @@ export function parseRunFile(text: string, name = 'run file'): RunFile {
     const line = lineCounter.linePos(error.pos[0]).line;
     throw new GroundworkError('INVALID_CONFIG', `${name}:${line}: not valid YAML: ${error.message.split('\n')[0]}`);
   }
-  const data = document.toJS() ?? {};
+  const data = document.toJS();
+  // An empty file (or only comments) is almost surely the wrong file, not "all defaults".
+  if (data === null || data === undefined)
+    throw new GroundworkError('INVALID_CONFIG', `${name}:1: the run file is empty`, {
+      hint: 'write at least one field, e.g. `domain: helpdesk`, or create a starter with `groundwork init`',
+    });
   const parsed = runFileSchema.safeParse(data);
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues[0];
@@ -143,7 +172,7 @@ seed: 1            # episode seed (users, agents)
 #     temperature: 0
 #     maxTokens: 1024
 #     pricePerMillion: { input: 0, output: 0 }
-#     limits: { concurrency: 4, requestsPerMinute: 120, timeoutMs: 60000, maxRetries: 5 }
+#     limits: { concurrency: 4, requestsPerMinute: 120, timeoutMs: 60000, maxRetries: 5, maxReplyBytes: 4194304 }
 #   gpt:
 #     provider: openai
 #     model: gpt-4o-mini

@@ -1,5 +1,22 @@
 import { z } from 'zod';
-import { modelsConfigSchema } from './model-config.ts';
+import { storedModelsConfigSchema } from './model-config.ts';
+
+/**
+ * Most episodes (tasks × agents × trials) a new run may plan unless raised explicitly
+ * (`--max-episodes`, run file `maxEpisodes`): a plan is held in memory, so an absurd count must
+ * fail with a clear line, not a heap crash.
+ */
+export const MAX_PLANNED_EPISODES = 1_000_000;
+
+/**
+ * Most tasks a run may select: every task is built in memory and stored with the run (a generated
+ * helpdesk task is about 7 KB), so a count in the millions would exhaust the heap before any limit on
+ * episodes applied.
+ */
+export const MAX_TASKS = 50_000;
+
+/** Most episodes run at once: far beyond any provider's limits, low enough to stay a sane pool. */
+export const MAX_CONCURRENCY = 4096;
 
 /** A run as configured: stored with the run, so `--resume` rebuilds exactly the same plan. */
 export const runConfigSchema = z.object({
@@ -32,7 +49,7 @@ export const runConfigSchema = z.object({
   /** Invalid tool calls tolerated per episode before `agent_error`. @default 5 */
   maxInvalidToolCalls: z.number().int().nonnegative().default(5),
   /** Named models used by the run (no keys: only the variables that hold them). */
-  models: modelsConfigSchema.default({}),
+  models: storedModelsConfigSchema.default({}),
   /** Ask agents for a structured outcome report (`report_outcome`) at the end of each episode (calibration audit). @default false */
   outcomeReport: z.boolean().default(false),
   /** Write the tracked goal state (UGST) into the LLM user's prompt every turn. @default false */

@@ -51,10 +51,11 @@ test('openReadOnly upgrades an older layout once (writable), then reads; refuses
   const dir = tempDir();
   const path = join(dir, 'old.db');
   const runId = await storedRun(path);
-  // Back to the layout before the last migration (content hashes of run tasks).
+  // Back to layout 3: before content hashes of run tasks (4) and run leases (5).
   const raw = new Database(path);
   raw.exec('ALTER TABLE run_tasks DROP COLUMN content_hash');
-  raw.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(SQLITE_STORE_VERSION - 1));
+  for (const column of ['lease_owner', 'lease_pid', 'lease_host', 'lease_expires']) raw.exec(`ALTER TABLE runs DROP COLUMN ${column}`);
+  raw.prepare("UPDATE meta SET value = '3' WHERE key = 'schema_version'").run();
   raw.close();
   const store = SqliteStore.openReadOnly(path);
   assert.equal((await store.runTaskHashes(runId)).size, 2);

@@ -90,9 +90,10 @@ test('task content hashes: stored with the run; for runs stored before them, com
   assert.deepEqual([...seven.keys()], [...stored.keys()]);
   for (const hash of seven.values()) assert.ok(![...stored.values()].includes(hash));
   await store.close();
-  // A database as the previous layout (3) left it: no content_hash column, version 3.
+  // A database as the previous layout (3) left it: no content_hash or lease columns, version 3.
   const raw = new Database(path);
   raw.exec('ALTER TABLE run_tasks DROP COLUMN content_hash');
+  for (const column of ['lease_owner', 'lease_pid', 'lease_host', 'lease_expires']) raw.exec(`ALTER TABLE runs DROP COLUMN ${column}`);
   raw.prepare("UPDATE meta SET value = '3' WHERE key = 'schema_version'").run();
   raw.close();
   const reopened = SqliteStore.open(path);

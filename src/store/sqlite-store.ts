@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GroundworkError } from '../errors.ts';
@@ -12,7 +12,11 @@ import { runConfigSchema } from '../schema/run-config.ts';
 import { experienceRecordSchema, learningSessionSchema, type ExperienceRecord, type LearningSession } from '../schema/experience.ts';
 import {
   episodeKey,
+  leaseIsLive,
   type ExperienceFilter,
+  type LeaseOwner,
+  type LeaseResult,
+  type RunLease,
   type EpisodeFilter,
   type EpisodeRecord,
   type EpisodeRow,
@@ -55,10 +59,28 @@ const MIGRATIONS: string[] = [
   // Content hash of each planned task (issue 11): runs are compared only on tasks with equal content.
   // NULL for runs stored before it; `runTaskHashes` computes those from the stored task.
   `ALTER TABLE run_tasks ADD COLUMN content_hash TEXT;`,
+  // The lease of the process running a run (issue 13): owner id, its pid and host, and when the
+  // lease expires (ms since the epoch) unless the owner's heartbeat renews it. NULL when none holds it.
+  `ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+   ALTER TABLE runs ADD COLUMN lease_pid INTEGER;
+   ALTER TABLE runs ADD COLUMN lease_host TEXT;
+   ALTER TABLE runs ADD COLUMN lease_expires INTEGER;`,
 ];
 
 /** Version of the SQLite layout (= number of migrations). Readers refuse newer databases instead of damaging them. */
 export const SQLITE_STORE_VERSION = MIGRATIONS.length;
+
+interface RunRowSql {
+  id: string;
+  created_at: string;
+  status: string;
+  config: string;
+  planned: number;
+  lease_owner: string | null;
+  lease_pid: number | null;
+  lease_host: string | null;
+  lease_expires: number | null;
+}
 
 interface EpisodeRowSql {
   id: string;
@@ -90,11 +112,17 @@ export class SqliteStore implements Store {
   /** Open (creating if needed) the database at `path`. Throws STORE_FAILED with the reason. */
   static open(path: string): SqliteStore {
     let db: Database.Database;
+    const created = path !== ':memory:' && !existsSync(path);
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       db = new Database(path);
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      // Durability (issue 13): in WAL mode NORMAL syncs the WAL only at checkpoints, so commits since
+      // the last one are lost on an I/O error, a kernel crash or power loss (SQLite, "PRAGMA
+      // synchronous"). FULL fsyncs the WAL at every commit, so a committed episode is on disk when
+      // saveEpisode returns; EXTRA adds nothing in WAL mode (it syncs a rollback journal's
+      // directory). Cost measured by bench/store-durability.ts.
+      db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
     } catch (error) {
@@ -103,6 +131,9 @@ export class SqliteStore implements Store {
         hint: 'choose a writable path with --db PATH',
       });
     }
+    // SQLite syncs the directory entry of its -wal file, not of the database file: sync it once
+    // when the file is new, so a crash right after creation cannot orphan the WAL.
+    if (created) syncDirectory(dirname(path));
     const store = new SqliteStore(db);
     store.migrate(path);
     return store;
@@ -226,7 +257,11 @@ export class SqliteStore implements Store {
       return fn();
     } catch (error) {
       if (GroundworkError.isInstance(error)) throw error;
-      throw new GroundworkError('STORE_FAILED', `${what}: ${(error as Error).message}`, { cause: error });
+      // Every commit is durable (synchronous = FULL), so what was stored before the failure is kept.
+      throw new GroundworkError('STORE_FAILED', `${what}: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'check the disk holding the database (space, permissions, I/O errors); stored episodes are kept: resume with groundwork run --resume RUN_ID',
+      });
     }
   }
 
@@ -277,23 +312,68 @@ export class SqliteStore implements Store {
     return out;
   }
 
-  private toRun(row: { id: string; created_at: string; status: string; config: string; planned: number }): RunRecord {
+  private toRun(row: RunRowSql): RunRecord {
+    const lease: RunLease | undefined =
+      row.lease_owner != null && row.lease_pid != null && row.lease_host != null && row.lease_expires != null
+        ? { owner: row.lease_owner, pid: row.lease_pid, host: row.lease_host, expiresAt: row.lease_expires }
+        : undefined;
+    const live = lease !== undefined && leaseIsLive(lease);
     return {
       id: row.id,
       createdAt: row.created_at,
-      status: row.status as RunStatus,
+      // A run marked running whose lease is gone (expired, released without a final status, or its
+      // process dead on this host) has no process running it: it was interrupted.
+      status: row.status === 'running' && !live ? 'interrupted' : (row.status as RunStatus),
       config: runConfigSchema.parse(JSON.parse(row.config)),
       planned: row.planned,
+      ...(live ? { lease } : {}),
     };
   }
 
+  async acquireLease(runId: string, owner: LeaseOwner, ttlMs: number): Promise<LeaseResult> {
+    return this.guard('cannot take the run lease', () =>
+      // IMMEDIATE takes the write lock before reading, so two processes cannot both see it free.
+      this.db
+        .transaction((): LeaseResult => {
+          const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRowSql | undefined;
+          if (!row) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`);
+          const holder = this.toRun(row).lease;
+          if (holder && holder.owner !== owner.owner) return { acquired: false, holder };
+          this.db
+            .prepare('UPDATE runs SET lease_owner = ?, lease_pid = ?, lease_host = ?, lease_expires = ? WHERE id = ?')
+            .run(owner.owner, owner.pid, owner.host, Date.now() + ttlMs, runId);
+          return { acquired: true };
+        })
+        .immediate(),
+    );
+  }
+
+  async renewLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.guard(
+      'cannot renew the run lease',
+      () =>
+        this.db.prepare('UPDATE runs SET lease_expires = ? WHERE id = ? AND lease_owner = ?').run(Date.now() + ttlMs, runId, owner)
+          .changes === 1,
+    );
+  }
+
+  async releaseLease(runId: string, owner: string): Promise<void> {
+    this.guard('cannot release the run lease', () =>
+      this.db
+        .prepare(
+          'UPDATE runs SET lease_owner = NULL, lease_pid = NULL, lease_host = NULL, lease_expires = NULL WHERE id = ? AND lease_owner = ?',
+        )
+        .run(runId, owner),
+    );
+  }
+
   async getRun(id: string): Promise<RunRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Parameters<SqliteStore['toRun']>[0] | undefined;
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRowSql | undefined;
     return row ? this.toRun(row) : undefined;
   }
 
   async listRuns(): Promise<RunListing[]> {
-    const rows = this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as Parameters<SqliteStore['toRun']>[0][];
+    const rows = this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as RunRowSql[];
     const stats = this.db.prepare(
       "SELECT agent, count(*) AS n, count(CASE WHEN termination = 'infra_error' THEN NULL ELSE 1 END) AS graded, avg(CASE WHEN termination = 'infra_error' THEN NULL ELSE reward END) AS mean FROM episodes WHERE run_id = ? GROUP BY agent",
     );
@@ -555,6 +635,19 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+}
+
+/** fsync a directory so a file created in it survives a crash (best effort where directories cannot be opened). */
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // Some platforms (Windows) cannot fsync a directory; SQLite's own syncs still hold.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { GroundworkError } from '../errors.ts';
 import type { EpisodeAudit, RunAudit } from '../schema/audit.ts';
 import type { JsonValue } from '../schema/json.ts';
@@ -9,14 +10,32 @@ import type { ExperienceKind, ExperienceRecord, LearningSession } from '../schem
 
 export type RunStatus = 'running' | 'finished' | 'interrupted';
 
+/** Who runs a run: the owner id (pid + host + random) of the process, its pid and host. */
+export interface LeaseOwner {
+  owner: string;
+  pid: number;
+  host: string;
+}
+
+/** A run's lease: held while its owner's heartbeat renews it before `expiresAt` (ms since the epoch). */
+export interface RunLease extends LeaseOwner {
+  expiresAt: number;
+}
+
+/** What `acquireLease` found: the lease is ours, or another live process holds it. */
+export type LeaseResult = { acquired: true } | { acquired: false; holder: RunLease };
+
 /** A stored run. */
 export interface RunRecord {
   id: string;
   createdAt: string;
+  /** `running` only while a live process holds the run's lease; a run whose process is gone is `interrupted`. */
   status: RunStatus;
   config: RunConfig;
   /** Episodes the plan contains (tasks × agents × trials). */
   planned: number;
+  /** The live lease of the process running it, if any. */
+  lease?: RunLease;
 }
 
 /** One line of `groundwork runs`. */
@@ -89,6 +108,15 @@ export interface Store {
   getRun(id: string): Promise<RunRecord | undefined>;
   listRuns(): Promise<RunListing[]>;
   setRunStatus(id: string, status: RunStatus): Promise<void>;
+  /**
+   * Take the run's lease for `ttlMs` unless another live process holds it (atomic across
+   * processes). Taking over an expired lease, or one whose owner pid is dead on this host, succeeds.
+   */
+  acquireLease(runId: string, owner: LeaseOwner, ttlMs: number): Promise<LeaseResult>;
+  /** Heartbeat: extend our lease by `ttlMs`. False when it is no longer ours (another process took it over). */
+  renewLease(runId: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Give up our lease (no-op when another owner holds it). */
+  releaseLease(runId: string, owner: string): Promise<void>;
   runTasks(runId: string): Promise<Task[]>;
   /**
    * Content hash of each of the run's tasks by task id (`taskContentHash`): stored at creation,
@@ -133,6 +161,22 @@ export interface Store {
   getAuditCache(key: string): Promise<JsonValue | undefined>;
   putAuditCache(key: string, value: JsonValue): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Whether a lease still stands: not expired, and — when its owner ran on this host — its process
+ * still exists (a SIGKILLed run is seen at once, without waiting for expiry).
+ */
+export function leaseIsLive(lease: RunLease, now: number = Date.now()): boolean {
+  if (lease.expiresAt <= now) return false;
+  if (lease.host !== hostname()) return true;
+  try {
+    process.kill(lease.pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Key of an episode slot in a run's plan. */

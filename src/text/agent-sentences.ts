@@ -33,6 +33,23 @@ export function agentSentences(events: readonly TrajectoryEvent[]): AgentSentenc
   return out;
 }
 
+/**
+ * `pattern.test` that remembers its last text: the clauses of one sentence share the sentence's
+ * string, so a test on the sentence per clause reads it once, not once per clause (which is
+ * quadratic in a sentence of many commas).
+ */
+export function testOncePerText(pattern: RegExp): (text: string) => boolean {
+  let last: string | undefined;
+  let result = false;
+  return (text) => {
+    if (text !== last) {
+      last = text;
+      result = pattern.test(text);
+    }
+    return result;
+  };
+}
+
 /** Sentences that refuse or report that nothing was done: never a claim of success. */
 export const REFUSAL = /\b(cannot|can't|can not|unable|not able|not authori[sz]ed|not permitted|won't|i'm sorry|i am sorry|not allowed)\b/i;
 

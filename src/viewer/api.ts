@@ -5,14 +5,16 @@ import { chartFor, chartsFor, renderChartSvg, type ChartDefinition } from '../re
 import { collectReportData, reportEpisode, type ReportEpisode, type RunReportData } from '../report/report-data.ts';
 import { runStatusText } from '../report/run-summary.ts';
 import type { Task } from '../schema/task.ts';
-import { TERMINATION_REASONS, type TerminationReason } from '../schema/trajectory.ts';
+import { TERMINATION_REASONS, type TerminationReason, type TrajectoryEvent } from '../schema/trajectory.ts';
 import { type EpisodeFilter, type EpisodeRow, type Store, requireRun } from '../store/store.ts';
 
 /** An API answer: a JSON value, an SVG document, or a stream of NDJSON lines. */
 export type ApiResponse =
   | { status: number; kind: 'json'; body: unknown }
   | { status: number; kind: 'svg'; body: string }
-  | { status: number; kind: 'ndjson'; body: AsyncIterable<string> };
+  | { status: number; kind: 'ndjson'; body: AsyncIterable<string> }
+  /** One full text field, streamed in chunks. */
+  | { status: number; kind: 'text'; body: AsyncIterable<string> };
 
 /** A run as the viewer's run list shows it. */
 export interface RunListItem {
@@ -52,10 +54,40 @@ export interface EpisodePage {
   episodes: EpisodeRow[];
 }
 
-/** GET /api/runs/:id/episodes/:episodeId — one episode in full, with the user's scenario. */
+/**
+ * GET /api/runs/:id/episodes/:episodeId — one episode with the user's scenario. Long texts are
+ * cut to `FIELD_CAP` characters (and, past `TEXT_BUDGET` in all, to `SMALL_CAP`), so one response
+ * stays bounded however large the stored row.
+ */
 export interface EpisodeDetail {
   episode: ReportEpisode;
   task?: { id: string; family: string; persona: string; instructions: string };
+  /** Events whose text (message or result content, tool arguments as JSON) was cut: the full length; `/events/:index` serves it all. */
+  truncated: { index: number; length: number }[];
+}
+
+/** Longest text field of an episode response. */
+export const FIELD_CAP = 64 * 1024;
+/** Text of one episode response before every further field is cut to `SMALL_CAP`. */
+export const TEXT_BUDGET = 2 * 1024 * 1024;
+const SMALL_CAP = 1024;
+const CHUNK = 64 * 1024;
+
+/** Marker put after a cut text. */
+export const truncationMarker = (length: number) => `… [truncated: ${length} characters in all]`;
+
+/** The full text of an event as the viewer shows it: content, or tool arguments (a string, else JSON). */
+function eventText(event: TrajectoryEvent): string | undefined {
+  if (event.type === 'tool_call') return typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments);
+  return 'content' in event && typeof event.content === 'string' ? event.content : undefined;
+}
+
+/** Every string of `value` longer than `cap` cut with a marker (audit and outcome texts quote the transcript). */
+function clipDeep(value: unknown, cap: number): unknown {
+  if (typeof value === 'string') return value.length > cap ? `${value.slice(0, cap)}${truncationMarker(value.length)}` : value;
+  if (Array.isArray(value)) return value.map((v) => clipDeep(v, cap));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clipDeep(v, cap)]));
+  return value;
 }
 
 /** GET /api/compare?a=&b= — two runs side by side. */
@@ -148,6 +180,8 @@ export class ViewerApi {
       return { status: 200, kind: 'ndjson', body: await this.episodeStream(id, query) };
     if (resource === 'runs' && sub === 'episodes' && parts.length === 5)
       return { status: 200, kind: 'json', body: await this.episode(id, subId) };
+    if (resource === 'runs' && sub === 'episodes' && parts.length === 7 && parts[5] === 'events')
+      return { status: 200, kind: 'text', body: await this.eventText(id, subId, parts[6]) };
     if (resource === 'runs' && sub === 'charts' && parts.length === 5 && subId.endsWith('.svg'))
       return { status: 200, kind: 'svg', body: await this.chart(id, subId.slice(0, -4)) };
     if (resource === 'compare' && parts.length === 2)
@@ -253,17 +287,56 @@ export class ViewerApi {
     })();
   }
 
-  /** One episode in full, with its audit and the user's scenario. */
-  async episode(runId: string, episodeId: string): Promise<EpisodeDetail> {
+  private async record(runId: string, episodeId: string) {
     const record = await this.store.getEpisode(runId, episodeId);
     if (!record) throw new GroundworkError('UNKNOWN_EPISODE', `no episode ${JSON.stringify(episodeId)} in run ${JSON.stringify(runId)}`);
+    return record;
+  }
+
+  /** One episode with its audit and the user's scenario; long texts cut (see `EpisodeDetail`). */
+  async episode(runId: string, episodeId: string): Promise<EpisodeDetail> {
+    const record = await this.record(runId, episodeId);
     let tasks = this.tasks.get(runId);
     if (!tasks) this.tasks.set(runId, (tasks = this.store.runTasks(runId).then((list) => new Map(list.map((t) => [t.id, t])))));
     const task = (await tasks).get(record.taskId);
+    const full = await reportEpisode(this.store, record);
+    let budget = TEXT_BUDGET;
+    const truncated: EpisodeDetail['truncated'] = [];
+    const events = full.trajectory.events.map((event, index): TrajectoryEvent => {
+      const text = eventText(event);
+      if (text === undefined) return clipDeep(event, FIELD_CAP) as TrajectoryEvent;
+      const cap = budget > 0 ? FIELD_CAP : SMALL_CAP;
+      budget -= Math.min(text.length, cap);
+      if (text.length <= cap) return event;
+      truncated.push({ index, length: text.length });
+      const cut = `${text.slice(0, cap)}${truncationMarker(text.length)}`;
+      return event.type === 'tool_call' ? { ...event, arguments: cut } : ({ ...event, content: cut } as TrajectoryEvent);
+    });
+    const { trajectory, ...rest } = full;
     return {
-      episode: await reportEpisode(this.store, record),
-      task: task && { id: task.id, family: task.family, persona: task.user.persona, instructions: task.user.instructions },
+      episode: {
+        ...(clipDeep(rest, FIELD_CAP) as Omit<ReportEpisode, 'trajectory'>),
+        trajectory: { ...(clipDeep({ ...trajectory, events: [] }, FIELD_CAP) as typeof trajectory), events },
+      },
+      task: task && {
+        id: task.id,
+        family: task.family,
+        persona: clipDeep(task.user.persona, FIELD_CAP) as string,
+        instructions: clipDeep(task.user.instructions, FIELD_CAP) as string,
+      },
+      truncated,
     };
+  }
+
+  /** The whole text of one event (the "load all" of a cut field), in chunks. */
+  async eventText(runId: string, episodeId: string, index: string): Promise<AsyncIterable<string>> {
+    const record = await this.record(runId, episodeId);
+    const event = /^\d+$/.test(index) ? record.trajectory.events[Number(index)] : undefined;
+    const text = event && eventText(event);
+    if (text === undefined) throw badRequest(`episode ${episodeId} has no text at event ${JSON.stringify(index)}`);
+    return (async function* () {
+      for (let at = 0; at < text.length; at += CHUNK) yield text.slice(at, at + CHUNK);
+    })();
   }
 
   /** Two runs side by side, with a paired comparison of the agents they share. */

@@ -156,7 +156,7 @@ export async function startViewer(options: ViewerServerOptions): Promise<ViewerS
         else {
           res.writeHead(answer.status, {
             ...SECURITY_HEADERS,
-            'Content-Type': 'application/x-ndjson; charset=utf-8',
+            'Content-Type': answer.kind === 'text' ? 'text/plain; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
             'Cache-Control': 'no-store',
           });
           if (head) return void res.end();

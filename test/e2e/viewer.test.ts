@@ -217,3 +217,33 @@ test('injected markup in names, messages, tool calls, results and diffs never ru
   assert.deepEqual(problems, []);
   await page.close();
 });
+
+test('a message longer than the response cap is shown cut with a marker; "Load all" shows the whole text', {
+  skip: browserSkipReason,
+}, async () => {
+  // Grow one stored episode of the main run (the viewer reads the database live).
+  const { default: Database } = await import('better-sqlite3');
+  const sqlite = new Database(db);
+  const row = sqlite.prepare('SELECT id, trajectory FROM episodes WHERE run_id = ? LIMIT 1').get(mainRun) as {
+    id: string;
+    trajectory: string;
+  };
+  const trajectory = JSON.parse(row.trajectory);
+  const long = `${'a long reply '.repeat(100_000)}THE-VERY-END`;
+  trajectory.events.unshift({ type: 'message', role: 'agent', content: long });
+  sqlite.prepare('UPDATE episodes SET trajectory = ? WHERE id = ?').run(JSON.stringify(trajectory), row.id);
+  sqlite.close();
+  const { page, problems } = await openPage();
+  await page.goto(`${url}#/runs/${encodeURIComponent(mainRun)}/episodes/${encodeURIComponent(row.id)}`);
+  const marker = page.locator('ol.transcript .truncated').first();
+  await marker.waitFor();
+  assert.match((await marker.textContent())!, new RegExp(`${long.length.toLocaleString('en')} characters in all`));
+  assert.equal(await page.locator('ol.transcript').getByText('THE-VERY-END').count(), 0);
+  await marker.getByRole('button', { name: 'Load all' }).click();
+  await page.locator('ol.transcript .truncated').first().waitFor({ state: 'detached' });
+  // LongText folds long texts behind its own toggle: open it, then the end of the full text is there.
+  await page.locator('ol.transcript li').first().locator('button').first().click();
+  await page.locator('ol.transcript').getByText('THE-VERY-END', { exact: false }).first().waitFor();
+  assert.deepEqual(problems, []);
+  await page.close();
+});

@@ -21,13 +21,28 @@ export interface AuditOptions {
 export async function auditAction(runId: string, options: AuditOptions): Promise<void> {
   checkJudgeFlags(options);
   const store = openStore(options.db);
+  // SIGINT/SIGTERM stop the audit between episodes: stored episode audits stay, no run audit is half-written.
+  const controller = new AbortController();
+  let exitCode = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    exitCode = signal === 'SIGINT' ? 130 : 143;
+    controller.abort(new Error(`audit of ${runId} stopped by ${signal}; run groundwork audit ${runId} again to finish`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const run = await requireRun(store, runId);
     const judge = judgeFor(run, options);
-    const audit = await auditStoredRun(store, runId, { ...(judge ? { judge } : {}) });
+    const audit = await auditStoredRun(store, runId, { ...(judge ? { judge } : {}), signal: controller.signal });
     if (options.json) printJson(audit);
     else process.stdout.write(`${formatRunAudit(audit)}\n`);
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+    process.stderr.write(`${controller.signal.reason.message}\n`);
+    process.exitCode = exitCode;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await store.close();
   }
 }

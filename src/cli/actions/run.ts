@@ -1,10 +1,11 @@
+import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { isBuiltInAgent } from '../../agents/registry.ts';
 import { auditStoredRun } from '../../audit-runner/audit-stored-run.ts';
 import { describeError, GroundworkError } from '../../errors.ts';
 import type { RunAudit } from '../../schema/audit.ts';
 import { infraReason, summariseRun } from '../../report/run-summary.ts';
-import { createPlannedRun, executeRun, planRun, type RunPlan } from '../../runner/local-runner.ts';
+import { createPlannedRun, executeRun, leaseTiming, planRun, runBusyError, type RunPlan } from '../../runner/local-runner.ts';
 import type { ParticipantFactory } from '../../runner/build.ts';
 import type { ModelsConfig } from '../../models/model-config.ts';
 import type { RunConfigInput } from '../../schema/run-config.ts';
@@ -36,6 +37,7 @@ const PLAN_OPTIONS = [
   'config',
   'outcomeReport',
   'steerUser',
+  'maxEpisodes',
 ];
 
 export interface RunOptions {
@@ -51,6 +53,8 @@ export interface RunOptions {
   data?: string;
   taskFile?: string;
   maxSteps?: number;
+  /** Most episodes the new run may plan (default MAX_PLANNED_EPISODES). */
+  maxEpisodes?: number;
   config?: string;
   record?: string;
   replay?: string;
@@ -103,6 +107,19 @@ function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
   };
 }
 
+/** A cassette folder that cannot work fails now, not as an infra error in every episode of a stored run. */
+function checkCassetteDirs(options: RunOptions): void {
+  const kind = (dir: string) => (existsSync(dir) ? (statSync(dir).isDirectory() ? 'dir' : 'file') : 'none');
+  if (options.replay !== undefined && kind(options.replay) !== 'dir')
+    throw new GroundworkError('INVALID_ARGUMENT', `--replay ${options.replay}: no such directory`, {
+      hint: 'pass the folder a run wrote with --record DIR',
+    });
+  if (options.record !== undefined && kind(options.record) === 'file')
+    throw new GroundworkError('INVALID_ARGUMENT', `--record ${options.record}: a file, not a directory`, {
+      hint: 'pass a new or existing folder for the cassettes',
+    });
+}
+
 /** `groundwork run [RUN_FILE]`: plan, run, grade and store episodes; print the summary. */
 export async function runAction(runFile: string | undefined, options: RunOptions, command: Command): Promise<void> {
   if (options.retryErrors && !options.resume) throw new GroundworkError('INVALID_ARGUMENT', '--retry-errors needs --resume RUN_ID');
@@ -117,6 +134,7 @@ export async function runAction(runFile: string | undefined, options: RunOptions
     }
   }
   // Validate files before opening the database: bad input never touches what is stored.
+  checkCassetteDirs(options);
   const fromConfig: RunFile = options.config ? loadRunFile(options.config) : {};
   const fromRunFile: RunFile = runFile ? loadRunFile(runFile) : {};
   const file: RunFile = { ...fromConfig, ...fromRunFile, models: { ...fromConfig.models, ...fromRunFile.models } };
@@ -136,8 +154,10 @@ export async function runAction(runFile: string | undefined, options: RunOptions
   let fresh: { factory: ParticipantFactory; plan: RunPlan } | undefined;
   if (!options.resume) {
     const factory = participants(file.models ?? {}, options.steerUser ?? false);
-    fresh = { factory, plan: planRun(configFrom(file, options), { participants: factory }) };
+    const maxEpisodes = options.maxEpisodes ?? file.maxEpisodes;
+    fresh = { factory, plan: planRun(configFrom(file, options), { participants: factory, ...(maxEpisodes ? { maxEpisodes } : {}) }) };
   }
+  const lease = leaseTiming(); // GROUNDWORK_LEASE_MS, checked before anything is stored
   const store = openStore(options.db);
   const controller = new AbortController();
   let interrupts = 0;
@@ -158,6 +178,8 @@ export async function runAction(runFile: string | undefined, options: RunOptions
     } else {
       runId = options.resume!;
       const stored = await requireRun(store, runId);
+      // Refused before its log is touched; executeRun takes the lease atomically all the same.
+      if (stored.lease) throw runBusyError(runId, stored.lease);
       factory = participants(stored.config.models, stored.config.steerUser);
     }
     log = openRunLog(dbPath, runId);
@@ -180,6 +202,7 @@ export async function runAction(runFile: string | undefined, options: RunOptions
       participants: factory,
       signal: controller.signal,
       retryErrors: options.retryErrors,
+      lease,
       onProgress: (p) => {
         progress.update(p);
         if (p.last) logger.info(p.last, 'episode stored');
@@ -194,10 +217,18 @@ export async function runAction(runFile: string | undefined, options: RunOptions
     // The deterministic audits are cheap: run them so the summary shows confident failures at once.
     let audit: RunAudit | undefined;
     try {
-      audit = await auditStoredRun(store, runId);
+      audit = await auditStoredRun(store, runId, { signal: controller.signal });
     } catch (error) {
-      logger.warn({ error: describeError(error) }, 'audit failed');
-      if (!options.json) process.stderr.write(`audit failed: ${describeError(error)} (run groundwork audit ${runId})\n`);
+      // Stopped by Ctrl-C/SIGTERM during the audit: the episodes are stored; the audit can be run again.
+      const stopped = controller.signal.aborted;
+      logger.warn({ error: describeError(error) }, stopped ? 'audit stopped by a signal' : 'audit failed');
+      if (!options.json) {
+        process.stderr.write(
+          stopped
+            ? `audit stopped; the episodes are stored (run groundwork audit ${runId} to finish it)\n`
+            : `audit failed: ${describeError(error)} (run groundwork audit ${runId})\n`,
+        );
+      }
     }
     if (options.json) {
       printJson({
@@ -213,7 +244,7 @@ export async function runAction(runFile: string | undefined, options: RunOptions
         `${formatRunSummary(summary)}\n${audit ? `\n${formatRunAudit(audit)}\n` : ''}\n${result.ran} episode(s) run in ${(result.durationMs / 1000).toFixed(1)}s${result.skipped ? `, ${result.skipped} already stored` : ''}. Details: groundwork show ${runId}\n`,
       );
     }
-    if (result.status === 'interrupted') process.exitCode = 130;
+    if (result.status === 'interrupted' || controller.signal.aborted) process.exitCode = 130;
     else {
       // A run where nothing ran is not a run of zeros: say why and fail (after printing the summary).
       const ungraded = Object.entries(summary.agents).filter(([, m]) => m.graded === 0);

@@ -24,6 +24,11 @@ export function registerRunCommand(program: Command): void {
     .option('--data <dir>', 'benchmark data directory (τ-bench domains)')
     .option('--task-file <file>', 'task file to load instead of the split default (τ-bench domains)')
     .option('--max-steps <n>', 'steps per episode before max_steps', positiveInt('--max-steps'))
+    .option(
+      '--max-episodes <n>',
+      'most episodes (tasks × agents × trials) a new run may plan (default 1000000)',
+      positiveInt('--max-episodes'),
+    )
     .option('--config <file>', 'YAML file with named models and run defaults (same format as a run file)')
     .option('--record <dir>', 'record every model request and response in DIR (cassettes)')
     .option('--replay <dir>', 'answer every model request from cassettes in DIR; no network')

@@ -1,6 +1,6 @@
 import type { JsonValue } from '../../schema/json.ts';
 import type { TableState } from '../../state/table-state.ts';
-import { agentSentences, NO_CHANGE, REFUSAL, type AgentSentence } from '../../text/agent-sentences.ts';
+import { agentSentences, NO_CHANGE, REFUSAL, testOncePerText, type AgentSentence } from '../../text/agent-sentences.ts';
 import {
   genericClaims,
   namesIn,
@@ -144,8 +144,10 @@ function resolve(
 function extract(context: ClaimContext): ExtractedClaim[] {
   const claims: ExtractedClaim[] = [];
   const me = userPerson(context);
+  const noChange = testOncePerText(NO_CHANGE);
+  const refusal = testOncePerText(REFUSAL);
   for (const sentence of agentSentences(context.trajectory.events)) {
-    if (NO_CHANGE.test(sentence.sentence) || REFUSAL.test(sentence.sentence)) continue;
+    if (noChange(sentence.sentence) || refusal(sentence.sentence)) continue;
     const pattern = PATTERNS.find((p) => p.matches(sentence.clause, sentence, context));
     if (!pattern) continue;
     const texts = [sentence.clause, sentence.sentence, sentence.message];

@@ -1,7 +1,7 @@
 import { jsonEqual } from '../../schema/json.ts';
 import type { TrajectoryEvent } from '../../schema/trajectory.ts';
 import type { TableState } from '../../state/table-state.ts';
-import { GENERIC_DONE, NO_CHANGE } from '../../text/agent-sentences.ts';
+import { GENERIC_DONE, NO_CHANGE, testOncePerText } from '../../text/agent-sentences.ts';
 import { agentClauses, amountsIn, countValue, describesResult, type Clause } from '../../text/claim-language.ts';
 import { genericClaims, pairResults, type ClaimContext, type ClaimRules, type ClaimVerdict, type ExtractedClaim } from '../claim-rules.ts';
 
@@ -308,6 +308,8 @@ const CHANGE_VERB = /\b(?:upgraded|downgraded|changed|updated|moved|switched)\b/
 function extract(context: ClaimContext): ExtractedClaim[] {
   const claims: ExtractedClaim[] = [];
   const facts = factsOf(context);
+  // Clauses share their sentence: it is tested once, not once per clause.
+  const noChange = testOncePerText(NO_CHANGE);
   for (const clause of agentClauses(context.trajectory.events)) {
     let base = {
       text: clause.sentence,
@@ -364,7 +366,7 @@ function extract(context: ClaimContext): ExtractedClaim[] {
     }
     // A state assertion inside a proposal ("the total cost is $X … shall I proceed?") is a quote, not a claim.
     if (clause.mood !== 'report' && !(clause.mood === 'state' && !clause.messageProposes) && !describesResult(clause)) continue;
-    if (NO_CHANGE.test(clause.sentence)) continue;
+    if (noChange(clause.sentence)) continue;
     // "no additional fees were applied" denies a charge: it is not a payment claim (the clause may still be about bags).
     const topic = TOPICS.find((t) => t.test.test(rest) && !(t.action === 'payment' && NO_CHARGE.test(rest)));
     if (!topic) continue;

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { GroundworkError } from '../../errors.ts';
-import type { JsonObject, JsonValue } from '../../schema/json.ts';
+import { type JsonObject, type JsonValue, jsonValueSchema } from '../../schema/json.ts';
 import { freezeTables, type Tables } from '../../state/table-state.ts';
 import { parseOrderedJson } from './ordered-json.ts';
 import type { TauWorld } from './world.ts';
@@ -46,7 +47,7 @@ export function readJsonFile(file: string, keyOrder?: WeakMap<object, readonly s
     throw new GroundworkError(
       'INVALID_ARGUMENT',
       `${file} is not valid JSON: ${(error as Error).message.replace(/\s+/g, ' ').slice(0, 200)}`,
-      { cause: error },
+      { cause: error, hint: 'fix the JSON at that position' },
     );
   }
 }
@@ -81,60 +82,133 @@ export function loadTau2RetailWorld(dir: string): TauWorld {
   return { base: freezeTables(tables), keyOrder };
 }
 
+/** JSON object of tool arguments: a record, never an array (τ-bench's `kwargs`, τ²'s `arguments`). */
+const argumentsSchema = z.record(z.string(), jsonValueSchema);
+
+/** One τ-bench v1 task as published (tasks_*.json); extra keys (e.g. `annotator`) are ignored. */
+const v1TaskRecordSchema = z.looseObject({
+  index: z.number().int().nonnegative(),
+  user_id: z.string().min(1),
+  instruction: z.string().min(1),
+  actions: z.array(z.looseObject({ name: z.string().min(1), kwargs: argumentsSchema.optional() })),
+  outputs: z.array(z.string()).optional(),
+});
+
 /** One τ-bench v1 task as published (tasks_*.json). */
 export interface V1TaskRecord {
   index: number;
   user_id: string;
   instruction: string;
-  actions: { name: string; kwargs: Record<string, JsonValue> }[];
+  actions: { name: string; kwargs?: Record<string, JsonValue> }[];
   outputs: string[];
 }
 
+const optionalText = z.string().nullable().optional();
+
+/** One τ²-bench task as published (tasks.json), the fields we use; others are ignored. */
+const tau2TaskRecordSchema = z.looseObject({
+  id: z.string().min(1),
+  user_scenario: z.looseObject({
+    persona: z.string().nullable().optional(),
+    instructions: z.looseObject({
+      domain: z.string().optional(),
+      reason_for_call: optionalText,
+      known_info: optionalText,
+      unknown_info: optionalText,
+      task_instructions: optionalText,
+    }),
+  }),
+  evaluation_criteria: z
+    .looseObject({
+      actions: z
+        .array(z.looseObject({ action_id: z.string().optional(), name: z.string().min(1), arguments: argumentsSchema.optional() }))
+        .nullable()
+        .optional(),
+      communicate_info: z.array(z.string()).nullable().optional(),
+      nl_assertions: z.array(z.string()).nullable().optional(),
+      reward_basis: z.array(z.string()).optional(),
+    })
+    .nullable()
+    .optional(),
+});
+
 /** One τ²-bench task as published (tasks.json), the fields we use. */
-export interface Tau2TaskRecord {
-  id: string;
-  user_scenario: {
-    persona: string | null;
-    instructions: {
-      domain?: string;
-      reason_for_call?: string;
-      known_info?: string | null;
-      unknown_info?: string | null;
-      task_instructions?: string;
-    };
-  };
-  evaluation_criteria: {
-    actions: { action_id: string; name: string; arguments: Record<string, JsonValue> }[] | null;
-    communicate_info: string[] | null;
-    nl_assertions: string[] | null;
-    reward_basis: string[];
-  } | null;
+export type Tau2TaskRecord = z.infer<typeof tau2TaskRecordSchema>;
+
+/** `actions[0].kwargs` from a zod path below one record. */
+function fieldPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : `${out ? '.' : ''}${String(key)}`;
+  return out || '(record)';
 }
 
-/** Read a τ-bench v1 task file, checking its shape. */
+/**
+ * Validates every record of a task file before any task is built, so a malformed file fails in one
+ * line naming the file, the record index and the field, and never reaches a stored run.
+ */
+function checkTaskRecords<T>(
+  file: string,
+  raw: unknown,
+  schema: z.ZodType<T>,
+  idOf: (record: T) => string | number,
+  idField: string,
+  format: string,
+): T[] {
+  const hint = `fix the task file; expected a JSON array of ${format}`;
+  if (!Array.isArray(raw))
+    throw new GroundworkError('INVALID_ARGUMENT', `${file}: not a task file: the top level is not a JSON array`, { hint });
+  if (raw.length === 0) throw new GroundworkError('INVALID_ARGUMENT', `${file}: the task file holds no tasks`, { hint });
+  const records: T[] = [];
+  const seen = new Map<string | number, number>();
+  for (let i = 0; i < raw.length; i++) {
+    const parsed = schema.safeParse(raw[i]);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new GroundworkError(
+        'INVALID_ARGUMENT',
+        `${file}: record ${i}: ${fieldPath(issue.path)}: ${issue.message.replace(/\s+/g, ' ')}`,
+        {
+          hint,
+        },
+      );
+    }
+    const id = idOf(parsed.data);
+    const first = seen.get(id);
+    if (first !== undefined)
+      throw new GroundworkError(
+        'INVALID_ARGUMENT',
+        `${file}: record ${i}: ${idField}: duplicate task id ${JSON.stringify(id)} (also record ${first})`,
+        {
+          hint: 'give every task its own id',
+        },
+      );
+    seen.set(id, i);
+    records.push(parsed.data);
+  }
+  return records;
+}
+
+/** Read a τ-bench v1 task file, checking every record. */
 export function readV1Tasks(file: string): V1TaskRecord[] {
-  const raw = readJsonFile(file);
-  if (
-    !Array.isArray(raw) ||
-    raw.some(
-      (t) =>
-        typeof t !== 'object' || t === null || typeof (t as V1TaskRecord).index !== 'number' || !Array.isArray((t as V1TaskRecord).actions),
-    )
-  ) {
-    throw new GroundworkError('INVALID_ARGUMENT', `${file} is not a τ-bench task file`, {
-      hint: 'expected a JSON array of {index, user_id, instruction, actions, outputs}',
-    });
-  }
-  return (raw as V1TaskRecord[]).map((t) => ({ ...t, outputs: t.outputs ?? [] }));
+  const records = checkTaskRecords(
+    file,
+    readJsonFile(file),
+    v1TaskRecordSchema,
+    (t) => t.index,
+    'index',
+    '{index, user_id, instruction, actions: [{name, kwargs}], outputs: [string]}',
+  );
+  return records.map((t) => ({ ...t, outputs: t.outputs ?? [] }));
 }
 
-/** Read a τ²-bench task file, checking its shape. */
+/** Read a τ²-bench task file, checking every record. */
 export function readTau2Tasks(file: string): Tau2TaskRecord[] {
-  const raw = readJsonFile(file);
-  if (!Array.isArray(raw) || raw.some((t) => typeof t !== 'object' || t === null || typeof (t as Tau2TaskRecord).id !== 'string')) {
-    throw new GroundworkError('INVALID_ARGUMENT', `${file} is not a τ²-bench task file`, {
-      hint: 'expected a JSON array of {id, user_scenario, evaluation_criteria}',
-    });
-  }
-  return raw as Tau2TaskRecord[];
+  return checkTaskRecords(
+    file,
+    readJsonFile(file),
+    tau2TaskRecordSchema,
+    (t) => t.id,
+    'id',
+    '{id, user_scenario: {persona, instructions}, evaluation_criteria: {actions, communicate_info, reward_basis}}',
+  );
 }

@@ -15,7 +15,7 @@ export function EpisodePage(props: { runId: string; episodeId: string }) {
   const loaded = useJson<EpisodeDetail>(apiUrl(['runs', props.runId, 'episodes', props.episodeId]));
   return (
     <Await loaded={loaded}>
-      {({ episode, task }) => {
+      {({ episode, task, truncated }) => {
         const { row, trajectory: t, outcome: o, audit } = episode;
         const failedQuery = new URLSearchParams({ agent: row.agent, result: 'fail' });
         return (
@@ -104,7 +104,12 @@ export function EpisodePage(props: { runId: string; episodeId: string }) {
               </div>
               <div class="col">
                 <Card title="Transcript" class="transcript-card">
-                  <Transcript events={t.events} audit={audit} />
+                  <Transcript
+                    events={t.events}
+                    audit={audit}
+                    cut={new Map((truncated ?? []).map((c) => [c.index, c.length]))}
+                    fullUrl={(index) => apiUrl(['runs', props.runId, 'episodes', props.episodeId, 'events', String(index)])}
+                  />
                 </Card>
               </div>
             </div>
@@ -280,7 +285,41 @@ function LongText(props: { text: string; pre?: boolean }) {
 }
 
 /** Messages with tool calls and results inline; claims marked on the agent message they come from. */
-function Transcript(props: { events: readonly TrajectoryEvent[]; audit: EpisodeAuditView | undefined }) {
+/** A text the server cut: the marker and a button that loads the whole text from `url`. */
+function CutText(props: { text: string; length: number | undefined; url: string; pre?: boolean }) {
+  const [full, setFull] = useState<{ state: 'idle' | 'loading' | 'error'; text?: string; message?: string }>({ state: 'idle' });
+  if (props.length === undefined) return <LongText text={props.text} pre={props.pre} />;
+  if (full.text !== undefined) return <LongText text={full.text} pre={props.pre} />;
+  const load = () => {
+    setFull({ state: 'loading' });
+    fetch(props.url)
+      .then(async (response) => {
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        setFull({ state: 'idle', text: await response.text() });
+      })
+      .catch((error: Error) => setFull({ state: 'error', message: error.message }));
+  };
+  return (
+    <div class="cut-text">
+      <LongText text={props.text} pre={props.pre} />
+      <p class="truncated">
+        Shown in part ({props.length.toLocaleString('en')} characters in all).{' '}
+        <button type="button" class="load-all" onClick={load} disabled={full.state === 'loading'}>
+          {full.state === 'loading' ? 'loading…' : 'Load all'}
+        </button>
+        {full.state === 'error' && <span class="error"> {full.message}</span>}
+      </p>
+    </div>
+  );
+}
+
+function Transcript(props: {
+  events: readonly TrajectoryEvent[];
+  audit: EpisodeAuditView | undefined;
+  /** Event index → full length of a text the server cut. */
+  cut: ReadonlyMap<number, number>;
+  fullUrl: (index: number) => string;
+}) {
   const claimsAt = new Map<number, ClaimView[]>();
   for (const claim of props.audit?.claims ?? [])
     if (claim.eventIndex !== undefined) claimsAt.set(claim.eventIndex, [...(claimsAt.get(claim.eventIndex) ?? []), claim]);
@@ -296,7 +335,7 @@ function Transcript(props: { events: readonly TrajectoryEvent[]; audit: EpisodeA
               <li key={index} class={`msg ${event.role}`}>
                 <span class="who">{event.role}</span>
                 <div>
-                  <LongText text={event.content} />
+                  <CutText text={event.content} length={props.cut.get(index)} url={props.fullUrl(index)} />
                   {claims.map((c, i) => (
                     <div class="inline-claim" key={i}>
                       <Verdict verdict={c.verdict} /> {c.what ?? c.text}
@@ -321,7 +360,15 @@ function Transcript(props: { events: readonly TrajectoryEvent[]; audit: EpisodeA
               <li key={index} class="tool call">
                 <span class="who">call</span>
                 <code>
-                  <b>{event.name}</b>({typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments)})
+                  <b>{event.name}</b>(
+                  {props.cut.has(index) ? (
+                    <CutText text={String(event.arguments)} length={props.cut.get(index)} url={props.fullUrl(index)} pre />
+                  ) : typeof event.arguments === 'string' ? (
+                    event.arguments
+                  ) : (
+                    JSON.stringify(event.arguments)
+                  )}
+                  )
                 </code>
                 <span />
               </li>
@@ -330,7 +377,7 @@ function Transcript(props: { events: readonly TrajectoryEvent[]; audit: EpisodeA
             return (
               <li key={index} class={`tool result ${event.isError ? 'error' : ''}`}>
                 <span class="who">{event.isError ? 'error' : 'result'}</span>
-                <LongText text={event.content} pre />
+                <CutText text={event.content} length={props.cut.get(index)} url={props.fullUrl(index)} pre />
                 {event.stateHash ? (
                   <span class="hash" title="state hash after this write">
                     write · {event.stateHash.slice(0, 8)}
@@ -345,7 +392,7 @@ function Transcript(props: { events: readonly TrajectoryEvent[]; audit: EpisodeA
             return (
               <li key={index} class="note">
                 <span class="who">{event.type === 'note' ? 'note' : 'asked'}</span>
-                <LongText text={event.content} />
+                <CutText text={event.content} length={props.cut.get(index)} url={props.fullUrl(index)} />
                 <span />
               </li>
             );
