@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { syncDirectory } from '../util/sync-directory.ts';
+import { existsSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { GroundworkError } from '../errors.ts';
@@ -38,17 +39,4 @@ export function openRunLog(dbPath: string, runId: string): RunLog {
   };
   const logger = pino({ base: { runId }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
   return { logger, path };
-}
-
-/** fsync a directory so a file just created in it survives a crash (best effort). */
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Not every platform can fsync a directory.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
