@@ -1,7 +1,7 @@
 import { passKCoverageNote, summarise, type AgentMetrics } from '../grading/metrics.ts';
 import { addUsage, emptyUsage } from '../models/usage.ts';
 import type { Usage } from '../schema/trajectory.ts';
-import type { RunRecord, RunStatus, Store } from '../store/store.ts';
+import type { RunListing, RunRecord, RunStatus, Store } from '../store/store.ts';
 
 /**
  * The status to show for a run: the stored one, plus "nothing graded" when episodes exist but
@@ -9,6 +9,43 @@ import type { RunRecord, RunStatus, Store } from '../store/store.ts';
  */
 export function runStatusText(status: RunStatus, episodes: number, graded: number): string {
   return episodes > 0 && graded === 0 ? `${status}, nothing graded` : status;
+}
+
+/** A run as `groundwork runs --json` and the viewer's run list show it. */
+export interface RunListItem {
+  runId: string;
+  createdAt: string;
+  status: string;
+  domain: string;
+  split?: string;
+  agents: string[];
+  trials: number;
+  planned: number;
+  episodes: number;
+  /** Episodes that ran (not infra_error). */
+  graded: number;
+  /** The status to show, e.g. "finished, nothing graded". */
+  statusText: string;
+  /** Mean reward by agent; null for an agent with nothing graded. */
+  meanReward: Record<string, number | null>;
+}
+
+/** The list row of a stored run. */
+export function runListItem(run: RunListing): RunListItem {
+  return {
+    runId: run.id,
+    createdAt: run.createdAt,
+    status: run.status,
+    domain: run.config.domain,
+    split: run.config.split,
+    agents: run.config.agents,
+    trials: run.config.trials,
+    planned: run.planned,
+    episodes: run.episodes,
+    graded: run.graded,
+    statusText: runStatusText(run.status, run.episodes, run.graded),
+    meanReward: run.meanReward,
+  };
 }
 
 /** Everything `groundwork run`/`show` print about a run, as one JSON-ready object. */

@@ -3,7 +3,7 @@ import { GroundworkError } from '../errors.ts';
 import type { AuditSectionView, AuditView } from '../report/audit-view.ts';
 import { chartFor, chartsFor, renderChartSvg, type ChartDefinition } from '../report/charts.ts';
 import { collectReportData, reportEpisode, type ReportEpisode, type RunReportData } from '../report/report-data.ts';
-import { runStatusText } from '../report/run-summary.ts';
+import { type RunListItem, runListItem } from '../report/run-summary.ts';
 import type { Task } from '../schema/task.ts';
 import { TERMINATION_REASONS, type TerminationReason, type TrajectoryEvent } from '../schema/trajectory.ts';
 import { type EpisodeFilter, type EpisodeRow, type Store, requireRun } from '../store/store.ts';
@@ -15,25 +15,6 @@ export type ApiResponse =
   | { status: number; kind: 'ndjson'; body: AsyncIterable<string> }
   /** One full text field, streamed in chunks. */
   | { status: number; kind: 'text'; body: AsyncIterable<string> };
-
-/** A run as the viewer's run list shows it. */
-export interface RunListItem {
-  runId: string;
-  createdAt: string;
-  status: string;
-  domain: string;
-  split?: string;
-  agents: string[];
-  trials: number;
-  planned: number;
-  episodes: number;
-  /** Episodes that ran (not infra_error). */
-  graded: number;
-  /** The status to show, e.g. "finished, nothing graded". */
-  statusText: string;
-  /** Mean reward by agent; null for an agent with nothing graded. */
-  meanReward: Record<string, number | null>;
-}
 
 /** An audit section as the run page gets it: chart specs stay on the server (charts come as SVG). */
 export type PageAuditSection = Omit<AuditSectionView, 'charts'> & { charts: Omit<ChartDefinition, 'spec'>[] };
@@ -191,20 +172,7 @@ export class ViewerApi {
 
   /** Every stored run, newest first. */
   async runs(): Promise<RunListItem[]> {
-    return (await this.store.listRuns()).map((r) => ({
-      runId: r.id,
-      createdAt: r.createdAt,
-      status: r.status,
-      domain: r.config.domain,
-      split: r.config.split,
-      agents: r.config.agents,
-      trials: r.config.trials,
-      planned: r.planned,
-      episodes: r.episodes,
-      graded: r.graded,
-      statusText: runStatusText(r.status, r.episodes, r.graded),
-      meanReward: r.meanReward,
-    }));
+    return (await this.store.listRuns()).map(runListItem);
   }
 
   private async cached(runId: string) {

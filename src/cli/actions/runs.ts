@@ -1,4 +1,4 @@
-import { runStatusText } from '../../report/run-summary.ts';
+import { runListItem, runStatusText } from '../../report/run-summary.ts';
 import { num, table } from '../format.ts';
 import { openStoreReadOnly, printJson } from '../context.ts';
 
@@ -14,20 +14,7 @@ export async function runsAction(options: RunsOptions): Promise<void> {
     const runs = await store.listRuns();
     if (options.json) {
       printJson({
-        runs: runs.map((r) => ({
-          runId: r.id,
-          createdAt: r.createdAt,
-          status: r.status,
-          domain: r.config.domain,
-          split: r.config.split,
-          agents: r.config.agents,
-          trials: r.config.trials,
-          planned: r.planned,
-          episodes: r.episodes,
-          graded: r.graded,
-          statusText: runStatusText(r.status, r.episodes, r.graded),
-          meanReward: r.meanReward,
-        })),
+        runs: runs.map(runListItem),
       });
       return;
     }

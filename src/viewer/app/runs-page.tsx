@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { RunListItem } from '../api.ts';
+import type { RunListItem } from '../../report/run-summary.ts';
 import { Await, Card, fixed } from './components.tsx';
 import { useJson } from './fetch.ts';
 import { apiUrl, compareHref, runHref } from './route.ts';
