@@ -21,6 +21,8 @@ export type GroundworkErrorCode =
   | 'STORE_FAILED'
   | 'SCHEMA_VERSION'
   | 'INVALID_CONFIG'
+  /** A task names something its domain lacks (an initialisation function, an assertion, a tool). */
+  | 'INVALID_TASK'
   | 'PROVIDER_FAILED'
   | 'REPLAY_MISS'
   | 'AGENT_FAILED'

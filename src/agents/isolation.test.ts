@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { createHelpdeskDomain } from '../domains/helpdesk/index.ts';
 import { runEpisode } from '../episode/orchestrator.ts';
 import { gradeEpisode } from '../grading/grade.ts';
-import type { Task } from '../schema/task.ts';
+import { oracleStepMessage, type Task } from '../schema/task.ts';
 import type { TrajectoryEvent } from '../schema/trajectory.ts';
 import { createScriptedUser } from '../users/scripted.ts';
 import type { Agent, AgentSession, AgentTurn } from './agent.ts';
@@ -92,7 +92,7 @@ function cheatingAgent(privileged: boolean): Agent {
           if (!step) return { end: true };
           return step.kind === 'call'
             ? { toolCalls: [{ id: `c${index}`, name: step.call.name, arguments: step.call.arguments }] }
-            : { message: step.text };
+            : { message: oracleStepMessage(step) };
         },
       };
     },

@@ -1,3 +1,4 @@
+import { oracleStepMessage } from '../schema/task.ts';
 import { GroundworkError } from '../errors.ts';
 import type { Agent } from './agent.ts';
 import { callTurn, scriptedSession, type AgentScript } from './scripted-session.ts';
@@ -18,7 +19,7 @@ export function createOracleAgent(): Agent {
         function* (): AgentScript {
           for (const step of task.oracle) {
             if (step.kind === 'call') yield callTurn(step.call.name, step.call.arguments);
-            else yield { message: step.text };
+            else yield { message: oracleStepMessage(step) };
           }
           return { end: true };
         },

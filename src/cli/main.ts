@@ -21,6 +21,7 @@ import { registerViewCommand } from './commands/view.ts';
 const USAGE_CODES = new Set([
   'INVALID_ARGUMENT',
   'INVALID_CONFIG',
+  'INVALID_TASK',
   'UNKNOWN_DOMAIN',
   'UNKNOWN_AGENT',
   'UNKNOWN_USER',

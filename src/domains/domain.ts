@@ -34,6 +34,30 @@ export type DomainQuery<Records extends TableRecords = UntypedRecords> = (
   args: Record<string, JsonValue>,
 ) => JsonValue;
 
+/** Which participant a tool, an environment function or a table belongs to (dual control, τ²-bench). */
+export type Side = 'agent' | 'user';
+
+/**
+ * A function of the environment that is not offered as a tool: what tasks name as initialisation
+ * actions (`turn_airplane_mode_on`, `set_data_usage`) and as assertions on the final state
+ * (`assert_mobile_data_status`). Initialisation functions change `state`; assertions only read it
+ * and return their value (compared with the task's expected value by the grader).
+ */
+export type EnvFunction = (state: TableState, args: Record<string, JsonValue>) => JsonValue;
+
+/**
+ * The user's side of a dual-control domain: the simulated user acts on its own part of the state
+ * (a phone, its own account) through its own tools, which the agent cannot call.
+ */
+export interface UserSide {
+  /** Tools the simulated user may call. They run on the episode's one state, like the agent's. */
+  tools: readonly DomainTool[];
+  /** Tables of the state that belong to the user's side (each also declared in `Domain.tables`). */
+  tables: readonly string[];
+  /** Extra instructions for an LLM user about its tools and its world (τ²'s user guidelines). */
+  guide?: string;
+}
+
 /** Options every domain factory accepts. */
 export interface DomainOptions {
   /** Seed of generated domains (helpdesk): same seed, same world and tasks. @default 42 */
@@ -81,6 +105,16 @@ export interface Domain {
    * @default `genericClaimRules`: claims recognised by language, verdicts `unverifiable` except "nothing changed"
    */
   claimRules?: ClaimRules;
+  /** The user's side (tools and tables) of a dual-control domain. @default none: the user only talks */
+  user?: UserSide;
+  /** Environment functions by side, for task initialisation and end-state assertions. @default none */
+  functions?: Readonly<Partial<Record<Side, Readonly<Record<string, EnvFunction>>>>>;
+  /**
+   * Brings the two sides into agreement after any tool call or environment function (τ²'s
+   * `sync_tools`: e.g. a suspended line leaves the phone without service). Must be idempotent.
+   * @default none
+   */
+  sync?(state: TableState): void;
   /** Shared, frozen initial tables (built once per domain instance) and their hash. */
   base(): { tables: Tables; hash: string };
   /** Split names this domain offers. */

@@ -1,4 +1,5 @@
 import type { Domain } from './domain.ts';
+import { runEnvFunction } from './tools.ts';
 import type { TablePatch, Task } from '../schema/task.ts';
 import { TableState } from '../state/table-state.ts';
 
@@ -7,6 +8,7 @@ export function initialStateFor(domain: Domain, task: Task): TableState {
   const base = domain.base();
   const state = TableState.over(base.tables, base.hash);
   if (task.initialPatch) state.apply(task.initialPatch);
+  for (const call of task.initialization ?? []) runEnvFunction(domain, state, call);
   return state;
 }
 

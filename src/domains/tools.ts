@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { describeError, GroundworkError } from '../errors.ts';
 import type { JsonValue } from '../schema/json.ts';
+import type { SidedCall } from '../schema/task.ts';
 import type { TableState } from '../state/table-state.ts';
-import type { Domain, DomainTool } from './domain.ts';
+import type { Domain, DomainTool, Side } from './domain.ts';
 
 /** What executing one tool call gave. */
 export interface ToolExecution {
@@ -21,7 +22,7 @@ export interface ToolExecution {
  * mistakes: unknown tools, bad JSON, invalid arguments and tool refusals become error results.
  */
 export function executeToolCall(
-  domain: Pick<Domain, 'tools'>,
+  domain: Pick<Domain, 'tools' | 'sync'>,
   state: TableState,
   name: string,
   rawArguments: JsonValue | string,
@@ -63,6 +64,8 @@ export function executeToolCall(
   const wrote = tool.kind === 'write';
   try {
     const result = tool.execute(state, parsed.data);
+    // τ² syncs the two sides after every successful call (not after a refused one).
+    domain.sync?.(state);
     return {
       content: typeof result === 'string' ? result : JSON.stringify(result),
       isError: false,
@@ -75,6 +78,51 @@ export function executeToolCall(
     const message = GroundworkError.isInstance(error) || error instanceof Error ? describeError(error) : String(error);
     return { content: `Error: ${message}`, isError: true, valid: true, wrote, terminal: false };
   }
+}
+
+/** The tools one side may call: the agent's, or the user's side of a dual-control domain. */
+export function toolsOf(domain: Pick<Domain, 'tools' | 'user'>, side: Side): readonly DomainTool[] {
+  return side === 'agent' ? domain.tools : (domain.user?.tools ?? []);
+}
+
+/** A tool call made by one side (the user's calls run on the user's tools), followed by the domain's sync. */
+export function executeSideToolCall(
+  domain: Pick<Domain, 'tools' | 'user' | 'sync'>,
+  state: TableState,
+  side: Side,
+  name: string,
+  rawArguments: JsonValue | string,
+): ToolExecution {
+  return executeToolCall({ tools: toolsOf(domain, side), sync: domain.sync }, state, name, rawArguments);
+}
+
+/**
+ * Runs an initialisation action or an assertion, as τ² runs them: the side's environment function
+ * of that name, else its tool (validated, but a refusal throws), then the domain's sync. Throws
+ * `GroundworkError` (`INVALID_TASK`) when the side has neither.
+ */
+export function runEnvFunction(
+  domain: Pick<Domain, 'name' | 'tools' | 'user' | 'functions' | 'sync'>,
+  state: TableState,
+  call: SidedCall,
+): JsonValue {
+  const fn = domain.functions?.[call.side]?.[call.name];
+  let value: JsonValue;
+  if (fn) value = fn(state, call.arguments);
+  else {
+    const tool = toolsOf(domain, call.side).find((t) => t.name === call.name);
+    if (!tool)
+      throw new GroundworkError('INVALID_TASK', `${domain.name} has no ${call.side}-side function or tool ${JSON.stringify(call.name)}`, {
+        hint: `use one of: ${[...Object.keys(domain.functions?.[call.side] ?? {}), ...toolsOf(domain, call.side).map((t) => t.name)].join(', ')}`,
+      });
+    const parsed = tool.input.safeParse(call.arguments);
+    if (!parsed.success)
+      throw new GroundworkError('INVALID_TASK', `invalid arguments for ${call.side}-side ${call.name}: ${formatZodIssues(parsed.error)}`);
+    const result = tool.execute(state, parsed.data);
+    value = result;
+  }
+  domain.sync?.(state);
+  return value;
 }
 
 /** `path: message; path: message` for zod errors. */

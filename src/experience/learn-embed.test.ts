@@ -1,3 +1,4 @@
+import { oracleStepMessage } from '../schema/task.ts';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createHelpdeskDomain } from '../domains/helpdesk/index.ts';
@@ -23,7 +24,7 @@ function model(request: PeerRequest): PeerReply {
   if (!step) return { kind: 'message', text: 'Done.' };
   return step.kind === 'call'
     ? { kind: 'message', toolCalls: [{ name: step.call.name, arguments: step.call.arguments }] }
-    : { kind: 'message', text: step.text };
+    : { kind: 'message', text: oracleStepMessage(step) };
 }
 
 const peers: ModelPeer[] = [];

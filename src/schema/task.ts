@@ -130,6 +130,41 @@ export type CommunicationItem = z.infer<typeof communicationItemSchema>;
 export const plannedToolCallSchema = z.object({ name: z.string(), arguments: z.record(z.string(), jsonValueSchema) });
 export type PlannedToolCall = z.infer<typeof plannedToolCallSchema>;
 
+/** A tool call or environment function made on one side of a dual-control domain. */
+export const sidedCallSchema = z.object({
+  side: z.enum(['agent', 'user']),
+  name: z.string(),
+  arguments: z.record(z.string(), jsonValueSchema),
+});
+export type SidedCall = z.infer<typeof sidedCallSchema>;
+
+/** τ²-bench's reward components; the reward is the product of those a task names in its basis. */
+export const tau2RewardComponentSchema = z.enum(['DB', 'ENV_ASSERTION', 'COMMUNICATE', 'NL_ASSERTION', 'ACTION']);
+export type Tau2RewardComponent = z.infer<typeof tau2RewardComponentSchema>;
+
+/** τ²-bench evaluation criteria, graded as τ² grades them (see grading/tau2.ts). */
+export const tau2CriteriaSchema = z.object({
+  kind: z.literal('tau2'),
+  /** Components whose product is the reward; the others are computed and reported only. */
+  rewardBasis: z.array(tau2RewardComponentSchema),
+  /** Reference actions: replayed (both sides) for the DB check, matched for ACTION. */
+  actions: z.array(
+    sidedCallSchema.extend({
+      /** τ²'s `action_id`. */
+      id: z.string(),
+      /** Only these arguments are compared by the ACTION check (τ²'s `compare_args`); absent: all. */
+      compareArgs: z.array(z.string()).optional(),
+    }),
+  ),
+  /** Assertions run on the final state: the named function of that side must return `assertValue`. */
+  envAssertions: z.array(sidedCallSchema.extend({ assertValue: z.boolean(), message: z.string().optional() })),
+  /** τ²'s `communicate_info`: each string must appear in an agent message (τ²'s COMMUNICATE rule). */
+  communicate: z.array(communicationItemSchema),
+  /** τ²'s `nl_assertions`: statements a judge model checks against the conversation. */
+  nlAssertions: z.array(z.string()),
+});
+export type Tau2Criteria = z.infer<typeof tau2CriteriaSchema>;
+
 /** The expected outcome: a declared diff, or (τ-bench) the end state of replaying gold actions. */
 export const expectedOutcomeSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -143,6 +178,7 @@ export const expectedOutcomeSchema = z.discriminatedUnion('kind', [
     actions: z.array(plannedToolCallSchema),
     communicate: z.array(communicationItemSchema),
   }),
+  tau2CriteriaSchema,
 ]);
 export type ExpectedOutcome = z.infer<typeof expectedOutcomeSchema>;
 
@@ -175,6 +211,11 @@ export const userScenarioSchema = z.object({
    * when the task source structures it; otherwise the audit derives items from the fields above.
    */
   goal: z.array(goalItemSchema).optional(),
+  /**
+   * Dual control: the user-side actions the task needs, which a scripted user performs (with
+   * these arguments) when the agent asks for them. An LLM user gets the tools instead.
+   */
+  actions: z.array(plannedToolCallSchema).optional(),
 });
 export type UserScenario = z.infer<typeof userScenarioSchema>;
 
@@ -183,8 +224,19 @@ export const oracleStepSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('call'), call: plannedToolCallSchema }),
   /** Say something to the user; the oracle then waits for the user's reply. */
   z.object({ kind: z.literal('say'), text: z.string() }),
+  /** Dual control: ask the user to perform this user-side call; the oracle then waits for the user's reply. */
+  z.object({ kind: z.literal('ask_user'), call: plannedToolCallSchema }),
 ]);
 export type OracleStep = z.infer<typeof oracleStepSchema>;
+
+/**
+ * What the oracle says for a step that is not its own tool call. An `ask_user` step names the call
+ * exactly (`name({...})`), so a scripted user can perform it with the task's arguments.
+ */
+export function oracleStepMessage(step: Exclude<OracleStep, { kind: 'call' }>): string {
+  if (step.kind === 'say') return step.text;
+  return `Please do this on your side: ${step.call.name}(${JSON.stringify(step.call.arguments)})`;
+}
 
 /** One situation an agent is put in. */
 export const taskSchema = z.object({
@@ -198,6 +250,8 @@ export const taskSchema = z.object({
   tags: z.array(z.string()),
   /** Changes applied to the domain's base state before the episode starts. */
   initialPatch: tablePatchSchema.optional(),
+  /** Environment functions or tools run, in order, after `initialPatch` and before the conversation (τ²'s initialisation actions). */
+  initialization: z.array(sidedCallSchema).optional(),
   user: userScenarioSchema,
   expected: expectedOutcomeSchema,
   /** True when the only correct outcome is no change of state. */

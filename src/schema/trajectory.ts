@@ -32,6 +32,8 @@ export const trajectoryEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('tool_call'),
     id: z.string(),
+    /** Dual control: `user` when the simulated user called one of its own tools; absent for the agent. */
+    actor: z.literal('user').optional(),
     name: z.string(),
     /** Arguments as the agent sent them (parsed JSON when possible, else the raw string). */
     arguments: jsonValueSchema,
@@ -39,6 +41,8 @@ export const trajectoryEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('tool_result'),
     callId: z.string(),
+    /** Dual control: `user` for the result of a user's tool call (only the user sees it). */
+    actor: z.literal('user').optional(),
     name: z.string(),
     /** The text the agent sees. */
     content: z.string(),

@@ -6,20 +6,45 @@ import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
 export const USER_CONTROL_TOKENS = ['###STOP###', '###TRANSFER###', '###OUT-OF-SCOPE###'] as const;
 export type UserControlToken = (typeof USER_CONTROL_TOKENS)[number];
 
-/** One message of the simulated user. */
+/** A call of one of the user's own tools (dual-control domains). */
+export interface UserToolCall {
+  name: string;
+  arguments: JsonValue | string;
+}
+
+/**
+ * One turn of the simulated user: a message to the agent, or (dual control) calls of its own
+ * tools, after which it is the user's turn again with the results in the events.
+ */
 export interface UserTurn {
-  /** Message text; may still contain a control token (the orchestrator strips it). */
+  /** Message text; may still contain a control token (the orchestrator strips it). Ignored when `toolCalls` is non-empty. */
   content: string;
+  /** Dual control: calls of the user's tools, run in order before the user speaks again. */
+  toolCalls?: UserToolCall[];
   usage?: Usage;
+}
+
+/** A tool the user may call, as published to a model (JSON Schema of its arguments). */
+export interface UserToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
 }
 
 export interface UserContext {
   task: Task;
   seed: number;
   trial: number;
+  /** Dual control: the user's own tools (empty or absent when the domain has no user side). */
+  tools?: readonly UserToolSpec[];
+  /** Dual control: the domain's guide for the user about its tools and world. */
+  guide?: string;
 }
 
-/** One episode's simulated user. It sees only the messages, never tool calls or results. */
+/**
+ * One episode's simulated user. It sees the messages and its own tool calls and results
+ * (events with `actor: 'user'`), never the agent's tool traffic.
+ */
 export interface UserSession {
   next(events: readonly TrajectoryEvent[]): Promise<UserTurn>;
   /** Facts stored with the episode (model, prompt hash, temperature...). */
@@ -38,6 +63,11 @@ export function splitControlToken(content: string): { text: string; control?: Us
     if (content.includes(token)) return { text: content.split(token).join('').trim(), control: token };
   }
   return { text: content };
+}
+
+/** The events a simulated user may see: messages and its own tool traffic, never the agent's. */
+export function userVisibleEvents(events: readonly TrajectoryEvent[]): TrajectoryEvent[] {
+  return events.filter((e) => e.type === 'message' || ((e.type === 'tool_call' || e.type === 'tool_result') && e.actor === 'user'));
 }
 
 /** The conversation as (role, text) pairs, without tool traffic. */

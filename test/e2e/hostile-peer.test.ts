@@ -1,5 +1,6 @@
 // Issue 13 (1, 6, 7): a model server that echoes the key and sends credentials leaks nothing into
 // any file or output, replays identically, is capped in size, and bad base URLs are config errors.
+import { oracleStepMessage } from '../../src/schema/task.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -53,7 +54,7 @@ function hostileAgent(request: PeerRequest): PeerReply {
   const turn = messages.filter((m) => m.role === 'assistant').length;
   const step = task.oracle[turn];
   if (!step) return { kind: 'message', text: `Done. ${echoed}` };
-  if (step.kind !== 'call') return { kind: 'message', text: `${step.text} (${echoed})` };
+  if (step.kind !== 'call') return { kind: 'message', text: `${oracleStepMessage(step)} (${echoed})` };
   const toolCalls = [{ name: step.call.name, arguments: step.call.arguments }];
   // The first call also comes with a tool with credentials in its arguments (an unknown tool: an error result).
   if (turn === task.oracle.findIndex((s) => s.kind === 'call'))

@@ -1,3 +1,4 @@
+import { oracleStepMessage } from '../../src/schema/task.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -69,7 +70,7 @@ function model(request: PeerRequest): PeerReply {
   if (!step) return { kind: 'message', text: 'Done.' };
   return step.kind === 'call'
     ? { kind: 'message', toolCalls: [{ name: step.call.name, arguments: step.call.arguments }] }
-    : { kind: 'message', text: step.text };
+    : { kind: 'message', text: oracleStepMessage(step) };
 }
 
 async function setup() {

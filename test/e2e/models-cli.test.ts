@@ -1,3 +1,4 @@
+import { oracleStepMessage } from '../../src/schema/task.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -38,7 +39,7 @@ function agentModel(request: PeerRequest): PeerReply {
   if (!step) return { kind: 'message', text: 'Done.' };
   return step.kind === 'call'
     ? { kind: 'message', toolCalls: [{ name: step.call.name, arguments: step.call.arguments }] }
-    : { kind: 'message', text: step.text };
+    : { kind: 'message', text: oracleStepMessage(step) };
 }
 
 /** A "model" user: opens, gives its email, confirms, then stops. */
