@@ -34,3 +34,38 @@ test('the check catches broken domains', () => {
   assert.ok(problems.some((p) => p.includes('table t: base table is not frozen')));
   assert.ok(problems.some((p) => /expects unknown query customerDataReachable/.test(p)));
 });
+
+test('the check catches a broken user side (dual control)', () => {
+  const good = createHelpdeskDomain();
+  const task = good.tasks({ split: 'test', count: 1 })[0];
+  const userTool = {
+    name: 'toggle_airplane_mode',
+    description: 'Toggle.',
+    kind: 'write' as const,
+    input: z.object({}),
+    execute: () => 'ok',
+  };
+  const broken = {
+    ...good,
+    user: { tools: [userTool, { ...good.tools[0] }], tables: ['phone'] },
+    functions: { user: { turn_airplane_mode_on: () => true } },
+    tasks: () => [
+      {
+        ...task,
+        initialization: [
+          { side: 'user' as const, name: 'turn_airplane_mode_on', arguments: {} },
+          { side: 'agent' as const, name: 'turn_airplane_mode_on', arguments: {} },
+        ],
+        user: { ...task.user, actions: [{ name: 'reboot_device', arguments: {} }] },
+        oracle: [...task.oracle, { kind: 'ask_user' as const, call: { name: 'toggle_airplane_mode', arguments: {} } }],
+      },
+    ],
+  };
+  const problems = checkDomain(broken, { maxTasksPerSplit: 1 }).map((p) => `${p.where}: ${p.problem}`);
+  assert.ok(problems.some((p) => p.startsWith(`user tool ${good.tools[0].name}: has the name of an agent tool`)));
+  assert.ok(problems.includes("user table phone: is not declared in the domain's tables"));
+  assert.ok(problems.some((p) => p.endsWith('initialisation names unknown agent-side function turn_airplane_mode_on')));
+  assert.ok(!problems.some((p) => p.endsWith('initialisation names unknown user-side function turn_airplane_mode_on')));
+  assert.ok(problems.some((p) => p.endsWith('user action uses unknown user tool reboot_device')));
+  assert.ok(!problems.some((p) => p.includes('oracle asks the user')));
+});

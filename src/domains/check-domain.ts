@@ -1,6 +1,6 @@
 import { canonicalJson } from '../schema/json.ts';
 import { type Task, taskSchema } from '../schema/task.ts';
-import type { Domain } from './domain.ts';
+import type { Domain, DomainTool, Side } from './domain.ts';
 import { formatZodIssues, toolJsonSchema } from './tools.ts';
 
 /** One way a domain breaks the contract. */
@@ -28,19 +28,15 @@ export function checkDomain(domain: Domain, options: { maxTasksPerSplit?: number
   if (!domain.policy.trim()) add('domain', 'has an empty policy');
   if (!domain.splits.includes(domain.defaultSplit)) add('domain', `default split ${domain.defaultSplit} is not one of its splits`);
 
-  const names = new Set<string>();
-  for (const tool of domain.tools) {
-    if (!TOOL_NAME.test(tool.name)) add(`tool ${tool.name}`, 'name must match [a-zA-Z0-9_-]{1,64} (provider limits)');
-    if (names.has(tool.name)) add(`tool ${tool.name}`, 'defined twice');
-    names.add(tool.name);
-    if (!tool.description.trim()) add(`tool ${tool.name}`, 'has no description');
-    try {
-      const schema = toolJsonSchema(tool);
-      if (schema.type !== 'object') add(`tool ${tool.name}`, 'arguments must be an object schema');
-    } catch (error) {
-      add(`tool ${tool.name}`, `arguments cannot be published as JSON Schema: ${(error as Error).message}`);
-    }
-  }
+  const names = checkTools(domain.tools, 'tool', add);
+  const userNames = checkTools(domain.user?.tools ?? [], 'user tool', add);
+  for (const name of userNames)
+    if (names.has(name)) add(`user tool ${name}`, 'has the name of an agent tool: calls could not say which side acted');
+  for (const table of domain.user?.tables ?? [])
+    if (!Object.hasOwn(domain.tables, table)) add(`user table ${table}`, "is not declared in the domain's tables");
+  const sideNames = { agent: names, user: userNames };
+  /** An environment function or tool of that side (what initialisation and assertions may name). */
+  const callable = (side: Side, name: string) => Object.hasOwn(domain.functions?.[side] ?? {}, name) || sideNames[side].has(name);
 
   const base = domain.base();
   for (const [table, rows] of Object.entries(base.tables)) {
@@ -94,17 +90,48 @@ export function checkDomain(domain: Domain, options: { maxTasksPerSplit?: number
             add(where, `initial patch record ${table}/${key} does not match the table schema: ${formatZodIssues(parsed.error)}`);
         }
       }
-      for (const step of task.oracle)
+      for (const step of task.oracle) {
         if (step.kind === 'call' && !names.has(step.call.name)) add(where, `oracle calls unknown tool ${step.call.name}`);
+        if (step.kind === 'ask_user' && !userNames.has(step.call.name))
+          add(where, `oracle asks the user for unknown user tool ${step.call.name}`);
+      }
+      for (const call of task.initialization ?? [])
+        if (!callable(call.side, call.name)) add(where, `initialisation names unknown ${call.side}-side function ${call.name}`);
+      for (const action of task.user.actions ?? [])
+        if (!userNames.has(action.name)) add(where, `user action uses unknown user tool ${action.name}`);
       if (task.expected.kind === 'declared') {
         for (const alternative of task.expected.alternatives) {
           for (const predicate of alternative.required)
             if (predicate.kind === 'query' && !domain.queries[predicate.query]) add(where, `expects unknown query ${predicate.query}`);
         }
-      } else {
+      } else if (task.expected.kind === 'gold-replay') {
         for (const action of task.expected.actions) if (!names.has(action.name)) add(where, `gold action uses unknown tool ${action.name}`);
+      } else {
+        for (const action of task.expected.actions)
+          if (!sideNames[action.side].has(action.name)) add(where, `gold action uses unknown ${action.side}-side tool ${action.name}`);
+        for (const assertion of task.expected.envAssertions)
+          if (!callable(assertion.side, assertion.name))
+            add(where, `assertion names unknown ${assertion.side}-side function ${assertion.name}`);
       }
     }
   }
   return problems;
+}
+
+/** Names, descriptions and argument schemas of one side's tools; returns their names. */
+function checkTools(tools: readonly DomainTool[], label: string, add: (where: string, problem: string) => void): Set<string> {
+  const names = new Set<string>();
+  for (const tool of tools) {
+    if (!TOOL_NAME.test(tool.name)) add(`${label} ${tool.name}`, 'name must match [a-zA-Z0-9_-]{1,64} (provider limits)');
+    if (names.has(tool.name)) add(`${label} ${tool.name}`, 'defined twice');
+    names.add(tool.name);
+    if (!tool.description.trim()) add(`${label} ${tool.name}`, 'has no description');
+    try {
+      const schema = toolJsonSchema(tool);
+      if (schema.type !== 'object') add(`${label} ${tool.name}`, 'arguments must be an object schema');
+    } catch (error) {
+      add(`${label} ${tool.name}`, `arguments cannot be published as JSON Schema: ${(error as Error).message}`);
+    }
+  }
+  return names;
 }
