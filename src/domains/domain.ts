@@ -66,6 +66,11 @@ export interface DomainOptions {
   dataDir?: string;
   /** A task file to load instead of the default one (τ-bench domains). */
   tasksFile?: string;
+  /**
+   * A domain-specific variant, e.g. `tau2-bench/banking_knowledge`'s retrieval configuration
+   * (τ²'s `--retrieval-config`: `bm25_grep`, `bm25`, `grep_only`…). Domains without variants refuse one.
+   */
+  variant?: string;
 }
 
 /** Which tasks to take from a domain. */
@@ -86,6 +91,8 @@ export interface TaskSelection {
 export interface Domain {
   /** Registry name, e.g. `helpdesk` or `tau-bench/retail`. */
   name: string;
+  /** The variant this instance was built for (`DomainOptions.variant`, or the domain's default). @default none: no variants */
+  variant?: string;
   description: string;
   /** Policy text: the agent's system prompt. */
   policy: string;

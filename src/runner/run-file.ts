@@ -38,6 +38,8 @@ export const runFileSchema = z
     data: z.string().min(1).optional(),
     /** Task file to load instead of the split's (τ-bench domains). */
     taskFile: z.string().min(1).optional(),
+    /** Domain variant, e.g. banking_knowledge's retrieval configuration. */
+    domainVariant: z.string().min(1).optional(),
     /** Steps per episode before `max_steps`. @default the domain's */
     maxSteps: z.number().int().positive().optional(),
     /** Invalid tool calls tolerated per episode before `agent_error`. @default 5 */

@@ -28,6 +28,7 @@ export const runConfigSchema = z.object({
       seed: z.number().int().optional(),
       dataDir: z.string().optional(),
       tasksFile: z.string().optional(),
+      variant: z.string().optional(),
     })
     .default({}),
   /** Task split. Defaults to the domain's default split. */

@@ -33,6 +33,7 @@ const PLAN_OPTIONS = [
   'domainSeed',
   'data',
   'taskFile',
+  'domainVariant',
   'maxSteps',
   'config',
   'outcomeReport',
@@ -52,6 +53,7 @@ export interface RunOptions {
   domainSeed?: number;
   data?: string;
   taskFile?: string;
+  domainVariant?: string;
   maxSteps?: number;
   /** Most episodes the new run may plan (default MAX_PLANNED_EPISODES). */
   maxEpisodes?: number;
@@ -79,6 +81,7 @@ function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
   const domainSeed = options.domainSeed ?? file.domainSeed;
   const data = options.data ?? file.data;
   const taskFile = options.taskFile ?? file.taskFile;
+  const domainVariant = options.domainVariant ?? file.domainVariant;
   const split = options.split ?? file.split;
   const maxSteps = options.maxSteps ?? file.maxSteps;
   const concurrency = options.concurrency ?? file.concurrency;
@@ -88,6 +91,7 @@ function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
       ...(domainSeed !== undefined ? { seed: domainSeed } : {}),
       ...(data ? { dataDir: data } : {}),
       ...(taskFile ? { tasksFile: taskFile } : {}),
+      ...(domainVariant ? { variant: domainVariant } : {}),
     },
     ...(split ? { split } : {}),
     tasks,

@@ -35,6 +35,7 @@ export interface DomainSelection {
   domainSeed?: number;
   data?: string;
   taskFile?: string;
+  domainVariant?: string;
   json?: boolean;
   mutations?: boolean;
 }
@@ -44,6 +45,7 @@ function loadTasks(options: DomainSelection) {
     ...(options.domainSeed !== undefined ? { seed: options.domainSeed } : {}),
     ...(options.data ? { dataDir: options.data } : {}),
     ...(options.taskFile ? { tasksFile: options.taskFile } : {}),
+    ...(options.domainVariant ? { variant: options.domainVariant } : {}),
   });
   const split = options.split ?? domain.defaultSplit;
   return { domain, split, tasks: domain.tasks({ split, ...parseTaskSelection(options.tasks) }) };

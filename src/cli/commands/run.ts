@@ -23,6 +23,10 @@ export function registerRunCommand(program: Command): void {
     .option('--domain-seed <n>', 'seed of generated domains: helpdesk world and tasks (default 42)', integer('--domain-seed'))
     .option('--data <dir>', 'benchmark data directory (τ-bench domains)')
     .option('--task-file <file>', 'task file to load instead of the split default (τ-bench domains)')
+    .option(
+      '--domain-variant <name>',
+      'domain variant, e.g. the retrieval configuration of tau2-bench/banking_knowledge (bm25_grep, bm25, grep_only…)',
+    )
     .option('--max-steps <n>', 'steps per episode before max_steps', positiveInt('--max-steps'))
     .option(
       '--max-episodes <n>',

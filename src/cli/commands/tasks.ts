@@ -13,6 +13,7 @@ export function registerTasksCommand(program: Command): void {
       .option('--domain-seed <n>', 'seed of generated domains (default 42)', integer('--domain-seed'))
       .option('--data <dir>', 'benchmark data directory (τ-bench domains)')
       .option('--task-file <file>', 'task file (τ-bench domains)')
+      .option('--domain-variant <name>', 'domain variant (e.g. banking_knowledge retrieval: bm25_grep, bm25, grep_only…)')
       .option('--json', 'print one JSON document on stdout');
 
   selection(tasks.command('list').description('list the tasks of a split')).action(async (options: DomainSelection) =>
