@@ -1,4 +1,5 @@
-import { jsonSchema, tool, type ModelMessage, type ToolSet } from 'ai';
+import type { ModelMessage, ToolSet } from 'ai';
+import { modelToolSet } from '../models/tool-set.ts';
 import type { ModelHub } from '../models/model-hub.ts';
 import { shortHash, type JsonValue } from '../schema/json.ts';
 import type { TrajectoryEvent } from '../schema/trajectory.ts';
@@ -37,7 +38,7 @@ export function createLlmAgent(spec: string, hub: ModelHub, options: LlmAgentOpt
       const system = options.systemPrompt?.(context.policy) ?? context.policy;
       let tools = toolSets.get(context.tools);
       if (!tools) {
-        tools = agentToolSet(context.tools);
+        tools = modelToolSet(context.tools);
         toolSets.set(context.tools, tools);
       }
       const temperature = options.temperature ?? model.temperature ?? LLM_AGENT_DEFAULT_TEMPERATURE;
@@ -78,18 +79,6 @@ export function createLlmAgent(spec: string, hub: ModelHub, options: LlmAgentOpt
       };
     },
   };
-}
-
-/** The agent's tools for the model: description and JSON schema, no `execute`. */
-export function agentToolSet(specs: readonly AgentToolSpec[]): ToolSet {
-  const tools: ToolSet = {};
-  for (const spec of specs) {
-    tools[spec.name] = tool({
-      description: spec.description,
-      inputSchema: jsonSchema(spec.parameters as Parameters<typeof jsonSchema>[0]),
-    });
-  }
-  return tools;
 }
 
 /** What the agent remembers of its own turns, to regroup tool calls into the replies they came in. */

@@ -5,8 +5,12 @@ import { callTurn, scriptedSession, type AgentScript } from './scripted-session.
 
 /**
  * Plays the task's reference solution through the normal interface: one tool call per turn,
- * each `say` step sent to the user (then it waits for the reply). Privileged: it reads the task.
- * On every well-formed task it must reach reward 1; when it does not, the task is broken.
+ * each `say` step sent to the user (then it waits for the reply), each `ask_user` step sent as a
+ * request the user performs on its side (then it waits for the user's report). A `say` followed by
+ * a terminal call (transfer to a human) goes in the same turn as that call: the user hears it as
+ * the call ends the conversation, instead of taking it as the end and stopping first.
+ * Privileged: it reads the task. On every well-formed task it must reach reward 1; when it does
+ * not, the task is broken.
  */
 export function createOracleAgent(): Agent {
   return {
@@ -15,11 +19,18 @@ export function createOracleAgent(): Agent {
     start(_context, access) {
       const task = access?.task;
       if (!task) throw new GroundworkError('AGENT_FAILED', 'the oracle agent needs privileged access to the task');
+      const terminal = new Set((access?.domain.tools ?? []).filter((tool) => tool.terminal).map((tool) => tool.name));
       return scriptedSession(
         function* (): AgentScript {
-          for (const step of task.oracle) {
+          const steps = task.oracle;
+          for (let i = 0; i < steps.length; i++) {
+            const step = steps[i];
+            const next = steps[i + 1];
             if (step.kind === 'call') yield callTurn(step.call.name, step.call.arguments);
-            else yield { message: oracleStepMessage(step) };
+            else if (step.kind === 'say' && next?.kind === 'call' && terminal.has(next.call.name)) {
+              yield { message: oracleStepMessage(step), toolCalls: callTurn(next.call.name, next.call.arguments).toolCalls };
+              i++;
+            } else yield { message: oracleStepMessage(step) };
           }
           return { end: true };
         },

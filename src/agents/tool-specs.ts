@@ -6,6 +6,7 @@ import { OUTCOME_REPORT_TOOL } from './outcome-report.ts';
 // Built once per domain instance: JSON Schema generation is not free and every episode needs it.
 const plainSpecs = new WeakMap<Domain, readonly AgentToolSpec[]>();
 const withReportSpecs = new WeakMap<Domain, readonly AgentToolSpec[]>();
+const userSpecs = new WeakMap<Domain, readonly AgentToolSpec[]>();
 
 function specOf(tool: Pick<DomainTool, 'name' | 'description' | 'input'>): AgentToolSpec {
   // A JSON round trip: zod's JSON Schema objects carry hidden validator functions; agents get data only.
@@ -26,6 +27,19 @@ export function agentToolSpecs(domain: Domain, withOutcomeReport: boolean): read
     if (withOutcomeReport) tools.push(specOf(OUTCOME_REPORT_TOOL));
     specs = Object.freeze(tools);
     cache.set(domain, specs);
+  }
+  return specs;
+}
+
+/**
+ * The user's own tools of a dual-control domain (τ²'s user tools), as plain frozen specs for the
+ * user simulator; empty when the domain has no user side. Cached per domain like the agent's.
+ */
+export function userToolSpecs(domain: Domain): readonly AgentToolSpec[] {
+  let specs = userSpecs.get(domain);
+  if (!specs) {
+    specs = Object.freeze((domain.user?.tools ?? []).map(specOf));
+    userSpecs.set(domain, specs);
   }
   return specs;
 }

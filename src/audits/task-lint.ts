@@ -1,7 +1,7 @@
-import type { Domain } from '../domains/domain.ts';
-import { executeToolCall } from '../domains/tools.ts';
+import type { Domain, Side } from '../domains/domain.ts';
+import { executeSideToolCall } from '../domains/tools.ts';
 import type { TaskProblem } from '../schema/audit.ts';
-import type { Task } from '../schema/task.ts';
+import type { PlannedToolCall, Task } from '../schema/task.ts';
 import { changesBetween } from '../state/diff.ts';
 import type { TableState } from '../state/table-state.ts';
 import { stateTokenIndex } from './simulator-fidelity.ts';
@@ -16,19 +16,26 @@ export const TASK_LINT_WARNINGS: ReadonlySet<string> = new Set(['gold_read_fails
  * `noChange` (and one marked `noChange` changes nothing). Pure.
  */
 export function lintTaskStatic(
-  domain: Pick<Domain, 'tools'>,
+  domain: Pick<Domain, 'tools' | 'user' | 'sync'>,
   task: Task,
   initialState: TableState,
   exists?: (token: string) => boolean,
 ): TaskProblem[] {
   const problems: TaskProblem[] = [];
-  const calls =
-    task.expected.kind === 'gold-replay' ? task.expected.actions : task.oracle.flatMap((step) => (step.kind === 'call' ? [step.call] : []));
+  // The oracle's own calls, and the user-side calls it asks a dual-control user to make.
+  const calls: (PlannedToolCall & { side: Side })[] =
+    task.expected.kind === 'gold-replay'
+      ? task.expected.actions.map((call) => ({ ...call, side: 'agent' }))
+      : task.expected.kind === 'tau2'
+        ? task.expected.actions.map(({ side, name, arguments: args }) => ({ side, name, arguments: args }))
+        : task.oracle.flatMap((step): (PlannedToolCall & { side: Side })[] =>
+            step.kind === 'call' ? [{ ...step.call, side: 'agent' }] : step.kind === 'ask_user' ? [{ ...step.call, side: 'user' }] : [],
+          );
   const state = initialState.fork();
   calls.forEach((call, index) => {
-    const tool = domain.tools.find((t) => t.name === call.name);
+    const tool = (call.side === 'agent' ? domain.tools : (domain.user?.tools ?? [])).find((t) => t.name === call.name);
     if (tool?.terminal) return;
-    const result = executeToolCall(domain, state, call.name, call.arguments);
+    const result = executeSideToolCall(domain, state, call.side, call.name, call.arguments);
     // A failing read leaves the expected state intact: a warning; a failing write puts the expected outcome in doubt.
     if (result.isError)
       problems.push({
@@ -75,7 +82,7 @@ export function lintTaskStatic(
 
 /** `lintTaskStatic` over many tasks, building each initial state's token index once. */
 export function lintTasksStatic(
-  domain: Pick<Domain, 'tools'>,
+  domain: Pick<Domain, 'tools' | 'user' | 'sync'>,
   tasks: readonly Task[],
   initialStateOf: (task: Task) => TableState,
 ): TaskProblem[] {

@@ -39,8 +39,11 @@ export const toolErrorAudit = defineAudit({
   fields: toolErrorFields,
   summary: toolErrorSummary,
   audit({ episode }) {
-    // Only calls that reached the domain: `report_outcome` is intercepted by the episode, not a tool of the world.
-    const results = episode.trajectory.events.flatMap((e) => (e.type === 'tool_result' && e.name !== OUTCOME_REPORT_TOOL_NAME ? [e] : []));
+    // Only the agent's calls that reached the domain: `report_outcome` is intercepted by the episode, not a
+    // tool of the world, and the simulated user's own calls (dual control, `actor: 'user'`) are not the agent's.
+    const results = episode.trajectory.events.flatMap((e) =>
+      e.type === 'tool_result' && e.name !== OUTCOME_REPORT_TOOL_NAME && e.actor !== 'user' ? [e] : [],
+    );
     const byTool: Record<string, number> = {};
     for (const r of results) if (r.isError) byTool[r.name] = (byTool[r.name] ?? 0) + 1;
     return { toolErrors: { calls: results.length, errors: results.filter((r) => r.isError).length, byTool } };

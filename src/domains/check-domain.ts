@@ -34,6 +34,8 @@ export function checkDomain(domain: Domain, options: { maxTasksPerSplit?: number
     if (names.has(name)) add(`user tool ${name}`, 'has the name of an agent tool: calls could not say which side acted');
   for (const table of domain.user?.tables ?? [])
     if (!Object.hasOwn(domain.tables, table)) add(`user table ${table}`, "is not declared in the domain's tables");
+  for (const table of domain.toolkitTables ?? [])
+    if (!Object.hasOwn(domain.tables, table)) add(`toolkit table ${table}`, "is not declared in the domain's tables");
   const sideNames = { agent: names, user: userNames };
   /** An environment function or tool of that side (what initialisation and assertions may name). */
   const callable = (side: Side, name: string) => Object.hasOwn(domain.functions?.[side] ?? {}, name) || sideNames[side].has(name);

@@ -63,14 +63,24 @@ export interface ClaimRules {
 }
 
 /**
- * The result of each tool call, by the call's event index: the first result after it with its id.
- * Call ids are not unique in recorded trajectories (τ-bench's gpt-4o records reuse them across
- * turns), so a result is never looked up by id alone.
+ * Whether an event is the simulated user's own tool traffic (dual control): the user's action on
+ * its side, never evidence of what the agent did.
+ */
+export function isUserToolEvent(event: TrajectoryEvent): boolean {
+  return (event.type === 'tool_call' || event.type === 'tool_result') && event.actor === 'user';
+}
+
+/**
+ * The result of each of the agent's tool calls, by the call's event index: the first agent result
+ * after it with its id. Call ids are not unique in recorded trajectories (τ-bench's gpt-4o records
+ * reuse them across turns), so a result is never looked up by id alone. The user's own calls and
+ * results (dual control) are left out: they are not the agent's actions.
  */
 export function pairResults(events: readonly TrajectoryEvent[]): Map<number, Extract<TrajectoryEvent, { type: 'tool_result' }>> {
   const open = new Map<string, number[]>();
   const out = new Map<number, Extract<TrajectoryEvent, { type: 'tool_result' }>>();
   events.forEach((event, eventIndex) => {
+    if (isUserToolEvent(event)) return;
     if (event.type === 'tool_call') {
       const waiting = open.get(event.id);
       if (waiting) waiting.push(eventIndex);
@@ -83,14 +93,14 @@ export function pairResults(events: readonly TrajectoryEvent[]): Map<number, Ext
   return out;
 }
 
-/** Tool calls of the trajectory with their results (parsed JSON when possible). */
+/** The agent's tool calls of the trajectory with their results (parsed JSON when possible); the user's own calls are left out. */
 export function toolCallsOf(
   events: readonly TrajectoryEvent[],
 ): { name: string; arguments: Record<string, unknown>; result?: unknown; isError: boolean; content: string }[] {
   const results = pairResults(events);
   const out: ReturnType<typeof toolCallsOf> = [];
   for (const [eventIndex, event] of events.entries()) {
-    if (event.type !== 'tool_call') continue;
+    if (event.type !== 'tool_call' || event.actor === 'user') continue;
     const result = results.get(eventIndex);
     let parsed: unknown;
     if (result && !result.isError) {

@@ -112,6 +112,13 @@ export interface Domain {
    * @default `genericClaimRules`: claims recognised by language, verdicts `unverifiable` except "nothing changed"
    */
   claimRules?: ClaimRules;
+  /**
+   * Tables of the tools' own bookkeeping rather than the world's records (e.g. which tools the agent
+   * has unlocked): in the episode state, so tools stay pure functions of it, and shown in diffs, but
+   * not part of the database a τ² DB check compares (τ² keeps them in its toolkit, outside its DB).
+   * Each is declared in `tables`. @default none
+   */
+  toolkitTables?: readonly string[];
   /** The user's side (tools and tables) of a dual-control domain. @default none: the user only talks */
   user?: UserSide;
   /** Environment functions by side, for task initialisation and end-state assertions. @default none */
@@ -136,5 +143,13 @@ export interface Domain {
     singleToolCallPerTurn?: boolean;
     /** Default maximum number of steps of an episode. */
     maxSteps?: number;
+    /** Default number of invalid tool calls tolerated before `agent_error` (a run's `maxInvalidToolCalls` overrides it). @default 5 */
+    maxInvalidToolCalls?: number;
+    /**
+     * End the episode once this many tool calls, of either side, returned an error (τ²-bench's
+     * `max_errors`, 10 in `tau2 run`; τ² ends with `too_many_errors`, recorded here as
+     * `agent_error` with that detail). @default none: no limit
+     */
+    maxToolErrors?: number;
   };
 }

@@ -1,4 +1,4 @@
-export type { Domain, DomainTool, DomainQuery, DomainOptions, TaskSelection, ToolKind } from './domain.ts';
+export type { Domain, DomainTool, DomainQuery, DomainOptions, TaskSelection, ToolKind, Side, UserSide, EnvFunction } from './domain.ts';
 export {
   createDomain,
   domainNames,
@@ -26,7 +26,7 @@ export {
 export { helpdeskClaimRules } from './helpdesk/claim-rules.ts';
 export { tauClaimRules } from './tau-bench/claim-rules.ts';
 export { checkDomain, type DomainProblem } from './check-domain.ts';
-export { executeToolCall, type ToolExecution, toolJsonSchema } from './tools.ts';
+export { executeToolCall, executeSideToolCall, runEnvFunction, toolsOf, type ToolExecution, toolJsonSchema } from './tools.ts';
 export { initialStateFor, finalStateFrom } from './initial-state.ts';
 export {
   callTurn,
@@ -39,3 +39,13 @@ export {
 } from './baseline.ts';
 export { createHelpdeskDomain, HELPDESK_DEFAULT_SEED, HELPDESK_FAMILIES } from './helpdesk/index.ts';
 export { createTauBenchRetailDomain, createTauBenchAirlineDomain, createTau2RetailDomain, type TauDomainName } from './tau-bench/index.ts';
+export { createTau2TelecomDomain } from './tau2-bench/telecom/index.ts';
+export { createTau2MockDomain } from './tau2-bench/mock/index.ts';
+export { createTau2BankingKnowledgeDomain } from './tau2-bench/banking-knowledge/index.ts';
+export {
+  tau2TaskToTask,
+  readTau2TaskRecords,
+  tau2TaskRecordSchema,
+  type Tau2TaskRecord,
+  type Tau2TaskContext,
+} from './tau2-bench/task-format.ts';

@@ -2,6 +2,9 @@ import { GroundworkError } from '../errors.ts';
 import type { Domain, DomainOptions } from './domain.ts';
 import { createHelpdeskDomain } from './helpdesk/index.ts';
 import { createTau2RetailDomain, createTauBenchAirlineDomain, createTauBenchRetailDomain } from './tau-bench/index.ts';
+import { createTau2BankingKnowledgeDomain } from './tau2-bench/banking-knowledge/index.ts';
+import { createTau2MockDomain } from './tau2-bench/mock/index.ts';
+import { createTau2TelecomDomain } from './tau2-bench/telecom/index.ts';
 
 /** Builds a domain from its options. The one factory type of every domain (built-in or registered by a library user). */
 export type DomainFactory = (options: DomainOptions) => Domain;
@@ -36,6 +39,9 @@ export const BUILT_IN_DOMAINS: readonly (readonly [string, DomainFactory])[] = O
   ['tau-bench/retail', createTauBenchRetailDomain],
   ['tau-bench/airline', createTauBenchAirlineDomain],
   ['tau2-bench/retail', createTau2RetailDomain],
+  ['tau2-bench/telecom', createTau2TelecomDomain],
+  ['tau2-bench/mock', createTau2MockDomain],
+  ['tau2-bench/banking_knowledge', createTau2BankingKnowledgeDomain],
 ] as const);
 
 function checkedName(name: unknown, known: ReadonlyMap<string, DomainFactory>): string {
@@ -69,6 +75,11 @@ function registryOf(factories: ReadonlyMap<string, DomainFactory>): DomainRegist
           `the factory registered as ${JSON.stringify(name)} built a domain named ${JSON.stringify(domain.name)}`,
           { hint: 'register a domain under its own name: stored runs find their domain by that name' },
         );
+      if (options.variant !== undefined && domain.variant !== options.variant)
+        throw new GroundworkError('INVALID_ARGUMENT', `domain ${JSON.stringify(name)} has no variant ${JSON.stringify(options.variant)}`, {
+          hint:
+            domain.variant === undefined ? 'this domain has no variants: leave out --domain-variant' : `it was built as ${domain.variant}`,
+        });
       return domain;
     },
     register(name, factory) {

@@ -50,11 +50,16 @@ async function agentActions(agent: AgentSession, events: readonly TrajectoryEven
 
 /**
  * The conversation as the agent may see it: a frozen copy of frozen events, so an agent can
- * neither rewrite the stored trajectory nor smuggle state between turns through it.
+ * neither rewrite the stored trajectory nor smuggle state between turns through it. The user's
+ * own tool traffic (dual control) is left out: τ² routes it between the user and the environment only.
  */
-function agentView(events: readonly TrajectoryEvent[]): readonly TrajectoryEvent[] {
+export function agentView(events: readonly TrajectoryEvent[]): readonly TrajectoryEvent[] {
   for (const event of events) if (!Object.isFrozen(event)) deepFreeze(event);
-  return Object.freeze(events.slice());
+  return Object.freeze(events.filter((event) => !isUserToolTraffic(event)));
+}
+
+function isUserToolTraffic(event: TrajectoryEvent): boolean {
+  return (event.type === 'tool_call' || event.type === 'tool_result') && event.actor === 'user';
 }
 
 function deepFreeze(value: unknown): void {

@@ -1,5 +1,5 @@
 import type { Agent, AgentContext } from '../agents/agent.ts';
-import { agentToolSpecs } from '../agents/tool-specs.ts';
+import { agentToolSpecs, userToolSpecs } from '../agents/tool-specs.ts';
 import type { Domain } from '../domains/domain.ts';
 import { initialStateFor } from '../domains/initial-state.ts';
 import type { JsonValue } from '../schema/json.ts';
@@ -7,7 +7,7 @@ import type { Task } from '../schema/task.ts';
 import { TRAJECTORY_SCHEMA_VERSION, type Trajectory } from '../schema/trajectory.ts';
 import { changesBetween } from '../state/diff.ts';
 import type { TableState } from '../state/table-state.ts';
-import type { UserSimulator } from '../users/user.ts';
+import type { UserContext, UserSimulator } from '../users/user.ts';
 import { ConversationEnv } from './conversation-env.ts';
 import { playEpisode } from './loop.ts';
 import { makeEpisodeEnv } from './make.ts';
@@ -45,6 +45,32 @@ export interface EpisodeOptions {
   outcomeReport?: boolean;
 }
 
+/**
+ * What the user simulator is given: the task (its scenario), seed and trial, and, in a
+ * dual-control domain, the user's own tools and the domain's guide for them.
+ */
+export function userContextFor(domain: Domain, task: Task, seed: number, trial: number): UserContext {
+  const tools = userToolSpecs(domain);
+  return {
+    task,
+    seed,
+    trial,
+    ...(tools.length ? { tools } : {}),
+    ...(domain.user?.guide !== undefined ? { guide: domain.user.guide } : {}),
+  };
+}
+
+/**
+ * The user-side tables a trajectory recorded (`participants.episode.userTables`, dual-control
+ * domains); empty when the domain had no user side or the trajectory predates the field.
+ */
+export function recordedUserTables(trajectory: Pick<Trajectory, 'participants'>): string[] {
+  const episode = trajectory.participants.episode;
+  if (episode === null || typeof episode !== 'object' || Array.isArray(episode)) return [];
+  const tables = (episode as Record<string, JsonValue>).userTables;
+  return Array.isArray(tables) ? tables.filter((t): t is string => typeof t === 'string') : [];
+}
+
 /** A finished episode: its trajectory and the states the grader compares. */
 export interface EpisodeResult {
   trajectory: Trajectory;
@@ -79,15 +105,19 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
     trial,
   });
   const agentSession = agent.privileged === true ? agent.start(context, Object.freeze({ task, domain })) : agent.start(context);
-  const userSession = user.start({ task, seed, trial });
+  const userSession = user.start(userContextFor(domain, task, seed, trial));
 
   const { termination } = await playEpisode(env, agentSession, userSession);
 
   const participants: Record<string, JsonValue> = {
     agent: { name: agent.name, ...(agentSession.describe?.() ?? {}) },
     user: { name: user.name, ...(userSession.describe?.() ?? {}) },
-    // Name and arguments of each wrapper, outermost first: `wrapEpisodeEnv` rebuilds the stack.
-    episode: { wrappers: env.wrappers.map((spec) => ({ name: spec.name, args: { ...spec.args } })) },
+    episode: {
+      // Name and arguments of each wrapper, outermost first: `wrapEpisodeEnv` rebuilds the stack.
+      wrappers: env.wrappers.map((spec) => ({ name: spec.name, args: { ...spec.args } })),
+      // Dual control: which tables are the user's side, so reports show both sides' diffs apart.
+      ...(domain.user?.tables.length ? { userTables: [...domain.user.tables] } : {}),
+    },
   };
   const { record, state } = core;
   const trajectory: Trajectory = {

@@ -37,4 +37,7 @@ export {
   exportRun,
   type ExportRunOptions,
   type ExportSummary,
+  buildTau2Submission,
+  tau2SubmissionSchema,
+  type Tau2Submission,
 } from './export/index.ts';

@@ -1,7 +1,7 @@
 import { EXPERIENCE_SCHEMA_VERSION, type ReflectionRecord } from '../schema/experience.ts';
 import type { EpisodeRecord } from '../store/store.ts';
 import { experienceId } from './experience-store.ts';
-import { compactTurns, renderDiff, renderTurns } from './transcript.ts';
+import { transcriptTurns, renderDiff, renderTurns } from './transcript.ts';
 
 /** Reflections given on the next trial of a task (Reflexion keeps the last 1–3). @default 3 */
 export const DEFAULT_REFLECTIONS_PER_TASK = 3;
@@ -13,7 +13,7 @@ At most 4 sentences. No preamble.`;
 
 /** The reflection request: the policy, the agent's own trajectory and the binary outcome (optionally the field-level diff). */
 export function reflectionPrompt(policy: string, episode: EpisodeRecord, withDiff: boolean): string {
-  const transcript = renderTurns(compactTurns(episode.trajectory.events));
+  const transcript = renderTurns(transcriptTurns(episode.trajectory.events));
   let text = `Policy you follow:\n${policy}\n\nYour attempt:\n${transcript}\n\nOutcome: FAILED (reward 0, judged from the final state of the system).`;
   if (withDiff) {
     const failed = episode.outcome.state.predicates

@@ -8,21 +8,53 @@ export const TRANSCRIPT_CLIP = 600;
 
 const clip = (text: string, max = TRANSCRIPT_CLIP) => (text.length > max ? `${text.slice(0, max)}…` : text);
 
-/** The conversation of an episode as compact turns (notes and outcome reports left out). */
+/**
+ * A turn of a transcript shown to a human or a critic: a conversation turn, or (dual control) a
+ * call of the simulated user's own tools and its result, labelled as the user's.
+ */
+export type TranscriptTurn =
+  | DemonstrationTurn
+  | { role: 'user_tool_call'; name: string; arguments: JsonValue }
+  | { role: 'user_tool_result'; name: string; content: string; isError: boolean };
+
+const isOutcomeReport = (event: TrajectoryEvent) =>
+  (event.type === 'tool_call' || event.type === 'tool_result') && event.name === 'report_outcome';
+
+/**
+ * The agent's conversation as compact turns: messages and the agent's tool traffic (notes,
+ * outcome reports and the simulated user's own tool traffic left out: the agent neither made nor
+ * saw those calls). What demonstrations keep.
+ */
 export function compactTurns(events: readonly TrajectoryEvent[]): DemonstrationTurn[] {
-  const turns: DemonstrationTurn[] = [];
+  return transcriptTurns(events).filter(
+    (turn): turn is DemonstrationTurn => turn.role !== 'user_tool_call' && turn.role !== 'user_tool_result',
+  );
+}
+
+/**
+ * The whole episode as compact turns for a human or a critic: the agent's conversation plus the
+ * simulated user's own tool traffic (dual control), in place and labelled as the user's.
+ */
+export function transcriptTurns(events: readonly TrajectoryEvent[]): TranscriptTurn[] {
+  const turns: TranscriptTurn[] = [];
   for (const event of events) {
     if (event.type === 'message') turns.push({ role: event.role, content: event.content });
-    else if (event.type === 'tool_call' && event.name !== 'report_outcome')
-      turns.push({ role: 'tool_call', name: event.name, arguments: event.arguments });
-    else if (event.type === 'tool_result' && event.name !== 'report_outcome')
-      turns.push({ role: 'tool_result', name: event.name, content: clip(event.content), isError: event.isError });
+    else if (isOutcomeReport(event)) continue;
+    else if (event.type === 'tool_call')
+      turns.push({ role: event.actor === 'user' ? 'user_tool_call' : 'tool_call', name: event.name, arguments: event.arguments });
+    else if (event.type === 'tool_result')
+      turns.push({
+        role: event.actor === 'user' ? 'user_tool_result' : 'tool_result',
+        name: event.name,
+        content: clip(event.content),
+        isError: event.isError,
+      });
   }
   return turns;
 }
 
-/** Compact turns as plain text, one line each, for prompts and examples. */
-export function renderTurns(turns: readonly DemonstrationTurn[]): string {
+/** Compact turns as plain text, one line each, for prompts and examples; the user's own tool traffic is marked `[user]`. */
+export function renderTurns(turns: readonly TranscriptTurn[]): string {
   return turns
     .map((turn): string => {
       switch (turn.role) {
@@ -34,6 +66,10 @@ export function renderTurns(turns: readonly DemonstrationTurn[]): string {
           return `  -> ${turn.name}(${JSON.stringify(turn.arguments as JsonValue)})`;
         case 'tool_result':
           return `  <- ${turn.isError ? '[error] ' : ''}${clip(turn.content, 300)}`;
+        case 'user_tool_call':
+          return `  [user] -> ${turn.name}(${JSON.stringify(turn.arguments as JsonValue)})`;
+        case 'user_tool_result':
+          return `  [user] <- ${turn.isError ? '[error] ' : ''}${clip(turn.content, 300)}`;
         default:
           return '';
       }

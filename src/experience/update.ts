@@ -15,7 +15,7 @@ import {
 } from './insights.ts';
 import { REFLECTION_SYSTEM, reflectionPrompt, reflectionRecord } from './reflexion.ts';
 import { mistakePrompt, parseSkill, SKILL_SYSTEM, skillPrompt, skillRecord } from './skills.ts';
-import { compactTurns, renderTurns } from './transcript.ts';
+import { transcriptTurns, renderTurns } from './transcript.ts';
 
 /** Successes compared at once in an ExpeL success batch. */
 const SUCCESS_BATCH = 4;
@@ -55,7 +55,7 @@ export interface ExperienceUpdateResult {
   notes: string[];
 }
 
-const transcriptOf = (episode: EpisodeRecord) => renderTurns(compactTurns(episode.trajectory.events));
+const transcriptOf = (episode: EpisodeRecord) => renderTurns(transcriptTurns(episode.trajectory.events));
 
 async function pool<T>(items: readonly T[], concurrency: number, worker: (item: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -7,19 +7,22 @@ import type { Trajectory } from '../schema/trajectory.ts';
 import { diffStates, getPath, type RawFieldChange } from '../state/diff.ts';
 import type { TableState } from '../state/table-state.ts';
 import { checkCommunication, type CommunicationJudgements } from './communication.ts';
+import { gradeTau2, tau2LiveGoldState, type Tau2NlJudgements } from './tau2.ts';
 
 /** Bumped whenever grading rules change, so stored outcomes say which rules produced them. */
-export const GRADER_VERSION = 'groundwork-grader/3';
+export const GRADER_VERSION = 'groundwork-grader/4';
 
-/** Inputs of grading: all stored data (plus the domain's pure queries and tools). */
+/** Inputs of grading: all stored data (plus the domain's pure queries, tools and environment functions). */
 export interface GradeInput {
-  domain: Pick<Domain, 'queries' | 'tools'>;
+  domain: Pick<Domain, 'queries' | 'tools'> & Partial<Pick<Domain, 'name' | 'user' | 'functions' | 'sync' | 'toolkitTables'>>;
   task: Task;
   initialState: TableState;
   finalState: TableState;
   trajectory: Pick<Trajectory, 'events' | 'termination'>;
   /** Judge verdicts per communication item id, computed beforehand; a verdict decides its item. */
   judgements?: CommunicationJudgements;
+  /** Judge verdicts on a τ² task's NL assertions, by assertion text, computed beforehand. */
+  nlJudgements?: Tau2NlJudgements;
 }
 
 /**
@@ -33,6 +36,7 @@ export function gradeEpisode(input: GradeInput): Outcome {
     .map((e) => (e as { content: string }).content);
   const communication = checkCommunication(task.expected.communicate, agentMessages, input.judgements);
   const raw = diffStates(input.initialState, input.finalState);
+  if (task.expected.kind === 'tau2') return gradeTau2Episode(input, task.expected, raw, communication);
 
   const graded =
     task.expected.kind === 'declared'
@@ -187,7 +191,46 @@ export function replayGoldActions(
 }
 
 function gradeGoldReplay(input: GradeInput, actions: readonly PlannedToolCall[], raw: RawFieldChange[]): Graded {
-  const gold = replayGoldActions(input.domain, input.initialState, actions).state;
+  return gradeAgainstGold(input, replayGoldActions(input.domain, input.initialState, actions).state, raw);
+}
+
+/**
+ * A τ² task: the reward is τ²'s (grading/tau2.ts); state, collateral and diff are Groundwork's own
+ * field-level view against the same gold state (both sides' tables), reported beside it.
+ */
+function gradeTau2Episode(
+  input: GradeInput,
+  criteria: Extract<Task['expected'], { kind: 'tau2' }>,
+  raw: RawFieldChange[],
+  communication: Outcome['communication']['items'],
+): Outcome {
+  const { section, gold } = gradeTau2({
+    domain: input.domain,
+    criteria,
+    initialState: input.initialState,
+    finalState: input.finalState,
+    trajectory: input.trajectory,
+    ...(input.nlJudgements ? { nlJudgements: input.nlJudgements } : {}),
+  });
+  // Groundwork's own view compares with the end state a live gold episode reaches (synced after each call).
+  const graded = gradeAgainstGold(input, input.domain.sync ? tau2LiveGoldState(input.domain, input.initialState, criteria) : gold, raw);
+  const collateral = graded.diff.filter((c) => c.verdict === 'collateral');
+  return {
+    schemaVersion: OUTCOME_SCHEMA_VERSION,
+    reward: section.reward ?? 0,
+    alternative: -1,
+    state: { pass: graded.statePass, predicates: graded.predicates },
+    collateral: { pass: collateral.length === 0, changes: collateral },
+    communication: { pass: communication.every((c) => c.pass), items: communication },
+    diff: graded.diff,
+    ...(section.note ? { note: `τ²: ${section.note}` } : {}),
+    tau2: section,
+    graderVersion: GRADER_VERSION,
+  };
+}
+
+/** Groundwork's view of a final state against a gold state: one predicate per gold change, a verdict per actual change. */
+function gradeAgainstGold(input: GradeInput, gold: TableState, raw: RawFieldChange[]): Graded {
   const goldChanges = diffStates(input.initialState, gold);
   const predicates = goldChanges.map((change) => {
     // A key the gold actions delete inside a record must be absent, not equal to null.

@@ -1,4 +1,15 @@
 export { gradeEpisode, type GradeInput, GRADER_VERSION, replayGoldActions, evaluatePredicate } from './grade.ts';
+export {
+  gradeTau2,
+  tau2GoldState,
+  tau2LiveGoldState,
+  tau2ActionMatches,
+  nlJudgementsOf,
+  pyEqual,
+  type Tau2GradeInput,
+  type Tau2Grade,
+  type Tau2NlJudgements,
+} from './tau2.ts';
 export { regradeEpisode, outcomeChanged, type Regrade } from './regrade.ts';
 export { checkCommunication, type CommunicationJudgements } from './communication.ts';
 export { CONCEPTS, type Concept } from './concepts.ts';

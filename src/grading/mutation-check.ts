@@ -7,6 +7,7 @@ import type { TrajectoryEvent } from '../schema/trajectory.ts';
 import { diffStates, getPath, type RawFieldChange } from '../state/diff.ts';
 import type { TableState } from '../state/table-state.ts';
 import { gradeEpisode, replayGoldActions } from './grade.ts';
+import { tau2LiveGoldState } from './tau2.ts';
 
 /**
  * Grader tightness: from each task's reference end state, systematic mutations of the state, each
@@ -72,8 +73,13 @@ const at = (table: string, key: string, path = '') => `${table}/${key}${path ? `
 const show = (value: JsonValue | undefined) => (value === undefined ? 'absent' : JSON.stringify(value).slice(0, 60));
 
 /** The reference end state: gold actions replayed (τ-bench), or the oracle's calls run through the real tools. */
-export function referenceEndState(domain: Pick<Domain, 'tools'>, task: Task, initial: TableState): TableState {
+export function referenceEndState(
+  domain: Pick<Domain, 'tools'> & Partial<Pick<Domain, 'user' | 'sync'>>,
+  task: Task,
+  initial: TableState,
+): TableState {
   if (task.expected.kind === 'gold-replay') return replayGoldActions(domain, initial, task.expected.actions).state;
+  if (task.expected.kind === 'tau2') return tau2LiveGoldState(domain, initial, task.expected);
   const state = initial.fork();
   for (const step of task.oracle) {
     if (step.kind !== 'call' || domain.tools.find((t) => t.name === step.call.name)?.terminal) continue;

@@ -6,6 +6,7 @@ import type { Task } from '../schema/task.ts';
 import type { Trajectory } from '../schema/trajectory.ts';
 import { judgementsOf, type CommunicationJudgements } from './communication.ts';
 import { gradeEpisode } from './grade.ts';
+import { nlJudgementsOf, type Tau2NlJudgements } from './tau2.ts';
 
 /** The result of grading a stored episode again. */
 export interface Regrade {
@@ -18,7 +19,9 @@ export interface Regrade {
 export interface RegradeOptions {
   /** Fresh judge verdicts on communication items (from `judgeCommunication`). */
   judgements?: CommunicationJudgements;
-  /** The stored outcome: its judge verdicts are kept for items no fresh verdict covers. */
+  /** Fresh judge verdicts on a τ² task's NL assertions (from `judgeTau2NlAssertions`), by assertion text. */
+  nlJudgements?: Tau2NlJudgements;
+  /** The stored outcome: its judge verdicts (communication items, NL assertions) are kept where no fresh verdict covers them. */
   previous?: Outcome;
 }
 
@@ -31,6 +34,7 @@ export function regradeEpisode(domain: Domain, task: Task, trajectory: Trajector
   const initialState = initialStateFor(domain, task);
   const finalState = finalStateFrom(initialState, trajectory.finalChanges);
   const judgements = { ...judgementsOf(options.previous), ...options.judgements };
+  const nlJudgements = { ...nlJudgementsOf(options.previous), ...options.nlJudgements };
   const outcome = gradeEpisode({
     domain,
     task,
@@ -38,6 +42,7 @@ export function regradeEpisode(domain: Domain, task: Task, trajectory: Trajector
     finalState,
     trajectory,
     ...(Object.keys(judgements).length ? { judgements } : {}),
+    ...(Object.keys(nlJudgements).length ? { nlJudgements } : {}),
   });
   return { outcome, initialStateMismatch: trajectory.initialStateHash !== initialState.hash() };
 }

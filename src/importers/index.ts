@@ -13,3 +13,29 @@ export {
   type ToolOutputMismatch,
 } from './tau-bench-results.ts';
 export { importTauResultsAsRun, type ImportRunOptions, type ImportRunResult } from './store-import.ts';
+export {
+  readTau2Results,
+  regradeTau2Results,
+  importTau2Simulation,
+  compareWithRecorded,
+  recordedReward,
+  recordedNlJudgements,
+  tau2DomainName,
+  tau2ParticipantNames,
+  TAU2_DOMAIN_NAMES,
+  TAU2_TERMINATION_REASONS,
+  TERMINATION_FROM_TAU2,
+  type Tau2Results,
+  type Tau2Simulation,
+  type Tau2Info,
+  type Tau2RewardInfo,
+  type Tau2RecordedReward,
+  type Tau2Comparison,
+  type Tau2JudgedBy,
+  type ImportedTau2Episode,
+  type ImportTau2Options,
+  type Tau2RegradeResult,
+  type Tau2RegradeSummary,
+  type Tau2ToolOutputMismatch,
+} from './tau2-results.ts';
+export { importTau2ResultsAsRun, type ImportTau2RunOptions, type ImportTau2RunResult } from './tau2-import-run.ts';

@@ -4,6 +4,9 @@ import { runConfigSchema, type RunConfig } from '../schema/run-config.ts';
 import { newRunId } from '../runner/local-runner.ts';
 import { episodeIdFor } from '../runner/plan.ts';
 import { episodeKey, type Store } from '../store/store.ts';
+import type { Outcome } from '../schema/outcome.ts';
+import type { Task } from '../schema/task.ts';
+import type { Trajectory } from '../schema/trajectory.ts';
 import { seedFrom } from '../util/seeded-random.ts';
 import { regradeTauResults, type TauRegradeResult, type TauResultRecord } from './tau-bench-results.ts';
 
@@ -83,6 +86,30 @@ export async function importTauResultsAsRun(records: readonly TauResultRecord[],
   });
   const planned = result.tasks.length * trials;
   await store.createRun({ id: runId, config, tasks: result.tasks, planned, createdAt: startedAt });
+  const missing = await saveImportedEpisodes(store, { runId, agent, trials, createdAt: startedAt }, result);
+  await store.setRunStatus(runId, 'finished');
+  return { ...result, runId, config, missing };
+}
+
+/** An episode recorded elsewhere, replayed and graded: what an importer stores. */
+export interface ImportedRunEpisode {
+  taskId: string;
+  trial: number;
+  task: Pick<Task, 'family' | 'split'>;
+  trajectory: Trajectory;
+  outcome: Outcome;
+}
+
+/**
+ * Stores imported episodes in a run already created, one per (task, trial), and returns how many
+ * planned (task, trial) pairs have no episode (records the file lacked).
+ */
+export async function saveImportedEpisodes(
+  store: Store,
+  run: { runId: string; agent: string; trials: number; createdAt: string },
+  result: { tasks: readonly Pick<Task, 'id'>[]; episodes: readonly ImportedRunEpisode[] },
+): Promise<number> {
+  const { runId, agent } = run;
   for (const episode of result.episodes) {
     const { trajectory, outcome, task } = episode;
     await store.saveEpisode({
@@ -98,19 +125,12 @@ export async function importTauResultsAsRun(records: readonly TauResultRecord[],
       termination: trajectory.termination.reason,
       trajectory,
       outcome,
-      createdAt: startedAt,
+      createdAt: run.createdAt,
     });
   }
   const stored = await store.episodeKeys(runId);
-  const missing = result.tasks.reduce(
-    (n, task) =>
-      n +
-      Array.from({ length: trials }, (_, trial) => (stored.has(episodeKey(agent, task.id, trial)) ? 0 : 1)).reduce<number>(
-        (a, b) => a + b,
-        0,
-      ),
-    0,
-  );
-  await store.setRunStatus(runId, 'finished');
-  return { ...result, runId, config, missing };
+  let missing = 0;
+  for (const task of result.tasks)
+    for (let trial = 0; trial < run.trials; trial++) if (!stored.has(episodeKey(agent, task.id, trial))) missing++;
+  return missing;
 }

@@ -145,9 +145,9 @@ function transcript(events: readonly TrajectoryEvent[], max: number): SafeHtml {
       case 'message':
         return html`<li class="msg ${event.role}"><span class="who">${event.role === 'user' ? 'user' : 'agent'}</span><div class="text">${clip(event.content, max)}</div>${event.control ? html`<span class="control">${event.control}</span>` : ''}</li>`;
       case 'tool_call':
-        return html`<li class="tool call"><span class="who">call</span><code><b>${event.name}</b>(${clip(typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments), max)})</code></li>`;
+        return html`<li class="tool call${event.actor === 'user' ? ' by-user' : ''}"><span class="who">${event.actor === 'user' ? 'user call' : 'call'}</span><code><b>${event.name}</b>(${clip(typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments), max)})</code></li>`;
       case 'tool_result':
-        return html`<li class="tool result ${event.isError ? 'error' : ''}"><span class="who">${event.isError ? 'error' : 'result'}</span><pre>${clip(event.content, max)}</pre>${event.stateHash ? html`<span class="hash" title="state hash after this write">state ${event.stateHash}</span>` : ''}</li>`;
+        return html`<li class="tool result ${event.isError ? 'error' : ''}${event.actor === 'user' ? ' by-user' : ''}"><span class="who">${event.actor === 'user' ? 'user ' : ''}${event.isError ? 'error' : 'result'}</span><pre>${clip(event.content, max)}</pre>${event.stateHash ? html`<span class="hash" title="state hash after this write">state ${event.stateHash}</span>` : ''}</li>`;
       case 'note':
         return html`<li class="note"><span class="who">note</span><div class="text">${clip(event.content, max)}</div></li>`;
       case 'outcome_request':
@@ -160,9 +160,20 @@ function transcript(events: readonly TrajectoryEvent[], max: number): SafeHtml {
   })}</ol>`;
 }
 
-/** The field-level state diff with each change's verdict. */
-export function diffTable(diff: readonly FieldChange[], max = 2000): SafeHtml {
+/**
+ * The field-level state diff with each change's verdict. Dual control: changes of the user's
+ * tables (`userTables`) are shown apart, labelled as the user's side.
+ */
+export function diffTable(diff: readonly FieldChange[], max = 2000, userTables: readonly string[] = []): SafeHtml {
   if (diff.length === 0) return html`<p class="muted">No change of state.</p>`;
+  if (userTables.length > 0) {
+    const user = new Set(userTables);
+    const agentSide = diff.filter((c) => !user.has(c.table));
+    const userSide = diff.filter((c) => user.has(c.table));
+    const side = (title: string, changes: readonly FieldChange[]) =>
+      html`<h5 class="diff-side">${title}</h5>${changes.length ? diffTable(changes, max) : html`<p class="muted">No change.</p>`}`;
+    return html`${side('Agent side (the service’s records)', agentSide)}${side('User side (the user’s own state)', userSide)}`;
+  }
   return html`<table class="diff"><thead><tr><th>verdict</th><th>record</th><th>field</th><th>before</th><th></th><th>after</th></tr></thead><tbody>${diff.map(
     (c) =>
       html`<tr class="${c.verdict}"><td><span class="verdict ${c.verdict}">${c.verdict}</span></td><td><code>${c.table}/${c.key}</code></td><td><code>${c.path || `(${c.op})`}</code></td><td class="before"><code>${clip(json(c.before), max)}</code></td><td class="arrow">→</td><td class="after"><code>${clip(json(c.after), max)}</code></td></tr>`,
@@ -205,7 +216,7 @@ function episodeSection(episode: ReportEpisode, max: number): SafeHtml {
 ${o.state.predicates.length ? html`<ul class="checks">${o.state.predicates.map((p) => html`<li class="${p.pass ? 'ok' : 'bad'}">${p.pass ? '✓' : '✗'} ${describePredicate(p.predicate)}${p.pass ? '' : html` <span class="muted">(actual: ${describeActual(p)})</span>`}</li>`)}</ul>` : ''}
 ${o.communication.items.length ? html`<ul class="checks">${o.communication.items.map((i) => html`<li class="${i.pass ? 'ok' : 'bad'}">${i.pass ? '✓' : '✗'} told the user: ${i.id}</li>`)}</ul>` : ''}</div>
 ${claims(audit)}${simulatorFaults(audit)}
-<h4>State diff (initial → final)</h4>${diffTable(o.diff)}
+<h4>State diff (initial → final)</h4>${diffTable(o.diff, undefined, episode.userTables)}
 ${goalStates(audit)}
 <h4>Transcript</h4>${transcript(t.events, max)}
 <p class="back"><a href="#failed">↑ failed episodes</a></p>

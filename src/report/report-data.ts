@@ -3,6 +3,7 @@ import type { Trajectory } from '../schema/trajectory.ts';
 import type { LearningSession } from '../schema/experience.ts';
 import { type EpisodeRecord, type EpisodeRow, type Store, requireRun } from '../store/store.ts';
 import type { AuditRegistry } from '../audits/registry.ts';
+import { recordedUserTables } from '../episode/orchestrator.ts';
 import { episodeAuditView, runAuditView, type AuditView, type EpisodeAuditView } from './audit-view.ts';
 import { summariseRun, type RunSummary } from './run-summary.ts';
 
@@ -30,6 +31,8 @@ export interface ReportEpisode {
   /** Short reasons it failed, from the grade (never from the agent's words). */
   why: string[];
   audit?: EpisodeAuditView;
+  /** Dual control: the tables of the user's side, whose changes are shown apart as the user's. */
+  userTables?: string[];
 }
 
 /** Everything the HTML report and the viewer's run page show, JSON-ready. */
@@ -65,16 +68,27 @@ export interface CollectReportOptions {
 export function failureReasons(outcome: Outcome, termination: string): string[] {
   const reasons: string[] = [];
   if (termination !== 'user_stop' && termination !== 'agent_stop') reasons.push(`ended by ${termination}`);
+  // τ² tasks: the reward is τ²'s; its failed components come first, then Groundwork's own checks.
+  const tau2 = outcome.tau2;
+  if (tau2 && !tau2.premature) {
+    const failed = Object.entries(tau2.breakdown)
+      .filter(([, value]) => value === 0)
+      .map(([component]) => component);
+    if (failed.length) reasons.push(`τ² reward 0: ${failed.join(', ')} failed`);
+    if (tau2.reward === null) reasons.push(`τ² reward pending: ${tau2.pending.join(', ')} needs a judge`);
+  }
+  // Beside τ²'s reward, Groundwork's own checks are labelled as Groundwork's.
+  const own = tau2 ? (reason: string) => `Groundwork: ${reason}` : (reason: string) => reason;
   const failedPredicates = outcome.state.predicates.filter((p) => !p.pass).length;
   if (!outcome.state.pass)
     reasons.push(
-      failedPredicates > 0 ? `${failedPredicates} required check${failedPredicates === 1 ? '' : 's'} failed` : 'final state wrong',
+      own(failedPredicates > 0 ? `${failedPredicates} required check${failedPredicates === 1 ? '' : 's'} failed` : 'final state wrong'),
     );
   if (!outcome.collateral.pass)
-    reasons.push(`${outcome.collateral.changes.length} collateral change${outcome.collateral.changes.length === 1 ? '' : 's'}`);
+    reasons.push(own(`${outcome.collateral.changes.length} collateral change${outcome.collateral.changes.length === 1 ? '' : 's'}`));
   const untold = outcome.communication.items.filter((i) => !i.pass).length;
   if (!outcome.communication.pass)
-    reasons.push(untold > 0 ? `${untold} required fact${untold === 1 ? '' : 's'} not told` : 'communication failed');
+    reasons.push(own(untold > 0 ? `${untold} required fact${untold === 1 ? '' : 's'} not told` : 'communication failed'));
   if (outcome.note) reasons.push(outcome.note);
   return reasons;
 }
@@ -166,10 +180,30 @@ export async function loadEpisodeAudit(store: Store, episodeId: string): Promise
   return raw === undefined || raw === null ? undefined : episodeAuditView(raw);
 }
 
+/** For an episode imported from τ² results: how the recomputed reward stands against the recorded one. */
+export function importedTau2Reasons(trajectory: Pick<Trajectory, 'participants'>): string[] {
+  const info = trajectory.participants.import;
+  if (!info || typeof info !== 'object' || Array.isArray(info) || info.format !== 'tau2') return [];
+  const reasons: string[] = [];
+  const comparison = info.comparison;
+  const agrees = comparison && typeof comparison === 'object' && !Array.isArray(comparison) ? comparison.reward : null;
+  if (agrees === false) reasons.push(`τ² recorded reward ${String(info.recordedReward)}; recomputed here it differs`);
+  if (info.judgedBy === 'tau2-recorded') reasons.push('NL assertions judged by τ² (its recorded verdicts, not judged here)');
+  return reasons;
+}
+
 /** A stored episode as the report shows it. */
 export async function reportEpisode(store: Store, episode: EpisodeRecord): Promise<ReportEpisode> {
   const { trajectory, outcome, ...row } = episode;
-  return { row, trajectory, outcome, why: failureReasons(outcome, row.termination), audit: await loadEpisodeAudit(store, episode.id) };
+  const userTables = recordedUserTables(trajectory);
+  return {
+    row,
+    trajectory,
+    outcome,
+    why: [...failureReasons(outcome, row.termination), ...importedTau2Reasons(trajectory)],
+    audit: await loadEpisodeAudit(store, episode.id),
+    ...(userTables.length ? { userTables } : {}),
+  };
 }
 
 /** Read a run's report data from the store. Throws UNKNOWN_RUN for an unknown id. */

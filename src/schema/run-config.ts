@@ -47,8 +47,8 @@ export const runConfigSchema = z.object({
   seed: z.number().int().default(1),
   /** Steps per episode before `max_steps` (domain default when absent). */
   maxSteps: z.number().int().positive().optional(),
-  /** Invalid tool calls tolerated per episode before `agent_error`. @default 5 */
-  maxInvalidToolCalls: z.number().int().nonnegative().default(5),
+  /** Invalid tool calls tolerated per episode before `agent_error`. @default the domain's (5 unless it says otherwise) */
+  maxInvalidToolCalls: z.number().int().nonnegative().optional(),
   /** Named models used by the run (no keys: only the variables that hold them). */
   models: storedModelsConfigSchema.default({}),
   /** Ask agents for a structured outcome report (`report_outcome`) at the end of each episode (calibration audit). @default false */

@@ -4,6 +4,12 @@ import { jsonValueSchema } from './json.ts';
 
 export const TASK_SCHEMA_VERSION = 1;
 
+/**
+ * Tag of a task whose published data is defective in a way its domain documents (e.g. τ²'s own
+ * evaluator fails its gold actions): `tasks lint` lists its problems without failing.
+ */
+export const UPSTREAM_DEFECT_TAG = 'upstream-defect';
+
 /** A change to a domain's tables: record key -> new record, or null to delete it. */
 export const tablePatchSchema = z
   .record(z.string(), z.record(z.string(), jsonValueSchema.nullable()))
@@ -162,6 +168,11 @@ export const tau2CriteriaSchema = z.object({
   communicate: z.array(communicationItemSchema),
   /** τ²'s `nl_assertions`: statements a judge model checks against the conversation. */
   nlAssertions: z.array(z.string()),
+  /**
+   * The record had neither `actions` nor `env_assertions` (null, not empty): τ²'s evaluator then
+   * passes the DB check without comparing anything. @default false
+   */
+  noEnvCriteria: z.boolean().optional(),
 });
 export type Tau2Criteria = z.infer<typeof tau2CriteriaSchema>;
 

@@ -54,6 +54,8 @@ export function withInjectedDrift(inner: UserSimulator, inject: DriftInjection):
       const wrapped: UserSession = {
         async next(events) {
           const reply = await session.next(events);
+          // A turn of the user's own tool calls (dual control) says nothing to the agent: turns count messages.
+          if (reply.toolCalls?.length) return reply;
           const at = turn++;
           let content = reply.content;
           const control = USER_CONTROL_TOKENS.find((token) => content.includes(token));

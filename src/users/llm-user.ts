@@ -1,4 +1,5 @@
 import type { ModelMessage } from 'ai';
+import { modelToolSet } from '../models/tool-set.ts';
 import { GroundworkError } from '../errors.ts';
 import type { ModelHub } from '../models/model-hub.ts';
 import { addUsage } from '../models/usage.ts';
@@ -6,7 +7,7 @@ import { shortHash, type JsonValue } from '../schema/json.ts';
 import type { Task, UserScenario } from '../schema/task.ts';
 import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
 import { SeededRandom } from '../util/seeded-random.ts';
-import { conversation, USER_CONTROL_TOKENS, type UserSession, type UserSimulator } from './user.ts';
+import { conversation, USER_CONTROL_TOKENS, userVisibleEvents, type UserSession, type UserSimulator, type UserToolCall } from './user.ts';
 
 /** Version of the user prompt template; stored with every episode. */
 export const LLM_USER_PROMPT_VERSION = 'groundwork-user/1';
@@ -45,7 +46,10 @@ export interface LlmUserOptions {
  * what they want, what they know and do not), one message at a time, never inventing facts and
  * giving information only when asked, and ends with `###STOP###` (or `###TRANSFER###`,
  * `###OUT-OF-SCOPE###`), which the orchestrator strips. Roles are flipped in its own model
- * conversation: the agent's messages are its `user` input. It sees no tool traffic.
+ * conversation: the agent's messages are its `user` input. It never sees the agent's tool traffic.
+ * Dual control (the domain gives the user tools): the tools are offered to its model, its tool
+ * calls are run by the episode on its side, and it sees them as its own assistant tool calls
+ * followed by their results — τ²'s user simulator semantics (`flip_roles`).
  * Resolves the spec at once, so a bad spec or a missing API key fails before the run starts.
  */
 export function createLlmUser(spec: string, hub: ModelHub, options: LlmUserOptions = {}): UserSimulator {
@@ -53,9 +57,12 @@ export function createLlmUser(spec: string, hub: ModelHub, options: LlmUserOptio
   const maxEmpty = options.maxEmptyReplies ?? 2;
   return {
     name: options.name ?? spec,
-    start({ task, seed, trial }): UserSession {
+    start({ task, seed, trial, tools: toolSpecs = [], guide }): UserSession {
       const session = hub.session(spec, { role: 'user', trial, seed });
-      const system = userSystemPrompt(task.user);
+      const withTools = toolSpecs.length > 0;
+      const system = withTools ? `${userSystemPrompt(task.user)}\n\n${userToolsSection(guide)}` : userSystemPrompt(task.user);
+      const tools = withTools ? modelToolSet(toolSpecs) : undefined;
+      const objectInputs = model.provider === 'anthropic';
       const temperature = options.temperature ?? model.temperature ?? LLM_USER_DEFAULT_TEMPERATURE;
       const maxTokens = options.maxTokens ?? model.maxTokens;
       const openingMode = options.opening ?? 'model';
@@ -68,17 +75,22 @@ export function createLlmUser(spec: string, hub: ModelHub, options: LlmUserOptio
           }
           const block = options.goalStateBlock?.(events, task);
           const prompt = block ? `${system}\n\n# Where you are with your goal\n${block}` : system;
-          const messages = userMessages(events);
+          const messages = userMessages(events, objectInputs);
           let usage: Usage | undefined;
           for (let attempt = 0; attempt <= maxEmpty; attempt++) {
             const response = await session.generate({
               system: prompt,
               messages,
+              ...(tools ? { tools } : {}),
               temperature,
               ...(maxTokens !== undefined ? { maxOutputTokens: maxTokens } : {}),
             });
             usage = addUsage(usage, response.usage);
             const text = response.text.trim();
+            if (tools && response.toolCalls.length > 0) {
+              const toolCalls = response.toolCalls.map((call): UserToolCall => ({ name: call.name, arguments: call.arguments }));
+              return { content: text, toolCalls, usage };
+            }
             if (text) return { content: text, usage };
           }
           throw new GroundworkError('USER_FAILED', `user model ${spec} gave ${maxEmpty + 1} empty replies in a row`);
@@ -93,6 +105,7 @@ export function createLlmUser(spec: string, hub: ModelHub, options: LlmUserOptio
             opening: openingMode,
             goalState: options.goalStateBlock !== undefined,
           };
+          if (withTools) out.tools = toolSpecs.map((spec) => spec.name);
           if (maxTokens !== undefined) out.maxTokens = maxTokens;
           return out;
         },
@@ -127,6 +140,14 @@ const USER_PROMPT_TEMPLATE = `You are playing a user who contacts a support agen
 - If the agent transfers you to a human, reply with ${USER_CONTROL_TOKENS[1]} only.
 - If the conversation needs something your instructions do not cover and you cannot go on, reply with ${USER_CONTROL_TOKENS[2]} only.`;
 
+const USER_TOOLS_TEMPLATE = `# Your own tools
+You can act on your own side (your device, your account) with the tools you are given. Use them when your instructions say so or when the agent asks you to do something on your side, one step at a time, exactly as asked; then tell the agent in your own words what you did and what you saw. The agent cannot see your tools or their results. Never claim you did something you did not do with a tool, and never make up what a tool showed.`;
+
+/** The system prompt's section about the user's own tools (dual control), with the domain's guide. */
+export function userToolsSection(guide: string | undefined): string {
+  return guide?.trim() ? `${USER_TOOLS_TEMPLATE}\n\n${guide.trim()}` : USER_TOOLS_TEMPLATE;
+}
+
 /** The simulator's system prompt for a scenario (the fixed template filled in). */
 export function userSystemPrompt(scenario: UserScenario): string {
   const known = scenario.known.length
@@ -150,19 +171,42 @@ export function userSystemPrompt(scenario: UserScenario): string {
   return USER_PROMPT_TEMPLATE.replace(/\{(persona|instructions|known|unknown|clarification|confirms)\}/g, (_, name: string) => fill[name]);
 }
 
+type CallPart = { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown };
+type ResultPart = { type: 'tool-result'; toolCallId: string; toolName: string; output: { type: 'text' | 'error-text'; value: string } };
+
 /**
- * The conversation from the simulated user's side (roles flipped): the agent's greeting, then
- * agent messages as `user` and the user's own messages as `assistant`. Tool traffic is not seen.
+ * The conversation from the simulated user's side (roles flipped, as τ²'s `flip_roles`): the
+ * agent's greeting, then agent messages as `user`, the user's own messages as `assistant`, its
+ * own tool calls as `assistant` tool calls and their results as `tool` messages. The agent's tool
+ * traffic is never seen. `objectInputs`: tool inputs must be objects (Anthropic).
  */
-export function userMessages(events: readonly TrajectoryEvent[]): ModelMessage[] {
+export function userMessages(events: readonly TrajectoryEvent[], objectInputs = false): ModelMessage[] {
   const messages: ModelMessage[] = [{ role: 'user', content: LLM_USER_GREETING }];
-  for (const message of conversation(events)) {
-    const role = message.role === 'agent' ? 'user' : 'assistant';
-    const content = message.content || '(empty message)';
+  for (const event of userVisibleEvents(events)) {
     const last = messages[messages.length - 1];
-    // Two agent messages in a row (text, tools, more text) are one turn for the user.
-    if (last.role === role && typeof last.content === 'string') last.content = `${last.content}\n\n${content}`;
-    else messages.push({ role, content });
+    if (event.type === 'message') {
+      const role = event.role === 'agent' ? 'user' : 'assistant';
+      const content = event.content || '(empty message)';
+      // Two agent messages in a row (text, tools, more text) are one turn for the user.
+      if (last.role === role && typeof last.content === 'string') last.content = `${last.content}\n\n${content}`;
+      else messages.push({ role, content });
+    } else if (event.type === 'tool_call') {
+      let input: unknown = event.arguments;
+      if (objectInputs && (input === null || typeof input !== 'object' || Array.isArray(input))) input = { _raw: input };
+      const part: CallPart = { type: 'tool-call', toolCallId: event.id, toolName: event.name, input };
+      // The calls of one user turn are one assistant message.
+      if (last.role === 'assistant' && Array.isArray(last.content)) (last.content as CallPart[]).push(part);
+      else messages.push({ role: 'assistant', content: [part] });
+    } else if (event.type === 'tool_result') {
+      const part: ResultPart = {
+        type: 'tool-result',
+        toolCallId: event.callId,
+        toolName: event.name,
+        output: { type: event.isError ? 'error-text' : 'text', value: event.content },
+      };
+      if (last.role === 'tool') (last.content as ResultPart[]).push(part);
+      else messages.push({ role: 'tool', content: [part] });
+    }
   }
   return messages;
 }

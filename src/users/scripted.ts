@@ -1,6 +1,7 @@
 import type { TrajectoryEvent } from '../schema/trajectory.ts';
 import { SeededRandom } from '../util/seeded-random.ts';
 import { conversation, type UserSession, type UserSimulator } from './user.ts';
+import { describeUserToolResults, pendingActions, requestedUserCalls, trailingUserToolTraffic } from './user-actions.ts';
 
 /** What kind of agent message the scripted user thinks it got. */
 export type AgentIntent = 'clarify' | 'ask_fact' | 'ask_unknown' | 'confirm' | 'refusal' | 'done' | 'other';
@@ -54,21 +55,33 @@ export function classifyAgentMessage(
  * questions about facts it knows, says it does not know what it was not told, answers "which
  * one?" from its goal, confirms (or declines) when asked, and stops when the agent reports the
  * request done or refused, or after `patience` unproductive turns. Same seed, same words.
+ * Dual control: when the agent asks it to do something on its side — the oracle's exact
+ * `Please do this on your side: name({...})`, or in words that name one of its tools — it calls
+ * that tool (the named call, else the first pending `user.actions` entry for the tool the message
+ * refers to), then tells the agent what it did and saw.
  */
 export function createScriptedUser(options: ScriptedUserOptions = {}): UserSimulator {
   const patience = options.patience ?? 3;
   return {
     name: 'scripted',
-    start({ task, seed }) {
+    start({ task, seed, tools = [] }) {
       const scenario = task.user;
       const random = SeededRandom.from('scripted-user', seed, task.id);
       let idle = 0;
       const session: UserSession = {
         async next(events: readonly TrajectoryEvent[]) {
+          // Its own tool calls just ran: report what it did and saw, the agent's turn next.
+          const justDid = trailingUserToolTraffic(events);
+          if (justDid.length) {
+            idle = 0;
+            return { content: describeUserToolResults(justDid) };
+          }
           const turns = conversation(events);
           if (turns.length === 0) return { content: random.pick(scenario.openings) };
           const last = [...turns].reverse().find((t) => t.role === 'agent');
           const text = last?.content ?? '';
+          const asked = tools.length ? requestedUserCalls(text, tools, pendingActions(scenario.actions ?? [], events)) : [];
+          if (asked.length) return { content: '', toolCalls: asked };
           const lower = text.toLowerCase();
           const intent = classifyAgentMessage(
             text,

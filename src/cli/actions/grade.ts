@@ -3,6 +3,15 @@ import { createDomain } from '../../domains/registry.ts';
 import { GroundworkError } from '../../errors.ts';
 import { importTauResultsAsRun } from '../../importers/store-import.ts';
 import { readTauResultsFile, regradeTauResults, type ImportedEpisode, type TauRegradeResult } from '../../importers/tau-bench-results.ts';
+import { importTau2ResultsAsRun } from '../../importers/tau2-import-run.ts';
+import {
+  readTau2Results,
+  regradeTau2Results,
+  tau2DomainName,
+  tau2ParticipantNames,
+  type ImportedTau2Episode,
+  type Tau2RegradeResult,
+} from '../../importers/tau2-results.ts';
 import { num, table } from '../format.ts';
 import { openStore, printJson, resolveDbPath, taskFileOption, warnDeprecated } from '../context.ts';
 import { openRunLog } from '../run-log.ts';
@@ -17,12 +26,14 @@ const DEPRECATED_TAU_DOMAINS: ReadonlyMap<string, string> = new Map([
 
 export interface GradeOptions {
   format: string;
-  domain: string;
+  /** Required for tau-bench; τ²: from the file unless given. */
+  domain?: string;
   data?: string;
   taskFile?: string;
   /** Deprecated spelling of --task-file. */
   tasksFile?: string;
   agentName?: string;
+  /** true: --store; false: --no-store; absent: the format's default (tau-bench: no, tau2: yes). */
   store?: boolean;
   db?: string;
   json?: boolean;
@@ -66,11 +77,16 @@ function mismatchesByTool(result: TauRegradeResult): Record<string, number> {
  * recorded reward; `--store` keeps the episodes as a run that `show` and later audits read.
  */
 export async function gradeAction(file: string, options: GradeOptions): Promise<void> {
+  if (options.format === 'tau2') return gradeTau2Action(file, options);
   if (options.format !== 'tau-bench') {
     throw new GroundworkError('INVALID_ARGUMENT', `unknown results format ${JSON.stringify(options.format)}`, {
-      hint: 'supported: --format tau-bench',
+      hint: 'supported: --format tau-bench, --format tau2',
     });
   }
+  if (!options.domain)
+    throw new GroundworkError('INVALID_ARGUMENT', '--domain is required with --format tau-bench', {
+      hint: 'use --domain tau-bench/airline or tau-bench/retail',
+    });
   let domainName = TAU_DOMAINS.has(options.domain) ? options.domain : undefined;
   if (!domainName && DEPRECATED_TAU_DOMAINS.has(options.domain)) {
     domainName = DEPRECATED_TAU_DOMAINS.get(options.domain)!;
@@ -80,7 +96,7 @@ export async function gradeAction(file: string, options: GradeOptions): Promise<
     throw new GroundworkError('UNKNOWN_DOMAIN', `τ-bench results cannot be graded on ${JSON.stringify(options.domain)}`, {
       hint: 'use --domain tau-bench/airline or tau-bench/retail',
     });
-  if (options.db && !options.store)
+  if (options.db && options.store !== true)
     throw new GroundworkError('INVALID_ARGUMENT', '--db is only used with --store', { hint: 'add --store to keep the episodes as a run' });
   const taskFile = taskFileOption(options as unknown as Record<string, unknown>, { tasksFile: '--tasks-file' });
   const domainOptions = {
@@ -186,5 +202,145 @@ export function formatGradeText(result: TauRegradeResult, byTool: Record<string,
   ];
   if (summary.tasksDifferingFromDomain > 0)
     lines.push(`Records whose info.task differs from the domain's task (graded with the record's): ${summary.tasksDifferingFromDomain}`);
+  return lines.join('\n');
+}
+
+/** Per-record line of the τ² JSON output. */
+function tau2RecordLine(episode: ImportedTau2Episode) {
+  return {
+    index: episode.index,
+    simulationId: episode.simulationId,
+    taskId: episode.taskId,
+    trial: episode.trial,
+    tau2Termination: episode.tau2Termination,
+    recordedReward: episode.recorded?.reward ?? null,
+    reward: episode.reward,
+    judgedBy: episode.judgedBy,
+    comparison: episode.comparison,
+    toolOutputMismatches: episode.toolOutputMismatches.length,
+    ...(episode.taskDiffersFromDomain ? { taskDiffersFromDomain: true } : {}),
+  };
+}
+
+/**
+ * `groundwork grade --format tau2`: imports a τ² results file (single-file or directory form) as a
+ * stored run. Every simulation is replayed on our domain (both sides' tool calls, initialisation
+ * first), graded by τ²'s rule and compared with τ²'s recorded reward; everything is read and graded
+ * before anything is stored, so bad input stores nothing.
+ */
+async function gradeTau2Action(file: string, options: GradeOptions): Promise<void> {
+  if (options.taskFile || options.tasksFile)
+    throw new GroundworkError('INVALID_ARGUMENT', '--task-file is for --format tau-bench', {
+      hint: 'τ² results carry their tasks; the domain gives the rest',
+    });
+  const store = options.store !== false;
+  if (options.db && !store) throw new GroundworkError('INVALID_ARGUMENT', '--db is not used with --no-store');
+  const results = readTau2Results(file);
+  const domainName = tau2DomainName(results, options.domain);
+  // banking_knowledge: the retrieval configuration τ² ran with is the domain's variant.
+  const variant = domainName === 'tau2-bench/banking_knowledge' ? (results.info.retrieval_config ?? undefined) : undefined;
+  const domainOptions = { ...(options.data ? { dataDir: path.resolve(options.data) } : {}), ...(variant ? { variant } : {}) };
+  const domain = createDomain(domainName, domainOptions);
+  const { agent, user } = tau2ParticipantNames(results, options.agentName);
+
+  let result: Tau2RegradeResult;
+  let stored: { runId: string; missing: number; log: string } | undefined;
+  if (store) {
+    const opened = openStore(options.db);
+    try {
+      const imported = await importTau2ResultsAsRun(results, { store: opened, domain, domainOptions, agent, user });
+      result = imported;
+      const log = openRunLog(resolveDbPath(options.db), imported.runId);
+      log.logger.info(
+        {
+          import: { format: 'tau2', file: path.resolve(file), form: results.form, simulations: results.simulations.length },
+          domain: domainName,
+          agent,
+          user,
+        },
+        'run start',
+      );
+      for (const e of imported.episodes)
+        log.logger.info({ ...tau2RecordLine(e), termination: e.trajectory.termination.reason }, 'episode stored');
+      log.logger.info({ status: 'finished', missing: imported.missing, summary: imported.summary }, 'run end');
+      log.logger.flush();
+      stored = { runId: imported.runId, missing: imported.missing, log: log.path };
+    } finally {
+      await opened.close();
+    }
+  } else {
+    result = regradeTau2Results(results, { domain, agent, user });
+  }
+
+  if (options.json) {
+    printJson({
+      format: 'tau2',
+      domain: domainName,
+      file: path.resolve(file),
+      form: results.form,
+      agent,
+      user,
+      records: result.episodes.map(tau2RecordLine),
+      summary: result.summary,
+      ...(stored ? { runId: stored.runId, missingEpisodes: stored.missing, log: stored.log } : {}),
+    });
+    return;
+  }
+  process.stdout.write(`${formatTau2GradeText(result, domainName, file)}\n`);
+  if (stored) {
+    process.stdout.write(
+      `\nStored as run ${stored.runId}${stored.missing ? ` (${stored.missing} planned task × trial slot(s) have no simulation)` : ''}. Details: groundwork show ${stored.runId}, groundwork report ${stored.runId}\nLog: ${stored.log}\n`,
+    );
+  }
+}
+
+const JUDGED: Record<ImportedTau2Episode['judgedBy'], string> = { 'none-needed': '', 'tau2-recorded': 'by τ²', pending: 'PENDING' };
+
+/** Text report of a τ² import: one row per simulation, then agreement (records needing no judge first). */
+export function formatTau2GradeText(result: Tau2RegradeResult, domainName: string, file: string): string {
+  const { summary } = result;
+  const reward = (r: number | null | undefined) => (r === null || r === undefined ? '-' : String(r));
+  const rows = result.episodes.map((e) => [
+    String(e.index),
+    e.taskId,
+    String(e.trial),
+    e.tau2Termination,
+    reward(e.recorded?.reward),
+    reward(e.reward),
+    e.comparison.reward === null ? '-' : e.comparison.reward ? 'yes' : 'NO',
+    JUDGED[e.judgedBy],
+    String(e.toolOutputMismatches.length),
+  ]);
+  const ks = Object.keys(summary.recordedPassHatK);
+  const components = Object.entries(summary.componentDisagreements).filter(([, n]) => n > 0);
+  const lines = [
+    `Re-graded ${summary.records} τ² simulation(s) of ${path.basename(file)} on ${domainName} (τ²'s reward rule)`,
+    '',
+    table(['#', 'task', 'trial', 'τ² termination', 'τ² reward', 'ours', 'agree', 'NL judged', 'tool-output diffs'], rows),
+    '',
+    `Agreement on records whose reward needs no judge: ${summary.agreement}/${summary.noJudgeNeeded}`,
+    `Judged by τ² (its recorded NL-assertion verdicts used, not judged here): ${summary.judgedByTau2} (agree ${summary.judgedByTau2Agreement}/${summary.judgedByTau2})`,
+    `Pending (reward needs a judge, none recorded; never counted as passed): ${summary.pending}`,
+  ];
+  if (summary.unrecorded) lines.push(`Without a recorded reward (τ² did not evaluate them): ${summary.unrecorded}`);
+  if (summary.disagreements.length)
+    lines.push(
+      `Differ: ${summary.disagreements.map((d) => `#${d.index} task ${d.taskId}/${d.trial} (τ² ${d.recorded}, ours ${reward(d.ours)})`).join(', ')}`,
+    );
+  if (components.length) lines.push(`Components differing from τ²'s: ${components.map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  if (ks.length)
+    lines.push(
+      '',
+      table(
+        ['', ...ks.map((k) => `pass^${k}`)],
+        [
+          ['ours', ...ks.map((k) => num(summary.passHatK[k]))],
+          ['τ² recorded', ...ks.map((k) => num(summary.recordedPassHatK[k]))],
+        ],
+      ),
+    );
+  lines.push('', `Tool outputs differing from the recorded ones: ${summary.toolOutputMismatches}`);
+  if (summary.tasksDifferingFromDomain > 0)
+    lines.push(`Tasks whose criteria in the file differ from the domain's (graded with the file's): ${summary.tasksDifferingFromDomain}`);
   return lines.join('\n');
 }

@@ -1,6 +1,8 @@
 import { checkJudgeFlags, judgeFor } from '../judge-options.ts';
 import { GroundworkError } from '../../errors.ts';
 import { judgeCommunication } from '../../audits/communication-judge.ts';
+import { judgeTau2NlAssertions } from '../../audits/tau2-nl-judge.ts';
+import type { Tau2NlJudgements } from '../../grading/tau2.ts';
 import type { CommunicationJudgements } from '../../grading/communication.ts';
 import { outcomeChanged, regradeEpisode } from '../../grading/regrade.ts';
 import { domainFor } from '../../runner/local-runner.ts';
@@ -27,6 +29,8 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
     const domain = domainFor(run.config);
     const judge = judgeFor(run, options);
     let judged = 0;
+    let nlJudged = 0;
+    let pending = 0;
     const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
     let episodes = 0;
     let mismatches = 0;
@@ -50,11 +54,21 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
         judgements = (await judgeCommunication(session, judgeable, messages, judge.model)).judgements;
         judged++;
       }
+      // τ² tasks whose reward counts NL assertions: the judge reads the whole conversation, as τ²'s does.
+      let nlJudgements: Tau2NlJudgements | undefined;
+      const expected = task.expected;
+      if (judge && expected.kind === 'tau2' && expected.rewardBasis.includes('NL_ASSERTION') && expected.nlAssertions.length > 0) {
+        const session = judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed: episode.trajectory.seed });
+        nlJudgements = (await judgeTau2NlAssertions(session, expected.nlAssertions, episode.trajectory.events, judge.model)).judgements;
+        nlJudged++;
+      }
       const { outcome, initialStateMismatch } = regradeEpisode(domain, task, episode.trajectory, {
         previous: episode.outcome,
         ...(judgements ? { judgements } : {}),
+        ...(nlJudgements ? { nlJudgements } : {}),
       });
       if (initialStateMismatch) mismatches++;
+      if (outcome.tau2?.reward === null) pending++;
       if (outcomeChanged(episode.outcome, outcome)) {
         changed.push({
           episodeId: episode.id,
@@ -71,7 +85,9 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
     const result = {
       runId,
       episodes,
-      ...(options.judge ? { judge: options.judge, judged } : {}),
+      ...(options.judge ? { judge: options.judge, judged, nlJudged } : {}),
+      /** τ² episodes whose reward waits for a judge (NL assertions); counted as 0 until judged. */
+      tau2Pending: pending,
       changed: changed.length,
       rewardChanged: changed.filter((c) => c.before !== c.after).length,
       initialStateMismatches: mismatches,
@@ -83,8 +99,12 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
       return;
     }
     process.stdout.write(
-      `${episodes} episodes re-graded${options.judge ? ` (${judged} with judge ${options.judge} on what the agent told the user)` : ''}: ${changed.length} outcome(s) changed, ${result.rewardChanged} reward(s) changed${options.dryRun ? ' (dry run: nothing stored)' : ''}.\n`,
+      `${episodes} episodes re-graded${options.judge ? ` (${judged} with judge ${options.judge} on what the agent told the user, ${nlJudged} on τ² NL assertions)` : ''}: ${changed.length} outcome(s) changed, ${result.rewardChanged} reward(s) changed${options.dryRun ? ' (dry run: nothing stored)' : ''}.\n`,
     );
+    if (pending > 0)
+      process.stdout.write(
+        `${pending} τ² episode(s) have an incomplete reward: their NL assertions need a judge (regrade with --judge MODEL); counted as 0 until judged.\n`,
+      );
     if (mismatches > 0)
       process.stdout.write(
         `warning: ${mismatches} episode(s) started from a state this domain no longer reproduces (data or generator changed); their grades may not be comparable.\n`,

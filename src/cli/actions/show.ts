@@ -1,5 +1,8 @@
+import { recordedUserTables } from '../../episode/orchestrator.ts';
 import { GroundworkError } from '../../errors.ts';
 import { describeActual, describePredicate } from '../../grading/predicate-text.ts';
+import { DIFF_SIDE_TITLES, diffSides } from '../../schema/diff-sides.ts';
+import type { FieldChange } from '../../schema/outcome.ts';
 import { summariseRun } from '../../report/run-summary.ts';
 import { type EpisodeRecord, requireRun } from '../../store/store.ts';
 import { clip, indent, table } from '../format.ts';
@@ -55,7 +58,36 @@ export async function showAction(runId: string, options: ShowOptions): Promise<v
 
 const show = (value: unknown) => (value === undefined ? '∅' : JSON.stringify(value));
 
-/** One episode as text: transcript with tool traffic, then the grade and the field-level diff. */
+/** One field-level change as a line: verdict, record and field, before → after. */
+function changeLine(change: FieldChange): string {
+  const where = `${change.table}/${change.key}${change.path ? `.${change.path}` : ''}`;
+  const what =
+    change.op === 'update'
+      ? `${show(change.before)} → ${show(change.after)}`
+      : change.op === 'create'
+        ? `created ${clip(show(change.after), 200)}`
+        : `deleted ${clip(show(change.before), 200)}`;
+  return `[${change.verdict}] ${where}: ${what}`;
+}
+
+/**
+ * The state diff's lines; dual control (the trajectory recorded the user's tables): the agent's
+ * side and the user's side apart, as the report and the viewer show them.
+ */
+function diffLines(diff: readonly FieldChange[], userTables: readonly string[]): string[] {
+  if (diff.length === 0) return ['  (no change)'];
+  if (userTables.length === 0) return diff.map((change) => `  ${changeLine(change)}`);
+  const sides = diffSides(diff, userTables);
+  return (['agent', 'user'] as const).flatMap((side) => [
+    `  ${DIFF_SIDE_TITLES[side]}:`,
+    ...(sides[side].length ? sides[side].map((change) => `    ${changeLine(change)}`) : ['    (no change)']),
+  ]);
+}
+
+/**
+ * One episode as text: transcript with tool traffic (the simulated user's own calls and results
+ * marked `user`), then the grade and the field-level diff.
+ */
 export function formatEpisode(episode: EpisodeRecord): string {
   const { trajectory: t, outcome: o } = episode;
   const lines: string[] = [];
@@ -70,11 +102,13 @@ export function formatEpisode(episode: EpisodeRecord): string {
         break;
       case 'tool_call':
         lines.push(
-          `    → ${event.name}(${clip(typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments), 200)})`,
+          `    ${event.actor === 'user' ? 'USER ' : ''}→ ${event.name}(${clip(typeof event.arguments === 'string' ? event.arguments : JSON.stringify(event.arguments), 200)})`,
         );
         break;
       case 'tool_result':
-        lines.push(`    ${event.isError ? '✗' : '←'} ${clip(event.content, 300)}${event.stateHash ? `  [state ${event.stateHash}]` : ''}`);
+        lines.push(
+          `    ${event.actor === 'user' ? 'USER ' : ''}${event.isError ? '✗' : '←'} ${clip(event.content, 300)}${event.stateHash ? `  [state ${event.stateHash}]` : ''}`,
+        );
         break;
       case 'note':
         lines.push(`    · ${event.content}`);
@@ -109,18 +143,7 @@ export function formatEpisode(episode: EpisodeRecord): string {
         );
     }
   }
-  lines.push('', 'State diff (initial → final):');
-  if (o.diff.length === 0) lines.push('  (no change)');
-  for (const change of o.diff) {
-    const where = `${change.table}/${change.key}${change.path ? `.${change.path}` : ''}`;
-    const what =
-      change.op === 'update'
-        ? `${show(change.before)} → ${show(change.after)}`
-        : change.op === 'create'
-          ? `created ${clip(show(change.after), 200)}`
-          : `deleted ${clip(show(change.before), 200)}`;
-    lines.push(`  [${change.verdict}] ${where}: ${what}`);
-  }
+  lines.push('', 'State diff (initial → final):', ...diffLines(o.diff, recordedUserTables(t)));
   return lines.join('\n');
 }
 

@@ -27,11 +27,12 @@ interface Call {
   content: string;
 }
 
+/** The agent's tool calls (the user's own calls in dual control are not the agent's evidence). */
 function callsOf(events: readonly TrajectoryEvent[]): Call[] {
   const results = pairResults(events);
   const out: Call[] = [];
   events.forEach((event, eventIndex) => {
-    if (event.type !== 'tool_call') return;
+    if (event.type !== 'tool_call' || event.actor === 'user') return;
     const result = results.get(eventIndex);
     let parsed: unknown;
     if (result && !result.isError) {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { GroundworkError } from '../../errors.ts';
 import { type JsonObject, type JsonValue, jsonValueSchema } from '../../schema/json.ts';
 import { freezeTables, type Tables } from '../../state/table-state.ts';
+import { tau2TaskRecordSchema, type Tau2TaskRecord } from '../tau2-bench/task-format.ts';
 import { parseOrderedJson } from './ordered-json.ts';
 import type { TauWorld } from './world.ts';
 
@@ -103,37 +104,8 @@ export interface V1TaskRecord {
   outputs: string[];
 }
 
-const optionalText = z.string().nullable().optional();
-
-/** One τ²-bench task as published (tasks.json), the fields we use; others are ignored. */
-const tau2TaskRecordSchema = z.looseObject({
-  id: z.string().min(1),
-  user_scenario: z.looseObject({
-    persona: z.string().nullable().optional(),
-    instructions: z.looseObject({
-      domain: z.string().optional(),
-      reason_for_call: optionalText,
-      known_info: optionalText,
-      unknown_info: optionalText,
-      task_instructions: optionalText,
-    }),
-  }),
-  evaluation_criteria: z
-    .looseObject({
-      actions: z
-        .array(z.looseObject({ action_id: z.string().optional(), name: z.string().min(1), arguments: argumentsSchema.optional() }))
-        .nullable()
-        .optional(),
-      communicate_info: z.array(z.string()).nullable().optional(),
-      nl_assertions: z.array(z.string()).nullable().optional(),
-      reward_basis: z.array(z.string()).optional(),
-    })
-    .nullable()
-    .optional(),
-});
-
-/** One τ²-bench task as published (tasks.json), the fields we use. */
-export type Tau2TaskRecord = z.infer<typeof tau2TaskRecordSchema>;
+/** One τ²-bench task as published (tasks.json): τ²'s whole task record (src/domains/tau2-bench/task-format.ts). */
+export type { Tau2TaskRecord } from '../tau2-bench/task-format.ts';
 
 /** `actions[0].kwargs` from a zod path below one record. */
 function fieldPath(path: readonly PropertyKey[]): string {
@@ -209,6 +181,6 @@ export function readTau2Tasks(file: string): Tau2TaskRecord[] {
     tau2TaskRecordSchema,
     (t) => t.id,
     'id',
-    '{id, user_scenario: {persona, instructions}, evaluation_criteria: {actions, communicate_info, reward_basis}}',
+    '{id, user_scenario: {persona, instructions}, initial_state, evaluation_criteria: {actions, communicate_info, nl_assertions, reward_basis}}',
   );
 }

@@ -13,7 +13,9 @@ import { AIRLINE_TABLES } from './airline/tables.ts';
 import { RETAIL_TABLES, TAU2_RETAIL_TABLES } from './retail/tables.ts';
 import { createRetailTools, retailFormatter } from './retail/tools.ts';
 import { fromTau2Task, fromV1Task, toTask, type TauTaskSource } from './tasks.ts';
+import { tau2TaskToTask, type Tau2TaskRecord } from '../tau2-bench/task-format.ts';
 import type { RecordFormatter, TauWorld } from './world.ts';
+import { TAU2_EPISODE_OPTIONS } from '../tau2-bench/episode-options.ts';
 
 export { replayActions, replayGold, formatReplayLine, formatChanged, type GoldReplay } from './replay.ts';
 export { pyDumps, pyRound, pyFloatRepr } from './py-format.ts';
@@ -50,6 +52,11 @@ interface Spec {
   defaultSplit: string;
   readSplit(dir: string, split: string): TauTaskSource[];
   readFile(file: string): TauTaskSource[];
+  /** τ² domains: the published task records of a split (or of a task file), turned into tasks graded by τ²'s rule. */
+  tau2?: {
+    readSplit(dir: string, split: string): Tau2TaskRecord[];
+    readFile(file: string): Tau2TaskRecord[];
+  };
 }
 
 const V1_RETAIL: Spec = {
@@ -93,16 +100,17 @@ const TAU2_RETAIL: Spec = {
   format: (world) => retailFormatter(world, 'tau2'),
   splits: ['train', 'test', 'base'],
   defaultSplit: 'test',
-  readSplit: (dir, split) => {
-    const ids = (readJsonFile(path.join(dir, 'split_tasks.json')) as Record<string, string[]>)[split] ?? [];
-    const byId = new Map(readTau2Tasks(path.join(dir, 'tasks.json')).map((t) => [t.id, t]));
-    return ids
-      .map((id) => byId.get(id))
-      .filter((t) => t !== undefined)
-      .map((t) => fromTau2Task(t, split));
-  },
+  readSplit: (dir, split) => readTau2Split(dir, split).map((t) => fromTau2Task(t, split)),
   readFile: (file) => readTau2Tasks(file).map((t) => fromTau2Task(t, 'custom')),
+  tau2: { readSplit: (dir, split) => readTau2Split(dir, split), readFile: (file) => readTau2Tasks(file) },
 };
+
+/** The τ² records of a split, in the order of `split_tasks.json`. */
+function readTau2Split(dir: string, split: string): Tau2TaskRecord[] {
+  const ids = (readJsonFile(path.join(dir, 'split_tasks.json')) as Record<string, string[]>)[split] ?? [];
+  const byId = new Map(readTau2Tasks(path.join(dir, 'tasks.json')).map((t) => [t.id, t]));
+  return ids.map((id) => byId.get(id)).filter((t) => t !== undefined);
+}
 
 const SPECS: Record<TauDomainName, Spec> = {
   'tau-bench/retail': V1_RETAIL,
@@ -160,6 +168,18 @@ export function openTauBench(name: TauDomainName, options: DomainOptions = {}): 
     return replayGold(load(), tools, index, source.actions, base().hash);
   };
 
+  const noChange = (source: TauTaskSource) => Object.keys(replay(source).changed).length === 0;
+  // τ² tasks are graded by τ²'s rule (expected.kind 'tau2'); the gold replay still decides noChange.
+  const tau2Tasks = (reader: NonNullable<Spec['tau2']>, split: string): Task[] =>
+    (options.tasksFile ? reader.readFile(path.resolve(options.tasksFile)) : reader.readSplit(dir, split)).map((record) =>
+      tau2TaskToTask(record, {
+        domain: { name, tools },
+        split,
+        defaultPersona: 'τ²-bench retail customer',
+        noChange: (r) => noChange(fromTau2Task(r, split)),
+      }),
+    );
+
   const domain: Domain = {
     name,
     description: spec.description,
@@ -181,7 +201,7 @@ export function openTauBench(name: TauDomainName, options: DomainOptions = {}): 
       const split = selection.split ?? defaultSplit;
       let all = taskCache.get(split);
       if (!all) {
-        all = sources(split).map((source) => toTask(source, name, tools, Object.keys(replay(source).changed).length === 0));
+        all = spec.tau2 ? tau2Tasks(spec.tau2, split) : sources(split).map((source) => toTask(source, name, tools, noChange(source)));
         taskCache.set(split, all);
       }
       let picked = all;
@@ -203,12 +223,14 @@ export function openTauBench(name: TauDomainName, options: DomainOptions = {}): 
       }
       return selection.count === undefined ? picked : picked.slice(0, selection.count);
     },
-    options: {
-      // τ-bench executes only the first tool call of an assistant reply.
-      singleToolCallPerTurn: true,
-      // τ-bench allows 30 agent actions; our steps also count user turns.
-      maxSteps: 60,
-    },
+    options: spec.tau2
+      ? TAU2_EPISODE_OPTIONS
+      : {
+          // τ-bench executes only the first tool call of an assistant reply.
+          singleToolCallPerTurn: true,
+          // τ-bench allows 30 agent actions; our steps also count user turns.
+          maxSteps: 60,
+        },
   };
   return { domain, world: load, format, sources, replay };
 }

@@ -1,5 +1,6 @@
 import { TASK_SCHEMA_VERSION, type OracleStep, type PlannedToolCall, type Task } from '../../schema/task.ts';
 import type { DomainTool } from '../domain.ts';
+import { tau2InstructionText } from '../tau2-bench/task-format.ts';
 import type { Tau2TaskRecord, V1TaskRecord } from './data.ts';
 
 /** The published fields of a task, normalised across τ-bench v1 and τ². */
@@ -26,25 +27,15 @@ export function fromV1Task(task: V1TaskRecord, split: string): TauTaskSource {
   };
 }
 
-/** Normalise a τ²-bench task; its structured user scenario becomes one instruction text. */
+/** Normalise a τ²-bench task (for gold replay; its Task comes from `tau2TaskToTask`, graded by τ²'s rule). */
 export function fromTau2Task(task: Tau2TaskRecord, split: string): TauTaskSource {
-  const scenario = task.user_scenario?.instructions ?? {};
-  const sections: [string, string | null | undefined][] = [
-    ['Reason for call', scenario.reason_for_call],
-    ['Known info', scenario.known_info],
-    ['Unknown info', scenario.unknown_info],
-    ['Task instructions', scenario.task_instructions],
-  ];
   const criteria = task.evaluation_criteria;
   return {
     id: task.id,
     split,
-    persona: task.user_scenario?.persona ?? 'τ²-bench retail customer',
-    instructions: sections
-      .filter(([, text]) => typeof text === 'string' && text.trim() !== '')
-      .map(([title, text]) => `${title}: ${text}`)
-      .join('\n\n'),
-    actions: (criteria?.actions ?? []).map((a) => ({ name: a.name, arguments: a.arguments ?? {} })),
+    persona: task.user_scenario.persona ?? 'τ²-bench retail customer',
+    instructions: tau2InstructionText(task.user_scenario.instructions),
+    actions: (criteria?.actions ?? []).map((a) => ({ name: a.name, arguments: a.arguments })),
     outputs: criteria?.communicate_info ?? [],
     tags: ['tau2-bench', ...(criteria?.reward_basis ?? []).map((basis) => `reward:${basis}`)],
   };

@@ -20,7 +20,8 @@ const argumentsText = (value: JsonValue): string => (typeof value === 'string' ?
 /**
  * A trajectory as OpenAI chat messages from the agent's side: system = policy, user messages,
  * assistant messages (text, and one tool call per assistant message, joined to the text that came
- * just before it), tool results as `tool` messages. Notes and outcome reports are left out.
+ * just before it), tool results as `tool` messages. Notes, outcome reports and the simulated
+ * user's own tool traffic (dual control: the agent never saw it) are left out.
  */
 export function chatMessages(policy: string, events: readonly TrajectoryEvent[]): ChatMessage[] {
   const messages: ChatMessage[] = [{ role: 'system', content: policy }];
@@ -31,7 +32,7 @@ export function chatMessages(policy: string, events: readonly TrajectoryEvent[])
         messages.push(event.role === 'user' ? { role: 'user', content: event.content } : { role: 'assistant', content: event.content });
         break;
       case 'tool_call': {
-        if (INTERCEPTED.has(event.name)) {
+        if (INTERCEPTED.has(event.name) || event.actor === 'user') {
           skipped.add(event.id);
           break;
         }
@@ -43,7 +44,8 @@ export function chatMessages(policy: string, events: readonly TrajectoryEvent[])
         break;
       }
       case 'tool_result':
-        if (!skipped.has(event.callId)) messages.push({ role: 'tool', tool_call_id: event.callId, content: event.content });
+        if (!skipped.has(event.callId) && event.actor !== 'user')
+          messages.push({ role: 'tool', tool_call_id: event.callId, content: event.content });
         break;
       default:
         break;

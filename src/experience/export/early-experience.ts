@@ -1,6 +1,6 @@
 import type { Domain } from '../../domains/domain.ts';
 import { GroundworkError } from '../../errors.ts';
-import { branchAction, replayToStep, trajectorySteps } from '../../episode/branching.ts';
+import { branchAction, replayStep, replayToStep, trajectorySteps } from '../../episode/branching.ts';
 import type { JsonValue } from '../../schema/json.ts';
 import type { Task } from '../../schema/task.ts';
 import { diffStates } from '../../state/diff.ts';
@@ -35,7 +35,8 @@ const argumentsText = (value: JsonValue | string): string => (typeof value === '
  * same trajectory, as if taken out of turn; chosen by seed) are executed on forks of that state;
  * each row holds the context, the action and the resulting next state (observation, hash and
  * field-level changes). The episode's state is replayed once, step by step, and checked against
- * the recorded hashes.
+ * the recorded hashes. Dual control: the user's own tool calls are replayed on the user's tools
+ * (they changed the state) but are not agent actions: no rows, never an alternative.
  */
 export function earlyExperienceLines(
   episode: EpisodeRecord,
@@ -48,7 +49,8 @@ export function earlyExperienceLines(
   const steps = trajectorySteps(episode.trajectory);
   const alternatives = options.alternatives ?? 3;
   const lines: EarlyExperienceLine[] = [];
-  const distinct = [...new Map(steps.map((s) => [`${s.name}\u0000${argumentsText(s.arguments)}`, s])).values()];
+  const agentSteps = steps.filter((s) => s.actor !== 'user');
+  const distinct = [...new Map(agentSteps.map((s) => [`${s.name}\u0000${argumentsText(s.arguments)}`, s])).values()];
   const metadata = {
     runId: episode.runId,
     episodeId: episode.id,
@@ -63,6 +65,13 @@ export function earlyExperienceLines(
   for (let step = 0; step < steps.length; step++) {
     const expert = steps[step];
     const current = snapshot;
+    const nextEvents = step + 1 < steps.length ? episode.trajectory.events.slice(0, steps[step + 1].eventIndex) : episode.trajectory.events;
+    if (expert.actor === 'user') {
+      const state = current.state.fork();
+      replayStep(domain, state, expert, step + 1);
+      snapshot = { step: step + 1, state, events: nextEvents };
+      continue;
+    }
     const context = chatMessages(domain.policy, current.events);
     const random = SeededRandom.from('early-experience', options.seed ?? 0, episode.id, step);
     const others = random.sample(
@@ -91,8 +100,6 @@ export function earlyExperienceLines(
       }
       // The expert's branch is the next state of the trajectory: continue from it.
       if (index === 0) {
-        const nextEvents =
-          step + 1 < steps.length ? episode.trajectory.events.slice(0, steps[step + 1].eventIndex) : episode.trajectory.events;
         snapshot = { step: step + 1, state: branch.state, events: nextEvents };
         if (expert.stateHash && branch.state.hash() !== expert.stateHash)
           throw new GroundworkError('INVALID_ARGUMENT', `replay of ${episode.id} diverged at step ${step + 1}`, {

@@ -18,3 +18,18 @@ export {
   type ChatTool,
 } from './schemas.ts';
 export { exportRun, type ExportRunOptions, type ExportSummary } from './export-run.ts';
+export {
+  buildTau2Submission,
+  tau2SubmissionSchema,
+  tau2DomainResultsSchema,
+  tau2DomainMetrics,
+  tau2ActionCount,
+  pairwiseSum,
+  TAU2_SUBMISSION_DOMAINS,
+  type Tau2Submission,
+  type Tau2DomainResults,
+  type Tau2SubmissionOptions,
+  type Tau2SubmissionExport,
+  type SubmissionEpisode,
+  type DomainMetrics,
+} from './tau2-submission.ts';

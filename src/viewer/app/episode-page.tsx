@@ -91,7 +91,7 @@ export function EpisodePage(props: { runId: string; episodeId: string }) {
                 </Card>
                 <Claims audit={audit} />
                 <Card title="State diff (initial → final)" class="diff-card" id="diff">
-                  <DiffTable diff={o.diff} />
+                  <DiffTable diff={o.diff} userTables={episode.userTables} />
                 </Card>
                 <GoalStates audit={audit} />
                 <SimulatorFaults audit={audit} />
@@ -138,12 +138,24 @@ function Claims(props: { audit: EpisodeAuditView | undefined }) {
   );
 }
 
-/** The field-level diff, filterable by verdict. */
-export function DiffTable(props: { diff: readonly FieldChange[] }) {
+/**
+ * The field-level diff, filterable by verdict. Dual control: changes of the user's tables
+ * (`userTables`) are grouped apart under a row that labels them as the user's side.
+ */
+export function DiffTable(props: { diff: readonly FieldChange[]; userTables?: readonly string[] }) {
   const [shown, setShown] = useState<Record<string, boolean>>({ required: true, allowed: true, collateral: true });
   if (props.diff.length === 0) return <p class="muted">No change of state.</p>;
   const counts = { required: 0, allowed: 0, collateral: 0 } as Record<string, number>;
   for (const change of props.diff) counts[change.verdict]++;
+  const user = new Set(props.userTables ?? []);
+  const visible = props.diff.filter((c) => shown[c.verdict]);
+  const sides: { title?: string; side: string; changes: FieldChange[] }[] =
+    user.size === 0
+      ? [{ side: 'agent', changes: visible }]
+      : [
+          { title: 'Agent side (the service’s records)', side: 'agent', changes: visible.filter((c) => !user.has(c.table)) },
+          { title: 'User side (the user’s own state)', side: 'user', changes: visible.filter((c) => user.has(c.table)) },
+        ];
   return (
     <>
       <p class="diff-toggles">
@@ -164,10 +176,17 @@ export function DiffTable(props: { diff: readonly FieldChange[] }) {
             <th>after</th>
           </tr>
         </thead>
-        <tbody>
-          {props.diff
-            .filter((c) => shown[c.verdict])
-            .map((c, i) => (
+        {sides.map(({ title, side, changes }) => (
+          <tbody key={side} data-side={side}>
+            {title && (
+              <tr class="diff-side">
+                <th colSpan={6}>
+                  {title}
+                  {changes.length === 0 && <span class="muted"> — no change</span>}
+                </th>
+              </tr>
+            )}
+            {changes.map((c, i) => (
               <tr key={i} class={c.verdict} data-verdict={c.verdict}>
                 <td>
                   <Verdict verdict={c.verdict} />
@@ -189,7 +208,8 @@ export function DiffTable(props: { diff: readonly FieldChange[] }) {
                 </td>
               </tr>
             ))}
-        </tbody>
+          </tbody>
+        ))}
       </table>
     </>
   );
@@ -357,8 +377,8 @@ function Transcript(props: {
           }
           case 'tool_call':
             return (
-              <li key={index} class="tool call">
-                <span class="who">call</span>
+              <li key={index} class={`tool call${event.actor === 'user' ? ' by-user' : ''}`} data-actor={event.actor ?? 'agent'}>
+                <span class="who">{event.actor === 'user' ? 'user call' : 'call'}</span>
                 <code>
                   <b>{event.name}</b>(
                   {props.cut.has(index) ? (
@@ -375,8 +395,15 @@ function Transcript(props: {
             );
           case 'tool_result':
             return (
-              <li key={index} class={`tool result ${event.isError ? 'error' : ''}`}>
-                <span class="who">{event.isError ? 'error' : 'result'}</span>
+              <li
+                key={index}
+                class={`tool result ${event.isError ? 'error' : ''}${event.actor === 'user' ? ' by-user' : ''}`}
+                data-actor={event.actor ?? 'agent'}
+              >
+                <span class="who">
+                  {event.actor === 'user' ? 'user ' : ''}
+                  {event.isError ? 'error' : 'result'}
+                </span>
                 <CutText text={event.content} length={props.cut.get(index)} url={props.fullUrl(index)} pre />
                 {event.stateHash ? (
                   <span class="hash" title="state hash after this write">
