@@ -9,6 +9,8 @@ export function initialStateFor(domain: Domain, task: Task): TableState {
   const state = TableState.over(base.tables, base.hash);
   if (task.initialPatch) state.apply(task.initialPatch);
   for (const call of task.initialization ?? []) runEnvFunction(domain, state, call);
+  // τ² ends its set-up with a sync even when there is nothing to initialise.
+  domain.sync?.(state);
   return state;
 }
 

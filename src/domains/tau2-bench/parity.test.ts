@@ -349,3 +349,21 @@ for (const spec of DOMAINS) {
     );
   });
 }
+
+test('τ²-bench retail: the tasks documented as data defects are exactly those whose gold writes fail in τ²’s own replay', async () => {
+  const { createTau2RetailDomain, TAU2_RETAIL_UPSTREAM_DEFECTS } = await import('../tau-bench/index.ts');
+  const domain = createTau2RetailDomain();
+  const writes = new Set(domain.tools.filter((t) => t.kind === 'write').map((t) => t.name));
+  const fixture = readFixture('retail');
+  const failingWrites = domain
+    .tasks({ split: 'base' })
+    .filter(
+      (task) =>
+        task.expected.kind === 'tau2' && task.expected.actions.some((a, i) => writes.has(a.name) && fixture.tasks[task.id].gold.errors[i]),
+    )
+    .map((task) => task.id)
+    .sort();
+  assert.deepEqual(failingWrites, Object.keys(TAU2_RETAIL_UPSTREAM_DEFECTS).sort());
+  const tagged = domain.tasks({ split: 'base' }).filter((t) => t.tags.includes('upstream-defect'));
+  assert.deepEqual(tagged.map((t) => t.id).sort(), failingWrites);
+});

@@ -187,6 +187,8 @@ export function noteArgumentFloats(state: TableState, before: TableState): void 
     for (const [key, after] of Object.entries(changes[table] ?? {})) {
       if (after === null) continue;
       const previous = before.get(table, key) as JsonObject | undefined;
+      // Records the call did not write are still the very same object in both views.
+      if (previous === after) continue;
       const floats: JsonObject = {};
       for (const [name, value] of Object.entries(after)) {
         const changed = previous === undefined || previous[name] !== value;
