@@ -9,10 +9,10 @@ import { recordFloats } from './tables.ts';
 
 /** Python `a == b` on JSON values (1 == 1.0 == True; dicts and lists element-wise). */
 export function pyEquals(a: unknown, b: unknown): boolean {
-  const num = (v: unknown) =>
-    typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'boolean' ? Number(v) : undefined;
-  const x = num(a);
-  const y = num(b);
+  // Fast path: the common string-to-string comparison of a query.
+  if (typeof a === 'string' && typeof b === 'string') return a === b;
+  const x = pyNumber(a);
+  const y = pyNumber(b);
   if (x !== undefined || y !== undefined) return x !== undefined && y !== undefined && x === y;
   if (a === null || b === null || a === undefined || b === undefined) return (a ?? null) === (b ?? null);
   if (typeof a === 'string' || typeof b === 'string') return a === b;
@@ -22,6 +22,11 @@ export function pyEquals(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a as object);
   const kb = Object.keys(b as object);
   return ka.length === kb.length && ka.every((k) => Object.hasOwn(b as object, k) && pyEquals((a as JsonObject)[k], (b as JsonObject)[k]));
+}
+
+/** A number, bigint or bool as Python compares it numerically; anything else undefined. */
+function pyNumber(v: unknown): number | undefined {
+  return typeof v === 'number' ? v : typeof v === 'bigint' || typeof v === 'boolean' ? Number(v) : undefined;
 }
 
 /** Python `needle in haystack`. */
@@ -51,10 +56,25 @@ const OPS: Record<string, (actual: unknown, expected: unknown) => boolean> = {
 
 /** Whether a record meets every constraint (a failing comparison is a non-match, as in τ²). */
 export function recordMatches(record: JsonObject, constraints: Record<string, PyValue>): boolean {
-  for (const [key, expected] of Object.entries(constraints)) {
+  return matchesAll(record, compileConstraints(constraints));
+}
+
+/** A constraint read once per query: the field, its operator (`field__op`, default `eq`) and the value. */
+interface Constraint {
+  field: string;
+  op: (actual: unknown, expected: PyValue) => boolean;
+  expected: PyValue;
+}
+
+function compileConstraints(constraints: Record<string, PyValue>): Constraint[] {
+  return Object.entries(constraints).map(([key, expected]) => {
     const split = key.lastIndexOf('__');
-    const field = split >= 0 ? key.slice(0, split) : key;
-    const op = OPS[split >= 0 ? key.slice(split + 2) : 'eq'] ?? OPS.eq;
+    return { field: split >= 0 ? key.slice(0, split) : key, op: OPS[split >= 0 ? key.slice(split + 2) : 'eq'] ?? OPS.eq, expected };
+  });
+}
+
+function matchesAll(record: JsonObject, constraints: readonly Constraint[]): boolean {
+  for (const { field, op, expected } of constraints) {
     try {
       if (!op(record[field], expected)) return false;
     } catch (error) {
@@ -67,7 +87,8 @@ export function recordMatches(record: JsonObject, constraints: Record<string, Py
 
 /** `[id, record]` pairs of a table matching the constraints, in table order. */
 export function queryTable(state: TableState, table: string, constraints: Record<string, PyValue>): [string, JsonObject][] {
-  return (state.entries(table) as [string, JsonObject][]).filter(([, record]) => recordMatches(record, constraints));
+  const compiled = compileConstraints(constraints);
+  return (state.entries(table) as [string, JsonObject][]).filter(([, record]) => matchesAll(record, compiled));
 }
 
 /** The record listing `query_database_tool` prints (after its "Found N record(s)" header). */
