@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describeActual, describePredicate } from '../grading/predicate-text.ts';
 import type { AuditCell } from '../audits/audit.ts';
 import { GroundworkError } from '../errors.ts';
+import { DIFF_SIDE_TITLES, diffSides } from '../schema/diff-sides.ts';
 import type { FieldChange } from '../schema/outcome.ts';
 import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
 import type { AuditSectionView, EpisodeAuditView } from './audit-view.ts';
@@ -167,12 +168,10 @@ function transcript(events: readonly TrajectoryEvent[], max: number): SafeHtml {
 export function diffTable(diff: readonly FieldChange[], max = 2000, userTables: readonly string[] = []): SafeHtml {
   if (diff.length === 0) return html`<p class="muted">No change of state.</p>`;
   if (userTables.length > 0) {
-    const user = new Set(userTables);
-    const agentSide = diff.filter((c) => !user.has(c.table));
-    const userSide = diff.filter((c) => user.has(c.table));
+    const sides = diffSides(diff, userTables);
     const side = (title: string, changes: readonly FieldChange[]) =>
       html`<h5 class="diff-side">${title}</h5>${changes.length ? diffTable(changes, max) : html`<p class="muted">No change.</p>`}`;
-    return html`${side('Agent side (the service’s records)', agentSide)}${side('User side (the user’s own state)', userSide)}`;
+    return html`${side(DIFF_SIDE_TITLES.agent, sides.agent)}${side(DIFF_SIDE_TITLES.user, sides.user)}`;
   }
   return html`<table class="diff"><thead><tr><th>verdict</th><th>record</th><th>field</th><th>before</th><th></th><th>after</th></tr></thead><tbody>${diff.map(
     (c) =>

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import type { EpisodeDetail } from '../api.ts';
 import type { ClaimView, EpisodeAuditView } from '../../report/audit-view.ts';
 import { describeActual, describePredicate } from '../../grading/predicate-text.ts';
+import { DIFF_SIDE_TITLES, diffSides } from '../../schema/diff-sides.ts';
 import type { FieldChange } from '../../schema/outcome.ts';
 import type { TrajectoryEvent } from '../../schema/trajectory.ts';
 import { Await, Badge, Card, jsonText, RewardBadge, Verdict } from './components.tsx';
@@ -147,14 +148,14 @@ export function DiffTable(props: { diff: readonly FieldChange[]; userTables?: re
   if (props.diff.length === 0) return <p class="muted">No change of state.</p>;
   const counts = { required: 0, allowed: 0, collateral: 0 } as Record<string, number>;
   for (const change of props.diff) counts[change.verdict]++;
-  const user = new Set(props.userTables ?? []);
   const visible = props.diff.filter((c) => shown[c.verdict]);
+  const split = diffSides(visible, props.userTables ?? []);
   const sides: { title?: string; side: string; changes: FieldChange[] }[] =
-    user.size === 0
+    (props.userTables ?? []).length === 0
       ? [{ side: 'agent', changes: visible }]
       : [
-          { title: 'Agent side (the service’s records)', side: 'agent', changes: visible.filter((c) => !user.has(c.table)) },
-          { title: 'User side (the user’s own state)', side: 'user', changes: visible.filter((c) => user.has(c.table)) },
+          { title: DIFF_SIDE_TITLES.agent, side: 'agent', changes: split.agent },
+          { title: DIFF_SIDE_TITLES.user, side: 'user', changes: split.user },
         ];
   return (
     <>

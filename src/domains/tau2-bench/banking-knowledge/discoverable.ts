@@ -9,7 +9,7 @@ import type { DiscoverableToolSpec } from './catalog.ts';
 import { pyReprString } from '../../tau-bench/py-format.ts';
 import { foundNothing, queryByField } from './db-query.ts';
 import { BANKING_TABLE_NAMES, NUMBER_KINDS_TABLE, RECORD_FLOATS } from './tables.ts';
-import { PyException, type PyValue, pyFloat, pyStr, pyStrMethod, pyTitle, pyTruthy, pyTypeName } from './py.ts';
+import { PyException, PyJsonError, type PyValue, pyFloat, pyJsonLoads, pyStr, pyStrMethod, pyTitle, pyTruthy, pyTypeName } from './py.ts';
 
 /** Arguments after binding: every parameter of the signature present (defaults filled in). */
 export type Args = Readonly<Record<string, PyValue>>;
@@ -200,5 +200,18 @@ export function noteArgumentFloats(state: TableState, before: TableState): void 
       const kindKey = `${table}/${key}`;
       state.put(NUMBER_KINDS_TABLE, kindKey, { ...(state.get(NUMBER_KINDS_TABLE, kindKey) as JsonObject | undefined), ...floats });
     }
+  }
+}
+
+/**
+ * The `arguments` JSON string of the discoverable-tool calls, parsed as τ² parses it (`intsAsFloats`:
+ * `parse_int=float`); invalid JSON is τ²'s error text for the agent or user.
+ */
+export function parseToolArguments(argumentsJson: string, intsAsFloats: boolean): { args: PyValue } | { error: string } {
+  try {
+    return { args: pyJsonLoads(argumentsJson, intsAsFloats) };
+  } catch (error) {
+    if (error instanceof PyJsonError) return { error: `Error: Invalid JSON in arguments: ${error.message}` };
+    throw error;
   }
 }

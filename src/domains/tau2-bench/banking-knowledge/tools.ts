@@ -22,9 +22,17 @@ import { DEBIT_CARD_TOOLS } from './agent-debit-cards.ts';
 import { ATM_DEPOSIT_TOOLS } from './agent-atm-deposits.ts';
 import { AGENT_DISCOVERABLE_TOOLS, type DiscoverableToolSpec } from './catalog.ts';
 import { queryByField, queryDatabaseText } from './db-query.ts';
-import { addRecord, bindArguments, type DiscoverableImpl, formatToolForAgent, NOW_ISO, noteArgumentFloats } from './discoverable.ts';
+import {
+  addRecord,
+  bindArguments,
+  type DiscoverableImpl,
+  formatToolForAgent,
+  NOW_ISO,
+  noteArgumentFloats,
+  parseToolArguments,
+} from './discoverable.ts';
 import { agentToolId, userToolId, verificationId } from './ids.ts';
-import { PyJsonError, type PyValue, pyJsonDumpsIndent, pyJsonLoads, pyTruthy, pyTypeName } from './py.ts';
+import { type PyValue, pyJsonDumpsIndent, pyTruthy, pyTypeName } from './py.ts';
 import { READ_LOG_ALLOWLIST_TABLE, UNLOCKED_TOOLS_TABLE } from './tables.ts';
 import { runPython, USER_DISCOVERABLE } from './user-tools.ts';
 
@@ -171,14 +179,10 @@ const giveDiscoverableUserTool: DomainTool<{ discoverable_tool_name: string; arg
   execute(state, { discoverable_tool_name: name, arguments: argumentsJson }) {
     const tool = USER_DISCOVERABLE.get(name);
     if (!tool) return `Error: Unknown discoverable tool '${name}'.`;
-    let args: PyValue;
-    try {
-      // Unlike the call tools, this parse keeps ints as ints (they are echoed back as written).
-      args = pyJsonLoads(argumentsJson, false);
-    } catch (error) {
-      if (error instanceof PyJsonError) return `Error: Invalid JSON in arguments: ${error.message}`;
-      throw error;
-    }
+    // Unlike the call tools, this parse keeps ints as ints (they are echoed back as written).
+    const parsed = parseToolArguments(argumentsJson, false);
+    if ('error' in parsed) return parsed.error;
+    const args = parsed.args;
     const params = new Set(tool.spec.signature.map((p) => p.name));
     for (const argName of iterated(args)) {
       if (argName !== 'self' && !(typeof argName === 'string' && params.has(argName)))
@@ -218,14 +222,10 @@ const unlockDiscoverableAgentTool: DomainTool<{ agent_tool_name: string }> = {
 
 /** Runs an unlocked discoverable tool with τ²'s argument handling; the caller logs the call. */
 function callUnlocked(state: TableState, tool: AgentDiscoverableTool, argumentsJson: string): { text: string; ran: boolean } {
-  let args: PyValue;
-  try {
-    // τ² parses every number as a float, so 33 and 33.0 make the same ids and records.
-    args = pyJsonLoads(argumentsJson, true);
-  } catch (error) {
-    if (error instanceof PyJsonError) return { text: `Error: Invalid JSON in arguments: ${error.message}`, ran: false };
-    throw error;
-  }
+  // τ² parses every number as a float, so 33 and 33.0 make the same ids and records.
+  const parsed = parseToolArguments(argumentsJson, true);
+  if ('error' in parsed) return { text: parsed.error, ran: false };
+  const args = parsed.args;
   let ran = true;
   const before = state.fork();
   const text = runPython(

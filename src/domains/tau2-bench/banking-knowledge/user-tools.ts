@@ -19,24 +19,13 @@ import {
   field,
   getRecord,
   noteArgumentFloats,
+  parseToolArguments,
   parseBalance,
   s,
   TODAY,
 } from './discoverable.ts';
 import { applicationId, disputeId, referralId, referralLinkId, sha256Hex, transactionId, userToolCallId } from './ids.ts';
-import {
-  PyException,
-  PyJsonError,
-  type PyValue,
-  pyFixed,
-  pyFloat,
-  pyJsonDumpsIndent,
-  pyJsonLoads,
-  pyListRepr,
-  pyNumberStr,
-  pyTruthy,
-  pyTypeName,
-} from './py.ts';
+import { PyException, type PyValue, pyFixed, pyFloat, pyJsonDumpsIndent, pyListRepr, pyNumberStr, pyTruthy, pyTypeName } from './py.ts';
 
 /** The user must have been given the tool (a `user_discoverable_tools` record) before using it. */
 function notGiven(state: TableState, name: string): string | undefined {
@@ -259,13 +248,9 @@ const callDiscoverableUserTool: DomainTool<{ discoverable_tool_name: string; arg
   execute(state, { discoverable_tool_name: name, arguments: argumentsJson }) {
     const tool = USER_DISCOVERABLE.get(name);
     if (!tool) return `Error: Unknown discoverable tool '${name}'.`;
-    let args: PyValue;
-    try {
-      args = pyJsonLoads(argumentsJson, true);
-    } catch (error) {
-      if (error instanceof PyJsonError) return `Error: Invalid JSON in arguments: ${error.message}`;
-      throw error;
-    }
+    const parsed = parseToolArguments(argumentsJson, true);
+    if ('error' in parsed) return parsed.error;
+    const args = parsed.args;
     const given = argumentNames(args);
     const has = (name: string) => (typeof args === 'string' ? args.includes(name) : given.includes(name));
     for (const param of tool.spec.signature) {
