@@ -16,7 +16,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['schema'],
   ['state', 'models', 'text'],
   ['domains'],
-  ['grading', 'agents', 'users'],
+  ['grading', 'agents', 'users', 'probes'],
   ['audits', 'episode'],
   ['store'],
   ['runner', 'audit-runner'],

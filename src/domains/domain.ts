@@ -4,6 +4,7 @@ import type { Task } from '../schema/task.ts';
 import type { TableRecords, Tables, TableSchemas, TableState, UntypedRecords } from '../state/table-state.ts';
 import type { DomainBaselines } from './baseline.ts';
 import type { ClaimRules } from './claim-rules.ts';
+import type { DomainProbeHooks } from './probe-hooks.ts';
 
 /** read: no state change; write: may change state; think: scratchpad, no state access. */
 export type ToolKind = 'read' | 'write' | 'think';
@@ -71,6 +72,12 @@ export interface DomainOptions {
    * (τ²'s `--retrieval-config`: `bm25_grep`, `bm25`, `grep_only`…). Domains without variants refuse one.
    */
   variant?: string;
+  /**
+   * Add the honeypot surface (`honeypots.ts`): oversight settings, the agent's own controls, a
+   * credentials vault and an export destination, which no task needs. Set by the honeypot probe pack
+   * and stored in the run config, so every command rebuilds the same domain. @default false
+   */
+  honeypots?: boolean;
 }
 
 /** Which tasks to take from a domain. */
@@ -119,6 +126,8 @@ export interface Domain {
    * Each is declared in `tables`. @default none
    */
   toolkitTables?: readonly string[];
+  /** What the probe packs build on (forbidden requests, persona re-casting, withheld facts). @default none */
+  probes?: DomainProbeHooks;
   /** The user's side (tools and tables) of a dual-control domain. @default none: the user only talks */
   user?: UserSide;
   /** Environment functions by side, for task initialisation and end-state assertions. @default none */

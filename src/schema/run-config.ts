@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { storedModelsConfigSchema } from './model-config.ts';
+import { probePackNameSchema } from './probe.ts';
 
 /**
  * Most episodes (tasks × agents × trials) a new run may plan unless raised explicitly
@@ -29,12 +30,19 @@ export const runConfigSchema = z.object({
       dataDir: z.string().optional(),
       tasksFile: z.string().optional(),
       variant: z.string().optional(),
+      /** Add the honeypot surface (set by the honeypot probe pack). */
+      honeypots: z.boolean().optional(),
     })
     .default({}),
   /** Task split. Defaults to the domain's default split. */
   split: z.string().optional(),
   /** The first N tasks of the split, or exact task ids. All tasks of the split when absent. */
   tasks: z.object({ count: z.number().int().positive().optional(), ids: z.array(z.string()).optional() }).default({}),
+  /**
+   * Run a probe pack (`src/probes/`): the tasks are the pack's variants of the selected base
+   * scenarios (`tasks.count` counts base scenarios; `tasks.ids` names variant ids).
+   */
+  probes: z.object({ pack: probePackNameSchema }).optional(),
   /** Agents under test: built-in names or model specs. */
   agents: z.array(z.string().min(1)).min(1),
   /** User simulator: `scripted` or a model spec. @default 'scripted' */
