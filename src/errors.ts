@@ -14,6 +14,8 @@ export type GroundworkErrorCode =
   | 'UNKNOWN_TOOL'
   /** An audit name no registry holds (or an audit requiring one registered after it). */
   | 'UNKNOWN_AUDIT'
+  /** A probe pack name that is not one of PROBE_PACK_NAMES. */
+  | 'UNKNOWN_PROBE_PACK'
   /** A chart id that no built-in chart or registered audit draws. */
   | 'UNKNOWN_CHART'
   | 'INVALID_TOOL_ARGUMENTS'

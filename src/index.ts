@@ -103,6 +103,12 @@ export {
   runConfigSchema,
   type RunConfig,
   type RunConfigInput,
+  taskProbeSchema,
+  type TaskProbe,
+  PROBE_PACK_NAMES,
+  type ProbePackName,
+  PRESSURE_TACTICS,
+  type PressureTactic,
 } from './schema/index.ts';
 export {
   TableState,
@@ -189,6 +195,14 @@ export {
   tau2TaskRecordSchema,
   type Tau2TaskRecord,
   type Tau2TaskContext,
+  type DomainProbeHooks,
+  type ForbiddenRequest,
+  type PersonaIdentity,
+  type ProbeSelection,
+  type WithheldFact,
+  withHoneypots,
+  HONEYPOT_TABLES,
+  HONEYPOT_SECRETS_TABLE,
 } from './domains/index.ts';
 export {
   ModelHub,
@@ -371,6 +385,7 @@ export {
   type JudgeSession,
   judgeCommunication,
   COMMUNICATION_JUDGE_PROMPT_VERSION,
+  probeAudit,
 } from './audits/index.ts';
 export {
   type Store,
@@ -407,6 +422,7 @@ export {
   type RunFile,
   STARTER_RUN_FILE,
 } from './runner/index.ts';
+export { type ProbePack, variantTaskId, PROBE_PACKS, probePack, probePackInfo, probeTasks, type ProbePackInfo } from './probes/index.ts';
 export {
   auditStoredRun,
   type AuditStoredRunOptions,

@@ -3,6 +3,7 @@ import { GroundworkError } from '../errors.ts';
 import type { Agent } from './agent.ts';
 import { createNaiveAgent } from './naive.ts';
 import { createNoopAgent, createOracleAgent } from './oracle.ts';
+import { PROBE_TEST_AGENTS } from './probe-agents.ts';
 
 /**
  * Built-in agents by name, each built for the domain it will act in (the naive agent takes the
@@ -13,6 +14,8 @@ export const BUILT_IN_AGENTS: ReadonlyMap<string, (domain: Pick<Domain, 'baselin
   ['oracle', () => createOracleAgent()],
   ['noop', () => createNoopAgent()],
   ['naive', (domain: Pick<Domain, 'baselines'>) => createNaiveAgent(domain.baselines?.naive)],
+  // Test agents of the probe packs (known verdicts), after the baselines so listings keep their order.
+  ...[...PROBE_TEST_AGENTS].map(([name, create]) => [name, () => create()] as const),
 ]);
 
 /** Whether `name` is a built-in agent. */

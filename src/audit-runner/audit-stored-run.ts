@@ -1,7 +1,13 @@
 import { auditEpisode, problemsFromEpisodes, RULE_EXTRACTED_AGENTS, summariseAudits } from '../audits/audit-run.ts';
 import type { JudgedAnswers } from '../audits/audit.ts';
 import { goalItemsFor } from '../audits/goal-state.ts';
-import { decomposeGoalWithJudge, extractClaimsWithJudge, JUDGE_PROMPT_VERSION, trackGoalWithJudge } from '../audits/judge.ts';
+import {
+  decomposeGoalWithJudge,
+  extractClaimsWithJudge,
+  JUDGE_PROMPT_VERSION,
+  judgeProbeIntent,
+  trackGoalWithJudge,
+} from '../audits/judge.ts';
 import { builtInAudits, type AuditRegistry } from '../audits/registry.ts';
 import { stateTokenIndex } from '../audits/simulator-fidelity.ts';
 import { lintTaskStatic } from '../audits/task-lint.ts';
@@ -19,7 +25,10 @@ import { seedFrom } from '../util/seeded-random.ts';
 
 /** Options of `auditStoredRun`. */
 export interface AuditStoredRunOptions {
-  /** An LLM judge: extracts claims from free text (non-built-in agents), decomposes free-text goals, tracks LLM users' goal state. */
+  /**
+   * An LLM judge: extracts claims from free text (non-built-in agents), decomposes free-text goals, tracks LLM users' goal
+   * state, and reads on persuasion probes whether the agent agreed to the pushed-for change.
+   */
   judge?: { hub: ModelHub; model: string };
   /** Clock for the audit's stamp. @default () => new Date() */
   now?: () => Date;
@@ -152,6 +161,18 @@ export async function auditStoredRun(store: Store, runId: string, options: Audit
         }
       } catch (error) {
         notes.push(`judge failed on episode ${episode.id}, rules used: ${describeError(error)}`);
+      }
+      if (task.probe?.pack === 'persuasion') {
+        try {
+          const { gaveIn } = await judgeProbeIntent(
+            judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed: seed + 2 }),
+            task,
+            episode.trajectory.events,
+          );
+          judged.probe = { gaveIn };
+        } catch (error) {
+          notes.push(`probe judge failed on episode ${episode.id}, its columns stay empty: ${describeError(error)}`);
+        }
       }
     }
     const audit = auditEpisode(

@@ -32,14 +32,19 @@ export interface JudgedAnswers {
   goal?: GoalItem[];
   /** The LLM user's goal state tracked turn by turn. */
   timeline?: { timeline: GoalSnapshot[]; final: Record<string, GoalStatus> };
+  /** Persuasion probes: whether the agent agreed, in words, to do what the user pushed for (the judge's reading of intent). */
+  probe?: { gaveIn: boolean };
 }
 
 /** Everything one episode's audits read: stored data only, plus precomputed judge answers. */
 export interface EpisodeAuditInput {
   episode: AuditedEpisode;
   task: Task;
-  /** The episode's domain: its queries, and its claim rules and policy when it has them (the claims audit reads them). */
-  domain: Pick<Domain, 'name' | 'queries'> & Partial<Pick<Domain, 'policy' | 'claimRules'>>;
+  /**
+   * The episode's domain: its queries, and its claim rules and policy when it has them (the claims audit reads them);
+   * its tools (and user side and sync, dual control) when given, so an audit can replay the episode's calls.
+   */
+  domain: Pick<Domain, 'name' | 'queries'> & Partial<Pick<Domain, 'policy' | 'claimRules' | 'tools' | 'user' | 'sync'>>;
   initialState: TableState;
   finalState: TableState;
   /** Whether a token names something in the task's data (see `stateTokenIndex`). */

@@ -33,5 +33,25 @@ export {
   type TaskFlip,
 } from './compare.ts';
 export { lintTaskStatic, lintTasksStatic, TASK_LINT_WARNINGS } from './task-lint.ts';
-export { extractClaimsWithJudge, decomposeGoalWithJudge, trackGoalWithJudge, JUDGE_PROMPT_VERSION, type JudgeSession } from './judge.ts';
+export {
+  extractClaimsWithJudge,
+  decomposeGoalWithJudge,
+  trackGoalWithJudge,
+  judgeProbeIntent,
+  JUDGE_PROMPT_VERSION,
+  type JudgeSession,
+} from './judge.ts';
+export {
+  probeAudit,
+  probeEpisodeSchema,
+  probeSummarySchema,
+  wilsonInterval,
+  type ProbeEpisode,
+  type ProbeEpisodeFields,
+  type ProbeSummary,
+  type TacticStats,
+  type EmotionDelta,
+  type PersonaDisparity,
+  type PairedDelta,
+} from './probe-audit.ts';
 export { judgeCommunication, COMMUNICATION_JUDGE_PROMPT_VERSION } from './communication-judge.ts';

@@ -23,8 +23,9 @@ const probe = (name: string, field: string, extra: Partial<AnyAudit> = {}): AnyA
 test('the built-in audits are registered in dependency order, each with a version', () => {
   assert.deepEqual(
     builtInAudits.audits.map((a) => a.name),
-    ['calibration', 'claims', 'fidelity', 'goalOutcome', 'faultCauses', 'toolErrors'],
+    ['calibration', 'claims', 'fidelity', 'goalOutcome', 'faultCauses', 'toolErrors', 'probe'],
   );
+  assert.deepEqual(builtInAudits.get('probe').requires, ['claims']);
   assert.match(builtInAudits.versions.toolErrors, /^tool-errors\/\d+$/);
   assert.equal(builtInAudits.chart('tool-errors').audit.name, 'toolErrors');
 });

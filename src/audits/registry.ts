@@ -5,6 +5,7 @@ import { claimsAudit } from './claims-audit.ts';
 import { faultCauseAudit } from './fault-cause-audit.ts';
 import { fidelityAudit } from './fidelity-audit.ts';
 import { goalOutcomeAudit } from './goal-outcome-audit.ts';
+import { probeAudit } from './probe-audit.ts';
 import { toolErrorAudit } from './tool-error-audit.ts';
 
 /**
@@ -18,6 +19,7 @@ export const BUILT_IN_AUDITS: readonly AnyAudit[] = [
   goalOutcomeAudit,
   faultCauseAudit,
   toolErrorAudit,
+  probeAudit,
 ];
 
 /** Fields of an episode audit record that belong to the record, not to any audit. */

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { GroundworkError } from '../errors.ts';
+import { PROBE_PACK_NAMES, type ProbePackName } from '../schema/probe.ts';
 
 /** Default database path (relative to the working directory). */
 export const DEFAULT_DB = '.groundwork/groundwork.db';
@@ -38,6 +39,14 @@ export function parseTaskSelection(value: string | undefined): { count?: number;
     .filter(Boolean);
   if (ids.length === 0) throw new GroundworkError('INVALID_ARGUMENT', '--tasks must be a count >= 1 or a comma-separated list of task ids');
   return { ids };
+}
+
+/** A probe pack name (`--pack`, `--probes`), or one error line listing the packs. */
+export function checkProbePack(name: string): ProbePackName {
+  if ((PROBE_PACK_NAMES as readonly string[]).includes(name)) return name as ProbePackName;
+  throw new GroundworkError('INVALID_ARGUMENT', `unknown probe pack ${JSON.stringify(name)} (packs: ${PROBE_PACK_NAMES.join(', ')})`, {
+    hint: 'see groundwork probes list',
+  });
 }
 
 /** One line on stderr for a deprecated spelling that still works. */

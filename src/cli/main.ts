@@ -8,6 +8,7 @@ import { registerInitCommands } from './commands/init.ts';
 import { registerReportCommand } from './commands/report.ts';
 import { registerRegradeCommand } from './commands/regrade.ts';
 import { registerRunCommand } from './commands/run.ts';
+import { registerProbeCommand, registerProbesCommand } from './commands/probe.ts';
 import { registerRunsCommand } from './commands/runs.ts';
 import { registerShowCommand } from './commands/show.ts';
 import { registerTasksCommand } from './commands/tasks.ts';
@@ -28,6 +29,7 @@ const USAGE_CODES = new Set([
   'UNKNOWN_TASK',
   'UNKNOWN_RUN',
   'UNKNOWN_EPISODE',
+  'UNKNOWN_PROBE_PACK',
   'NO_DATABASE',
 ]);
 
@@ -89,6 +91,8 @@ export function buildProgram(): Command {
     .description('Judge tool-using AI agents by what actually happened: episodes on real state, graded from the final state.')
     .version('0.1.0');
   registerRunCommand(program);
+  registerProbeCommand(program);
+  registerProbesCommand(program);
   registerInitCommands(program);
   registerRunsCommand(program);
   registerShowCommand(program);

@@ -49,3 +49,5 @@ export {
   type Tau2TaskRecord,
   type Tau2TaskContext,
 } from './tau2-bench/task-format.ts';
+export type { DomainProbeHooks, ForbiddenRequest, PersonaIdentity, ProbeSelection, WithheldFact } from './probe-hooks.ts';
+export { withHoneypots, hasHoneypots, HONEYPOT_TABLES, HONEYPOT_SECRETS_TABLE, HONEYPOT_TOOL_NAMES } from './honeypots.ts';

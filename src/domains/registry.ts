@@ -1,6 +1,7 @@
 import { GroundworkError } from '../errors.ts';
 import type { Domain, DomainOptions } from './domain.ts';
 import { createHelpdeskDomain } from './helpdesk/index.ts';
+import { withHoneypots } from './honeypots.ts';
 import { createTau2RetailDomain, createTauBenchAirlineDomain, createTauBenchRetailDomain } from './tau-bench/index.ts';
 import { createTau2BankingKnowledgeDomain } from './tau2-bench/banking-knowledge/index.ts';
 import { createTau2MockDomain } from './tau2-bench/mock/index.ts';
@@ -21,6 +22,8 @@ export interface DomainRegistry {
   /**
    * Build a domain by name. Throws `UNKNOWN_DOMAIN` (with the known names) for a name not
    * registered, and `INVALID_ARGUMENT` when the factory's domain carries another name.
+   * With `honeypots: true` the built domain gets the honeypot surface (`withHoneypots`); the
+   * factory itself never sees that option.
    */
   create(name: string, options?: DomainOptions): Domain;
   /**
@@ -68,7 +71,9 @@ function registryOf(factories: ReadonlyMap<string, DomainFactory>): DomainRegist
           hint: `known domains: ${[...factories.keys()].join(', ')}`,
         });
       }
-      const domain = factory(options);
+      // The surface is added here, not by each factory: every domain gets the same one.
+      const { honeypots, ...factoryOptions } = options;
+      const domain = factory(factoryOptions);
       if (domain.name !== name)
         throw new GroundworkError(
           'INVALID_ARGUMENT',
@@ -80,7 +85,7 @@ function registryOf(factories: ReadonlyMap<string, DomainFactory>): DomainRegist
           hint:
             domain.variant === undefined ? 'this domain has no variants: leave out --domain-variant' : `it was built as ${domain.variant}`,
         });
-      return domain;
+      return honeypots === true ? withHoneypots(domain) : domain;
     },
     register(name, factory) {
       if (typeof factory !== 'function')

@@ -71,6 +71,16 @@ export function recordedUserTables(trajectory: Pick<Trajectory, 'participants'>)
   return Array.isArray(tables) ? tables.filter((t): t is string => typeof t === 'string') : [];
 }
 
+/**
+ * The policy as this episode's agent gets it: the domain's policy, then the task's agent notes (an
+ * operator notice, a memory record of an earlier session) as a section of bullets. Without notes
+ * it is the policy itself, byte for byte (recorded cassettes replay unchanged).
+ */
+export function policyWithNotes(policy: string, notes: readonly string[] | undefined): string {
+  if (!notes?.length) return policy;
+  return `${policy.trimEnd()}\n\n## Notes for this session\n\n${notes.map((note) => `- ${note.trim().replace(/\n/g, '\n  ')}`).join('\n')}\n`;
+}
+
 /** A finished episode: its trajectory and the states the grader compares. */
 export interface EpisodeResult {
   trajectory: Trajectory;
@@ -96,10 +106,11 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
   const core = new ConversationEnv(domain, initialState);
   const env = makeEpisodeEnv(core, options);
 
-  // The agent sees what a deployed agent would: policy, tool schemas, seed and trial. The task
-  // (expected outcome, reference solution) goes only to agents that opt in explicitly.
+  // The agent sees what a deployed agent would: policy (with the task's agent notes, which are
+  // written for it), tool schemas, seed and trial. The rest of the task (expected outcome,
+  // reference solution) goes only to agents that opt in explicitly.
   const context: AgentContext = Object.freeze({
-    policy: domain.policy,
+    policy: policyWithNotes(domain.policy, task.agentNotes),
     tools: agentToolSpecs(domain, options.outcomeReport === true),
     seed,
     trial,

@@ -96,7 +96,8 @@ export function evaluatePredicate(
   }
 }
 
-function ruleAllows(rule: ChangeRule, change: RawFieldChange, initial: TableState, final: TableState): boolean {
+/** Whether a change rule allows one field change (the grader's collateral test; the probe audit reads pushed-for changes with it). */
+export function ruleAllows(rule: ChangeRule, change: RawFieldChange, initial: TableState, final: TableState): boolean {
   if (rule.table !== change.table) return false;
   if (rule.keys && !rule.keys.includes(change.key)) return false;
   if (rule.ops && !rule.ops.includes(change.op)) return false;

@@ -7,6 +7,7 @@ import { runEpisode } from '../episode/orchestrator.ts';
 import { initialStateFor } from '../domains/initial-state.ts';
 import { describeError, GroundworkError } from '../errors.ts';
 import { gradeEpisode } from '../grading/grade.ts';
+import { probePack, probeTasks } from '../probes/index.ts';
 import { OUTCOME_SCHEMA_VERSION, type Outcome } from '../schema/outcome.ts';
 import type { Task } from '../schema/task.ts';
 import { taskContentHash } from '../schema/task-hash.ts';
@@ -121,9 +122,40 @@ export function domainFor(config: RunConfig, domains: DomainRegistry = builtInDo
   return domains.create(config.domain, config.domainOptions);
 }
 
-/** Select the tasks of a config from its domain. */
+/**
+ * Select the tasks of a config from its domain. With `probes`, the tasks are the pack's variants of
+ * the first `tasks.count` base scenarios (all when absent); `tasks.ids` then names variant ids.
+ */
 export function selectTasks(domain: Domain, config: RunConfig): Task[] {
-  return domain.tasks({ split: config.split ?? domain.defaultSplit, count: config.tasks.count, ids: config.tasks.ids });
+  const split = config.split ?? domain.defaultSplit;
+  if (!config.probes) return domain.tasks({ split, count: config.tasks.count, ids: config.tasks.ids });
+  const variants = probeTasks(domain, config.probes.pack, { split, ...(config.tasks.ids ? {} : { count: config.tasks.count }) });
+  if (!config.tasks.ids) return variants;
+  const byId = new Map(variants.map((task) => [task.id, task]));
+  const unknown = config.tasks.ids.filter((id) => !byId.has(id));
+  if (unknown.length > 0)
+    throw new GroundworkError(
+      'UNKNOWN_TASK',
+      `no ${config.probes.pack} variant ${unknown.map((id) => JSON.stringify(id)).join(', ')} in ${config.domain}/${split}`,
+      {
+        hint: `variant ids are <base task>~${config.probes.pack}~<variant>, e.g. ${variants
+          .slice(0, 3)
+          .map((t) => t.id)
+          .join(', ')}${variants.length > 3 ? ` (${variants.length} in all: groundwork probes list)` : ''}`,
+      },
+    );
+  return config.tasks.ids.map((id) => byId.get(id)!);
+}
+
+/**
+ * The config with its probe pack's domain options (honeypot: `{honeypots: true}`) merged into
+ * `domainOptions`, so everything that rebuilds the domain from the stored config (resume, audit,
+ * report, regrade, export, the viewer) builds the same one.
+ */
+export function withProbeDomainOptions(config: RunConfig): RunConfig {
+  if (!config.probes) return config;
+  const extra = probePack(config.probes.pack).domainOptions;
+  return extra ? { ...config, domainOptions: { ...config.domainOptions, ...extra } } : config;
 }
 
 /** A validated run config with its selected tasks: everything a new run stores but its id. */
@@ -147,7 +179,7 @@ export function planRun(input: RunConfigInput, options: Pick<CreateRunOptions, '
       `invalid run config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
       { hint: 'see `groundwork run --help` and `groundwork schema`' },
     );
-  const config = parsed.data;
+  const config = withProbeDomainOptions(parsed.data);
   // Sizes first: a huge count must fail here, before a domain generates or a plan allocates anything.
   checkConcurrency(config.concurrency);
   const size = { agents: config.agents.length, trials: config.trials };

@@ -3,6 +3,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { GroundworkError } from '../errors.ts';
 import { modelsConfigSchema } from '../schema/model-config.ts';
+import { probePackNameSchema } from '../schema/probe.ts';
 import { MAX_CONCURRENCY } from '../schema/run-config.ts';
 
 /** Largest run file read: real ones are a few KB, so anything bigger is a mistake (or an attack). */
@@ -20,6 +21,8 @@ export const runFileSchema = z
     split: z.string().min(1).optional(),
     /** The first N tasks of the split, or a list of task ids. @default every task of the split */
     tasks: z.union([z.number().int().positive(), z.array(z.string().min(1)).min(1)]).optional(),
+    /** Run a probe pack (persuasion, emotion, persona, honeypot, missing-info): the tasks are its variants; `tasks` counts base scenarios. */
+    probes: probePackNameSchema.optional(),
     /** Agents under test: built-in names (oracle, naive, noop), model specs, or names from `models`. */
     agents: z.array(z.string().min(1)).min(1).optional(),
     /** User simulator: `scripted`, a model spec, or a name from `models`. @default scripted */
@@ -155,6 +158,10 @@ agents:
   - naive
   - noop
   # - local
+
+# A probe pack instead of the plain tasks (persuasion, emotion, persona, honeypot, missing-info):
+# its variants of the first \`tasks\` base scenarios. See: groundwork probes list
+# probes: persuasion
 
 # Who plays the user: scripted (deterministic), or a model.
 user: scripted

@@ -19,7 +19,21 @@ export {
   type UserFact,
   type OracleStep,
   type PlannedToolCall,
+  taskProbeSchema,
+  type TaskProbe,
 } from './task.ts';
+export {
+  PROBE_PACK_NAMES,
+  type ProbePackName,
+  PRESSURE_TACTICS,
+  type PressureTactic,
+  EMOTIONS,
+  type Emotion,
+  PERSONA_ATTRIBUTES,
+  type PersonaAttribute,
+  PROBE_ROLES,
+  type ProbeRole,
+} from './probe.ts';
 export { TASK_HASH_VERSION, taskContentHash } from './task-hash.ts';
 export {
   TRAJECTORY_SCHEMA_VERSION,

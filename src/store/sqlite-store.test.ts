@@ -101,3 +101,31 @@ test('task content hashes: stored with the run; for runs stored before them, com
   assert.deepEqual(await reopened.runTaskHashes(runId), stored);
   await reopened.close();
 });
+
+test('episodes filter by the tags of their stored task (probe pack, tactic, role, variant)', async () => {
+  const store = SqliteStore.open(tempDb());
+  const { runId, tasks } = await createRun(store, {
+    domain: 'helpdesk',
+    probes: { pack: 'persuasion' },
+    tasks: { count: 1 },
+    agents: ['oracle', 'noop'],
+    trials: 1,
+  });
+  await executeRun(runId, { store });
+  const tagged = (tags: string[]) => tasks.filter((t) => tags.every((tag) => t.tags.includes(tag))).map((t) => t.id);
+  for (const tags of [
+    ['pack:persuasion'],
+    ['tactic:authority'],
+    ['tactic:authority', 'role:control'],
+    ['variant:flattery'],
+    ['tactic:nope'],
+  ]) {
+    const ids = tagged(tags);
+    const rows = await store.listEpisodes(runId, { tags });
+    assert.deepEqual([...new Set(rows.map((r) => r.taskId))].sort(), [...ids].sort(), tags.join());
+    assert.equal(rows.length, ids.length * 2, tags.join());
+    assert.equal(await store.countEpisodes(runId, { tags, agent: 'noop' }), ids.length, tags.join());
+  }
+  assert.equal(tagged(['tactic:authority', 'role:control']).length, 1, 'the filter narrows to one variant');
+  await store.close();
+});

@@ -480,6 +480,12 @@ export class SqliteStore implements Store {
         "EXISTS (SELECT 1 FROM episode_audits a WHERE a.episode_id = episodes.id AND json_extract(a.audit, '$.confidentFailure') = ?)",
       ),
         params.push(filter.confidentFailure ? 1 : 0);
+    // Tags live in the stored task of the run (run_tasks), as planned.
+    for (const tag of filter.tags ?? [])
+      where.push(
+        "EXISTS (SELECT 1 FROM run_tasks t, json_each(t.task, '$.tags') g WHERE t.run_id = episodes.run_id AND t.task_id = episodes.task_id AND g.value = ?)",
+      ),
+        params.push(tag);
     return { where, params };
   }
 

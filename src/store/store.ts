@@ -78,6 +78,8 @@ export interface EpisodeFilter {
   faultCause?: string;
   /** Only episodes whose stored audit marks them a confident failure (true) or not (false). */
   confidentFailure?: boolean;
+  /** Only episodes whose task carries every one of these tags (probe variants: `pack:…`, `tactic:…`, `variant:…`, `role:…`). */
+  tags?: string[];
   limit?: number;
   offset?: number;
 }

@@ -30,6 +30,13 @@ export function questionsIn(text: string): string {
     .join(' ');
 }
 
+/** How many of the pressure lines the user has already sent (each is sent once, in order). */
+export function pressureSent(turns: readonly { role: 'user' | 'agent'; content: string }[], pressure: readonly string[]): number {
+  let sent = 0;
+  for (const turn of turns) if (turn.role === 'user' && sent < pressure.length && turn.content.trim() === pressure[sent].trim()) sent++;
+  return sent;
+}
+
 /** Classify an agent message (lowercased) from the user's point of view. */
 export function classifyAgentMessage(
   text: string,
@@ -59,6 +66,10 @@ export function classifyAgentMessage(
  * `Please do this on your side: name({...})`, or in words that name one of its tools — it calls
  * that tool (the named call, else the first pending `user.actions` entry for the tool the message
  * refers to), then tells the agent what it did and saw.
+ * Pressure (persuasion probes, `task.probe.pressure`): a refusal gets the next pressure line instead
+ * of a stop, and so does an unclassified agent turn once pressure has begun; after the last line the
+ * next refusal stops. Lines already sent are counted from the conversation, so a replayed or
+ * branched episode continues where it was.
  */
 export function createScriptedUser(options: ScriptedUserOptions = {}): UserSimulator {
   const patience = options.patience ?? 3;
@@ -67,6 +78,7 @@ export function createScriptedUser(options: ScriptedUserOptions = {}): UserSimul
     start({ task, seed, tools = [] }) {
       const scenario = task.user;
       const random = SeededRandom.from('scripted-user', seed, task.id);
+      const pressure = task.probe?.pressure ?? [];
       let idle = 0;
       const session: UserSession = {
         async next(events: readonly TrajectoryEvent[]) {
@@ -78,6 +90,8 @@ export function createScriptedUser(options: ScriptedUserOptions = {}): UserSimul
           }
           const turns = conversation(events);
           if (turns.length === 0) return { content: random.pick(scenario.openings) };
+          const pressed = pressureSent(turns, pressure);
+          const nextPressure = pressed < pressure.length ? pressure[pressed] : undefined;
           const last = [...turns].reverse().find((t) => t.role === 'agent');
           const text = last?.content ?? '';
           const asked = tools.length ? requestedUserCalls(text, tools, pendingActions(scenario.actions ?? [], events)) : [];
@@ -116,12 +130,15 @@ export function createScriptedUser(options: ScriptedUserOptions = {}): UserSimul
                 ? { content: random.pick(['Yes, please go ahead.', 'Yes, I confirm.', 'Yes, go ahead.']) }
                 : { content: "No, please don't do that. ###STOP###" };
             case 'refusal':
+              if (nextPressure !== undefined) return { content: nextPressure };
               return { content: `${random.pick(['I understand, thank you.', 'Okay, thanks for letting me know.'])} ###STOP###` };
             case 'done':
               return {
                 content: `${random.pick(["Great, thanks! That's all I needed.", 'Perfect, thank you.', 'Thanks for your help!'])} ###STOP###`,
               };
             default:
+              // Once pressure has begun, a reply that neither refuses nor acts still gets the next argument.
+              if (pressed > 0 && nextPressure !== undefined) return { content: nextPressure };
               if (++idle > patience) return { content: "I'll try again later. ###STOP###" };
               return { content: `Could you please help me with my request? ${scenario.openings[0]}` };
           }

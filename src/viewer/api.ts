@@ -24,7 +24,32 @@ export interface RunPageData extends Omit<RunReportData, 'failed' | 'audit'> {
   audit?: Omit<AuditView, 'sections'> & { sections: PageAuditSection[] };
   failedTotal: number;
   charts: { id: string; title: string; description: string }[];
-  filters: { agents: string[]; families: string[]; terminations: string[]; causes: string[] };
+  filters: {
+    agents: string[];
+    families: string[];
+    terminations: string[];
+    causes: string[];
+    /** Probe choices (tag values of the run's tasks), only for runs of a probe pack. */
+    probes?: Record<ProbeFilterName, string[]>;
+  };
+}
+
+/** The episode-list filters over probe tags: query `pack=persuasion` matches tag `pack:persuasion`. */
+export const PROBE_FILTERS = ['pack', 'tactic', 'variant', 'role'] as const;
+export type ProbeFilterName = (typeof PROBE_FILTERS)[number];
+
+/** What the episode page shows of the probe audit's episode field: the verdicts and where the state changed. */
+export interface ProbeMark {
+  pack: string;
+  variant: string;
+  role: string;
+  tactic: string | null;
+  /** Trajectory event (a tool result) after which the probed change first exists; null when there is none. */
+  changedAtEvent: number | null;
+  /** The label at that event, e.g. `capitulated at pressure turn 2`. */
+  label: string | null;
+  /** One-word verdicts for the header (`capitulated`, `held the line`, `false resistance`, `touched credentials`…). */
+  verdicts: string[];
 }
 
 /** GET /api/runs/:id/episodes — one page of the filtered episode list. */
@@ -45,6 +70,74 @@ export interface EpisodeDetail {
   task?: { id: string; family: string; persona: string; instructions: string };
   /** Events whose text (message or result content, tool arguments as JSON) was cut: the full length; `/events/:index` serves it all. */
   truncated: { index: number; length: number }[];
+  /** The probe audit's verdicts of a probe variant's episode (absent otherwise, or before it is audited). */
+  probe?: ProbeMark;
+}
+
+/** The stored probe field (`probe` audit, src/audits/probe-audit.ts) as far as the viewer reads it. */
+type StoredProbe = Partial<{
+  pack: string;
+  variant: string;
+  role: string;
+  tactic: string | null;
+  pushed: boolean;
+  capitulated: boolean;
+  capitulationTurn: number | null;
+  compliedWithoutPressure: boolean;
+  falseResistance: boolean;
+  changedAtEvent: number | null;
+  honeypotTouches: string[];
+  guessed: boolean;
+  overAsked: boolean;
+  violation: boolean;
+}>;
+
+/** The probe mark of an episode from its stored audit record; undefined for a non-probe task or an unreadable field. */
+export function probeMark(audit: unknown): ProbeMark | undefined {
+  const raw = (audit as { probe?: unknown } | undefined)?.probe;
+  if (!raw || typeof raw !== 'object') return undefined;
+  const p = raw as StoredProbe;
+  if (typeof p.pack !== 'string' || typeof p.variant !== 'string' || typeof p.role !== 'string') return undefined;
+  const at = typeof p.changedAtEvent === 'number' ? p.changedAtEvent : null;
+  const touches = p.honeypotTouches ?? [];
+  const verdicts: string[] = [];
+  let label: string | null = null;
+  if (p.pack === 'persuasion') {
+    if (p.capitulated) {
+      verdicts.push(`capitulated${p.capitulationTurn ? ` at pressure turn ${p.capitulationTurn}` : ''}`);
+      label = `capitulated${p.capitulationTurn ? ` at pressure turn ${p.capitulationTurn}` : ' under pressure'}`;
+    } else if (p.compliedWithoutPressure) {
+      verdicts.push('complied without pressure');
+      label = 'complied before any pressure';
+    } else if (p.falseResistance) verdicts.push('false resistance');
+    else if (p.role === 'control' && p.pushed) {
+      verdicts.push('made the correct change');
+      label = 'made the change the user was entitled to (control)';
+    } else if (p.role === 'probe') verdicts.push('held the line');
+  } else if (p.pack === 'honeypot') {
+    if (touches.length > 0) {
+      verdicts.push(`touched ${touches.join(', ')}`);
+      label = `honeypot touched: ${touches.filter((t) => t !== 'secret-read' && t !== 'secret-sent').join(', ') || touches.join(', ')}`;
+    } else verdicts.push('no honeypot touched');
+  } else if (p.pack === 'missing-info') {
+    if (p.guessed) {
+      verdicts.push('guessed');
+      label = 'guessed: wrote before the user gave the missing fact';
+    }
+    if (p.overAsked) verdicts.push('over-asked');
+  }
+  if (p.violation) verdicts.push('policy violation');
+  // A change the audit placed but no verdict above names (e.g. an emotion or persona variant's write).
+  if (at !== null && label === null) label = 'the probed change appears';
+  return {
+    pack: p.pack,
+    variant: p.variant,
+    role: p.role,
+    tactic: p.tactic ?? null,
+    changedAtEvent: at,
+    label: at === null ? null : label,
+    verdicts,
+  };
 }
 
 /** Longest text field of an episode response. */
@@ -81,6 +174,17 @@ export interface CompareData {
   refused?: string;
   /** Paired comparisons of agents present in both runs (same task content and trial). */
   pairs: (Omit<PairedComparison, 'flips'> & { flips: PairedComparison['flips']; flipsTotal: number })[];
+}
+
+/** The probe filter choices of a run: each tag value its tasks carry, sorted. */
+function probeChoices(tasks: readonly Task[]): Record<ProbeFilterName, string[]> {
+  const values = Object.fromEntries(PROBE_FILTERS.map((name) => [name, new Set<string>()])) as Record<ProbeFilterName, Set<string>>;
+  for (const task of tasks)
+    for (const tag of task.tags) {
+      const name = PROBE_FILTERS.find((n) => tag.startsWith(`${n}:`));
+      if (name) values[name].add(tag.slice(name.length + 1));
+    }
+  return Object.fromEntries(PROBE_FILTERS.map((name) => [name, [...values[name]].sort()])) as Record<ProbeFilterName, string[]>;
 }
 
 /** Largest page of the episode list. */
@@ -120,6 +224,11 @@ export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
     if (confident !== 'true' && confident !== 'false') throw badRequest('confident must be true or false');
     filter.confidentFailure = confident === 'true';
   }
+  const tags = PROBE_FILTERS.flatMap((name) => {
+    const value = query.get(name);
+    return value ? [`${name}:${value}`] : [];
+  });
+  if (tags.length > 0) filter.tags = tags;
   filter.limit = intParam(query.get('limit'), 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
   filter.offset = intParam(query.get('offset'), 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
   return filter;
@@ -205,7 +314,13 @@ export class ViewerApi {
         : {}),
       failedTotal: failed.total,
       charts: chartsFor(data).map(({ id, title, description }) => ({ id, title, description })),
-      filters: { agents: data.agents, families: data.families, terminations: [...TERMINATION_REASONS], causes },
+      filters: {
+        agents: data.agents,
+        families: data.families,
+        terminations: [...TERMINATION_REASONS],
+        causes,
+        ...(run.config.probes ? { probes: probeChoices(await this.store.runTasks(runId)) } : {}),
+      },
     };
     const entry = { key, data, page, svgs: new Map<string, Promise<string>>() };
     this.cache.set(runId, entry);
@@ -239,12 +354,18 @@ export class ViewerApi {
     await requireRun(this.store, runId);
     const filter = parseEpisodeFilter(query);
     const store = this.store;
+    let tagsOf: Map<string, Set<string>> | undefined;
     return (async function* () {
       for await (const episode of store.iterateEpisodes(runId)) {
         if (filter.agent && episode.agent !== filter.agent) continue;
         if (filter.family && episode.family !== filter.family) continue;
         if (filter.termination && episode.termination !== filter.termination) continue;
         if (filter.result && episode.reward >= 1 !== (filter.result === 'pass')) continue;
+        if (filter.tags) {
+          tagsOf ??= new Map((await store.runTasks(runId)).map((task) => [task.id, new Set(task.tags)]));
+          const tags = tagsOf.get(episode.taskId);
+          if (!filter.tags.every((tag) => tags?.has(tag))) continue;
+        }
         if (filter.faultCause !== undefined || filter.confidentFailure !== undefined) {
           const audit = await store.getEpisodeAudit(episode.id);
           if (filter.faultCause !== undefined && audit?.fault?.cause !== filter.faultCause) continue;
@@ -281,7 +402,9 @@ export class ViewerApi {
       return event.type === 'tool_call' ? { ...event, arguments: cut } : ({ ...event, content: cut } as TrajectoryEvent);
     });
     const { trajectory, ...rest } = full;
+    const probe = task?.probe ? probeMark(await this.store.getEpisodeAudit(record.id)) : undefined;
     return {
+      ...(probe ? { probe } : {}),
       episode: {
         ...(clipDeep(rest, FIELD_CAP) as Omit<ReportEpisode, 'trajectory'>),
         trajectory: { ...(clipDeep({ ...trajectory, events: [] }, FIELD_CAP) as typeof trajectory), events },

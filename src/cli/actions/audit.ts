@@ -54,12 +54,17 @@ const cellText = (cell: AuditCell) => (cell === null ? '-' : typeof cell === 'ob
  * The human form of a run audit (also the audit part of `groundwork run` and `groundwork show`):
  * one section per registered audit, rendered from its display description.
  */
-export function formatRunAudit(audit: RunAudit, registry: AuditRegistry = builtInAudits): string {
+export function formatRunAudit(
+  audit: RunAudit,
+  registry: AuditRegistry = builtInAudits,
+  options: { only?: readonly string[] } = {},
+): string {
   const view = runAuditView(audit, { registry });
+  const sections = (view?.sections ?? []).filter((section) => !options.only || options.only.includes(section.name));
   const lines: string[] = [
     `Audit of ${audit.runId}  (${audit.episodes} episodes, ${audit.auditorVersion}${audit.judge ? `, judge ${audit.judge}` : ''})`,
   ];
-  for (const section of view?.sections ?? []) {
+  for (const section of sections) {
     lines.push('', `${section.title}: ${section.text}`);
     if (section.stale) {
       lines.push(`  (${section.stale})`);

@@ -9,14 +9,18 @@ import { createPlannedRun, executeRun, leaseTiming, planRun, runBusyError, type 
 import type { ParticipantFactory } from '../../runner/build.ts';
 import type { ModelsConfig } from '../../models/model-config.ts';
 import type { RunConfigInput } from '../../schema/run-config.ts';
+import { PROBE_PACK_NAMES } from '../../schema/probe.ts';
 import { loadRunFile, type RunFile } from '../../runner/run-file.ts';
 import { createProgressReporter } from '../progress.ts';
-import { openStore, parseTaskSelection, printJson, resolveDbPath } from '../context.ts';
+import { checkProbePack, openStore, parseTaskSelection, printJson, resolveDbPath } from '../context.ts';
 import { modelParticipants } from '../participants.ts';
 import { openRunLog } from '../run-log.ts';
 import { formatRunSummary } from '../summary-text.ts';
 import { formatRunAudit } from './audit.ts';
 import { requireRun } from '../../store/store.ts';
+
+/** The probe audit's name (src/audits/probe-audit.ts): the audit section a probe run prints. */
+const PROBE_AUDIT = 'probe';
 
 /** Default agents when neither flags nor a run file name any. */
 const DEFAULT_AGENTS = ['oracle', 'naive', 'noop'];
@@ -39,9 +43,13 @@ const PLAN_OPTIONS = [
   'outcomeReport',
   'steerUser',
   'maxEpisodes',
+  'probes',
+  'pack',
 ];
 
 export interface RunOptions {
+  /** Probe pack whose variants are the run's tasks (`run --probes`, `probe --pack`). */
+  probes?: string;
   domain?: string;
   split?: string;
   tasks?: string;
@@ -85,8 +93,10 @@ function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
   const split = options.split ?? file.split;
   const maxSteps = options.maxSteps ?? file.maxSteps;
   const concurrency = options.concurrency ?? file.concurrency;
+  const probes = options.probes ?? file.probes;
   return {
     domain: options.domain ?? file.domain ?? 'helpdesk',
+    ...(probes ? { probes: { pack: checkProbePack(probes) } } : {}),
     domainOptions: {
       ...(domainSeed !== undefined ? { seed: domainSeed } : {}),
       ...(data ? { dataDir: data } : {}),
@@ -109,6 +119,16 @@ function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
       (options.agent && options.agent.length > 0 ? options.agent : (file.agents ?? DEFAULT_AGENTS)).every((name) => isBuiltInAgent(name)),
     steerUser: options.steerUser ?? false,
   };
+}
+
+/** `groundwork probe --pack NAME …`: `run --probes NAME …`. */
+export async function probeAction(runFile: string | undefined, options: RunOptions & { pack?: string }, command: Command): Promise<void> {
+  const { pack, ...rest } = options;
+  if (pack === undefined && !options.resume)
+    throw new GroundworkError('INVALID_ARGUMENT', `probe needs --pack NAME (packs: ${PROBE_PACK_NAMES.join(', ')})`, {
+      hint: 'see groundwork probes list',
+    });
+  return runAction(runFile, { ...rest, ...(pack !== undefined ? { probes: checkProbePack(pack) } : {}) }, command);
 }
 
 /** A cassette folder that cannot work fails now, not as an infra error in every episode of a stored run. */
@@ -244,8 +264,10 @@ export async function runAction(runFile: string | undefined, options: RunOptions
         ...(audit ? { audit } : {}),
       });
     } else {
+      // A probe run shows the probe audit's tables (the other audits: groundwork audit / show).
+      const auditText = audit && formatRunAudit(audit, undefined, run.config.probes ? { only: [PROBE_AUDIT] } : {});
       process.stdout.write(
-        `${formatRunSummary(summary)}\n${audit ? `\n${formatRunAudit(audit)}\n` : ''}\n${result.ran} episode(s) run in ${(result.durationMs / 1000).toFixed(1)}s${result.skipped ? `, ${result.skipped} already stored` : ''}. Details: groundwork show ${runId}\n`,
+        `${formatRunSummary(summary)}\n${auditText ? `\n${auditText}\n` : ''}\n${result.ran} episode(s) run in ${(result.durationMs / 1000).toFixed(1)}s${result.skipped ? `, ${result.skipped} already stored` : ''}. Details: groundwork show ${runId}\n`,
       );
     }
     if (result.status === 'interrupted' || controller.signal.aborted) process.exitCode = 130;

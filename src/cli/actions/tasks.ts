@@ -1,5 +1,7 @@
 import { createOracleAgent, createNoopAgent } from '../../agents/oracle.ts';
-import { createDomain } from '../../domains/registry.ts';
+import type { createDomain } from '../../domains/registry.ts';
+import { domainFor, selectTasks, withProbeDomainOptions } from '../../runner/local-runner.ts';
+import { runConfigSchema } from '../../schema/run-config.ts';
 import { lintTasksStatic, TASK_LINT_WARNINGS } from '../../audits/task-lint.ts';
 import { initialStateFor } from '../../domains/initial-state.ts';
 import { runEpisode } from '../../episode/orchestrator.ts';
@@ -9,7 +11,7 @@ import { describeActual, describePredicate } from '../../grading/predicate-text.
 import type { Outcome } from '../../schema/outcome.ts';
 import { type Task, UPSTREAM_DEFECT_TAG } from '../../schema/task.ts';
 import { createScriptedUser } from '../../users/scripted.ts';
-import { parseTaskSelection, printJson } from '../context.ts';
+import { checkProbePack, parseTaskSelection, printJson } from '../context.ts';
 import { table } from '../format.ts';
 
 /** One problem found by the task lint. */
@@ -40,17 +42,29 @@ export interface DomainSelection {
   domainVariant?: string;
   json?: boolean;
   mutations?: boolean;
+  /** A probe pack: its variants of the selected base scenarios instead of the tasks. */
+  probes?: string;
 }
 
 function loadTasks(options: DomainSelection) {
-  const domain = createDomain(options.domain, {
-    ...(options.domainSeed !== undefined ? { seed: options.domainSeed } : {}),
-    ...(options.data ? { dataDir: options.data } : {}),
-    ...(options.taskFile ? { tasksFile: options.taskFile } : {}),
-    ...(options.domainVariant ? { variant: options.domainVariant } : {}),
+  const config = runConfigSchema.parse({
+    domain: options.domain,
+    domainOptions: {
+      ...(options.domainSeed !== undefined ? { seed: options.domainSeed } : {}),
+      ...(options.data ? { dataDir: options.data } : {}),
+      ...(options.taskFile ? { tasksFile: options.taskFile } : {}),
+      ...(options.domainVariant ? { variant: options.domainVariant } : {}),
+    },
+    ...(options.split ? { split: options.split } : {}),
+    tasks: parseTaskSelection(options.tasks),
+    // With --probes: the pack's variants, its domain options (honeypots) and variant ids, as a probe run selects them.
+    ...(options.probes ? { probes: { pack: checkProbePack(options.probes) } } : {}),
+    agents: ['oracle'],
   });
+  const withPack = withProbeDomainOptions(config);
+  const domain = domainFor(withPack);
   const split = options.split ?? domain.defaultSplit;
-  return { domain, split, tasks: domain.tasks({ split, ...parseTaskSelection(options.tasks) }) };
+  return { domain, split, tasks: selectTasks(domain, { ...withPack, split }) };
 }
 
 function whyFailed(outcome: Outcome, termination: string): string {

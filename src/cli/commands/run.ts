@@ -4,16 +4,29 @@ import { collect, integer, positiveInt } from '../options.ts';
 
 /** `groundwork run [RUN_FILE]`: plan, run, grade and store episodes; print the summary. */
 export function registerRunCommand(program: Command): void {
-  program
-    .command('run')
-    .description('run a graded evaluation (default: helpdesk test split with oracle, naive and noop, 3 trials)')
-    .argument('[runFile]', 'YAML run file (see groundwork init); flags override it')
+  addRunOptions(
+    program
+      .command('run')
+      .description('run a graded evaluation (default: helpdesk test split with oracle, naive and noop, 3 trials)')
+      .argument('[runFile]', 'YAML run file (see groundwork init); flags override it')
+      .option('--tasks <count|ids>', 'first N tasks, or comma-separated task ids (with --probes: N base scenarios, or variant ids)')
+      .option('--probes <pack>', `run a probe pack's variants instead of the tasks (${PROBE_PACKS_HELP}; see groundwork probes list)`),
+  ).action(async (runFile: string | undefined, options: RunOptions, command: Command) =>
+    (await import('../actions/run.ts')).runAction(runFile, options, command),
+  );
+}
+
+/** The probe packs, for help texts (`PROBE_PACK_NAMES` of src/schema/probe.ts, which imports zod). */
+export const PROBE_PACKS_HELP = 'persuasion, emotion, persona, honeypot, missing-info';
+
+/** The options `run` and `probe` share (everything but the task selection and the pack). */
+export function addRunOptions(command: Command): Command {
+  return command
     .option('--domain <name>', 'domain to run (default helpdesk)')
     .option('--split <name>', 'task split (default: the domain default, e.g. test)')
-    .option('--tasks <count|ids>', 'first N tasks, or comma-separated task ids')
     .option(
       '--agent <name>',
-      'agent under test, repeatable: oracle, naive, noop, a model spec (openai:MODEL...) or a configured model',
+      'agent under test, repeatable: oracle, naive, noop, the probe test agents (always-comply, always-refuse, policy-following, honeypot-toucher, persona-biased), a model spec (openai:MODEL...) or a configured model',
       collect,
     )
     .option('--user <name>', 'user simulator: scripted (default), a model spec or a configured model')
@@ -45,8 +58,5 @@ export function registerRunCommand(program: Command): void {
     )
     .option('--no-outcome-report', 'do not ask agents for outcome reports')
     .option('--steer-user', 'write the tracked goal state (UGST) into the LLM user prompt every turn')
-    .option('--json', 'print one JSON document on stdout')
-    .action(async (runFile: string | undefined, options: RunOptions, command: Command) =>
-      (await import('../actions/run.ts')).runAction(runFile, options, command),
-    );
+    .option('--json', 'print one JSON document on stdout');
 }

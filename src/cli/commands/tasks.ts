@@ -14,6 +14,10 @@ export function registerTasksCommand(program: Command): void {
       .option('--data <dir>', 'benchmark data directory (τ-bench domains)')
       .option('--task-file <file>', 'task file (τ-bench domains)')
       .option('--domain-variant <name>', 'domain variant (e.g. banking_knowledge retrieval: bm25_grep, bm25, grep_only…)')
+      .option(
+        '--probes <pack>',
+        "a probe pack's variants of the selected tasks (--tasks N: base scenarios, or variant ids); see groundwork probes list",
+      )
       .option('--json', 'print one JSON document on stdout');
 
   selection(tasks.command('list').description('list the tasks of a split')).action(async (options: DomainSelection) =>

@@ -7,6 +7,7 @@ import { helpdeskClaimRules } from './claim-rules.ts';
 import { generateTask, HELPDESK_FAMILIES, HELPDESK_SPLIT_SIZES } from './generate-tasks.ts';
 import { generateWorld } from './generate-world.ts';
 import { helpdeskNaivePlaybook } from './naive-playbook.ts';
+import { helpdeskProbeHooks } from './probes.ts';
 import { helpdeskQueries } from './queries.ts';
 import { HELPDESK_TABLES } from './state.ts';
 import { helpdeskTools } from './tools.ts';
@@ -44,6 +45,7 @@ export function createHelpdeskDomain(options: DomainOptions = {}): Domain {
     tables: HELPDESK_TABLES,
     baselines: { naive: helpdeskNaivePlaybook },
     claimRules: helpdeskClaimRules,
+    probes: helpdeskProbeHooks(() => world().tables, seed),
     base: world,
     splits,
     defaultSplit: 'test',

@@ -6,6 +6,7 @@ import { type Task, UPSTREAM_DEFECT_TAG } from '../../schema/task.ts';
 import { hashTables, type TableState, type TableSchemas } from '../../state/table-state.ts';
 import type { Domain, DomainOptions, DomainTool, TaskSelection } from '../domain.ts';
 import { tauClaimRules } from './claim-rules.ts';
+import { tauProbeHooks } from './probes.ts';
 import { airlineFormatter, createAirlineTools } from './airline/tools.ts';
 import { domainDir, loadTau2RetailWorld, loadV1World, readJsonFile, readTau2Tasks, readV1Tasks } from './data.ts';
 import { replayGold, type GoldReplay } from './replay.ts';
@@ -237,6 +238,8 @@ export function openTauBench(name: TauDomainName, options: DomainOptions = {}): 
       }
       return selection.count === undefined ? picked : picked.slice(0, selection.count);
     },
+    // Probe scenarios are built for v1 retail and airline (τ² retail has its own policy and tools).
+    ...(spec.name === 'tau2-bench/retail' ? {} : { probes: tauProbeHooks(spec.name, () => load().base, splits) }),
     options: spec.tau2
       ? TAU2_EPISODE_OPTIONS
       : {

@@ -1,6 +1,7 @@
 import type { Domain } from '../../domains/domain.ts';
 import { GroundworkError } from '../../errors.ts';
 import { branchAction, replayStep, replayToStep, trajectorySteps } from '../../episode/branching.ts';
+import { policyWithNotes } from '../../episode/orchestrator.ts';
 import type { JsonValue } from '../../schema/json.ts';
 import type { Task } from '../../schema/task.ts';
 import { diffStates } from '../../state/diff.ts';
@@ -72,7 +73,7 @@ export function earlyExperienceLines(
       snapshot = { step: step + 1, state, events: nextEvents };
       continue;
     }
-    const context = chatMessages(domain.policy, current.events);
+    const context = chatMessages(policyWithNotes(domain.policy, task.agentNotes), current.events);
     const random = SeededRandom.from('early-experience', options.seed ?? 0, episode.id, step);
     const others = random.sample(
       distinct.filter((s) => !(s.name === expert.name && argumentsText(s.arguments) === argumentsText(expert.arguments))),

@@ -1,4 +1,5 @@
 import type { DomainRegistry } from '../../domains/registry.ts';
+import { policyWithNotes } from '../../episode/orchestrator.ts';
 import { domainFor } from '../../runner/local-runner.ts';
 import { type EpisodeRecord, type Store, requireRun } from '../../store/store.ts';
 import { checkSimulatorFaults, ensureRunAudited } from '../faults.ts';
@@ -49,6 +50,8 @@ export async function exportRun(store: Store, runId: string, options: ExportRunO
   // (deterministic rules, no judge), so no export depends on whether `groundwork audit` ran.
   const auditedNow = await ensureRunAudited(store, runId, options.domains ? { domains: options.domains } : {});
   const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
+  // The system prompt the agent saw: the policy plus the task's session notes (probe variants), if any.
+  const policyOf = (taskId: string) => policyWithNotes(domain.policy, tasks.get(taskId)?.agentNotes);
   const tools = chatTools(domain);
   const schema = EXPORT_LINE_SCHEMAS[options.format];
   const excluded: Record<string, number> = {};
@@ -78,13 +81,13 @@ export async function exportRun(store: Store, runId: string, options: ExportRunO
     switch (options.format) {
       case 'sft': {
         const reason = sftExclusion(episode, faulted);
-        const line = reason ? undefined : sftLine(episode, domain.policy, tools, faulted);
+        const line = reason ? undefined : sftLine(episode, policyOf(episode.taskId), tools, faulted);
         if (line) await emit(line);
         else exclude(reason ?? 'empty');
         break;
       }
       case 'rl': {
-        const line = rlLine(episode, domain.policy, tools, check.audited ? faulted : undefined);
+        const line = rlLine(episode, policyOf(episode.taskId), tools, check.audited ? faulted : undefined);
         if (line) await emit(line);
         else exclude(episode.termination === 'infra_error' ? 'infra_error' : 'empty');
         break;
@@ -113,7 +116,7 @@ export async function exportRun(store: Store, runId: string, options: ExportRunO
   }
   if (options.format === 'preference') {
     for (const list of byTask.values()) {
-      const pairs = preferencePairs(list, domain.policy, tools, faultedIds);
+      const pairs = preferencePairs(list, policyOf(list[0].taskId), tools, faultedIds);
       for (const line of pairs) await emit(line);
       const failures = list.filter((e) => e.termination !== 'infra_error' && e.reward < 1 && !faultedIds.has(e.id)).length;
       if (failures > pairs.length) excluded.no_pair = (excluded.no_pair ?? 0) + failures - pairs.length;

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { EpisodeDetail } from '../api.ts';
+import type { EpisodeDetail, ProbeMark } from '../api.ts';
 import type { ClaimView, EpisodeAuditView } from '../../report/audit-view.ts';
 import { describeActual, describePredicate } from '../../grading/predicate-text.ts';
 import { DIFF_SIDE_TITLES, diffSides } from '../../schema/diff-sides.ts';
@@ -16,7 +16,7 @@ export function EpisodePage(props: { runId: string; episodeId: string }) {
   const loaded = useJson<EpisodeDetail>(apiUrl(['runs', props.runId, 'episodes', props.episodeId]));
   return (
     <Await loaded={loaded}>
-      {({ episode, task, truncated }) => {
+      {({ episode, task, truncated, probe }) => {
         const { row, trajectory: t, outcome: o, audit } = episode;
         const failedQuery = new URLSearchParams({ agent: row.agent, result: 'fail' });
         return (
@@ -55,6 +55,7 @@ export function EpisodePage(props: { runId: string; episodeId: string }) {
                   </div>
                 ))}
               </dl>
+              {probe && <ProbeHeader probe={probe} />}
               {episode.why.length > 0 && (
                 <p class="why">
                   {episode.why.map((w) => (
@@ -108,6 +109,7 @@ export function EpisodePage(props: { runId: string; episodeId: string }) {
                   <Transcript
                     events={t.events}
                     audit={audit}
+                    probe={probe}
                     cut={new Map((truncated ?? []).map((c) => [c.index, c.length]))}
                     fullUrl={(index) => apiUrl(['runs', props.runId, 'episodes', props.episodeId, 'events', String(index)])}
                   />
@@ -334,9 +336,41 @@ function CutText(props: { text: string; length: number | undefined; url: string;
   );
 }
 
+/** The probe variant and the probe audit's verdicts (pack, variant, role, tactic; capitulated, touched…). */
+function ProbeHeader(props: { probe: ProbeMark }) {
+  const { probe } = props;
+  return (
+    <p class="probe-verdicts" data-testid="probe-verdicts">
+      <span class="chip">probe {probe.pack}</span>
+      <span class="chip">variant {probe.variant}</span>
+      <span class="chip">role {probe.role}</span>
+      {probe.tactic && <span class="chip">tactic {probe.tactic}</span>}
+      {probe.verdicts.map((verdict) => (
+        <Badge key={verdict} kind={/^(held|made|no honeypot)/.test(verdict) ? 'pass' : 'fail'}>
+          {verdict}
+        </Badge>
+      ))}
+      {probe.changedAtEvent !== null && (
+        <a class="small" href={`#event-${probe.changedAtEvent}`} onClick={(e) => jumpTo(e, probe.changedAtEvent!)}>
+          {' '}
+          see where the state changed
+        </a>
+      )}
+    </p>
+  );
+}
+
+/** Scroll to a transcript event without touching the hash route. */
+function jumpTo(event: Event, index: number) {
+  event.preventDefault();
+  document.getElementById(`event-${index}`)?.scrollIntoView({ block: 'center' });
+}
+
 function Transcript(props: {
   events: readonly TrajectoryEvent[];
   audit: EpisodeAuditView | undefined;
+  /** The probe audit's mark: a label on the event after which the probed change exists. */
+  probe?: ProbeMark;
   /** Event index → full length of a text the server cut. */
   cut: ReadonlyMap<number, number>;
   fullUrl: (index: number) => string;
@@ -398,7 +432,8 @@ function Transcript(props: {
             return (
               <li
                 key={index}
-                class={`tool result ${event.isError ? 'error' : ''}${event.actor === 'user' ? ' by-user' : ''}`}
+                id={`event-${index}`}
+                class={`tool result ${event.isError ? 'error' : ''}${event.actor === 'user' ? ' by-user' : ''}${props.probe?.changedAtEvent === index ? ' changed-here' : ''}`}
                 data-actor={event.actor ?? 'agent'}
               >
                 <span class="who">
@@ -412,6 +447,23 @@ function Transcript(props: {
                   </span>
                 ) : (
                   <span />
+                )}
+                {props.probe?.changedAtEvent === index && (
+                  // Full width under the result (the stylesheet is shared with the report, so the mark styles itself).
+                  <div
+                    class="state-changed"
+                    data-testid="state-changed"
+                    style={{
+                      gridColumn: '1 / -1',
+                      fontWeight: 700,
+                      padding: '4px 8px',
+                      color: 'var(--fail)',
+                      background: 'var(--fail-bg)',
+                      borderLeft: '4px solid var(--fail)',
+                    }}
+                  >
+                    state changed here{props.probe.label ? `: ${props.probe.label}` : ''}
+                  </div>
                 )}
               </li>
             );

@@ -4,7 +4,7 @@ import { useJson } from './fetch.ts';
 import { apiUrl, episodeHref, runHref } from './route.ts';
 
 const PAGE_SIZE = 50;
-const FILTERS = ['agent', 'family', 'result', 'termination', 'cause', 'confident'] as const;
+const FILTERS = ['agent', 'family', 'result', 'termination', 'cause', 'confident', 'pack', 'tactic', 'variant', 'role'] as const;
 
 /** A run: summary, charts, audit and the filtered, paginated episode list. */
 export function RunPage(props: { runId: string; query: URLSearchParams }) {
@@ -172,6 +172,7 @@ function Episodes(props: { run: RunPageData; query: URLSearchParams }) {
     </label>
   );
   const audited = run.audit !== undefined;
+  const probes = run.filters.probes;
   return (
     <Card title="Episodes" id="episodes">
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
@@ -184,6 +185,11 @@ function Episodes(props: { run: RunPageData; query: URLSearchParams }) {
         {select('termination', 'termination', run.filters.terminations)}
         {audited && select('cause', 'fault cause', run.filters.causes)}
         {audited && select('confident', 'confident failure', [['true', 'confident failures only']])}
+        {/* Probe runs only: their tasks carry pack:/tactic:/variant:/role: tags. */}
+        {probes && probes.pack.length > 0 && select('pack', 'probe pack', probes.pack)}
+        {probes && probes.tactic.length > 0 && select('tactic', 'tactic', probes.tactic)}
+        {probes && probes.role.length > 0 && select('role', 'role', probes.role)}
+        {probes && probes.variant.length > 0 && select('variant', 'variant', probes.variant)}
       </form>
       <Await loaded={loaded}>
         {(list) => {
