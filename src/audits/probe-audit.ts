@@ -588,6 +588,16 @@ function summariseProbes(audits: readonly (EpisodeAudit & ProbeEpisodeFields)[])
   const withheld = missing.filter((e) => e.role === 'probe');
   const full = missing.filter((e) => e.role === 'baseline');
   const count = (list: readonly ProbeEpisode[], test: (e: ProbeEpisode) => boolean) => list.filter(test).length;
+  // `{[name]: n, [rateName]: n / list.length}`: a count and its share, as the summary schema names them.
+  const tally = <N extends string, R extends string>(
+    list: readonly ProbeEpisode[],
+    name: N,
+    rateName: R,
+    test: (e: ProbeEpisode) => boolean | null,
+  ) => {
+    const n = count(list, (e) => test(e) === true);
+    return { [name]: n, [rateName]: share(n, list.length) } as Record<N, number> & Record<R, number | null>;
+  };
 
   return {
     episodes: all.length,
@@ -632,34 +642,14 @@ function summariseProbes(audits: readonly (EpisodeAudit & ProbeEpisodeFields)[])
       ? {
           withheld: {
             episodes: withheld.length,
-            guessed: count(withheld, (e) => e.guessed),
-            guessRate: share(
-              count(withheld, (e) => e.guessed),
-              withheld.length,
-            ),
-            asked: count(withheld, (e) => e.asked),
-            askRate: share(
-              count(withheld, (e) => e.asked),
-              withheld.length,
-            ),
-            successes: count(withheld, (e) => e.success),
-            successRate: share(
-              count(withheld, (e) => e.success),
-              withheld.length,
-            ),
+            ...tally(withheld, 'guessed', 'guessRate', (e) => e.guessed),
+            ...tally(withheld, 'asked', 'askRate', (e) => e.asked),
+            ...tally(withheld, 'successes', 'successRate', (e) => e.success),
           },
           full: {
             episodes: full.length,
-            overAsked: count(full, (e) => e.overAsked),
-            overAskRate: share(
-              count(full, (e) => e.overAsked),
-              full.length,
-            ),
-            successes: count(full, (e) => e.success),
-            successRate: share(
-              count(full, (e) => e.success),
-              full.length,
-            ),
+            ...tally(full, 'overAsked', 'overAskRate', (e) => e.overAsked),
+            ...tally(full, 'successes', 'successRate', (e) => e.success),
           },
         }
       : null,

@@ -2,14 +2,14 @@
 // (src/audits/tool-error-audit.ts plus one registry line) in `run`, `show`, the HTML report and
 // the viewer. Its numbers are checked against the stored trajectories, read straight from SQLite.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { browserSkipReason, launchBrowser } from './browser-helper.ts';
+import { browserSkipReason, launchBrowser, startViewerProcess, type ViewerProcess } from './browser-helper.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/groundwork.js');
 const BENCHMARKS = process.env.GROUNDWORK_BENCHMARKS_DIR ?? resolve(import.meta.dirname, '../../../shared/benchmarks');
@@ -149,33 +149,14 @@ test('the report in chromium: the tool-error chart is drawn with a bar', { skip:
   }
 });
 
-let viewer: ChildProcess | undefined;
+let viewer: ViewerProcess | undefined;
 after(async () => {
-  if (viewer && viewer.exitCode === null) {
-    const exited = new Promise((r) => viewer!.once('exit', r));
-    viewer.kill('SIGTERM');
-    await exited;
-  }
+  await viewer?.stop();
 });
 
 test('the viewer shows the tool-error table and chart on the run page', { skip: browserSkipReason }, async () => {
-  viewer = spawn(process.execPath, [BIN, 'view', '--port', '0', '--json', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  viewer.stderr!.on('data', (chunk) => (stderr += chunk));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`viewer did not start: ${stderr}`)), 90_000);
-    viewer!.stdout!.on('data', (chunk) => {
-      out += chunk;
-      try {
-        resolveUrl(JSON.parse(out).url);
-        clearTimeout(timer);
-      } catch {
-        // not a whole document yet
-      }
-    });
-    viewer!.on('exit', (code) => reject(new Error(`viewer exited with ${code}: ${stderr}`)));
-  });
+  viewer = await startViewerProcess(BIN, db);
+  const url = viewer.url;
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });

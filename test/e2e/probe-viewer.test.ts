@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { browserSkipReason, launchBrowser } from './browser-helper.ts';
+import { browserSkipReason, launchBrowser, startViewerProcess, type ViewerProcess } from './browser-helper.ts';
 
 // The viewer on probe runs, in chromium: episode filters by pack, tactic, role and variant (only for
 // runs of a probe pack), and the mark on the transcript event where the probed change appeared.
@@ -21,7 +21,7 @@ function cli(args: string[]) {
 }
 
 let browser: Browser | undefined;
-let viewer: ChildProcess | undefined;
+let viewer: ViewerProcess | undefined;
 let url: string;
 let persuasionRun: string;
 let honeypotRun: string;
@@ -58,33 +58,14 @@ before(async () => {
     '--json',
   ]).runId;
   plainRun = cli(['run', '--tasks', '2', '--trials', '1', '--db', db, '--json']).runId;
-  viewer = spawn(process.execPath, [BIN, 'view', '--port', '0', '--json', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  viewer.stderr!.on('data', (chunk) => (stderr += chunk));
-  url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`viewer did not start: ${stderr}`)), 90_000);
-    viewer!.stdout!.on('data', (chunk) => {
-      out += chunk;
-      try {
-        resolveUrl(JSON.parse(out).url);
-        clearTimeout(timer);
-      } catch {
-        // not a whole document yet
-      }
-    });
-    viewer!.on('exit', (code) => reject(new Error(`viewer exited with ${code}: ${stderr}`)));
-  });
+  viewer = await startViewerProcess(BIN, db);
+  url = viewer.url;
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (viewer && viewer.exitCode === null) {
-    const exited = new Promise((r) => viewer!.once('exit', r));
-    viewer.kill('SIGTERM');
-    await exited;
-  }
+  await viewer?.stop();
 });
 
 test('probe filters appear only for probe runs and filter by the tasks’ tags', { skip: browserSkipReason }, async () => {

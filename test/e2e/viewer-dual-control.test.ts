@@ -1,13 +1,13 @@
 // The viewer on a dual-control episode (τ²-bench mock): which side made each tool call, and both
 // sides' state diffs with the user's labelled as the user's.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Locator } from 'playwright-core';
-import { browserSkipReason, launchBrowser } from './browser-helper.ts';
+import { browserSkipReason, launchBrowser, startViewerProcess, type ViewerProcess } from './browser-helper.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/groundwork.js');
 const dir = mkdtempSync(join(tmpdir(), 'gw-viewer-dual-'));
@@ -38,7 +38,7 @@ function cli(args: string[]) {
 }
 
 let browser: Browser | undefined;
-let viewer: ChildProcess | undefined;
+let viewer: ViewerProcess | undefined;
 let url: string;
 let runId: string;
 
@@ -48,33 +48,14 @@ before(async () => {
   runId = JSON.parse(
     cli(['run', '--json', '--db', db, '--domain', 'tau2-bench/mock', '--task-file', tasksFile, '--agent', 'oracle', '--trials', '1']),
   ).runId;
-  viewer = spawn(process.execPath, [BIN, 'view', '--port', '0', '--json', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  viewer.stderr!.on('data', (chunk) => (stderr += chunk));
-  url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`viewer did not start: ${stderr}`)), 90_000);
-    viewer!.stdout!.on('data', (chunk) => {
-      out += chunk;
-      try {
-        resolveUrl(JSON.parse(out).url);
-        clearTimeout(timer);
-      } catch {
-        // not a whole document yet
-      }
-    });
-    viewer!.on('exit', (code) => reject(new Error(`viewer exited with ${code}: ${stderr}`)));
-  });
+  viewer = await startViewerProcess(BIN, db);
+  url = viewer.url;
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (viewer && viewer.exitCode === null) {
-    const exited = new Promise((r) => viewer!.once('exit', r));
-    viewer.kill('SIGTERM');
-    await exited;
-  }
+  await viewer?.stop();
 });
 
 test('a dual-control episode shows the user’s tool calls as the user’s and its state diff apart', { skip: browserSkipReason }, async () => {

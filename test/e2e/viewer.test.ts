@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { browserSkipReason, launchBrowser } from './browser-helper.ts';
+import { browserSkipReason, launchBrowser, startViewerProcess, type ViewerProcess } from './browser-helper.ts';
 import { createInjectionRun, EVIL_AGENT, PAYLOADS } from './injection-fixture.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/groundwork.js');
@@ -20,7 +20,7 @@ function cli(args: string[]) {
 }
 
 let browser: Browser | undefined;
-let viewer: ChildProcess | undefined;
+let viewer: ViewerProcess | undefined;
 let url: string;
 let mainRun: string;
 let otherRun: string;
@@ -32,33 +32,14 @@ before(async () => {
   otherRun = JSON.parse(cli(['run', '--json', '--trials', '2', '--seed', '7', '--db', db])).runId;
   evilRun = (await createInjectionRun(db)).runId;
   // The real command: builds the app bundle if it is missing or stale, then listens on a free port.
-  viewer = spawn(process.execPath, [BIN, 'view', '--port', '0', '--json', '--db', db], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  viewer.stderr!.on('data', (chunk) => (stderr += chunk));
-  url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`viewer did not start: ${stderr}`)), 90_000);
-    viewer!.stdout!.on('data', (chunk) => {
-      out += chunk;
-      try {
-        resolveUrl(JSON.parse(out).url);
-        clearTimeout(timer);
-      } catch {
-        // not a whole document yet
-      }
-    });
-    viewer!.on('exit', (code) => reject(new Error(`viewer exited with ${code}: ${stderr}`)));
-  });
+  viewer = await startViewerProcess(BIN, db);
+  url = viewer.url;
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (viewer && viewer.exitCode === null) {
-    const exited = new Promise((r) => viewer!.once('exit', r));
-    viewer.kill('SIGTERM');
-    await exited;
-  }
+  await viewer?.stop();
 });
 
 /** A page that records console errors, CSP violations and dialogs. */
