@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['audits', 'episode'],
   ['store'],
   ['runner', 'audit-runner'],
-  ['importers', 'experience'],
+  ['importers', 'experience', 'serve'],
   ['report'],
   ['viewer', 'testing'],
   ['cli'],

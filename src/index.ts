@@ -424,6 +424,19 @@ export {
 } from './runner/index.ts';
 export { type ProbePack, variantTaskId, PROBE_PACKS, probePack, probePackInfo, probeTasks, type ProbePackInfo } from './probes/index.ts';
 export {
+  startEnvServer,
+  type EnvServer,
+  type EnvServerOptions,
+  EpisodeSession,
+  SessionPool,
+  ServedRun,
+  gradeTrajectory,
+  actionSchema as servedActionSchema,
+  observationSchema as servedObservationSchema,
+  type WireAction,
+  type WireObservation,
+} from './serve/index.ts';
+export {
   auditStoredRun,
   type AuditStoredRunOptions,
 } from './audit-runner/index.ts';

@@ -63,6 +63,8 @@ export interface AgentSession {
   next(events: readonly TrajectoryEvent[]): Promise<AgentTurn>;
   /** Facts stored with the episode (model, temperature...). */
   describe?(): Record<string, JsonValue>;
+  /** Release what the session holds (an external process, a connection); called once the episode is over, however it ended. */
+  close?(): void;
 }
 
 /** Anything that can act in an episode. */

@@ -65,6 +65,9 @@ export function createExperienceAgent(options: ExperienceAgentOptions): Agent {
           out.experience = used;
           return out;
         },
+        close() {
+          inner?.close?.();
+        },
       };
     },
   };

@@ -28,7 +28,7 @@ export function createBuiltInAgent(name: string, domain: Pick<Domain, 'baselines
   const factory = BUILT_IN_AGENTS.get(name);
   if (!factory) {
     throw new GroundworkError('UNKNOWN_AGENT', `unknown agent ${JSON.stringify(name)}`, {
-      hint: `built-in agents: ${[...BUILT_IN_AGENTS.keys()].join(', ')}; or a model spec like openai:MODEL`,
+      hint: `built-in agents: ${[...BUILT_IN_AGENTS.keys()].join(', ')}; or a model spec like openai:MODEL, an endpoint http://HOST/v1, or cmd:COMMAND`,
     });
   }
   return factory(domain);

@@ -17,6 +17,7 @@ import { registerLearnCommand } from './commands/learn.ts';
 import { registerExportCommand } from './commands/export.ts';
 import { registerExperienceCommand } from './commands/experience.ts';
 import { registerViewCommand } from './commands/view.ts';
+import { registerServeCommand } from './commands/serve.ts';
 
 /** Codes that mean the user asked for something wrong (exit 2); anything else exits 1. */
 const USAGE_CODES = new Set([
@@ -104,6 +105,7 @@ export function buildProgram(): Command {
   registerCompareCommand(program);
   registerReportCommand(program);
   registerViewCommand(program);
+  registerServeCommand(program);
   registerGradeCommand(program);
   registerLearnCommand(program);
   registerExportCommand(program);

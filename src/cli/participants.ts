@@ -1,3 +1,5 @@
+import type { Agent } from '../agents/agent.ts';
+import { createCommandAgent, httpAgentSpec, isCommandAgent, isHttpAgent } from '../agents/external-agent.ts';
 import { createLlmAgent } from '../agents/llm-agent.ts';
 import { ModelHub } from '../models/model-hub.ts';
 import type { ModelsConfig } from '../models/model-config.ts';
@@ -14,6 +16,8 @@ export interface ModelParticipantsOptions {
   onEvent?: (event: ModelEvent) => void;
   /** Steer LLM users with their tracked goal state (UGST) every turn. @default false */
   steerUser?: boolean;
+  /** Each stderr line of a `cmd:` agent's process, redacted (for the run log); otherwise only its tail reaches error details. */
+  onAgentStderr?: (agent: string, line: string) => void;
 }
 
 /**
@@ -24,12 +28,28 @@ export function modelParticipants(options: ModelParticipantsOptions): { hub: Mod
   // The AI SDK prints its own warnings to the console; ours go to the run log.
   (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
   const hub = new ModelHub({ models: options.models, record: options.record, replay: options.replay, onEvent: options.onEvent });
-  const agents = new Map<string, ReturnType<typeof createLlmAgent>>();
+  const agents = new Map<string, Agent>();
   const users = new Map<string, ReturnType<typeof createLlmUser>>();
   const factory: ParticipantFactory = {
     agent(name) {
-      if (!hub.has(name)) return undefined;
-      if (!agents.has(name)) agents.set(name, createLlmAgent(name, hub));
+      if (!agents.has(name)) {
+        // External agents (docs/external-agents.md): an OpenAI-compatible endpoint is the LLM agent
+        // over that base URL (record/replay, redaction, limits and accounting as for any model); a
+        // command gets the environment minus every model key this run knows.
+        if (isHttpAgent(name)) agents.set(name, createLlmAgent(httpAgentSpec(name), hub, { name }));
+        else if (isCommandAgent(name)) {
+          const onStderr = options.onAgentStderr;
+          agents.set(
+            name,
+            createCommandAgent(name, {
+              secretEnv: modelKeyVariables(options.models),
+              redactor: hub.redactor,
+              ...(onStderr ? { onStderr: (line: string) => onStderr(name, hub.redactor.redact(line)) } : {}),
+            }),
+          );
+        } else if (hub.has(name)) agents.set(name, createLlmAgent(name, hub));
+        else return undefined;
+      }
       return agents.get(name);
     },
     user(name) {
@@ -39,4 +59,9 @@ export function modelParticipants(options: ModelParticipantsOptions): { hub: Mod
     },
   };
   return { hub, factory };
+}
+
+/** The key variables of the configured models (`apiKeyEnv`), kept from external agent processes. */
+function modelKeyVariables(models: ModelsConfig): string[] {
+  return Object.values(models).flatMap((model) => (model.apiKeyEnv ? [model.apiKeyEnv] : []));
 }

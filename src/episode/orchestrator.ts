@@ -118,7 +118,13 @@ export async function runEpisode(options: EpisodeOptions): Promise<EpisodeResult
   const agentSession = agent.privileged === true ? agent.start(context, Object.freeze({ task, domain })) : agent.start(context);
   const userSession = user.start(userContextFor(domain, task, seed, trial));
 
-  const { termination } = await playEpisode(env, agentSession, userSession);
+  let termination: Awaited<ReturnType<typeof playEpisode>>['termination'];
+  try {
+    ({ termination } = await playEpisode(env, agentSession, userSession));
+  } finally {
+    // However the episode ended (even by a bug), an external agent's process is told to stop.
+    agentSession.close?.();
+  }
 
   const participants: Record<string, JsonValue> = {
     agent: { name: agent.name, ...(agentSession.describe?.() ?? {}) },

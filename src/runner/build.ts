@@ -1,4 +1,5 @@
 import type { Agent } from '../agents/agent.ts';
+import { createCommandAgent, isCommandAgent } from '../agents/external-agent.ts';
 import { createBuiltInAgent, isBuiltInAgent } from '../agents/registry.ts';
 import type { Domain } from '../domains/domain.ts';
 import { GroundworkError } from '../errors.ts';
@@ -19,11 +20,15 @@ export interface ParticipantFactory {
 /** Names of built-in user simulators. */
 export const BUILT_IN_USERS = ['scripted'];
 
-/** Build an agent for a domain: built-in first, then the factory; UNKNOWN_AGENT otherwise. */
+/**
+ * Build an agent for a domain: built-in first, then the factory, then an external command
+ * (`cmd:COMMAND`, docs/external-agents.md); UNKNOWN_AGENT otherwise.
+ */
 export function buildAgent(name: string, domain: Pick<Domain, 'baselines'>, factory: ParticipantFactory = {}): Agent {
   if (isBuiltInAgent(name)) return createBuiltInAgent(name, domain);
   const agent = factory.agent?.(name);
   if (agent) return agent;
+  if (isCommandAgent(name)) return createCommandAgent(name);
   return createBuiltInAgent(name, domain);
 }
 

@@ -13,6 +13,7 @@ import type { Task } from '../schema/task.ts';
 import { taskContentHash } from '../schema/task-hash.ts';
 import { TRAJECTORY_SCHEMA_VERSION, type Trajectory } from '../schema/trajectory.ts';
 import { episodeKey, type EpisodeRecord, type LeaseOwner, type RunLease, type RunRecord, type Store, requireRun } from '../store/store.ts';
+import type { TableState } from '../state/table-state.ts';
 import type { UserSimulator } from '../users/user.ts';
 import { buildAgent, buildUser, type ParticipantFactory } from './build.ts';
 import { runConfigSchema, type RunConfig, type RunConfigInput } from '../schema/run-config.ts';
@@ -92,7 +93,7 @@ export function runBusyError(runId: string, holder: RunLease): GroundworkError {
 }
 
 /** This process's lease owner id: pid + host + random, unique per invocation. */
-function leaseOwner(): LeaseOwner {
+export function leaseOwner(): LeaseOwner {
   const host = hostname();
   return { owner: `${process.pid}@${host}#${randomBytes(4).toString('hex')}`, pid: process.pid, host };
 }
@@ -373,6 +374,30 @@ async function runOne(
   config: RunConfig,
   now: () => Date,
 ): Promise<EpisodeRecord> {
+  return (await runGradedEpisode(spec, task, domain, agent, user, config, now)).record;
+}
+
+/** A graded episode record, with the states it was graded on (absent when the episode crashed outside its participants). */
+export interface GradedEpisode {
+  record: EpisodeRecord;
+  initialState?: TableState;
+  finalState?: TableState;
+}
+
+/**
+ * Run and grade one episode exactly as `executeRun` does (the runner's own path, shared with
+ * `serve`, whose agent is a remote client). Never throws for the episode's own failures: a crash
+ * outside the participants becomes a stored `infra_error` record.
+ */
+export async function runGradedEpisode(
+  spec: EpisodeSpec,
+  task: Task,
+  domain: Domain,
+  agent: Agent,
+  user: UserSimulator,
+  config: Pick<RunConfig, 'maxSteps' | 'maxInvalidToolCalls' | 'outcomeReport'>,
+  now: () => Date,
+): Promise<GradedEpisode> {
   const base = {
     id: spec.episodeId,
     runId: spec.runId,
@@ -405,12 +430,16 @@ async function runOne(
       trajectory: result.trajectory,
     });
     return {
-      ...base,
-      reward: outcome.reward,
-      termination: result.trajectory.termination.reason,
-      trajectory: result.trajectory,
-      outcome,
-      createdAt: now().toISOString(),
+      record: {
+        ...base,
+        reward: outcome.reward,
+        termination: result.trajectory.termination.reason,
+        trajectory: result.trajectory,
+        outcome,
+        createdAt: now().toISOString(),
+      },
+      initialState: result.initialState,
+      finalState: result.finalState,
     };
   } catch (error) {
     // A crash outside the participants (a bug, a broken domain): record it, never drop it.
@@ -442,12 +471,14 @@ async function runOne(
       durationMs: 0,
     };
     return {
-      ...base,
-      reward: 0,
-      termination: 'infra_error',
-      trajectory,
-      outcome: infraOutcome(`episode crashed: ${describeError(error)}`),
-      createdAt: now().toISOString(),
+      record: {
+        ...base,
+        reward: 0,
+        termination: 'infra_error',
+        trajectory,
+        outcome: infraOutcome(`episode crashed: ${describeError(error)}`),
+        createdAt: now().toISOString(),
+      },
     };
   }
 }

@@ -172,6 +172,8 @@ export async function runAction(runFile: string | undefined, options: RunOptions
       record: options.record,
       replay: options.replay,
       onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : modelEvents.push(event)),
+      // An external agent's stderr (redacted) goes to the run log, never into results.
+      onAgentStderr: (agent, line) => log?.logger.info({ agent, line }, 'agent stderr'),
     }).factory;
   // A new run's plan (domain, split, tasks, agents, user) is checked before the database is
   // opened: input that cannot run never creates a database or touches one.

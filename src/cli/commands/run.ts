@@ -26,7 +26,7 @@ export function addRunOptions(command: Command): Command {
     .option('--split <name>', 'task split (default: the domain default, e.g. test)')
     .option(
       '--agent <name>',
-      'agent under test, repeatable: oracle, naive, noop, the probe test agents (always-comply, always-refuse, policy-following, honeypot-toucher, persona-biased), a model spec (openai:MODEL...) or a configured model',
+      'agent under test, repeatable: oracle, naive, noop, the probe test agents (always-comply, always-refuse, policy-following, honeypot-toucher, persona-biased), a model spec (openai:MODEL...), a configured model, an OpenAI-compatible endpoint (http://HOST/v1[#MODEL]) or an external process (cmd:COMMAND, see docs/external-agents.md)',
       collect,
     )
     .option('--user <name>', 'user simulator: scripted (default), a model spec or a configured model')
