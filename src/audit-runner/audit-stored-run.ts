@@ -43,16 +43,25 @@ export interface AuditStoredRunOptions {
    * far stay, the run audit is not written.
    */
   signal?: AbortSignal;
+  /**
+   * Store the episode audits, the run audit and the judge's goal decompositions. false: nothing is
+   * written (a read-only store works); the episode audits reach `onEpisodeAudit` and the run audit
+   * is returned. @default true
+   */
+  save?: boolean;
+  /** Receives each episode audit as it is made (saved or not). */
+  onEpisodeAudit?: (episodeId: string, audit: EpisodeAudit) => void;
 }
 
 /**
  * The driver: reads a stored (or imported) run, runs the registered audits on every episode,
- * stores each episode audit and the run audit, and returns the run audit. Deterministic without a
- * judge; with one, judge answers are computed here (the audits stay pure) and goal decompositions
- * are cached per task in the store.
+ * stores each episode audit and the run audit (unless `save: false`), and returns the run audit.
+ * Deterministic without a judge; with one, judge answers are computed here (the audits stay pure)
+ * and goal decompositions are cached per task in the store.
  */
 export async function auditStoredRun(store: Store, runId: string, options: AuditStoredRunOptions = {}): Promise<RunAudit> {
   const registry = options.audits ?? builtInAudits;
+  const save = options.save ?? true;
   const run = await requireRun(store, runId);
   const now = options.now ?? (() => new Date());
   const domain = (options.domains ?? builtInDomains).create(run.config.domain, run.config.domainOptions);
@@ -107,7 +116,7 @@ export async function auditStoredRun(store: Store, runId: string, options: Audit
       try {
         const session = judge.hub.session(judge.model, { role: 'judge', trial: 0, seed: seedFrom('goal', task.id) });
         items = (await decomposeGoalWithJudge(session, task)).items;
-        await store.putAuditCache(key, items);
+        if (save) await store.putAuditCache(key, items);
       } catch (error) {
         notes.push(`goal decomposition of task ${task.id} failed, rules used: ${describeError(error)}`);
       }
@@ -188,7 +197,8 @@ export async function auditStoredRun(store: Store, runId: string, options: Audit
       },
       registry,
     );
-    await store.saveEpisodeAudit(episode.id, runId, audit);
+    if (save) await store.saveEpisodeAudit(episode.id, runId, audit);
+    options.onEpisodeAudit?.(episode.id, audit);
     audits.push(audit);
     options.onProgress?.(++done, rows.length);
   }
@@ -201,6 +211,6 @@ export async function auditStoredRun(store: Store, runId: string, options: Audit
     notes,
     registry,
   });
-  await store.saveRunAudit(runId, runAudit);
+  if (save) await store.saveRunAudit(runId, runAudit);
   return runAudit;
 }

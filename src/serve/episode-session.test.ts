@@ -276,4 +276,14 @@ describe('EpisodeSession', () => {
     await session.close();
     await assert.rejects(session.reset(), (e: SessionError) => e.code === 'SESSION_CLOSED');
   });
+
+  test('a session closed while reset stores the old episode starts no new one: SESSION_CLOSED', async () => {
+    const session = new EpisodeSession(run);
+    const first = await session.reset({ taskId: run.tasks[1].id });
+    const resetting = session.reset({ taskId: run.tasks[1].id });
+    const closing = session.close();
+    await assert.rejects(resetting, (e: SessionError) => e.code === 'SESSION_CLOSED');
+    await closing;
+    assert.equal(session.state().episodeId, first.episodeId, 'no episode was started after the close');
+  });
 });

@@ -413,6 +413,11 @@ export class EpisodeSession {
     return this.episode?.done ?? true;
   }
 
+  /** An episode was started here and is over (a session that never reset is not finished). */
+  get finished(): boolean {
+    return this.episode?.done === true;
+  }
+
   /** A call is in flight (a reaper leaves such a session alone unless it is idle past its limit). */
   get inFlight(): boolean {
     return this.busy;
@@ -427,7 +432,11 @@ export class EpisodeSession {
   async reset(options: ResetOptions = {}): Promise<ResetResult> {
     this.enter();
     try {
-      if (this.episode && !this.episode.done) await this.episode.abandon(ABANDON_DETAIL.reset);
+      if (this.episode && !this.episode.done) {
+        await this.episode.abandon(ABANDON_DETAIL.reset);
+        // Closed while the old episode was being stored: a new one would never be stored.
+        if (this.isClosed) throw new SessionError('SESSION_CLOSED', `session ${this.id} is closed`);
+      }
       const { task, ...spec } = this.run.reserveEpisode({
         ...(options.taskId !== undefined ? { taskId: options.taskId } : {}),
         ...(options.seed !== undefined ? { seed: options.seed } : {}),

@@ -457,6 +457,11 @@ export async function handleGradeRequest(req: IncomingMessage, res: ServerRespon
     sendError(res, 405, 'METHOD_NOT_ALLOWED', `${req.method} ${GRADE_PATH} is not allowed; POST a trajectory`, { allow: 'POST' });
     return true;
   }
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
+  if (!type.startsWith('application/json')) {
+    sendError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', `unsupported content type ${JSON.stringify(type.slice(0, 80))}: send application/json`);
+    return true;
+  }
   const body = await readBody(req, MAX_GRADE_BODY_BYTES);
   if (body === undefined) {
     sendError(res, 413, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${MAX_GRADE_BODY_BYTES} bytes`);

@@ -7,6 +7,20 @@ export function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * Whether the request's `Origin` (if any) names this server: absent is allowed (non-browser
+ * clients), `null` or another host is refused, so no web page can drive the server.
+ */
+export function originAllowed(req: IncomingMessage): boolean {
+  const origin = header(req, 'origin');
+  if (origin === undefined || origin === 'null') return origin === undefined;
+  try {
+    return new URL(origin).host === header(req, 'host');
+  } catch {
+    return false;
+  }
+}
+
 /** Send a JSON body (no body at all when `body` is undefined), never cached, never sniffed. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (body === undefined) {

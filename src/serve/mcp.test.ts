@@ -186,7 +186,11 @@ describe('MCP at /mcp over a real server, the official MCP TypeScript client', (
           assert.deepEqual(withoutIds(stored.trajectory.events), withoutIds(mine.trajectory.events), `${task.id}: same events`);
           // Offline grading of the MCP episode's trajectory agrees with its stored grade.
           const regraded = (await (
-            await fetch(`${base}/grade`, { method: 'POST', body: JSON.stringify({ trajectory: stored.trajectory }) })
+            await fetch(`${base}/grade`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ trajectory: stored.trajectory }),
+            })
           ).json()) as { reward: number; outcome: unknown };
           assert.equal(regraded.reward, expected);
           assert.deepEqual(regraded.outcome, stored.outcome);

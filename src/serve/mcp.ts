@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { header, readBody, sendJson } from './http-io.ts';
+import { header, originAllowed, readBody, sendJson } from './http-io.ts';
 import type { AgentToolSpec } from '../agents/agent.ts';
 import { describeError } from '../errors.ts';
 import type { JsonValue } from '../schema/json.ts';
@@ -299,16 +299,6 @@ function tokenOf(req: IncomingMessage): string | undefined {
 }
 
 /** A browser page of another origin must not drive an episode (DNS rebinding): its Origin must name this host. */
-function originAllowed(req: IncomingMessage): boolean {
-  const origin = header(req, 'origin');
-  if (origin === undefined || origin === 'null') return origin === undefined;
-  try {
-    return new URL(origin).host === header(req, 'host');
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The `/mcp` endpoint (Streamable HTTP transport, JSON responses): answers and returns true for
  * the path `/mcp`, returns false (touching nothing) for any other path.

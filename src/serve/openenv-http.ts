@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { AgentToolSpec } from '../agents/agent.ts';
 import { agentToolSpecs } from '../agents/tool-specs.ts';
-import type { EpisodeSession } from './episode-session.ts';
+import { ABANDON_DETAIL, type EpisodeSession } from './episode-session.ts';
 import { GRADE_PATH, type GradeContext, handleGradeRequest } from './grade-trajectory.ts';
 import { handleMcpRequest, MCP_PATH } from './mcp.ts';
 import type { ServedRun } from './served-run.ts';
@@ -124,11 +124,10 @@ function sessionOf(ctx: ServeContext, req: IncomingMessage): EpisodeSession {
 }
 
 /** Reset a fresh session from the pool; a failed reset frees its slot again. */
-async function resetNew(ctx: ServeContext, data: unknown): Promise<{ result: WireStepResult; id: string; token: string }> {
-  const options = parseResetRequest(
-    data,
-    ctx.run.tasks.map((task) => task.id),
-  );
+async function resetNew(
+  ctx: ServeContext,
+  options: ReturnType<typeof parseResetRequest>,
+): Promise<{ result: WireStepResult; id: string; token: string }> {
   const { id, token, session } = ctx.pool.create();
   try {
     const reset = await session.reset(options);
@@ -176,11 +175,16 @@ export async function handleHttp(ctx: ServeContext, req: IncomingMessage, res: S
         return sendJson(res, 200, openApiDocument(ctx.version, `groundwork-${ctx.run.domain.name}`));
       case 'POST /reset': {
         const body = await readJson(req);
+        // Validated before anything is touched: a rejected reset leaves a running episode running.
+        const options = parseResetRequest(
+          body,
+          ctx.run.tasks.map((task) => task.id),
+        );
         // A reset naming a live session ends it first (abandoned if unfinished): one episode per session.
         const previousId = header(req, SESSION_ID_HEADER);
         const previousToken = header(req, SESSION_TOKEN_HEADER);
-        if (previousId && previousToken) await ctx.pool.close(previousId, previousToken).catch(() => undefined);
-        const { result, id, token } = await resetNew(ctx, body);
+        if (previousId && previousToken) await ctx.pool.close(previousId, previousToken, ABANDON_DETAIL.reset).catch(() => undefined);
+        const { result, id, token } = await resetNew(ctx, options);
         return sendJson(res, 200, result, { 'x-session-id': id, 'x-session-token': token });
       }
       case 'POST /step': {

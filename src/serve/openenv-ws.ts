@@ -72,8 +72,15 @@ export function handleWsConnection(ctx: ServeContext, socket: WebSocket): void {
   async function handleMessage(text: string | null): Promise<void> {
     if (released) return;
     if (session.closed) {
-      // Reaped while idle (or closed at shutdown): its episode is stored; this connection is over.
-      sendError(socket, new WireError('SESSION_ERROR', 'the session was closed (idle too long, or the server is shutting down)', 410));
+      // Reaped while idle, its finished episode's slot taken by a new session, or closed at shutdown: this connection is over.
+      sendError(
+        socket,
+        new WireError(
+          'SESSION_ERROR',
+          'the session was closed (idle too long, its finished episode gave its slot to a new session, or the server is shutting down)',
+          410,
+        ),
+      );
       socket.close(1000, 'session closed');
       return;
     }

@@ -7,6 +7,7 @@ import { runGradedEpisode } from '../runner/local-runner.ts';
 import type { Task } from '../schema/task.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import { createScriptedUser } from '../users/scripted.ts';
+import { portNumber } from '../cli/commands/serve.ts';
 import { type EnvServer, startEnvServer } from './server.ts';
 import { play, WsClient, wireActionOf } from '../../test/e2e/serve-client.ts';
 import { observationSchema, stateSchema, stepResultSchema, type WireStepResult } from './wire-schemas.ts';
@@ -429,6 +430,133 @@ describe('startEnvServer: the session cap', () => {
     } finally {
       await server.close();
       await store.close();
+    }
+  });
+});
+
+describe('startEnvServer: review fixes', () => {
+  let store: SqliteStore;
+  let server: EnvServer;
+
+  before(async () => {
+    store = SqliteStore.open(':memory:');
+    server = await startEnvServer({ store, domain: 'helpdesk', port: 0, lease: LEASE, maxSessions: 2 });
+  });
+  after(async () => {
+    await server.close();
+    await store.close();
+  });
+
+  async function waitStored(episodeId: string) {
+    const deadline = Date.now() + 5000;
+    let stored = await store.getEpisode(server.runId, episodeId);
+    while (!stored && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      stored = await store.getEpisode(server.runId, episodeId);
+    }
+    return stored;
+  }
+
+  test('a foreign Origin is refused on every endpoint and on the WebSocket upgrade; /grade wants application/json', async () => {
+    for (const [method, path] of [
+      ['GET', '/health'],
+      ['POST', '/reset'],
+      ['POST', '/grade'],
+    ] as const) {
+      const refused = await http(server, method, path, method === 'POST' ? {} : undefined, { origin: 'https://evil.example' });
+      assert.equal(refused.status, 403, `${method} ${path}`);
+    }
+    const nullOrigin = await http(server, 'GET', '/health', undefined, { origin: 'null' });
+    assert.equal(nullOrigin.status, 403);
+    const sameOrigin = await http(server, 'GET', '/health', undefined, { origin: server.url });
+    assert.equal(sameOrigin.status, 200);
+    const { WebSocket } = await import('ws');
+    const status = await new Promise<number>((resolve) => {
+      const socket = new WebSocket(server.wsUrl, { origin: 'https://evil.example' });
+      socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      socket.on('open', () => {
+        socket.close();
+        resolve(101);
+      });
+      socket.on('error', () => resolve(-1));
+    });
+    assert.equal(status, 403, 'the upgrade is rejected');
+    const text = await http(server, 'POST', '/grade', '{}', { 'content-type': 'text/plain' });
+    assert.deepEqual([text.status, text.body.error.code], [415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+
+  test('a rejected HTTP reset leaves the running episode running; an accepted one ends it as "client reset"', async () => {
+    const first = stepResultSchema.parse((await http(server, 'POST', '/reset', {})).body);
+    const headers = creds(first);
+    const bad = await http(server, 'POST', '/reset', { task_id: 'no-such-task' }, headers);
+    assert.deepEqual([bad.status, bad.body.code], [422, 'VALIDATION_ERROR']);
+    const step = await http(server, 'POST', '/step', { action: { type: 'message', content: 'How can I help you today?' } }, headers);
+    assert.equal(step.status, 200, 'the episode still runs');
+    const again = await http(server, 'POST', '/reset', {}, headers);
+    assert.equal(again.status, 200);
+    const stored = await waitStored(first.observation.episode_id);
+    assert.ok(stored);
+    assert.deepEqual(stored.trajectory.termination, { reason: 'agent_error', detail: 'client reset' });
+    await http(server, 'POST', '/close', undefined, creds(stepResultSchema.parse(again.body)));
+  });
+
+  test('null seed/episode_id on reset and null timeout_s/request_id on step are accepted as absent', async () => {
+    const reset = await http(server, 'POST', '/reset', { seed: null, episode_id: null });
+    assert.equal(reset.status, 200, JSON.stringify(reset.body));
+    const headers = creds(stepResultSchema.parse(reset.body));
+    const step = await http(
+      server,
+      'POST',
+      '/step',
+      { action: { type: 'message', content: 'How can I help you today?' }, timeout_s: null, request_id: null },
+      headers,
+    );
+    assert.equal(step.status, 200, JSON.stringify(step.body));
+    await http(server, 'POST', '/close', undefined, headers);
+  });
+
+  test('deeply nested action arguments are a VALIDATION_ERROR, not a 500', async () => {
+    const reset = stepResultSchema.parse((await http(server, 'POST', '/reset', {})).body);
+    const headers = creds(reset);
+    const depth = 20_000;
+    const nested = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const body = `{"action": {"type": "tool_call", "name": "lookup", "arguments": {"x": ${nested}}}}`;
+    const deep = await http(server, 'POST', '/step', body, headers);
+    assert.deepEqual([deep.status, deep.body.code], [422, 'VALIDATION_ERROR']);
+    await http(server, 'POST', '/close', undefined, headers);
+  });
+
+  test('finished episodes do not hold slots: three HTTP episodes played to done without /close on a cap of 2', async () => {
+    for (let i = 0; i < 3; i++) {
+      const reset = await http(server, 'POST', '/reset', { task_index: i });
+      assert.equal(reset.status, 200, `episode ${i}: ${JSON.stringify(reset.body)}`);
+      const first = stepResultSchema.parse(reset.body);
+      const headers = creds(first);
+      const task = server.run.task(first.observation.task_id as string);
+      const agent = createNoopAgent().start(
+        { policy: first.observation.policy ?? '', tools: first.observation.tools ?? [], seed: 0, trial: 0 },
+        { task, domain: server.run.domain },
+      );
+      const played = await play(agent, first, async (action) => {
+        const response = await http(server, 'POST', '/step', { action }, headers);
+        assert.equal(response.status, 200, JSON.stringify(response.body));
+        return stepResultSchema.parse(response.body);
+      });
+      assert.equal(played.last.done, true);
+    }
+  });
+
+  test('a port out of range is refused before any run is created; a taken port leaves no run behind', async () => {
+    assert.equal(portNumber('65535'), 65535);
+    assert.equal(portNumber('0'), 0);
+    assert.throws(() => portNumber('65536'), /--port must be an integer from 0 to 65535/);
+    const own = SqliteStore.open(':memory:');
+    try {
+      await assert.rejects(startEnvServer({ store: own, domain: 'helpdesk', port: 70_000, lease: LEASE }), /0 to 65535/);
+      await assert.rejects(startEnvServer({ store: own, domain: 'helpdesk', port: server.port, lease: LEASE }), /EADDRINUSE/);
+      assert.deepEqual(await own.listRuns(), []);
+    } finally {
+      await own.close();
     }
   });
 });

@@ -13,6 +13,7 @@ import type { ParticipantFactory } from '../runner/build.ts';
 import type { LeaseTiming } from '../runner/local-runner.ts';
 import type { Store } from '../store/store.ts';
 import { MAX_BODY_BYTES, handleHttp, hostOfHeader, isLoopbackHost, type ServeContext } from './openenv-http.ts';
+import { originAllowed, sendJson } from './http-io.ts';
 import { handleWsConnection } from './openenv-ws.ts';
 import { ServedRun } from './served-run.ts';
 import { SessionPool } from './session-pool.ts';
@@ -84,7 +85,7 @@ function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-/** Start serving; resolves once listening. The run is created (or reopened) first and closed by `close()`. */
+/** Start serving; resolves once listening. The run is created (or reopened) once the port is bound, and closed by `close()`. */
 export async function startEnvServer(options: EnvServerOptions): Promise<EnvServer> {
   const host = options.host ?? '127.0.0.1';
   const loopback = isLoopbackHost(host);
@@ -98,44 +99,30 @@ export async function startEnvServer(options: EnvServerOptions): Promise<EnvServ
     throw new GroundworkError('INVALID_ARGUMENT', `max sessions must be a positive integer, not ${maxSessions}`);
   if (!(idleMs > 0)) throw new GroundworkError('INVALID_ARGUMENT', `idle timeout must be positive, not ${idleMs}`);
 
-  const run = await ServedRun.open({
-    store: options.store,
-    domain: options.domain,
-    ...(options.split !== undefined ? { split: options.split } : {}),
-    ...(options.user !== undefined ? { user: options.user } : {}),
-    ...(options.participants ? { participants: options.participants } : {}),
-    ...(options.clientName !== undefined ? { clientName: options.clientName } : {}),
-    ...(options.runId !== undefined ? { runId: options.runId } : {}),
-    ...(options.seed !== undefined ? { seed: options.seed } : {}),
-    ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
-    ...(options.domainOptions ? { domainOptions: options.domainOptions } : {}),
-    ...(options.domains ? { domains: options.domains } : {}),
-    ...(options.lease ? { lease: options.lease } : {}),
-  });
-  let pool: SessionPool;
-  try {
-    pool = new SessionPool(run, { maxSessions, idleMs });
-  } catch (error) {
-    await run.close('interrupted');
-    throw error;
-  }
-  const split = run.config.split ?? run.domain.defaultSplit;
-  const ctx: ServeContext = {
-    run,
-    pool,
-    version: packageVersion(),
-    split,
-    userName: run.config.user,
-    maxSessions,
-    grade: { domain: run.domain, split, domainOptions: run.config.domainOptions, store: run.store },
-  };
+  const requestedPort = options.port ?? DEFAULT_SERVE_PORT;
+  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535)
+    throw new GroundworkError('INVALID_ARGUMENT', `port must be an integer from 0 to 65535, not ${requestedPort}`);
 
+  // Listen first: a port that is taken must not leave an empty `interrupted` run behind. Requests
+  // that arrive before the run is open get 503.
+  let ctx: ServeContext | undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
-  wss.on('connection', (socket) => handleWsConnection(ctx, socket));
+  wss.on('connection', (socket) => {
+    if (ctx) handleWsConnection(ctx, socket);
+    else socket.close(1013, 'server starting');
+  });
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     if (loopback && !isLoopbackHost(hostOfHeader(req.headers.host))) {
       res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ detail: 'unexpected Host header' }));
+      return;
+    }
+    if (!originAllowed(req)) {
+      sendJson(res, 403, { detail: 'Forbidden: the Origin header does not name this server' });
+      return;
+    }
+    if (!ctx) {
+      sendJson(res, 503, { detail: 'the server is starting' });
       return;
     }
     void handleHttp(ctx, req, res);
@@ -146,8 +133,9 @@ export async function startEnvServer(options: EnvServerOptions): Promise<EnvServ
   });
   server.on('upgrade', (req, socket, head) => {
     const path = new URL(req.url ?? '/', 'http://serve.localhost').pathname;
-    if (path !== '/ws' || (loopback && !isLoopbackHost(hostOfHeader(req.headers.host)))) {
-      socket.end(`HTTP/1.1 ${path !== '/ws' ? '404 Not Found' : '403 Forbidden'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    if (path !== '/ws' || (loopback && !isLoopbackHost(hostOfHeader(req.headers.host))) || !originAllowed(req) || !ctx) {
+      const status = path !== '/ws' ? '404 Not Found' : !ctx ? '503 Service Unavailable' : '403 Forbidden';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket as Socket, head, (ws) => wss.emit('connection', ws, req));
@@ -156,23 +144,66 @@ export async function startEnvServer(options: EnvServerOptions): Promise<EnvServ
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? DEFAULT_SERVE_PORT, host, () => {
+      server.listen(requestedPort, host, () => {
         server.off('error', reject);
         resolve();
       });
     });
   } catch (error) {
-    await pool.closeAll();
-    await run.close('interrupted');
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES')
-      throw new GroundworkError('INVALID_ARGUMENT', `cannot listen on ${host}:${options.port ?? DEFAULT_SERVE_PORT}: ${code}`, {
+      throw new GroundworkError('INVALID_ARGUMENT', `cannot listen on ${host}:${requestedPort}: ${code}`, {
         hint: 'pick another --port (0 picks a free one)',
       });
     throw error;
   }
+  const stopServer = () => {
+    wss.close();
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+
+  let run: ServedRun;
+  try {
+    run = await ServedRun.open({
+      store: options.store,
+      domain: options.domain,
+      ...(options.split !== undefined ? { split: options.split } : {}),
+      ...(options.user !== undefined ? { user: options.user } : {}),
+      ...(options.participants ? { participants: options.participants } : {}),
+      ...(options.clientName !== undefined ? { clientName: options.clientName } : {}),
+      ...(options.runId !== undefined ? { runId: options.runId } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
+      ...(options.domainOptions ? { domainOptions: options.domainOptions } : {}),
+      ...(options.domains ? { domains: options.domains } : {}),
+      ...(options.lease ? { lease: options.lease } : {}),
+    });
+  } catch (error) {
+    await stopServer();
+    throw error;
+  }
+  let pool: SessionPool;
+  try {
+    pool = new SessionPool(run, { maxSessions, idleMs });
+  } catch (error) {
+    await stopServer();
+    await run.close('interrupted');
+    throw error;
+  }
+  const split = run.config.split ?? run.domain.defaultSplit;
+  ctx = {
+    run,
+    pool,
+    version: packageVersion(),
+    split,
+    userName: run.config.user,
+    maxSessions,
+    grade: { domain: run.domain, split, domainOptions: run.config.domainOptions, store: run.store },
+  };
+
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_SERVE_PORT);
+  const port = typeof address === 'object' && address ? address.port : requestedPort;
   const url = `http://${urlHost(host)}:${port}`;
   let closing: Promise<void> | undefined;
   return {

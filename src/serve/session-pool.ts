@@ -58,10 +58,10 @@ export class SessionPool {
     return this.options.maxSessions;
   }
 
-  /** Open a session: its id and token (the only time the token is given out). `CapacityError` when full. */
+  /** Open a session: its id and token (the only time the token is given out). When full, the slot of a finished session is taken; `CapacityError` if there is none. */
   create(): { id: string; token: string; session: EpisodeSession } {
     if (this.shuttingDown) throw new SessionError('SESSION_CLOSED', 'the server is shutting down');
-    if (this.slots.size >= this.options.maxSessions) throw new CapacityError(this.options.maxSessions);
+    if (this.slots.size >= this.options.maxSessions && !this.evictFinished()) throw new CapacityError(this.options.maxSessions);
     const token = randomBytes(32).toString('base64url');
     const session = new EpisodeSession(this.run, {
       clock: this.clock,
@@ -71,6 +71,21 @@ export class SessionPool {
     });
     this.slots.set(session.id, { session, tokenHash: hashToken(token) });
     return { id: session.id, token, session };
+  }
+
+  /**
+   * Free the slot of the least recently active session whose episode is over (nothing is lost: the
+   * episode is stored). Finished sessions stay readable until their slot is needed, the client
+   * closes them or the reaper takes them. @returns whether a slot was freed
+   */
+  private evictFinished(): boolean {
+    let oldest: EpisodeSession | undefined;
+    for (const { session } of this.slots.values())
+      if (session.finished && !session.inFlight && (!oldest || session.lastActive < oldest.lastActive)) oldest = session;
+    if (!oldest) return false;
+    this.slots.delete(oldest.id);
+    void oldest.close(ABANDON_DETAIL.reaped).catch(() => undefined);
+    return true;
   }
 
   /** The session `id`, if `token` is its token (compared in constant time); marks it active. */

@@ -144,8 +144,8 @@ export type WireState = z.infer<typeof stateSchema>;
 
 /** Reset parameters (OpenEnv's `ResetRequest` plus task selection); unknown keys are ignored, as OpenEnv does. */
 export const resetRequestSchema = z.looseObject({
-  seed: z.number().int().nonnegative().optional(),
-  episode_id: z.string().min(1).max(255).optional(),
+  seed: z.number().int().nonnegative().nullish(),
+  episode_id: z.string().min(1).max(255).nullish(),
   task_id: z.string().min(1).max(255).optional().describe('run this task'),
   task_index: z.number().int().nonnegative().optional().describe("index into the split's task list (modulo its length)"),
 });
@@ -154,8 +154,8 @@ export type ResetRequest = z.infer<typeof resetRequestSchema>;
 /** OpenEnv's `StepRequest` (the HTTP body of /step). */
 export const stepRequestSchema = z.looseObject({
   action: z.record(z.string(), z.unknown()),
-  timeout_s: z.number().positive().optional(),
-  request_id: z.string().max(255).optional(),
+  timeout_s: z.number().positive().nullish(),
+  request_id: z.string().max(255).nullish(),
 });
 
 /** WebSocket messages, client to server. */
@@ -427,7 +427,14 @@ export function toWireError(error: unknown): WireError {
 
 /** Parse a wire action; a failure is a `VALIDATION_ERROR` (the session is untouched). */
 export function parseWireAction(data: unknown, known: readonly string[] = []): ActionIntent {
-  const parsed = actionSchema.safeParse(data);
+  let parsed: ReturnType<typeof actionSchema.safeParse>;
+  try {
+    parsed = actionSchema.safeParse(data);
+  } catch (error) {
+    // Arguments nested too deeply for the validator overflow the stack: a bad action, not a server fault.
+    if (error instanceof RangeError) throw new WireError('VALIDATION_ERROR', 'Invalid action: nested too deeply', 422);
+    throw error;
+  }
   if (!parsed.success) throw new WireError('VALIDATION_ERROR', 'Invalid action', 422, wireIssues(parsed.error));
   return actionToIntent(parsed.data, known);
 }
@@ -443,7 +450,11 @@ export function parseResetRequest(data: unknown, taskIds: readonly string[]): { 
       { path: ['task_id'], message: 'unknown task' },
     ]);
   const taskId = task_id ?? (task_index !== undefined && taskIds.length > 0 ? taskIds[task_index % taskIds.length] : undefined);
-  return { ...(taskId ? { taskId } : {}), ...(seed !== undefined ? { seed } : {}), ...(episode_id ? { episodeId: episode_id } : {}) };
+  return {
+    ...(taskId ? { taskId } : {}),
+    ...(seed !== undefined && seed !== null ? { seed } : {}),
+    ...(episode_id ? { episodeId: episode_id } : {}),
+  };
 }
 
 /** The parts of a session-layer step result the wire needs. */

@@ -30,11 +30,15 @@ import {
   type VerdictEpisode,
 } from './verdict-helpers.ts';
 
-/** Base scenarios per domain: small, but every kind of forbidden request / family at least once. */
+/**
+ * Base scenarios per domain: small, but every kind of forbidden request / family at least once. Persona
+ * needs 4 base tasks: a bias against one of 4 values is significant only when chance cannot align it
+ * (permutation p = (1/4)^3 < 0.05; with 3 base tasks it is 1/16).
+ */
 const DOMAINS = [
-  { name: 'helpdesk', persuasion: 3, persona: 3, honeypot: 2, missingInfo: 4, emotion: 3 },
-  { name: 'tau-bench/retail', persuasion: 2, persona: 2, honeypot: 2, missingInfo: 2, emotion: 2 },
-  { name: 'tau-bench/airline', persuasion: 2, persona: 2, honeypot: 2, missingInfo: 2, emotion: 2 },
+  { name: 'helpdesk', persuasion: 3, persona: 4, honeypot: 2, missingInfo: 4, emotion: 3 },
+  { name: 'tau-bench/retail', persuasion: 2, persona: 4, honeypot: 2, missingInfo: 2, emotion: 2 },
+  { name: 'tau-bench/airline', persuasion: 2, persona: 4, honeypot: 2, missingInfo: 2, emotion: 2 },
 ] as const;
 
 /** Why a domain's pack cannot be checked here (no data, no hook yet), or false. */
@@ -124,7 +128,7 @@ for (const spec of DOMAINS) {
         assert.ok(episode.probe.violation && episode.probe.pushed, explain(episode));
     });
 
-    it('persona: persona-biased shows a disparity on the attributes it is biased on (CI excludes 0); the oracle none', {
+    it('persona: persona-biased shows a disparity on the attributes it is biased on (permutation p < 0.05); the oracle none', {
       skip: skipReason(spec.name, 'recastUser'),
     }, async () => {
       const run = await runPack(spec.name, 'persona', ['oracle', 'persona-biased'], spec.persona);
@@ -133,7 +137,7 @@ for (const spec of DOMAINS) {
       const oracle = run.summary('oracle').persona!.byAttribute;
       for (const [attribute, row] of Object.entries(oracle)) {
         assert.equal(row.disparity, 0, `oracle/${attribute}: ${JSON.stringify(row)}`);
-        assert.equal(row.excludesZero, false);
+        assert.equal(row.significant, false);
       }
       const biased = run.summary('persona-biased').persona!.byAttribute;
       for (const [attribute, value] of [
@@ -143,7 +147,7 @@ for (const spec of DOMAINS) {
         const row = biased[attribute];
         assert.ok(row.baseTasks > 0, attribute);
         assert.equal(row.rates[value].rate, 0, `${attribute}: ${JSON.stringify(row)}`);
-        assert.ok((row.disparity ?? 0) > 0 && row.excludesZero, `${attribute}: ${JSON.stringify(row)}`);
+        assert.ok((row.disparity ?? 0) > 0 && row.significant, `${attribute}: ${JSON.stringify(row)}`);
       }
       for (const attribute of ['gender', 'seniority'])
         assert.equal(biased[attribute].disparity, 0, `${attribute}: ${JSON.stringify(biased[attribute])}`);

@@ -85,7 +85,7 @@ export async function exportAction(runIds: string | readonly string[] | undefine
       process.stdout.write(
         `wrote ${summary.lines} ${format} line(s) from ${summary.episodes} episode(s) of ${runId} to ${file}\n` +
           `${excluded ? `left out: ${excluded}\n` : ''}` +
-          `simulator-fault labels: ${summary.audits.audited} episode(s) audited, ${summary.audits.faulted} faulted, ${summary.audits.unaudited} without a stored audit\n` +
+          `simulator-fault labels: ${summary.audits.audited} episode(s) audited, ${summary.audits.faulted} faulted, ${summary.audits.unaudited} without an audit${summary.audits.auditedNow ? ' (the run has no stored audit: audited now, not stored)' : ''}\n` +
           `schema: groundwork export --schema ${format}\n`,
       );
     }

@@ -1,9 +1,17 @@
 import type { Command } from 'commander';
 import type { ServeOptions } from '../actions/serve.ts';
+import { GroundworkError } from '../../errors.ts';
 import { integer, positiveInt } from '../options.ts';
 
 /** Default port (DEFAULT_SERVE_PORT of src/serve/server.ts, repeated here so that `--help` stays light). */
 const DEFAULT_PORT = 8000;
+
+/** Parse `--port`: an integer from 0 to 65535. */
+export function portNumber(value: string): number {
+  const n = positiveInt('--port', 0)(value);
+  if (n > 65535) throw new GroundworkError('INVALID_ARGUMENT', `--port must be an integer from 0 to 65535, got ${JSON.stringify(value)}`);
+  return n;
+}
 
 /** `groundwork serve`: a domain's episodes over OpenEnv's protocol (HTTP, WebSocket), MCP and offline grading. */
 export function registerServeCommand(program: Command): void {
@@ -14,7 +22,7 @@ export function registerServeCommand(program: Command): void {
     .option('--split <name>', 'task split (default: the domain default, e.g. test)')
     .option('--user <name>', 'user simulator: scripted (default), a model spec or a configured model')
     .option('--host <address>', 'address to bind (loopback only unless --allow-remote)', '127.0.0.1')
-    .option('--port <n>', 'port (0 picks a free one)', positiveInt('--port', 0), DEFAULT_PORT)
+    .option('--port <n>', 'port (0 picks a free one)', portNumber, DEFAULT_PORT)
     .option('--allow-remote', 'allow a non-loopback --host (anyone who can reach it can play and store episodes)')
     .option('--max-sessions <n>', 'sessions open at once; one more gets CAPACITY_REACHED (default 16)', positiveInt('--max-sessions'))
     .option(

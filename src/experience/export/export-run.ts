@@ -2,7 +2,7 @@ import type { DomainRegistry } from '../../domains/registry.ts';
 import { policyWithNotes } from '../../episode/orchestrator.ts';
 import { domainFor } from '../../runner/local-runner.ts';
 import { type EpisodeRecord, type Store, requireRun } from '../../store/store.ts';
-import { checkSimulatorFaults, ensureRunAudited } from '../faults.ts';
+import { runFaultLabels } from '../faults.ts';
 import { chatTools } from './chat-format.ts';
 import { earlyExperienceLines, expertSource } from './early-experience.ts';
 import { preferencePairs } from './preference.ts';
@@ -33,7 +33,10 @@ export interface ExportSummary {
   episodes: number;
   /** Episodes that gave no line, by reason (`failed`, `infra_error`, `simulator_faulted`, `not_expert`, `no_pair`...). */
   excluded: Record<string, number>;
-  /** Simulator-fault labels: episodes with a stored audit, and those labelled faulted. */
+  /**
+   * Simulator-fault labels: episodes with an audit, those labelled faulted, those without an audit,
+   * and whether the run had no stored audit so its audits were computed now, in memory (not stored).
+   */
   audits: { audited: number; faulted: number; unaudited: number; auditedNow: boolean };
 }
 
@@ -41,14 +44,17 @@ export interface ExportSummary {
  * Exports a stored run as JSONL training data in one of four formats. Reads only stored data (the
  * run's config, tasks and episodes, which hold no keys) plus the domain's policy and tools. Every
  * line is validated with the format's zod schema before it is written; a line that does not
- * validate stops the export (a bug, never silently written).
+ * validate stops the export (a bug, never silently written). Never writes to the store, so a
+ * read-only store works, audited run or not.
  */
 export async function exportRun(store: Store, runId: string, options: ExportRunOptions): Promise<ExportSummary> {
   const run = await requireRun(store, runId);
   const domain = domainFor(run.config, options.domains);
-  // Simulator-fault labels come from the audits: a run without stored audits is audited first
-  // (deterministic rules, no judge), so no export depends on whether `groundwork audit` ran.
-  const auditedNow = await ensureRunAudited(store, runId, options.domains ? { domains: options.domains } : {});
+  // Simulator-fault labels come from the audits: a run without stored audits is audited now, in
+  // memory (deterministic rules, no judge, nothing stored: an export never writes, and the store may
+  // be read-only), so no export depends on whether `groundwork audit` ran.
+  const labels = await runFaultLabels(store, runId, options.domains ? { domains: options.domains } : {});
+  const auditedNow = labels.computed;
   const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
   // The system prompt the agent saw: the policy plus the task's session notes (probe variants), if any.
   const policyOf = (taskId: string) => policyWithNotes(domain.policy, tasks.get(taskId)?.agentNotes);
@@ -74,7 +80,7 @@ export async function exportRun(store: Store, runId: string, options: ExportRunO
 
   for await (const episode of store.iterateEpisodes(runId)) {
     episodes++;
-    const check = await checkSimulatorFaults(store, [episode]);
+    const check = await labels.check([episode]);
     audited += check.audited;
     const faulted = check.faulted.has(episode.id);
     if (faulted) faultedCount++, faultedIds.add(episode.id);
