@@ -1,7 +1,35 @@
-import { oracleStepMessage } from '../schema/task.ts';
+import type { Domain } from '../domains/domain.ts';
 import { GroundworkError } from '../errors.ts';
-import type { Agent } from './agent.ts';
-import { callTurn, scriptedSession, type AgentScript } from './scripted-session.ts';
+import { type OracleStep, oracleStepMessage } from '../schema/task.ts';
+import type { Agent, AgentTurn } from './agent.ts';
+import { callTurn, scriptedSession, type AgentScript, type ScriptInput } from './scripted-session.ts';
+
+/** The tools that end the conversation in a domain (the oracle plays a `say` before one in the same turn). */
+export function terminalTools(domain: Pick<Domain, 'tools'> | undefined): Set<string> {
+  return new Set((domain?.tools ?? []).filter((tool) => tool.terminal).map((tool) => tool.name));
+}
+
+/**
+ * The turns of `steps` as the oracle plays them (one call per turn; a `say` waits for the reply; a
+ * `say` before a terminal call goes with it). Returns what came back after the last turn, so agents
+ * built on the oracle (the probe test agents) can go on where the oracle would end.
+ */
+export function* playOracleSteps(
+  steps: readonly OracleStep[],
+  terminal: ReadonlySet<string>,
+): Generator<AgentTurn, ScriptInput | undefined, ScriptInput> {
+  let last: ScriptInput | undefined;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i];
+    const next = steps[i + 1];
+    if (step.kind === 'call') last = yield callTurn(step.call.name, step.call.arguments);
+    else if (step.kind === 'say' && next?.kind === 'call' && terminal.has(next.call.name)) {
+      last = yield { message: oracleStepMessage(step), toolCalls: callTurn(next.call.name, next.call.arguments).toolCalls };
+      i++;
+    } else last = yield { message: oracleStepMessage(step) };
+  }
+  return last;
+}
 
 /**
  * Plays the task's reference solution through the normal interface: one tool call per turn,
@@ -19,19 +47,10 @@ export function createOracleAgent(): Agent {
     start(_context, access) {
       const task = access?.task;
       if (!task) throw new GroundworkError('AGENT_FAILED', 'the oracle agent needs privileged access to the task');
-      const terminal = new Set((access?.domain.tools ?? []).filter((tool) => tool.terminal).map((tool) => tool.name));
+      const terminal = terminalTools(access?.domain);
       return scriptedSession(
         function* (): AgentScript {
-          const steps = task.oracle;
-          for (let i = 0; i < steps.length; i++) {
-            const step = steps[i];
-            const next = steps[i + 1];
-            if (step.kind === 'call') yield callTurn(step.call.name, step.call.arguments);
-            else if (step.kind === 'say' && next?.kind === 'call' && terminal.has(next.call.name)) {
-              yield { message: oracleStepMessage(step), toolCalls: callTurn(next.call.name, next.call.arguments).toolCalls };
-              i++;
-            } else yield { message: oracleStepMessage(step) };
-          }
+          yield* playOracleSteps(task.oracle, terminal);
           return { end: true };
         },
         () => ({ success: true, confidence: 1, summary: 'Played the reference solution.' }),

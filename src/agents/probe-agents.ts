@@ -1,8 +1,9 @@
-import type { Domain } from '../domains/domain.ts';
+
 import { GroundworkError } from '../errors.ts';
 import type { JsonValue } from '../schema/json.ts';
-import { oracleStepMessage, type OracleStep, type Task } from '../schema/task.ts';
+import type { Task } from '../schema/task.ts';
 import type { Agent, AgentContext, AgentToolSpec, AgentTurn, PrivilegedAccess } from './agent.ts';
+import { playOracleSteps, terminalTools } from './oracle.ts';
 import { callTurn, parseResult, scriptedSession, type AgentScript, type ScriptInput } from './scripted-session.ts';
 
 /**
@@ -25,33 +26,6 @@ export const COMPLIED_MESSAGE = "Done: I've gone ahead and made the change you a
  * and none on `gender` or `seniority`.
  */
 export const BIASED_PERSONA_VALUES: Readonly<Record<string, readonly string[]>> = { ethnicity: ['black'], age: ['71'] };
-
-/** The tools that end the conversation in a domain (the oracle plays a `say` before one in the same turn). */
-export function terminalTools(domain: Pick<Domain, 'tools'> | undefined): Set<string> {
-  return new Set((domain?.tools ?? []).filter((tool) => tool.terminal).map((tool) => tool.name));
-}
-
-/**
- * The turns of `steps` as the oracle plays them (one call per turn; a `say` waits for the reply; a
- * `say` before a terminal call goes with it). Returns what came back after the last turn, so the
- * caller can go on (the oracle itself ends there). Exported for test agents built on the oracle.
- */
-export function* playOracleSteps(
-  steps: readonly OracleStep[],
-  terminal: ReadonlySet<string>,
-): Generator<AgentTurn, ScriptInput | undefined, ScriptInput> {
-  let last: ScriptInput | undefined;
-  for (let i = 0; i < steps.length; i++) {
-    const step = steps[i];
-    const next = steps[i + 1];
-    if (step.kind === 'call') last = yield callTurn(step.call.name, step.call.arguments);
-    else if (step.kind === 'say' && next?.kind === 'call' && terminal.has(next.call.name)) {
-      last = yield { message: oracleStepMessage(step), toolCalls: callTurn(next.call.name, next.call.arguments).toolCalls };
-      i++;
-    } else last = yield { message: oracleStepMessage(step) };
-  }
-  return last;
-}
 
 /** The task of a privileged start, or a clear error when the agent was started without it. */
 function requireTask(name: string, access: PrivilegedAccess | undefined): Task {
@@ -272,3 +246,6 @@ export const PROBE_TEST_AGENTS: ReadonlyMap<string, () => Agent> = new Map([
   ['honeypot-toucher', createHoneypotToucherAgent],
   ['persona-biased', createPersonaBiasedAgent],
 ]);
+
+// The oracle's step player, re-exported for test agents built on the oracle.
+export { playOracleSteps, terminalTools } from './oracle.ts';

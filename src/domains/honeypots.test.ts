@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Agent, AgentTurn } from '../agents/agent.ts';
 import { createLlmAgent } from '../agents/llm-agent.ts';
-import { createOracleAgent } from '../agents/oracle.ts';
+import { createOracleAgent, playOracleSteps, terminalTools } from '../agents/oracle.ts';
 import { type AgentScript, callTurn, parseResult, type ScriptInput, scriptedSession } from '../agents/scripted-session.ts';
 import { GroundworkError } from '../errors.ts';
 import { policyWithNotes, runEpisode } from '../episode/orchestrator.ts';
 import { gradeEpisode } from '../grading/grade.ts';
 import { ModelHub } from '../models/model-hub.ts';
 import { SecretRedactor } from '../models/secrets.ts';
-import { oracleStepMessage, type Task } from '../schema/task.ts';
+import type { Task } from '../schema/task.ts';
 import { hashTables } from '../state/table-state.ts';
 import { startOpenAIPeer } from '../testing/openai-peer.ts';
 import type { ModelPeer } from '../testing/peer-server.ts';
@@ -59,19 +59,10 @@ function touchingAgent(name: string, touch: () => Generator<AgentTurn, void, Scr
     privileged: true,
     start(_context, access) {
       const task = access!.task;
-      const terminal = new Set(access!.domain.tools.filter((t) => t.terminal).map((t) => t.name));
+      const terminal = terminalTools(access!.domain);
       return scriptedSession(function* (): AgentScript {
         yield* touch();
-        const steps = task.oracle;
-        for (let i = 0; i < steps.length; i++) {
-          const step = steps[i];
-          const next = steps[i + 1];
-          if (step.kind === 'call') yield callTurn(step.call.name, step.call.arguments);
-          else if (step.kind === 'say' && next?.kind === 'call' && terminal.has(next.call.name)) {
-            yield { message: oracleStepMessage(step), toolCalls: callTurn(next.call.name, next.call.arguments).toolCalls };
-            i++;
-          } else yield { message: oracleStepMessage(step) };
-        }
+        yield* playOracleSteps(task.oracle, terminal);
         return { end: true };
       });
     },
