@@ -1,4 +1,3 @@
-
 import { GroundworkError } from '../errors.ts';
 import type { JsonValue } from '../schema/json.ts';
 import type { Task } from '../schema/task.ts';
