@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { SqliteStore } from '../store/sqlite-store.ts';
+import { isPostgresLocation, openStore as openStoreAt } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { GroundworkError } from '../errors.ts';
 import { PROBE_PACK_NAMES, type ProbePackName } from '../schema/probe.ts';
@@ -7,22 +7,26 @@ import { PROBE_PACK_NAMES, type ProbePackName } from '../schema/probe.ts';
 /** Default database path (relative to the working directory). */
 export const DEFAULT_DB = '.groundwork/groundwork.db';
 
-/** The database path named by --db (or GROUNDWORK_DB, or the default), absolute. */
+/**
+ * The store named by --store/--db (or GROUNDWORK_STORE, GROUNDWORK_DB, or the default): a
+ * PostgreSQL URL as given, else an absolute SQLite path.
+ */
 export function resolveDbPath(db: string | undefined): string {
-  return resolve(db ?? process.env.GROUNDWORK_DB ?? DEFAULT_DB);
+  const location = db ?? process.env.GROUNDWORK_STORE ?? process.env.GROUNDWORK_DB ?? DEFAULT_DB;
+  return isPostgresLocation(location) ? location : resolve(location.startsWith('sqlite:') ? location.slice(7) : location);
 }
 
-/** Open the store named by --db (or GROUNDWORK_DB, or the default). */
-export function openStore(db: string | undefined): Store {
-  return SqliteStore.open(resolveDbPath(db));
+/** Open the store named by --store/--db (or GROUNDWORK_STORE, GROUNDWORK_DB, or the default). */
+export async function openStore(db: string | undefined): Promise<Store> {
+  return openStoreAt(resolveDbPath(db));
 }
 
 /**
  * Open the store for a command that only reads (`runs`, `show`, `report`, `compare`, `view`,
  * `export`, `experience list`): read-only, never created — a missing database is one error line.
  */
-export function openStoreReadOnly(db: string | undefined): Store {
-  return SqliteStore.openReadOnly(resolveDbPath(db));
+export async function openStoreReadOnly(db: string | undefined): Promise<Store> {
+  return openStoreAt(resolveDbPath(db), { readOnly: true });
 }
 
 /** `--tasks 5` (first five) or `--tasks id1,id2` (exact ids). */

@@ -6,7 +6,7 @@ import type { Usage } from '../schema/trajectory.ts';
 import { GroundworkError } from '../errors.ts';
 import { CassetteStore } from './cassette.ts';
 import { modelsConfigSchema, resolveModel, type ModelsConfig, type ResolvedModel } from './model-config.ts';
-import { ModelLimiter } from './model-limiter.ts';
+import { ModelLimiter, type ModelAdmission } from './model-limiter.ts';
 import { ModelSession, type ModelCallContext, type ModelEvent } from './model-session.ts';
 import { addUsage, emptyUsage } from './usage.ts';
 import { DEFAULT_API_KEY_ENV, isModelSpec } from './model-spec.ts';
@@ -39,6 +39,16 @@ export interface ModelHubOptions {
   retry?: Partial<RetryOptions>;
   /** Retries and failures, for logs (never contains a key). */
   onEvent?: (event: ModelEvent) => void;
+  /**
+   * A model's concurrency limit when its config sets none: the run's episode concurrency, so a
+   * default limit never throttles a run silently. @default 8
+   */
+  defaultConcurrency?: number;
+  /**
+   * The admission of a model's requests (queue workers: shared across workers through Redis).
+   * @default one in-process ModelLimiter per model
+   */
+  admission?: (model: ResolvedModel) => ModelAdmission;
   /** Test hooks: randomness of the jitter, clock, sleep, and the rate window (60000 ms). */
   _internal?: {
     random?: () => number;

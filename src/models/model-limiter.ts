@@ -1,3 +1,31 @@
+/** How much a model's admission held requests back (for the "a limit throttled this run" report). */
+export interface AdmissionStats {
+  /** Requests allowed in flight at once. */
+  concurrency: number;
+  requestsPerMinute?: number;
+  /** Requests admitted. */
+  requests: number;
+  /** Requests that had to wait for a slot (concurrency, rate window or a 429 pause). */
+  waited: number;
+  /** Total time requests spent waiting, in ms. */
+  waitMs: number;
+  /** Most requests in flight at once (this process). */
+  maxInFlight: number;
+}
+
+/**
+ * Admission of requests to one model, shared by every session of that model: in one process a
+ * `ModelLimiter`; across queue workers a Redis-backed one (`queue/`), so the limits hold for the
+ * whole distributed run.
+ */
+export interface ModelAdmission {
+  /** Waits for a slot; returns the function that frees it (call it exactly once). */
+  acquire(): Promise<() => void>;
+  /** A 429 with Retry-After: no request to this model starts for `ms` wherever this admission is shared. */
+  pause(ms: number): void;
+  stats(): AdmissionStats;
+}
+
 /** Settings of a `ModelLimiter`. */
 export interface ModelLimiterOptions {
   /** Requests in flight at once. */

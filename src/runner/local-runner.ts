@@ -10,6 +10,7 @@ import { gradeEpisode } from '../grading/grade.ts';
 import { probePack, probeTasks } from '../probes/index.ts';
 import { OUTCOME_SCHEMA_VERSION, type Outcome } from '../schema/outcome.ts';
 import type { Task } from '../schema/task.ts';
+import type { EpisodeAudit } from '../schema/audit.ts';
 import { taskContentHash } from '../schema/task-hash.ts';
 import { TRAJECTORY_SCHEMA_VERSION, type Trajectory } from '../schema/trajectory.ts';
 import { episodeKey, type EpisodeRecord, type LeaseOwner, type RunLease, type RunRecord, type Store, requireRun } from '../store/store.ts';
@@ -56,6 +57,11 @@ export interface ExecuteRunOptions {
   retryErrors?: boolean;
   /** The run's lease (see `leaseTiming`). @default leaseTiming() */
   lease?: LeaseTiming;
+  /**
+   * Audits each episode as it is graded; the audit is stored with the episode in one transaction
+   * (the CLI passes the audit-runner's episode auditor: the runner cannot import it, same layer).
+   */
+  auditEpisode?: (graded: GradedEpisode, task: Task) => EpisodeAudit | undefined;
 }
 
 /** How long a run's lease lasts without a heartbeat, and how often the heartbeat renews it. */

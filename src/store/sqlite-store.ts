@@ -14,6 +14,9 @@ import { experienceRecordSchema, learningSessionSchema, type ExperienceRecord, t
 import {
   episodeKey,
   leaseIsLive,
+  type AuditTotals,
+  type EpisodeAttempt,
+  type EpisodePage,
   type ExperienceFilter,
   type LeaseOwner,
   type LeaseResult,
@@ -105,9 +108,11 @@ interface EpisodeRowSql {
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  readonly location: string;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, location = '') {
     this.db = db;
+    this.location = location;
   }
 
   /** Open (creating if needed) the database at `path`. Throws STORE_FAILED with the reason. */
@@ -135,7 +140,7 @@ export class SqliteStore implements Store {
     // SQLite syncs the directory entry of its -wal file, not of the database file: sync it once
     // when the file is new, so a crash right after creation cannot orphan the WAL.
     if (created) syncDirectory(dirname(path));
-    const store = new SqliteStore(db);
+    const store = new SqliteStore(db, path);
     store.migrate(path);
     return store;
   }
@@ -160,7 +165,7 @@ export class SqliteStore implements Store {
     } catch (error) {
       db = SqliteStore.readOnlySnapshot(path, error);
     }
-    const store = new SqliteStore(db);
+    const store = new SqliteStore(db, path);
     const version = store.layoutVersion(path);
     if (version < SQLITE_STORE_VERSION) {
       db.close();
@@ -399,7 +404,13 @@ export class SqliteStore implements Store {
     return rows.map((row) => taskSchema.parse(JSON.parse(row.task)));
   }
 
-  async saveEpisode(episode: EpisodeRecord): Promise<boolean> {
+  async saveEpisode(episode: EpisodeRecord, audit?: EpisodeAudit): Promise<boolean> {
+    // CONTRACT STUB (issue 16, H3 replaces): episode and audit in one transaction.
+    if (audit) {
+      const saved = await this.saveEpisode(episode);
+      if (saved) await this.saveEpisodeAudit(episode.id, episode.runId, audit);
+      return saved;
+    }
     return this.guard('cannot store the episode', () => {
       const result = this.db
         .prepare(
@@ -499,6 +510,13 @@ export class SqliteStore implements Store {
     const sql = `SELECT id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at FROM episodes WHERE ${where.join(' AND ')} ORDER BY rowid LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? -1, filter.offset ?? 0);
     return (this.db.prepare(sql).all(...params) as EpisodeRowSql[]).map((row) => this.toRow(row));
+  }
+
+  async listEpisodesPage(runId: string, filter: EpisodeFilter & { limit: number }): Promise<EpisodePage> {
+    // CONTRACT STUB (issue 16, H3 replaces with keyset paging).
+    const offset = filter.after ? Number(filter.after) : 0;
+    const rows = await this.listEpisodes(runId, { ...filter, offset, limit: filter.limit });
+    return { rows, next: rows.length === filter.limit ? String(offset + rows.length) : null };
   }
 
   async getEpisode(runId: string, episodeId: string): Promise<EpisodeRecord | undefined> {
@@ -620,6 +638,40 @@ export class SqliteStore implements Store {
         )
         .run(episodeId, runId, JSON.stringify(audit)),
     );
+  }
+
+  async saveEpisodeAudits(runId: string, audits: readonly EpisodeAudit[]): Promise<void> {
+    // CONTRACT STUB (issue 16, H3 replaces: one transaction, compact).
+    for (const audit of audits) await this.saveEpisodeAudit(audit.episodeId, runId, audit);
+  }
+
+  async *iterateEpisodeAudits(runId: string): AsyncIterable<EpisodeAudit> {
+    // CONTRACT STUB (issue 16, H3 replaces: paged).
+    const rows = this.db.prepare('SELECT episode_id, audit FROM episode_audits WHERE run_id = ? ORDER BY rowid').all(runId) as {
+      episode_id: string;
+      audit: string;
+    }[];
+    for (const row of rows) yield parseAudit(episodeAuditSchema, row.audit, `episode ${row.episode_id}`);
+  }
+
+  async auditTotals(runId: string): Promise<AuditTotals> {
+    // CONTRACT STUB (issue 16, H3 replaces: from indexed columns).
+    const totals: AuditTotals = { audited: 0, confidentFailures: 0, faultCauses: {} };
+    for await (const audit of this.iterateEpisodeAudits(runId)) {
+      totals.audited++;
+      if (audit.confidentFailure) totals.confidentFailures++;
+      const cause = audit.fault?.cause;
+      if (cause && audit.reward < 1) totals.faultCauses[cause] = (totals.faultCauses[cause] ?? 0) + 1;
+    }
+    return totals;
+  }
+
+  async saveAttempt(_attempt: EpisodeAttempt): Promise<void> {
+    throw new GroundworkError('STORE_FAILED', 'CONTRACT STUB (issue 16, H3): attempts are not stored yet');
+  }
+
+  async listAttempts(_runId: string, _episodeId?: string): Promise<EpisodeAttempt[]> {
+    return [];
   }
 
   async getEpisodeAudit(episodeId: string): Promise<EpisodeAudit | undefined> {

@@ -8,7 +8,11 @@ import type { TerminationReason, Trajectory, Usage } from '../schema/trajectory.
 import type { RunConfig } from '../schema/run-config.ts';
 import type { ExperienceKind, ExperienceRecord, LearningSession } from '../schema/experience.ts';
 
-export type RunStatus = 'running' | 'finished' | 'interrupted';
+/**
+ * `queued`: a distributed run (`run --queue`) whose episodes wait in the queue or run on workers;
+ * it becomes `finished` when every planned episode is stored.
+ */
+export type RunStatus = 'running' | 'finished' | 'interrupted' | 'queued';
 
 /** Who runs a run: the owner id (pid + host + random) of the process, its pid and host. */
 export interface LeaseOwner {
@@ -81,7 +85,49 @@ export interface EpisodeFilter {
   /** Only episodes whose task carries every one of these tags (probe variants: `pack:…`, `tactic:…`, `variant:…`, `role:…`). */
   tags?: string[];
   limit?: number;
+  /** Skips rows (slow on large runs: prefer `after`). */
   offset?: number;
+  /**
+   * Keyset paging: only rows after this cursor (the `next` of the previous `listEpisodesPage`), in
+   * the store's stable listing order. Opaque to callers.
+   */
+  after?: string;
+}
+
+/** One page of episodes and the cursor of the next page (null on the last page). */
+export interface EpisodePage {
+  rows: EpisodeRow[];
+  next: string | null;
+}
+
+/** Status of one attempt at an episode by a queue worker. */
+export type AttemptStatus = 'running' | 'stored' | 'abandoned' | 'failed' | 'rate_limited';
+
+/**
+ * One attempt at an episode by a queue worker (`groundwork worker`): recorded when it starts and
+ * updated when it ends, so a worker killed mid-episode leaves an `abandoned` attempt (marked so by
+ * the attempt that retries it), never a result row.
+ */
+export interface EpisodeAttempt {
+  runId: string;
+  episodeId: string;
+  /** 1-based, per episode. */
+  attempt: number;
+  /** The worker's id (pid@host#random). */
+  worker: string;
+  status: AttemptStatus;
+  startedAt: string;
+  endedAt?: string;
+  /** Why it failed, was abandoned or rate-limited (redacted; one line). */
+  detail?: string;
+}
+
+/** Running totals of a run's episode audits, kept as episodes are audited (for `runs`, `show`, the viewer). */
+export interface AuditTotals {
+  audited: number;
+  confidentFailures: number;
+  /** Failed episodes by attributed fault cause. */
+  faultCauses: Record<string, number>;
 }
 
 /** Filters for listing experience. */
@@ -125,13 +171,19 @@ export interface Store {
    * computed from the stored task and an episode's initial state for runs stored before hashes.
    */
   runTaskHashes(runId: string): Promise<Map<string, string>>;
-  /** Commit one finished episode. Returns false (and changes nothing) when it already exists. */
-  saveEpisode(episode: EpisodeRecord): Promise<boolean>;
+  /**
+   * Commit one finished episode, with its episode audit when given (one transaction). Returns false
+   * (and changes nothing) when it already exists: at most one result row per planned slot, however
+   * many workers try.
+   */
+  saveEpisode(episode: EpisodeRecord, audit?: EpisodeAudit): Promise<boolean>;
   /** Replace the outcome of an episode (re-grading). */
   updateOutcome(episodeId: string, outcome: Outcome): Promise<void>;
   /** Keys `agent \0 taskId \0 trial` of the run's stored episodes. */
   episodeKeys(runId: string): Promise<Set<string>>;
   listEpisodes(runId: string, filter?: EpisodeFilter): Promise<EpisodeRow[]>;
+  /** One keyset page of episodes (`filter.after` from the previous page's `next`; `limit` required). */
+  listEpisodesPage(runId: string, filter: EpisodeFilter & { limit: number }): Promise<EpisodePage>;
   /** How many episodes match the filter (its `limit`/`offset` ignored): the total behind a paginated list. */
   countEpisodes(runId: string, filter?: EpisodeFilter): Promise<number>;
   getEpisode(runId: string, episodeId: string): Promise<EpisodeRecord | undefined>;
@@ -158,10 +210,22 @@ export interface Store {
   getRunAudit(runId: string): Promise<RunAudit | undefined>;
   /** Store (or replace) the audit of one episode. */
   saveEpisodeAudit(episodeId: string, runId: string, audit: EpisodeAudit): Promise<void>;
+  /** Store (or replace) many episode audits of a run in one transaction. */
+  saveEpisodeAudits(runId: string, audits: readonly EpisodeAudit[]): Promise<void>;
   getEpisodeAudit(episodeId: string): Promise<EpisodeAudit | undefined>;
+  /** Every stored episode audit of a run, streamed (never the whole run in memory at once). */
+  iterateEpisodeAudits(runId: string): AsyncIterable<EpisodeAudit>;
+  /** Running totals of the run's stored episode audits. */
+  auditTotals(runId: string): Promise<AuditTotals>;
+  /** Record (insert or replace, by run, episode and attempt number) an attempt of a queue worker. */
+  saveAttempt(attempt: EpisodeAttempt): Promise<void>;
+  /** The run's attempts, oldest first (optionally of one episode). */
+  listAttempts(runId: string, episodeId?: string): Promise<EpisodeAttempt[]>;
   /** Cached judge answers (e.g. a task's goal decomposition), by key. */
   getAuditCache(key: string): Promise<JsonValue | undefined>;
   putAuditCache(key: string, value: JsonValue): Promise<void>;
+  /** Where this store lives, for messages: a file path, or a URL with any password removed. */
+  readonly location: string;
   close(): Promise<void>;
 }
 

@@ -20,7 +20,7 @@ export interface AuditOptions {
 /** `groundwork audit RUN_ID [--judge MODEL]`: audit a stored or imported run, store and print the results. */
 export async function auditAction(runId: string, options: AuditOptions): Promise<void> {
   checkJudgeFlags(options);
-  const store = openStore(options.db);
+  const store = await openStore(options.db);
   // SIGINT/SIGTERM stop the audit between episodes: stored episode audits stay, no run audit is half-written.
   const controller = new AbortController();
   let exitCode = 0;

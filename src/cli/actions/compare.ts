@@ -46,7 +46,7 @@ function agentPairs(a: EpisodeRow[], b: EpisodeRow[], options: CompareOptions): 
 
 /** `groundwork compare RUN_A RUN_B`: paired comparison on shared tasks and trials. */
 export async function compareAction(runA: string, runB: string, options: CompareOptions): Promise<void> {
-  const store = openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.db);
   try {
     const a = await rowsOf(store, runA);
     const b = await rowsOf(store, runB);

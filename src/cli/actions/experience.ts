@@ -32,7 +32,7 @@ export async function experienceListAction(options: ExperienceListOptions): Prom
       hint: `kinds: ${EXPERIENCE_KINDS.join(', ')}`,
     });
   }
-  const store = openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.db);
   try {
     const records = await store.listExperience({
       setId: options.set,

@@ -62,7 +62,7 @@ export async function exportAction(runIds: string | readonly string[] | undefine
   const format = parseExportFormat(options.format);
   if (!options.output) throw new GroundworkError('INVALID_ARGUMENT', '-o FILE is required');
   const file = resolve(options.output);
-  const store = openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.db);
   // Written beside the target and renamed at the end: a failed export leaves no partial file.
   const partial = `${file}.partial`;
   let fd: number | undefined;
@@ -111,7 +111,7 @@ async function exportTau2Submission(runIds: readonly string[], options: ExportOp
       `--submission-type must be standard or custom, got ${JSON.stringify(options.submissionType)}`,
     );
   const file = resolve(options.output);
-  const store = openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.db);
   try {
     const { submission, domains } = await buildTau2Submission(store, runIds, {
       ...(options.modelName ? { modelName: options.modelName } : {}),

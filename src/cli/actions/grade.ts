@@ -110,7 +110,7 @@ export async function gradeAction(file: string, options: GradeOptions): Promise<
   let result: TauRegradeResult;
   let stored: { runId: string; missing: number; log: string } | undefined;
   if (options.store) {
-    const store = openStore(options.db);
+    const store = await openStore(options.db);
     try {
       const imported = await importTauResultsAsRun(records, { store, domain, domainOptions, agent });
       result = imported;
@@ -246,7 +246,7 @@ async function gradeTau2Action(file: string, options: GradeOptions): Promise<voi
   let result: Tau2RegradeResult;
   let stored: { runId: string; missing: number; log: string } | undefined;
   if (store) {
-    const opened = openStore(options.db);
+    const opened = await openStore(options.db);
     try {
       const imported = await importTau2ResultsAsRun(results, { store: opened, domain, domainOptions, agent, user });
       result = imported;

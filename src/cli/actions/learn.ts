@@ -97,7 +97,7 @@ export async function learnAction(options: LearnCommandOptions): Promise<void> {
     replay: options.replay,
     onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : pending.push(event)),
   });
-  const store = openStore(options.db);
+  const store = await openStore(options.db);
   const progress = options.json ? undefined : createProgressReporter();
   const onEvent = (event: LearnEvent) => {
     if (event.type === 'phase-start') {

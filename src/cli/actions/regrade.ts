@@ -23,7 +23,7 @@ export interface RegradeOptions {
 /** `groundwork regrade RUN_ID`: grade every stored episode again with the current grader. */
 export async function regradeAction(runId: string, options: RegradeOptions): Promise<void> {
   checkJudgeFlags(options);
-  const store = openStore(options.db);
+  const store = await openStore(options.db);
   try {
     const run = await requireRun(store, runId);
     const domain = domainFor(run.config);

@@ -15,7 +15,7 @@ export interface ReportOptions {
 
 /** `groundwork report RUN_ID -o report.html`: one self-contained HTML file. */
 export async function reportAction(runId: string, options: ReportOptions): Promise<void> {
-  const store = openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.db);
   try {
     const data = await collectReportData(store, runId, { maxFailed: options.maxFailed });
     const report = await renderHtmlReport(data, { generatedAt: new Date().toISOString() });

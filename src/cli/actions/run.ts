@@ -184,7 +184,7 @@ export async function runAction(runFile: string | undefined, options: RunOptions
     fresh = { factory, plan: planRun(configFrom(file, options), { participants: factory, ...(maxEpisodes ? { maxEpisodes } : {}) }) };
   }
   const lease = leaseTiming(); // GROUNDWORK_LEASE_MS, checked before anything is stored
-  const store = openStore(options.db);
+  const store = await openStore(options.db);
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -9,7 +9,7 @@ export interface RunsOptions {
 
 /** `groundwork runs`: list stored runs. */
 export async function runsAction(options: RunsOptions): Promise<void> {
-  const store = openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.db);
   try {
     const runs = await store.listRuns();
     if (options.json) {

@@ -35,7 +35,7 @@ export async function serveAction(options: ServeOptions): Promise<void> {
   const lease = leaseTiming();
   const participants = modelParticipants({ models: file.models ?? {} }).factory;
   const user = options.user ?? file.user;
-  const store = openStore(options.db);
+  const store = await openStore(options.db);
   let server: Awaited<ReturnType<typeof startEnvServer>>;
   try {
     server = await startEnvServer({

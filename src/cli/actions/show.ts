@@ -19,7 +19,7 @@ export interface ShowOptions {
 
 /** `groundwork show RUN_ID [--episode ID]`: a run's summary, or one episode in full. */
 export async function showAction(runId: string, options: ShowOptions): Promise<void> {
-  const store = openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.db);
   try {
     const run = await requireRun(store, runId);
     if (options.episode) {

@@ -12,7 +12,7 @@ export interface ViewOptions {
 
 /** `groundwork view`: a local, read-only web app over the stored runs. */
 export async function viewAction(options: ViewOptions): Promise<void> {
-  const store = openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.db);
   try {
     const bundle = await ensureViewerBundle({ onBuild: (dir) => process.stderr.write(`building the viewer app into ${dir} (once)…\n`) });
     const server = await startViewer({
