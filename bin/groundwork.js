@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
+// --max-semi-space-size=64: a larger young generation halves garbage-collection time when hundreds of
+// episodes are in flight (bench/model-latency.ts: GC 13% -> 6% of wall time at 256), same peak memory.
 // Runs the compiled CLI in dist/ (what the package ships). In a git checkout with no build, or a
 // build older than some source file, it runs the TypeScript sources through tsx instead, so an
 // edited tree never runs stale code.

@@ -20,7 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['audits', 'episode'],
   ['store'],
   ['runner', 'audit-runner'],
-  ['importers', 'experience', 'serve'],
+  ['importers', 'experience', 'serve', 'queue'],
   ['report'],
   ['viewer', 'testing'],
   ['cli'],

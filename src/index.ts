@@ -396,14 +396,22 @@ export {
   type EpisodeRow,
   type EpisodeFilter,
   type ExperienceFilter,
+  type EpisodePage,
+  type EpisodeAttempt,
+  type AuditTotals,
   requireRun,
   SqliteStore,
   SQLITE_STORE_VERSION,
+  openStore,
+  redactStoreLocation,
+  type OpenStoreOptions,
 } from './store/index.ts';
 export {
   createRun,
   executeRun,
   newRunId,
+  runGradedEpisode,
+  type GradedEpisode,
   type CreateRunOptions,
   type ExecuteRunOptions,
   type ExecuteRunResult,
@@ -439,6 +447,11 @@ export {
 export {
   auditStoredRun,
   type AuditStoredRunOptions,
+  createEpisodeAuditor,
+  type EpisodeAuditor,
+  type EpisodeAuditorOptions,
+  summariseStoredRun,
+  type SummariseStoredRunOptions,
 } from './audit-runner/index.ts';
 export {
   regradeTauResults,

@@ -31,6 +31,18 @@ export function createLlmAgent(spec: string, hub: ModelHub, options: LlmAgentOpt
   const model = hub.resolve(spec);
   // One tool set per spec array: the orchestrator hands every episode of a domain the same array.
   const toolSets = new WeakMap<readonly AgentToolSpec[], ToolSet>();
+  // The system prompt's hash, recorded with every episode: the prompt is the same for every
+  // episode of a domain (or of a task, with agent notes), so it is hashed once per prompt.
+  const promptHashes = new Map<string, string>();
+  const promptHash = (system: string) => {
+    let hash = promptHashes.get(system);
+    if (hash === undefined) {
+      if (promptHashes.size >= 1024) promptHashes.clear();
+      hash = shortHash(system);
+      promptHashes.set(system, hash);
+    }
+    return hash;
+  };
   return {
     name: options.name ?? spec,
     start(context): AgentSession {
@@ -72,7 +84,7 @@ export function createLlmAgent(spec: string, hub: ModelHub, options: LlmAgentOpt
           };
         },
         describe() {
-          const out: Record<string, JsonValue> = { ...session.describe(), temperature, promptHash: shortHash(system) };
+          const out: Record<string, JsonValue> = { ...session.describe(), temperature, promptHash: promptHash(system) };
           if (maxTokens !== undefined) out.maxTokens = maxTokens;
           return out;
         },

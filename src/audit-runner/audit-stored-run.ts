@@ -1,4 +1,4 @@
-import { auditEpisode, problemsFromEpisodes, RULE_EXTRACTED_AGENTS, summariseAudits } from '../audits/audit-run.ts';
+import { problemsFromEpisodes, RULE_EXTRACTED_AGENTS, summariseAudits } from '../audits/audit-run.ts';
 import type { JudgedAnswers } from '../audits/audit.ts';
 import { goalItemsFor } from '../audits/goal-state.ts';
 import {
@@ -9,19 +9,17 @@ import {
   trackGoalWithJudge,
 } from '../audits/judge.ts';
 import { builtInAudits, type AuditRegistry } from '../audits/registry.ts';
-import { stateTokenIndex } from '../audits/simulator-fidelity.ts';
-import { lintTaskStatic } from '../audits/task-lint.ts';
 import { genericClaimRules } from '../domains/claim-rules.ts';
-import { finalStateFrom, initialStateFor } from '../domains/initial-state.ts';
 import { builtInDomains, type DomainRegistry } from '../domains/registry.ts';
 import { describeError } from '../errors.ts';
 import type { ModelHub } from '../models/model-hub.ts';
 import { goalItemSchema, type EpisodeAudit, type GoalItem, type RunAudit, type TaskProblem } from '../schema/audit.ts';
 import { shortHash } from '../schema/json.ts';
 import type { Task } from '../schema/task.ts';
-import type { TableState } from '../state/table-state.ts';
 import { requireRun, type Store } from '../store/store.ts';
 import { seedFrom } from '../util/seeded-random.ts';
+import { createEpisodeAuditor } from './episode-auditor.ts';
+import { AUDIT_BATCH, summariseStoredRun } from './summarise-stored-run.ts';
 
 /** Options of `auditStoredRun`. */
 export interface AuditStoredRunOptions {
@@ -65,38 +63,15 @@ export async function auditStoredRun(store: Store, runId: string, options: Audit
   const run = await requireRun(store, runId);
   const now = options.now ?? (() => new Date());
   const domain = (options.domains ?? builtInDomains).create(run.config.domain, run.config.domainOptions);
-  const tasks = new Map((await store.runTasks(runId)).map((t) => [t.id, t]));
+  const taskList = await store.runTasks(runId);
+  const tasks = new Map(taskList.map((t) => [t.id, t]));
   const rows = await store.listEpisodes(runId);
   const notes: string[] = [];
-
-  const initials = new Map<string, TableState>();
-  const indexes = new Map<string, (token: string) => boolean>();
-  const initialOf = (task: Task) => {
-    let state = initials.get(task.id);
-    if (!state) initials.set(task.id, (state = initialStateFor(domain, task)));
-    return state;
-  };
-  const existsOf = (state: TableState) => {
-    const hash = state.hash();
-    let index = indexes.get(hash);
-    if (!index) {
-      const entries = state.tables().flatMap((table) => state.keys(table).map((key) => ({ key, record: state.get(table, key) })));
-      indexes.set(hash, (index = stateTokenIndex(entries)));
-    }
-    return index;
-  };
+  const auditor = createEpisodeAuditor({ domain, tasks: taskList, registry });
 
   const used = new Set(rows.map((r) => r.taskId));
   const taskProblems: TaskProblem[] = [];
-  for (const task of tasks.values()) {
-    if (!used.has(task.id)) continue;
-    try {
-      const initial = initialOf(task);
-      taskProblems.push(...lintTaskStatic(domain, task, initial, existsOf(initial)));
-    } catch (error) {
-      taskProblems.push({ taskId: task.id, kind: 'lint_failed', detail: describeError(error) });
-    }
-  }
+  for (const task of tasks.values()) if (used.has(task.id)) taskProblems.push(...auditor.staticProblems(task));
   taskProblems.push(...problemsFromEpisodes(rows, tasks));
   const problemsByTask = new Map<string, TaskProblem[]>();
   for (const p of taskProblems) problemsByTask.set(p.taskId, [...(problemsByTask.get(p.taskId) ?? []), p]);
@@ -125,92 +100,101 @@ export async function auditStoredRun(store: Store, runId: string, options: Audit
     return items;
   };
 
+  // Held for the summary only when nothing is stored; otherwise written in batches and summarised from the store.
   const audits: EpisodeAudit[] = [];
+  const stored = new Set<string>();
+  const pending: EpisodeAudit[] = [];
+  const flush = async () => {
+    if (pending.length > 0) await store.saveEpisodeAudits(runId, pending.splice(0));
+  };
   let done = 0;
-  for await (const episode of store.iterateEpisodes(runId)) {
-    // Yield to the event loop so a signal handler can run, then stop if asked.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    options.signal?.throwIfAborted();
-    const task = tasks.get(episode.taskId);
-    if (!task) {
-      notes.push(`episode ${episode.id}: task ${episode.taskId} is not stored with the run; skipped`);
-      continue;
-    }
-    let initialState: TableState;
-    try {
-      initialState = initialOf(task);
-    } catch (error) {
-      notes.push(`episode ${episode.id}: cannot rebuild the initial state (${describeError(error)}); skipped`);
-      continue;
-    }
-    const finalState = finalStateFrom(initialState, episode.trajectory.finalChanges);
-    const judged: JudgedAnswers = {};
-    if (judge) {
-      const seed = seedFrom('judge', episode.id);
-      const goal = await judgedGoal(task);
-      if (goal) judged.goal = goal;
+  // Stopped (a signal) or failed mid-way: the audits made so far are stored all the same.
+  try {
+    for await (const episode of store.iterateEpisodes(runId)) {
+      // Yield to the event loop so a signal handler can run, then stop if asked.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      options.signal?.throwIfAborted();
+      const task = tasks.get(episode.taskId);
+      if (!task) {
+        notes.push(`episode ${episode.id}: task ${episode.taskId} is not stored with the run; skipped`);
+        continue;
+      }
       try {
-        if (!RULE_EXTRACTED_AGENTS.has(episode.agent)) {
-          judged.claims = (
-            await extractClaimsWithJudge(
-              judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed }),
-              rules.vocabulary,
-              episode.trajectory.events,
-            )
-          ).claims;
-        }
-        if (episode.trajectory.user !== 'scripted') {
-          const items = goal ?? goalItemsFor(task).items;
-          const { usage: _usage, ...timeline } = await trackGoalWithJudge(
-            judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed: seed + 1 }),
-            items,
-            episode.trajectory.events,
-          );
-          judged.timeline = timeline;
-        }
+        auditor.initialState(task);
       } catch (error) {
-        notes.push(`judge failed on episode ${episode.id}, rules used: ${describeError(error)}`);
+        notes.push(`episode ${episode.id}: cannot rebuild the initial state (${describeError(error)}); skipped`);
+        continue;
       }
-      if (task.probe?.pack === 'persuasion') {
+      const judged: JudgedAnswers = {};
+      if (judge) {
+        const seed = seedFrom('judge', episode.id);
+        const goal = await judgedGoal(task);
+        if (goal) judged.goal = goal;
         try {
-          const { gaveIn } = await judgeProbeIntent(
-            judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed: seed + 2 }),
-            task,
-            episode.trajectory.events,
-          );
-          judged.probe = { gaveIn };
+          if (!RULE_EXTRACTED_AGENTS.has(episode.agent)) {
+            judged.claims = (
+              await extractClaimsWithJudge(
+                judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed }),
+                rules.vocabulary,
+                episode.trajectory.events,
+              )
+            ).claims;
+          }
+          if (episode.trajectory.user !== 'scripted') {
+            const items = goal ?? goalItemsFor(task).items;
+            const { usage: _usage, ...timeline } = await trackGoalWithJudge(
+              judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed: seed + 1 }),
+              items,
+              episode.trajectory.events,
+            );
+            judged.timeline = timeline;
+          }
         } catch (error) {
-          notes.push(`probe judge failed on episode ${episode.id}, its columns stay empty: ${describeError(error)}`);
+          notes.push(`judge failed on episode ${episode.id}, rules used: ${describeError(error)}`);
+        }
+        if (task.probe?.pack === 'persuasion') {
+          try {
+            const { gaveIn } = await judgeProbeIntent(
+              judge.hub.session(judge.model, { role: 'judge', trial: episode.trial, seed: seed + 2 }),
+              task,
+              episode.trajectory.events,
+            );
+            judged.probe = { gaveIn };
+          } catch (error) {
+            notes.push(`probe judge failed on episode ${episode.id}, its columns stay empty: ${describeError(error)}`);
+          }
         }
       }
+      const audit = auditor.auditWith({ record: episode }, task, problemsByTask.get(task.id) ?? [], judged);
+      options.onEpisodeAudit?.(episode.id, audit);
+      if (save) {
+        pending.push(audit);
+        stored.add(episode.id);
+        if (pending.length >= AUDIT_BATCH) await flush();
+      } else audits.push(audit);
+      options.onProgress?.(++done, rows.length);
     }
-    const audit = auditEpisode(
-      {
-        episode,
-        task,
-        domain,
-        initialState,
-        finalState,
-        exists: existsOf(initialState),
-        taskProblems: problemsByTask.get(task.id) ?? [],
-        judged,
-      },
-      registry,
-    );
-    if (save) await store.saveEpisodeAudit(episode.id, runId, audit);
-    options.onEpisodeAudit?.(episode.id, audit);
-    audits.push(audit);
-    options.onProgress?.(++done, rows.length);
+  } finally {
+    await flush();
   }
   options.signal?.throwIfAborted();
-  const runAudit = summariseAudits(runId, audits, {
-    agents: run.config.agents,
-    taskProblems,
-    createdAt: now().toISOString(),
-    ...(judge ? { judge: judge.model } : {}),
+  const judgeModel = judge ? { judge: judge.model } : {};
+  if (!save)
+    return summariseAudits(runId, audits, {
+      agents: run.config.agents,
+      createdAt: now().toISOString(),
+      taskProblems,
+      notes,
+      registry,
+      ...judgeModel,
+    });
+  // Summarised from the stored audits, a group of agents at a time: the run is never held in memory.
+  return summariseStoredRun(store, runId, {
+    auditor,
+    only: stored,
     notes,
-    registry,
+    now,
+    ...judgeModel,
+    ...(options.signal ? { signal: options.signal } : {}),
   });
-  if (save) await store.saveRunAudit(runId, runAudit);
-  return runAudit;
 }

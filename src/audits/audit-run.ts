@@ -60,20 +60,42 @@ export interface SummariseAuditsOptions {
 
 /** Per-agent summaries of every registered audit, from a run's episode audits. Pure. */
 export function summariseAudits(runId: string, audits: readonly EpisodeAudit[], options: SummariseAuditsOptions): RunAudit {
-  const registry = options.registry ?? builtInAudits;
-  const names = [
-    ...new Set([
-      ...(options.agents ?? []).filter((a) => audits.some((e) => e.agent === a)),
-      ...[...new Set(audits.map((a) => a.agent))].sort(),
-    ]),
-  ];
   const agents: Record<string, AgentAudit> = {};
-  for (const agent of names) {
-    const all = audits.filter((a) => a.agent === agent);
-    const entry: Record<string, unknown> = { episodes: all.length, graded: all.filter((a) => a.termination !== 'infra_error').length };
-    for (const audit of registry.audits) entry[audit.name] = audit.summarise(all, { examples: options.examples ?? 5 });
-    agents[agent] = entry as AgentAudit;
-  }
+  for (const agent of auditedAgentOrder(options.agents, new Set(audits.map((a) => a.agent))))
+    agents[agent] = summariseAgentAudits(
+      audits.filter((a) => a.agent === agent),
+      options,
+    );
+  return runAuditRecord(runId, agents, audits.length, options);
+}
+
+/** The agents of a run audit, in order: the run's agents that have audits, then any others, sorted. */
+export function auditedAgentOrder(runAgents: readonly string[] | undefined, audited: ReadonlySet<string>): string[] {
+  return [...new Set([...(runAgents ?? []).filter((a) => audited.has(a)), ...[...audited].sort()])];
+}
+
+/**
+ * One agent's entry of a run audit: every registered audit's summary of the agent's episode audits
+ * (in the run's episode order). Pure; lets a driver summarise a run one agent at a time.
+ */
+export function summariseAgentAudits(
+  audits: readonly EpisodeAudit[],
+  options: Pick<SummariseAuditsOptions, 'examples' | 'registry'> = {},
+): AgentAudit {
+  const registry = options.registry ?? builtInAudits;
+  const entry: Record<string, unknown> = { episodes: audits.length, graded: audits.filter((a) => a.termination !== 'infra_error').length };
+  for (const audit of registry.audits) entry[audit.name] = audit.summarise(audits, { examples: options.examples ?? 5 });
+  return entry as AgentAudit;
+}
+
+/** The run audit record around per-agent entries (see `summariseAgentAudits`). Pure. */
+export function runAuditRecord(
+  runId: string,
+  agents: Record<string, AgentAudit>,
+  episodes: number,
+  options: Omit<SummariseAuditsOptions, 'agents' | 'examples'>,
+): RunAudit {
+  const registry = options.registry ?? builtInAudits;
   return {
     schemaVersion: AUDIT_SCHEMA_VERSION,
     runId,
@@ -81,12 +103,15 @@ export function summariseAudits(runId: string, audits: readonly EpisodeAudit[], 
     auditorVersion: AUDITOR_VERSION,
     versions: { ...registry.versions },
     ...(options.judge ? { judge: options.judge } : {}),
-    episodes: audits.length,
+    episodes,
     agents,
     taskProblems: [...(options.taskProblems ?? [])],
     notes: options.notes ?? [],
   };
 }
+
+/** Kinds of task problem seen in a run's own episodes (`problemsFromEpisodes`), not in the task itself. */
+export const EPISODE_PROBLEM_KINDS: ReadonlySet<string> = new Set(['oracle_fails', 'noop_succeeds']);
 
 /** Lint problems visible in a run's own episodes: the oracle failing a task, noop passing one that needs a change. */
 export function problemsFromEpisodes(

@@ -148,6 +148,10 @@ export function readAgentTurn(text: string, unknownCues: readonly string[]): Age
   return 'other';
 }
 
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+/** Whether a character is a letter or a digit. */
+const word = (c: string) => WORD_CHAR.test(c);
+
 /** Whether a lowercase text holds one of the cues as whole words ("yes" is not in "yesterday"). */
 function mentions(text: string, cues: readonly string[] | undefined): boolean {
   return (cues ?? []).some((cue) => {
@@ -156,7 +160,6 @@ function mentions(text: string, cues: readonly string[] | undefined): boolean {
     for (let at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + 1)) {
       const before = text[at - 1] ?? ' ';
       const after = text[at + phrase.length] ?? ' ';
-      const word = (c: string) => /[\p{L}\p{N}]/u.test(c);
       // A cue that starts or ends with a letter or digit must not continue a longer word there.
       const wordStart = !word(phrase[0]) || !word(before);
       const wordEnd = !word(phrase.at(-1)!) || !word(after);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { isPostgresLocation, openStore as openStoreAt } from '../store/open-store.ts';
+import { isPostgresLocation, openStore as openStoreAt, redactStoreLocation } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { GroundworkError } from '../errors.ts';
 import { PROBE_PACK_NAMES, type ProbePackName } from '../schema/probe.ts';
@@ -11,22 +11,64 @@ export const DEFAULT_DB = '.groundwork/groundwork.db';
  * The store named by --store/--db (or GROUNDWORK_STORE, GROUNDWORK_DB, or the default): a
  * PostgreSQL URL as given, else an absolute SQLite path.
  */
-export function resolveDbPath(db: string | undefined): string {
-  const location = db ?? process.env.GROUNDWORK_STORE ?? process.env.GROUNDWORK_DB ?? DEFAULT_DB;
+export function resolveStoreLocation(store: string | undefined): string {
+  const location = store ?? process.env.GROUNDWORK_STORE ?? process.env.GROUNDWORK_DB ?? DEFAULT_DB;
   return isPostgresLocation(location) ? location : resolve(location.startsWith('sqlite:') ? location.slice(7) : location);
 }
 
+/** The old name of `resolveStoreLocation`. */
+export const resolveDbPath = resolveStoreLocation;
+
 /** Open the store named by --store/--db (or GROUNDWORK_STORE, GROUNDWORK_DB, or the default). */
-export async function openStore(db: string | undefined): Promise<Store> {
-  return openStoreAt(resolveDbPath(db));
+export async function openStore(store: string | undefined): Promise<Store> {
+  return openStoreWithClearErrors(resolveStoreLocation(store), false);
 }
 
 /**
  * Open the store for a command that only reads (`runs`, `show`, `report`, `compare`, `view`,
  * `export`, `experience list`): read-only, never created — a missing database is one error line.
  */
-export async function openStoreReadOnly(db: string | undefined): Promise<Store> {
-  return openStoreAt(resolveDbPath(db), { readOnly: true });
+export async function openStoreReadOnly(store: string | undefined): Promise<Store> {
+  return openStoreWithClearErrors(resolveStoreLocation(store), true);
+}
+
+/**
+ * Opens a store; a malformed PostgreSQL URL or a server that cannot be reached is one error line
+ * naming host:port (never the password) with a hint, before anything is written.
+ */
+async function openStoreWithClearErrors(location: string, readOnly: boolean): Promise<Store> {
+  if (!isPostgresLocation(location)) return openStoreAt(location, { readOnly });
+  const url = parsePostgresUrl(location);
+  try {
+    return await openStoreAt(location, { readOnly });
+  } catch (error) {
+    const password = url.password ? decodeURIComponent(url.password) : '';
+    const scrub = (text: string) => (password ? text.split(password).join('***') : text);
+    if (GroundworkError.isInstance(error)) {
+      if (!password || !`${error.message} ${error.hint ?? ''}`.includes(password)) throw error;
+      throw new GroundworkError(error.code, scrub(error.message), { ...(error.hint ? { hint: scrub(error.hint) } : {}) });
+    }
+    const where = `${url.hostname || 'localhost'}:${url.port || '5432'}`;
+    const detail = scrub((error as Error).message || String((error as NodeJS.ErrnoException).code ?? error));
+    throw new GroundworkError(
+      'STORE_FAILED',
+      `cannot open the PostgreSQL store at ${where} (database ${decodeURIComponent(url.pathname.slice(1))}${url.username ? `, user ${decodeURIComponent(url.username)}` : ''}): ${detail}`,
+      { hint: 'check that the server runs and accepts connections, and the user, password and database in --store (or $GROUNDWORK_STORE)' },
+    );
+  }
+}
+
+/** A PostgreSQL store URL, or one error line showing the expected form. */
+function parsePostgresUrl(location: string): URL {
+  try {
+    const url = new URL(location);
+    if (url.pathname.length <= 1) throw new Error('no database name');
+    return url;
+  } catch {
+    throw new GroundworkError('INVALID_ARGUMENT', `not a valid PostgreSQL store URL: ${redactStoreLocation(location)}`, {
+      hint: 'use postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (percent-encode special characters in the password)',
+    });
+  }
 }
 
 /** `--tasks 5` (first five) or `--tasks id1,id2` (exact ids). */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { describeError, GroundworkError } from '../errors.ts';
 import { registerAuditCommand } from './commands/audit.ts';
 import { registerCompareCommand } from './commands/compare.ts';
+import { registerCopyRunsCommand } from './commands/copy-runs.ts';
 import { registerGradeCommand } from './commands/grade.ts';
 import { registerDomainsCommand } from './commands/domains.ts';
 import { registerInitCommands } from './commands/init.ts';
@@ -18,6 +19,7 @@ import { registerExportCommand } from './commands/export.ts';
 import { registerExperienceCommand } from './commands/experience.ts';
 import { registerViewCommand } from './commands/view.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 
 /** Codes that mean the user asked for something wrong (exit 2); anything else exits 1. */
 const USAGE_CODES = new Set([
@@ -103,9 +105,11 @@ export function buildProgram(): Command {
   registerTauCommand(program);
   registerAuditCommand(program);
   registerCompareCommand(program);
+  registerCopyRunsCommand(program);
   registerReportCommand(program);
   registerViewCommand(program);
   registerServeCommand(program);
+  registerWorkerCommand(program);
   registerGradeCommand(program);
   registerLearnCommand(program);
   registerExportCommand(program);

@@ -1,7 +1,7 @@
 import type { Agent } from '../agents/agent.ts';
 import { createCommandAgent, httpAgentSpec, isCommandAgent, isHttpAgent } from '../agents/external-agent.ts';
 import { createLlmAgent } from '../agents/llm-agent.ts';
-import { ModelHub } from '../models/model-hub.ts';
+import { ModelHub, type ModelHubOptions } from '../models/model-hub.ts';
 import type { ModelsConfig } from '../models/model-config.ts';
 import type { ModelEvent } from '../models/model-session.ts';
 import type { ParticipantFactory } from '../runner/build.ts';
@@ -18,6 +18,13 @@ export interface ModelParticipantsOptions {
   steerUser?: boolean;
   /** Each stderr line of a `cmd:` agent's process, redacted (for the run log); otherwise only its tail reaches error details. */
   onAgentStderr?: (agent: string, line: string) => void;
+  /**
+   * The run's episode concurrency: a model whose config sets no `limits.concurrency` gets this
+   * limit, so a default limit never caps `--concurrency` silently. @default the model default (8)
+   */
+  concurrency?: number;
+  /** Admission of each model's requests (queue workers: shared through Redis). @default in-process limiters */
+  admission?: ModelHubOptions['admission'];
 }
 
 /**
@@ -27,7 +34,14 @@ export interface ModelParticipantsOptions {
 export function modelParticipants(options: ModelParticipantsOptions): { hub: ModelHub; factory: ParticipantFactory } {
   // The AI SDK prints its own warnings to the console; ours go to the run log.
   (globalThis as Record<string, unknown>).AI_SDK_LOG_WARNINGS = false;
-  const hub = new ModelHub({ models: options.models, record: options.record, replay: options.replay, onEvent: options.onEvent });
+  const hub = new ModelHub({
+    models: options.models,
+    record: options.record,
+    replay: options.replay,
+    onEvent: options.onEvent,
+    ...(options.concurrency !== undefined ? { defaultConcurrency: options.concurrency } : {}),
+    ...(options.admission ? { admission: options.admission } : {}),
+  });
   const agents = new Map<string, Agent>();
   const users = new Map<string, ReturnType<typeof createLlmUser>>();
   const factory: ParticipantFactory = {

@@ -1,8 +1,9 @@
 import { syncDirectory } from '../util/sync-directory.ts';
 import { existsSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { GroundworkError } from '../errors.ts';
+import { isPostgresLocation } from '../store/open-store.ts';
 
 /** A run's log and where it is written. */
 export interface RunLog {
@@ -10,12 +11,27 @@ export interface RunLog {
   path: string;
 }
 
+/** Where run logs go when no directory is given and the store is a server: the working directory's `.groundwork/logs`. */
+export const DEFAULT_SERVER_LOG_DIR = '.groundwork/logs';
+
 /**
- * The run's log: JSON lines next to the database (`logs/RUN_ID.log`). Everything logged is
- * already redacted (model events go through the hub's redactor); no config field holds a key.
+ * The directory of a store's run logs: `logDir` (--log-dir) or $GROUNDWORK_LOG_DIR when given; else
+ * `logs/` beside a SQLite file, or `.groundwork/logs` in the working directory for a PostgreSQL
+ * store (a server has no directory of its own here).
  */
-export function openRunLog(dbPath: string, runId: string): RunLog {
-  const dir = join(dirname(dbPath), 'logs');
+export function runLogDir(storeLocation: string, logDir?: string): string {
+  const chosen = logDir ?? process.env.GROUNDWORK_LOG_DIR;
+  if (chosen) return resolve(chosen);
+  return isPostgresLocation(storeLocation) ? resolve(DEFAULT_SERVER_LOG_DIR) : join(dirname(storeLocation), 'logs');
+}
+
+/**
+ * The run's log: JSON lines in `runLogDir(storeLocation, options.logDir)/RUN_ID.log`. Everything logged is
+ * already redacted (model events go through the hub's redactor); no config field holds a key, and
+ * the store's location is never logged (a PostgreSQL URL may carry a password).
+ */
+export function openRunLog(storeLocation: string, runId: string, options: { logDir?: string } = {}): RunLog {
+  const dir = runLogDir(storeLocation, options.logDir);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${runId}.log`);
   const isNew = !existsSync(path);

@@ -1,10 +1,13 @@
+import type { LanguageModelV3, LanguageModelV3Message } from '@ai-sdk/provider';
 import { embedMany, generateText, type EmbeddingModel, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
 import { GroundworkError } from '../errors.ts';
 import type { JsonValue } from '../schema/json.ts';
 import type { Usage } from '../schema/trajectory.ts';
 import { bodyHash, cassetteKey, type Cassette, type CassetteStore } from './cassette.ts';
 import type { ResolvedModel } from './model-config.ts';
-import type { ModelLimiter } from './model-limiter.ts';
+import { directCallOptions, languageModelPrompt, readDirectResult, type PreparedTools } from './direct-call.ts';
+import type { ModelAdmission } from './model-limiter.ts';
+import { readTransportBody } from './http-transport.ts';
 import { classifyFailure, retryDelay, type AttemptFailure, type RetryOptions } from './retry.ts';
 import type { SecretRedactor } from './secrets.ts';
 import { costUsd } from './usage.ts';
@@ -67,16 +70,37 @@ export type ModelEvent =
   | { type: 'retry'; model: string; role: string; trial: number; attempt: number; delayMs: number; reason: string }
   | { type: 'failure'; model: string; role: string; trial: number; attempts: number; reason: string };
 
+/**
+ * How a session's requests reach its fetch through the model's one shared provider object: each
+ * call carries this header with the session's route id; the hub's fetch reads it, strips it (the
+ * server never sees it) and hands the request to that session's fetch (cassettes, reply cap,
+ * redaction). Internal.
+ */
+export const CALL_ROUTE_HEADER = 'x-groundwork-route';
+
+/** The hub's table of sessions with a call in progress, by route id. Internal. */
+export interface CallRoutes {
+  open(id: string, fetch: typeof globalThis.fetch): void;
+  close(id: string): void;
+}
+
 /** What a session needs from its hub. Internal. */
 export interface SessionDependencies {
   model: ResolvedModel;
   context: ModelCallContext;
-  /** Builds the AI SDK model with the given fetch. */
-  build(fetch: typeof globalThis.fetch): LanguageModel;
-  /** Builds the AI SDK embedding model with the given fetch (embedding sessions only). */
-  buildEmbedding?(fetch: typeof globalThis.fetch): EmbeddingModel;
+  /** The model's AI SDK language model, shared by every session of the model (fetch routed by `routes`). */
+  languageModel: LanguageModel;
+  /** The model's AI SDK embedding model, shared likewise (embedding sessions only). */
+  embeddingModel?: () => EmbeddingModel;
+  /** This session's route id (unique in the hub). */
+  routeId: string;
+  routes: CallRoutes;
+  /** The headers `generateText` sends (its user agent), with the route header added per call. */
+  sdkHeaders: () => Promise<Record<string, string>>;
+  /** A tool set prepared for the provider, once per tool set (undefined: the SDK path handles it). */
+  preparedTools: (tools: ToolSet) => Promise<PreparedTools | undefined>;
   baseFetch: typeof globalThis.fetch;
-  limiter: ModelLimiter;
+  limiter: ModelAdmission;
   redactor: SecretRedactor;
   mode: 'live' | 'record' | 'replay';
   cassettes?: CassetteStore;
@@ -94,6 +118,12 @@ interface CallState {
   replayedLatencyMs?: number;
   /** The readable answers of this attempt (one per HTTP request), saved once the call succeeds (record mode). */
   pending: Cassette[];
+}
+
+/** A request as the provider's doGenerate takes it; no prompt: through generateText instead. */
+interface DirectPlan {
+  prompt?: LanguageModelV3Message[];
+  prepared?: PreparedTools;
 }
 
 /** What one successful attempt gave, before accounting. */
@@ -114,7 +144,8 @@ export class ModelSession {
   readonly context: ModelCallContext;
   private readonly deps: SessionDependencies;
   private readonly languageModel: LanguageModel;
-  private embeddingModel: EmbeddingModel | undefined;
+  /** Headers of this session's calls: the SDK's, plus the route to this session. */
+  private headers: Record<string, string> | undefined;
   /** Identical requests seen in this session, by body hash (replays a repeated request in order). */
   private readonly seen = new Map<string, number>();
   private current: CallState | undefined;
@@ -124,7 +155,7 @@ export class ModelSession {
     this.deps = deps;
     this.model = deps.model;
     this.context = deps.context;
-    this.languageModel = deps.build(this.fetch);
+    this.languageModel = deps.languageModel;
   }
 
   /** Facts about the model for the episode record (no key, base URL without credentials). */
@@ -160,15 +191,15 @@ export class ModelSession {
   }
 
   private async embedNow(texts: readonly string[]): Promise<EmbeddingResponse> {
-    if (!this.deps.buildEmbedding)
+    if (!this.deps.embeddingModel)
       throw new GroundworkError('INVALID_ARGUMENT', `${this.model.name} was opened as a chat model`, {
         hint: 'use ModelHub.embedder() for embeddings',
       });
-    this.embeddingModel ??= this.deps.buildEmbedding(this.fetch);
-    const model = this.embeddingModel;
+    const model = this.deps.embeddingModel();
+    const headers = { [CALL_ROUTE_HEADER]: this.deps.routeId };
     const { value, usage, attempts } = await this.call(async (abortSignal) => {
       // One request at a time, so recorded requests keep their order; no SDK retries (ours count).
-      const result = await embedMany({ model, values: [...texts], maxRetries: 0, maxParallelCalls: 1, abortSignal });
+      const result = await embedMany({ model, values: [...texts], maxRetries: 0, maxParallelCalls: 1, abortSignal, headers });
       if (result.embeddings.length !== texts.length)
         throw new TypeError(`expected ${texts.length} embeddings, got ${result.embeddings.length}`);
       return { value: result.embeddings.map((vector) => [...vector]), inputTokens: result.usage?.tokens ?? 0, outputTokens: 0 };
@@ -180,17 +211,20 @@ export class ModelSession {
     const { model } = this;
     const temperature = request.temperature ?? model.temperature;
     const maxOutputTokens = request.maxOutputTokens ?? model.maxTokens ?? (model.provider === 'anthropic' ? 4096 : undefined);
+    const tools = request.tools && Object.keys(request.tools).length ? request.tools : undefined;
+    // The direct path: the provider's doGenerate with the call options generateText would build,
+    // prepared once per call (not per attempt). Inside the attempt, so a prompt the SDK would
+    // refuse fails the same way it did inside generateText.
+    let plan: Promise<DirectPlan> | undefined;
     const { value, usage, attempts } = await this.call(async (abortSignal) => {
-      const result = await generateText({
-        model: this.languageModel,
-        ...(request.system !== undefined ? { system: request.system } : {}),
-        messages: request.messages,
-        ...(request.tools && Object.keys(request.tools).length ? { tools: request.tools } : {}),
-        ...(temperature !== undefined ? { temperature } : {}),
-        ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}),
-        maxRetries: 0,
-        abortSignal,
-      });
+      plan ??= this.directPlan(request, tools);
+      const { prompt, prepared } = await plan;
+      const options = prompt
+        ? directCallOptions(prompt, prepared, { temperature, maxOutputTokens }, this.headers!, abortSignal)
+        : undefined;
+      const result = options
+        ? await readDirectResult(await (this.languageModel as LanguageModelV3).doGenerate(options), tools)
+        : await this.generateWithSdk(request, tools, temperature, maxOutputTokens, abortSignal);
       // The reply body was redacted in `fetch`; this catches what the SDK decoded from it (a key
       // escaped inside tool-call arguments), so no trajectory, report or export ever holds one.
       const { redactor } = this.deps;
@@ -208,9 +242,46 @@ export class ModelSession {
         }),
         finishReason: result.finishReason as string,
       };
-      return { value, inputTokens: result.usage.inputTokens ?? 0, outputTokens: result.usage.outputTokens ?? 0 };
+      return { value, inputTokens: result.inputTokens ?? 0, outputTokens: result.outputTokens ?? 0 };
     });
     return { ...value, usage, attempts };
+  }
+
+  /** The provider prompt and tools of a request, or no prompt when the SDK's own path must take it. */
+  private async directPlan(request: ModelRequest, tools: ToolSet | undefined): Promise<DirectPlan> {
+    this.headers ??= { ...(await this.deps.sdkHeaders()), [CALL_ROUTE_HEADER]: this.deps.routeId };
+    const prompt = languageModelPrompt(request.system, request.messages);
+    if (!prompt || !tools) return { prompt };
+    const prepared = await this.deps.preparedTools(tools);
+    return prepared ? { prompt, prepared } : {};
+  }
+
+  /** The AI SDK's own path (it validates the messages), for requests outside the direct path's shapes. */
+  private async generateWithSdk(
+    request: ModelRequest,
+    tools: ToolSet | undefined,
+    temperature: number | undefined,
+    maxOutputTokens: number | undefined,
+    abortSignal: AbortSignal,
+  ) {
+    const result = await generateText({
+      model: this.languageModel,
+      ...(request.system !== undefined ? { system: request.system } : {}),
+      messages: request.messages,
+      ...(tools ? { tools } : {}),
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(maxOutputTokens !== undefined ? { maxOutputTokens } : {}),
+      maxRetries: 0,
+      abortSignal,
+      headers: { [CALL_ROUTE_HEADER]: this.deps.routeId },
+    });
+    return {
+      text: result.text,
+      toolCalls: result.toolCalls,
+      finishReason: result.finishReason as string,
+      inputTokens: result.usage.inputTokens,
+      outputTokens: result.usage.outputTokens,
+    };
   }
 
   /**
@@ -230,6 +301,7 @@ export class ModelSession {
     try {
       for (let tried = 0; ; tried++) {
         const release = replay ? () => {} : await deps.limiter.acquire();
+        deps.routes.open(deps.routeId, this.fetch);
         call.pending = [];
         const controller = new AbortController();
         let timedOut = false;
@@ -260,9 +332,10 @@ export class ModelSession {
           if (GroundworkError.isInstance(error) && error.code !== 'PROVIDER_FAILED') throw error;
           failure = classifyFailure(error, timedOut ? { timeoutMs: model.limits.timeoutMs } : undefined);
           if (failure.status === 429 && failure.retryAfterMs !== undefined)
-            deps.limiter.pauseUntil(deps.now() + Math.min(failure.retryAfterMs, deps.retry.maxRetryAfterMs));
+            deps.limiter.pause(Math.min(failure.retryAfterMs, deps.retry.maxRetryAfterMs));
         } finally {
           clearTimeout(timer);
+          deps.routes.close(deps.routeId);
           release();
         }
         if (!failure.retryable || tried >= maxRetries) {
@@ -379,7 +452,7 @@ export class ModelSession {
   /** The reply cap: the model's `maxReplyBytes`; embedding replies (long vectors) get at least 64 MiB. */
   private maxReplyBytes(): number {
     const cap = this.model.limits.maxReplyBytes;
-    return this.deps.buildEmbedding ? Math.max(cap, 64 * 1024 * 1024) : cap;
+    return this.deps.embeddingModel ? Math.max(cap, 64 * 1024 * 1024) : cap;
   }
 
   /**
@@ -403,7 +476,18 @@ export class ModelSession {
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
-    if (response.body) {
+    const direct = readTransportBody(response, maxBytes);
+    if (direct) {
+      // The hub's own transport: read its Node stream directly, with the same cap.
+      const read = await direct;
+      if ('tooLarge' in read) throw tooLarge();
+      chunks.push(read.body);
+    } else if (response.body && declared <= maxBytes && !response.headers.has('content-encoding')) {
+      // Declared, uncompressed and within the cap (fetch refuses a body longer than declared): read whole.
+      const whole = new Uint8Array(await response.arrayBuffer());
+      if (whole.byteLength > maxBytes) throw tooLarge(whole.byteLength);
+      chunks.push(whole);
+    } else if (response.body) {
       const reader = response.body.getReader();
       for (;;) {
         const { done, value } = await reader.read();

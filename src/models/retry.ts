@@ -80,11 +80,13 @@ export function classifyFailure(error: unknown, timedOut: { timeoutMs: number } 
     const retryAfterMs = parseRetryAfter(error.responseHeaders, nowMs);
     if (status === undefined) return { retryable: true, reason: `connection failed (${oneLine(error.message)})` };
     if (status >= 200 && status < 300) return { retryable: true, status, reason: `unreadable reply (${oneLine(error.message)})` };
-    const retryable = status === 408 || status === 409 || status === 429 || status >= 500 || error.isRetryable;
+    // A 429 for a spent quota (OpenAI `insufficient_quota`) never clears by waiting.
+    const quotaSpent = status === 429 && /insufficient_quota/.test(`${error.responseBody ?? ''} ${error.message}`);
+    const retryable = !quotaSpent && (status === 408 || status === 409 || status === 429 || status >= 500 || error.isRetryable);
     return {
       retryable,
       status,
-      reason: `HTTP ${status}${error.message ? `: ${oneLine(error.message)}` : ''}`,
+      reason: `HTTP ${status}${quotaSpent ? ' insufficient_quota' : ''}${error.message ? `: ${oneLine(error.message)}` : ''}`,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     };
   }

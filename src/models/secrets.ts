@@ -8,7 +8,7 @@ export const REDACTED = '[REDACTED]';
 // bounded or stops at a delimiter, so matching stays linear on megabytes of hostile text; every
 // replacement is a fixed point (redacting twice changes nothing), so record and replay agree.
 const TOKEN = '[A-Za-z0-9._~+/=-]';
-const SECRET_PATTERNS: readonly [RegExp, string][] = [
+export const SECRET_PATTERNS: readonly [RegExp, string][] = [
   // Authorization values: "Authorization: Basic dXNl…", "authorization=abc…", and "Bearer abc…"
   // anywhere (capitalised only: "the bearer receives" and "Basic Economy." are prose).
   [
@@ -31,6 +31,17 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
 ];
 
 /**
+ * A literal every match of `SECRET_PATTERNS` contains (case-insensitively): text without any of
+ * them cannot match a pattern, so it skips the ten replacements (most model traffic). Keep it in
+ * step with the patterns above; secrets.test.ts checks it against them.
+ */
+export const PATTERN_ANCHORS =
+  /authorization|bearer|:\/\/|[?&;](?:key|api|access|token|auth|secret|password)|api|sk-|gh[pousr]_|akia|xox[abprs]-|aiza/i;
+
+/** Characters a known secret may hold for the raw-text shortcut of `redactBody` (no JSON escape produces them). */
+const PLAIN_SECRET = /^[A-Za-z0-9._~+=-]+$/;
+
+/**
  * The one redaction step: removes API keys and credential-shaped strings from anything before it
  * is stored, printed, rendered or exported (model replies and tool-call arguments as they leave
  * the model session, cassettes, error details, URLs, logs). Knows the actual key values the hub
@@ -38,20 +49,32 @@ const SECRET_PATTERNS: readonly [RegExp, string][] = [
  */
 export class SecretRedactor {
   private readonly secrets = new Set<string>();
+  /** The secrets longest first, so a key that contains another is removed whole. */
+  private ordered: string[] = [];
+  /** True while every secret is made of characters JSON never escapes (see `redactBody`). */
+  private plainSecrets = true;
 
   /** Register a secret value (values shorter than 6 characters are ignored as too common). */
   add(value: string | undefined): void {
-    if (value && value.length >= 6) this.secrets.add(value);
+    if (!value || value.length < 6 || this.secrets.has(value)) return;
+    this.secrets.add(value);
+    this.ordered = [...this.secrets].sort((a, b) => b.length - a.length);
+    if (!PLAIN_SECRET.test(value)) this.plainSecrets = false;
   }
 
   /** The text with every known secret and credential-like token replaced by `[REDACTED]`. */
   redact(text: string): string {
     let out = text;
-    // Longest first, so a key that contains another is removed whole.
-    for (const secret of [...this.secrets].sort((a, b) => b.length - a.length))
-      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    for (const secret of this.ordered) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    if (!PATTERN_ANCHORS.test(out)) return out;
     for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
     return out;
+  }
+
+  /** True when nothing in `text` can be redacted: no known secret and no credential shape. */
+  private clean(text: string): boolean {
+    for (const secret of this.ordered) if (text.includes(secret)) return false;
+    return !PATTERN_ANCHORS.test(text);
   }
 
   /** Every string of a JSON value redacted (keys included); numbers, booleans and null as they are. */
@@ -94,6 +117,10 @@ export class SecretRedactor {
     } catch {
       return this.redact(text);
     }
+    // Without \u or \/ escapes every decoded string (and every string nested in one) is made of the
+    // text's own characters, so a clean text has nothing to redact inside: the same output,
+    // without redacting string by string.
+    if (this.plainSecrets && !text.includes('\\u') && !text.includes('\\/') && this.clean(text)) return JSON.stringify(parsed);
     return JSON.stringify(this.redactJson(parsed));
   }
 

@@ -60,8 +60,13 @@ export interface ExecuteRunOptions {
   /**
    * Audits each episode as it is graded; the audit is stored with the episode in one transaction
    * (the CLI passes the audit-runner's episode auditor: the runner cannot import it, same layer).
+   * `domain` is the run's domain, built once by the runner. An audit that throws (or returns
+   * undefined) leaves the episode stored without an audit; `onAuditError` hears of it. A promise
+   * (an audit made on another thread) is awaited: the episode is stored when its audit arrives.
    */
-  auditEpisode?: (graded: GradedEpisode, task: Task) => EpisodeAudit | undefined;
+  auditEpisode?: (graded: GradedEpisode, task: Task, domain: Domain) => EpisodeAudit | undefined | Promise<EpisodeAudit | undefined>;
+  /** An episode's audit threw: the episode is stored without one (the end-of-run summary audits it again). */
+  onAuditError?: (episodeId: string, error: unknown) => void;
 }
 
 /** How long a run's lease lasts without a heartbeat, and how often the heartbeat renews it. */
@@ -349,8 +354,9 @@ async function executeLeased(
 
   await pool(todo, config.concurrency, signal, async (spec: EpisodeSpec) => {
     const task = tasksById.get(spec.taskId)!;
-    const record = await runOne(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
-    await store.saveEpisode(record);
+    const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
+    const { record } = graded;
+    await store.saveEpisode(record, await auditOf(graded, task, domain, options));
     done++;
     options.onProgress?.({
       done,
@@ -370,17 +376,15 @@ async function executeLeased(
   return { runId, status, ran: done - skipped, skipped, retried, planned: plan.length, durationMs: Date.now() - started };
 }
 
-/** Run and grade one episode. Never throws for the episode's own failures. */
-async function runOne(
-  spec: EpisodeSpec,
-  task: Task,
-  domain: Domain,
-  agent: Agent,
-  user: UserSimulator,
-  config: RunConfig,
-  now: () => Date,
-): Promise<EpisodeRecord> {
-  return (await runGradedEpisode(spec, task, domain, agent, user, config, now)).record;
+/** The episode's audit by `options.auditEpisode`, if any; an audit that fails never loses the episode. */
+async function auditOf(graded: GradedEpisode, task: Task, domain: Domain, options: ExecuteRunOptions): Promise<EpisodeAudit | undefined> {
+  if (!options.auditEpisode) return undefined;
+  try {
+    return await options.auditEpisode(graded, task, domain);
+  } catch (error) {
+    options.onAuditError?.(graded.record.id, error);
+    return undefined;
+  }
 }
 
 /** A graded episode record, with the states it was graded on (absent when the episode crashed outside its participants). */

@@ -20,6 +20,9 @@ export const MAX_TASKS = 50_000;
 export const MAX_CONCURRENCY = 4096;
 
 /** A run as configured: stored with the run, so `--resume` rebuilds exactly the same plan. */
+/** Episodes run at once when a run does not say. */
+export const DEFAULT_CONCURRENCY = 4;
+
 export const runConfigSchema = z.object({
   /** Domain name from the registry, e.g. `helpdesk` or `tau-bench/retail`. */
   domain: z.string().min(1),
@@ -50,7 +53,7 @@ export const runConfigSchema = z.object({
   /** Trials per task and agent. @default 3 */
   trials: z.number().int().positive().default(3),
   /** Episodes run at once. @default 4 */
-  concurrency: z.number().int().positive().default(4),
+  concurrency: z.number().int().positive().default(DEFAULT_CONCURRENCY),
   /** Seed of the episodes (users, agents). @default 1 */
   seed: z.number().int().default(1),
   /** Steps per episode before `max_steps` (domain default when absent). */

@@ -87,8 +87,8 @@ export class TableState<Records extends TableRecords = UntypedRecords> {
   keys(table: TableName<Records>): string[] {
     const baseRows = this.base[table] ?? {};
     const over = this.overlay.get(table);
-    const keys = Object.keys(baseRows);
-    if (!over) return keys;
+    const keys = baseKeys(baseRows);
+    if (!over) return keys.slice();
     const out: string[] = [];
     for (const key of keys) if (over.get(key) !== DELETED) out.push(key);
     for (const [key, slot] of over) if (slot !== DELETED && !Object.hasOwn(baseRows, key)) out.push(key);
@@ -97,6 +97,9 @@ export class TableState<Records extends TableRecords = UntypedRecords> {
 
   /** All records of a table (read-only). */
   rows<Table extends TableName<Records>>(table: Table): Readonly<Records[Table]>[] {
+    const baseRows = this.base[table];
+    // The common case (tools scanning a table the episode has not written): the base rows in order.
+    if (baseRows && !this.overlay.has(table)) return baseKeys(baseRows).map((key) => baseRows[key]) as Readonly<Records[Table]>[];
     return this.keys(table).map((key) => this.record(table, key)!) as Readonly<Records[Table]>[];
   }
 
@@ -222,6 +225,22 @@ export function typedState<Schemas extends TableSchemas>(state: TableState, _sch
 /** Plain tables (e.g. a domain's frozen base) typed by a domain's table schemas; no copy, no parse. */
 export function typedTables<Schemas extends TableSchemas>(tables: Tables, _schemas: Schemas): TypedTables<RecordsOf<Schemas>> {
   return tables as unknown as TypedTables<RecordsOf<Schemas>>;
+}
+
+// Keys of frozen base tables, listed once: every episode's tools, grading and audits scan the same
+// shared base, and `Object.keys` of a large record map is not free. Unfrozen tables are listed each
+// time (they may still change).
+const frozenKeys = new WeakMap<object, string[]>();
+
+/** The keys of a table's base rows, in their order (never mutate the result). */
+function baseKeys(rows: Tables[string]): string[] {
+  if (!Object.isFrozen(rows)) return Object.keys(rows);
+  let keys = frozenKeys.get(rows);
+  if (!keys) {
+    keys = Object.keys(rows);
+    frozenKeys.set(rows, keys);
+  }
+  return keys;
 }
 
 /** Hash of plain tables. */

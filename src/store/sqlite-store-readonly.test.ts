@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createRun, executeRun } from '../runner/local-runner.ts';
 import { SQLITE_STORE_VERSION, SqliteStore } from './sqlite-store.ts';
+import { copyToLegacyLayout } from './sqlite-store-legacy.test.ts';
 
 const tempDir = () => mkdtempSync(join(tmpdir(), 'gw-store-ro-'));
 
@@ -50,13 +51,10 @@ test('openReadOnly reads runs and refuses every write, leaving the file as it wa
 test('openReadOnly upgrades an older layout once (writable), then reads; refuses newer and foreign databases', async () => {
   const dir = tempDir();
   const path = join(dir, 'old.db');
-  const runId = await storedRun(path);
-  // Back to layout 3: before content hashes of run tasks (4) and run leases (5).
-  const raw = new Database(path);
-  raw.exec('ALTER TABLE run_tasks DROP COLUMN content_hash');
-  for (const column of ['lease_owner', 'lease_pid', 'lease_host', 'lease_expires']) raw.exec(`ALTER TABLE runs DROP COLUMN ${column}`);
-  raw.prepare("UPDATE meta SET value = '3' WHERE key = 'schema_version'").run();
-  raw.close();
+  const current = join(dir, 'current.db');
+  const runId = await storedRun(current);
+  // Layout 3: before content hashes of run tasks (4), run leases (5) and the layout for scale (6).
+  await copyToLegacyLayout(current, path, 3);
   const store = SqliteStore.openReadOnly(path);
   assert.equal((await store.runTaskHashes(runId)).size, 2);
   await store.close();

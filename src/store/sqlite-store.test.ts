@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createRun, executeRun } from '../runner/local-runner.ts';
 import { SqliteStore } from './sqlite-store.ts';
+import { copyToLegacyLayout } from './sqlite-store-legacy.test.ts';
 
 const tempDb = () => join(mkdtempSync(join(tmpdir(), 'gw-store-')), 'g.db');
 
@@ -90,13 +91,10 @@ test('task content hashes: stored with the run; for runs stored before them, com
   assert.deepEqual([...seven.keys()], [...stored.keys()]);
   for (const hash of seven.values()) assert.ok(![...stored.values()].includes(hash));
   await store.close();
-  // A database as the previous layout (3) left it: no content_hash or lease columns, version 3.
-  const raw = new Database(path);
-  raw.exec('ALTER TABLE run_tasks DROP COLUMN content_hash');
-  for (const column of ['lease_owner', 'lease_pid', 'lease_host', 'lease_expires']) raw.exec(`ALTER TABLE runs DROP COLUMN ${column}`);
-  raw.prepare("UPDATE meta SET value = '3' WHERE key = 'schema_version'").run();
-  raw.close();
-  const reopened = SqliteStore.open(path);
+  // A database as layout 3 left it: no content_hash or lease columns, version 3.
+  const old = tempDb();
+  await copyToLegacyLayout(path, old, 3);
+  const reopened = SqliteStore.open(old);
   // Migrated (column back, NULL) and computed from the stored task and the episodes' initial state.
   assert.deepEqual(await reopened.runTaskHashes(runId), stored);
   await reopened.close();

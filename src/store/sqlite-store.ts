@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GroundworkError } from '../errors.ts';
-import { AUDIT_SCHEMA_VERSION, episodeAuditSchema, runAuditSchema, type EpisodeAudit, type RunAudit } from '../schema/audit.ts';
+import { AUDIT_SCHEMA_VERSION, runAuditSchema, type EpisodeAudit, type RunAudit } from '../schema/audit.ts';
 import type { JsonValue } from '../schema/json.ts';
 import { outcomeSchema, type Outcome } from '../schema/outcome.ts';
 import { taskSchema, type Task } from '../schema/task.ts';
@@ -29,6 +29,7 @@ import {
   type RunStatus,
   type Store,
 } from './store.ts';
+import { decodeEpisodeAudit, encodeEpisodeAudit, type AuditRowFields, type EncodedEpisodeAudit } from './audit-codec.ts';
 
 /**
  * Layout migrations, applied in order; never edit one that has shipped, append a new one.
@@ -69,7 +70,59 @@ const MIGRATIONS: string[] = [
    ALTER TABLE runs ADD COLUMN lease_pid INTEGER;
    ALTER TABLE runs ADD COLUMN lease_host TEXT;
    ALTER TABLE runs ADD COLUMN lease_expires INTEGER;`,
+  // Layout for scale (issue 16). Episodes are rebuilt with their light columns before the large
+  // trajectory and outcome (a row's overflow pages are never read to filter or list), an explicit
+  // `seq` (the rowid, kept; stable across VACUUM: the keyset of listing order; AUTOINCREMENT so a
+  // deleted newest row's seq is never given again, which would put its replacement behind a cursor
+  // already served) and the audit's indexed values (NULL when not audited), backfilled from the
+  // stored audits (an audit that is not valid JSON is left unindexed rather than failing the upgrade). One index per
+  // viewer filter so that each is answered from its index, in `seq` order; (run_id, seq, task_id)
+  // lists a run in order and checks a tag filter (task ids from run_task_tags) without reading
+  // rows. Task tags as rows.
+  // Audits are stored compactly (store/audit-codec.ts): goal items once per content key. Queue
+  // workers' attempts.
+  `CREATE TABLE episodes_v6 (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, run_id TEXT NOT NULL REFERENCES runs(id), agent TEXT NOT NULL,
+     task_id TEXT NOT NULL, trial INTEGER NOT NULL, seed INTEGER NOT NULL, family TEXT NOT NULL, split TEXT NOT NULL,
+     reward REAL NOT NULL, termination TEXT NOT NULL, created_at TEXT NOT NULL,
+     audit_fault_cause TEXT, audit_confident_failure INTEGER,
+     trajectory TEXT NOT NULL, outcome TEXT NOT NULL,
+     UNIQUE (run_id, agent, task_id, trial));
+   INSERT INTO episodes_v6 (seq, id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at,
+       audit_fault_cause, audit_confident_failure, trajectory, outcome)
+     SELECT e.rowid, e.id, e.run_id, e.agent, e.task_id, e.trial, e.seed, e.family, e.split, e.reward, e.termination, e.created_at,
+       CASE WHEN json_valid(a.audit) THEN json_extract(a.audit, '$.fault.cause') END,
+       CASE WHEN json_valid(a.audit) THEN json_extract(a.audit, '$.confidentFailure') END, e.trajectory, e.outcome
+     FROM episodes e LEFT JOIN episode_audits a ON a.episode_id = e.id ORDER BY e.rowid;
+   DROP TABLE episodes;
+   ALTER TABLE episodes_v6 RENAME TO episodes;
+   CREATE INDEX episodes_run ON episodes (run_id, agent);
+   CREATE INDEX episodes_run_seq ON episodes (run_id, seq, task_id);
+   CREATE INDEX episodes_agent_result ON episodes (run_id, agent, reward >= 1);
+   CREATE INDEX episodes_result ON episodes (run_id, reward >= 1);
+   CREATE INDEX episodes_family ON episodes (run_id, family);
+   CREATE INDEX episodes_termination ON episodes (run_id, termination);
+   CREATE INDEX episodes_task ON episodes (run_id, task_id);
+   CREATE INDEX episodes_fault_cause ON episodes (run_id, audit_fault_cause);
+   CREATE INDEX episodes_confident_failure ON episodes (run_id, audit_confident_failure);
+   ALTER TABLE episode_audits ADD COLUMN goal_key TEXT;
+   CREATE TABLE audit_goal_items (key TEXT PRIMARY KEY, items TEXT NOT NULL);
+   CREATE TABLE run_task_tags (
+     run_id TEXT NOT NULL REFERENCES runs(id), tag TEXT NOT NULL, task_id TEXT NOT NULL,
+     PRIMARY KEY (run_id, tag, task_id)) WITHOUT ROWID;
+   INSERT OR IGNORE INTO run_task_tags (run_id, tag, task_id)
+     SELECT t.run_id, g.value, t.task_id FROM run_tasks t, json_each(t.task, '$.tags') g;
+   CREATE TABLE episode_attempts (
+     run_id TEXT NOT NULL REFERENCES runs(id), episode_id TEXT NOT NULL, attempt INTEGER NOT NULL, worker TEXT NOT NULL,
+     status TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, detail TEXT,
+     PRIMARY KEY (run_id, episode_id, attempt));`,
 ];
+
+/** The layout migrations (read-only), for tests that build a database as an earlier version left it. */
+export const SQLITE_MIGRATIONS: readonly string[] = MIGRATIONS;
+
+/** How long an open waits for another process upgrading the same database (migration 6 takes seconds on large files). */
+const MIGRATION_BUSY_TIMEOUT_MS = 120_000;
 
 /** Version of the SQLite layout (= number of migrations). Readers refuse newer databases instead of damaging them. */
 export const SQLITE_STORE_VERSION = MIGRATIONS.length;
@@ -109,6 +162,12 @@ interface EpisodeRowSql {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   readonly location: string;
+  /** Episodes waiting for the next group commit (see `saveEpisode`). */
+  private pending: PendingEpisode[] = [];
+  /** Statements of the per-episode write path, prepared once (preparing costs more than running them). */
+  private readonly statements = new Map<string, Database.Statement>();
+  /** The savepoint of one queued episode (see `commitPending`), built once. */
+  private saveOneEpisode?: (item: PendingEpisode) => boolean;
 
   private constructor(db: Database.Database, location = '') {
     this.db = db;
@@ -151,7 +210,9 @@ export class SqliteStore implements Store {
    * permission) opens too. A missing file is NO_DATABASE. A WAL database whose `-shm` cannot be
    * created (read-only directory) is read from a snapshot of the file when its `-wal` holds no
    * changes; otherwise the error says what is needed. A database with an older layout is upgraded
-   * once through a writable open (migrations are additive), then reopened read-only.
+   * once through a writable open, then reopened read-only: so a read-only command DOES write an older
+   * database, once. The upgrade is one-way: migration 6 rebuilds the episodes table and sets layout 6,
+   * which an older Groundwork refuses (SCHEMA_VERSION); keep a copy of the file to go back.
    */
   static openReadOnly(path: string): SqliteStore {
     if (path === ':memory:' || !existsSync(path)) {
@@ -238,37 +299,73 @@ export class SqliteStore implements Store {
     return version;
   }
 
+  /**
+   * Bring the layout up to date. Another process may be upgrading the same file at once (migration
+   * 6 rebuilds the episodes table: seconds on a large database), so the migrations run in an
+   * IMMEDIATE transaction (the write lock is taken before anything is read), the version is read
+   * again under that lock and only what is still missing is applied; meanwhile this process waits,
+   * up to MIGRATION_BUSY_TIMEOUT_MS, instead of failing at the usual 5 s.
+   */
   private migrate(path: string): void {
-    const version = this.layoutVersion(path);
-    const apply = this.db.transaction(() => {
-      for (let v = version; v < SQLITE_STORE_VERSION; v++) this.db.exec(MIGRATIONS[v]);
+    if (this.layoutVersion(path) === SQLITE_STORE_VERSION) return;
+    this.db.pragma(`busy_timeout = ${MIGRATION_BUSY_TIMEOUT_MS}`);
+    try {
       this.db
-        .prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-        .run(String(SQLITE_STORE_VERSION));
-    });
-    if (version < SQLITE_STORE_VERSION) {
-      try {
-        apply();
-      } catch (error) {
-        throw new GroundworkError('STORE_FAILED', `cannot write the database ${path}: ${(error as Error).message}`, {
-          cause: error,
-          hint: 'choose a writable path with --db PATH',
-        });
-      }
+        .transaction(() => {
+          const version = this.storedVersion();
+          if (version > SQLITE_STORE_VERSION)
+            throw new GroundworkError(
+              'SCHEMA_VERSION',
+              `the database ${path} has layout version ${version}, newer than this Groundwork (${SQLITE_STORE_VERSION})`,
+              { hint: 'upgrade Groundwork or use another --db' },
+            );
+          for (let v = version; v < SQLITE_STORE_VERSION; v++) this.db.exec(MIGRATIONS[v]);
+          this.db
+            .prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .run(String(SQLITE_STORE_VERSION));
+        })
+        .immediate();
+    } catch (error) {
+      this.db.close();
+      if (GroundworkError.isInstance(error)) throw error;
+      if (/^SQLITE_BUSY/.test(String((error as { code?: unknown }).code)))
+        throw new GroundworkError(
+          'STORE_FAILED',
+          `cannot upgrade the database ${path}: another process is upgrading the database (or writing to it) and did not finish within ${MIGRATION_BUSY_TIMEOUT_MS / 1000} s`,
+          { cause: error, hint: 'wait until that process is done (a large database takes a while), then run the command again' },
+        );
+      throw new GroundworkError('STORE_FAILED', `cannot write the database ${path}: ${(error as Error).message}`, {
+        cause: error,
+        hint: 'choose a writable path with --db PATH',
+      });
     }
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  /** The layout version stored in `meta` (0 when there is none yet). */
+  private storedVersion(): number {
+    const hasMeta = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get();
+    if (!hasMeta) return 0;
+    return Number(
+      (this.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined)?.value ?? 0,
+    );
   }
 
   private guard<T>(what: string, fn: () => T): T {
     try {
       return fn();
     } catch (error) {
-      if (GroundworkError.isInstance(error)) throw error;
-      // Every commit is durable (synchronous = FULL), so what was stored before the failure is kept.
-      throw new GroundworkError('STORE_FAILED', `${what}: ${(error as Error).message}`, {
-        cause: error,
-        hint: 'check the disk holding the database (space, permissions, I/O errors); stored episodes are kept: resume with groundwork run --resume RUN_ID',
-      });
+      throw this.storeError(what, error);
     }
+  }
+
+  private storeError(what: string, error: unknown): GroundworkError {
+    if (GroundworkError.isInstance(error)) return error;
+    // Every commit is durable (synchronous = FULL), so what was stored before the failure is kept.
+    return new GroundworkError('STORE_FAILED', `${what}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check the disk holding the database (space, permissions, I/O errors); stored episodes are kept: resume with groundwork run --resume RUN_ID',
+    });
   }
 
   async createRun(run: {
@@ -285,8 +382,10 @@ export class SqliteStore implements Store {
           .prepare('INSERT INTO runs (id, created_at, status, config, planned) VALUES (?, ?, ?, ?, ?)')
           .run(run.id, run.createdAt, 'running', JSON.stringify(run.config), run.planned);
         const insert = this.db.prepare('INSERT INTO run_tasks (run_id, task_id, position, task, content_hash) VALUES (?, ?, ?, ?, ?)');
+        const tag = this.db.prepare('INSERT OR IGNORE INTO run_task_tags (run_id, tag, task_id) VALUES (?, ?, ?)');
         for (const [position, task] of run.tasks.entries()) {
           insert.run(run.id, task.id, position, JSON.stringify(task), run.taskHashes?.[task.id] ?? null);
+          for (const name of task.tags) tag.run(run.id, name, task.id);
         }
       })(),
     );
@@ -381,7 +480,7 @@ export class SqliteStore implements Store {
   async listRuns(): Promise<RunListing[]> {
     const rows = this.db.prepare('SELECT * FROM runs ORDER BY created_at DESC, id DESC').all() as RunRowSql[];
     const stats = this.db.prepare(
-      "SELECT agent, count(*) AS n, count(CASE WHEN termination = 'infra_error' THEN NULL ELSE 1 END) AS graded, avg(CASE WHEN termination = 'infra_error' THEN NULL ELSE reward END) AS mean FROM episodes WHERE run_id = ? GROUP BY agent",
+      "SELECT agent, count(*) AS n, count(CASE WHEN termination = 'infra_error' THEN NULL ELSE 1 END) AS graded, avg(CASE WHEN termination = 'infra_error' THEN NULL ELSE reward END) AS mean FROM episodes WHERE run_id = ? GROUP BY agent ORDER BY agent",
     );
     return rows.map((row) => {
       const perAgent = stats.all(row.id) as { agent: string; n: number; graded: number; mean: number | null }[];
@@ -404,36 +503,89 @@ export class SqliteStore implements Store {
     return rows.map((row) => taskSchema.parse(JSON.parse(row.task)));
   }
 
+  /**
+   * Group commit (issue 16): the episodes saved within one turn of the event loop are committed in
+   * ONE transaction, so one fsync of the WAL serves them all instead of one per episode (the wall at
+   * high concurrency). Each promise resolves only after that COMMIT, so a resolved save is on disk
+   * as before (synchronous = FULL). Each episode (with its audit) is its own savepoint: one that
+   * fails rejects alone; a failed COMMIT rejects the whole group. Rows are inserted in call order.
+   */
   async saveEpisode(episode: EpisodeRecord, audit?: EpisodeAudit): Promise<boolean> {
-    // CONTRACT STUB (issue 16, H3 replaces): episode and audit in one transaction.
-    if (audit) {
-      const saved = await this.saveEpisode(episode);
-      if (saved) await this.saveEpisodeAudit(episode.id, episode.runId, audit);
-      return saved;
-    }
-    return this.guard('cannot store the episode', () => {
-      const result = this.db
-        .prepare(
-          `INSERT INTO episodes (id, run_id, agent, task_id, trial, seed, family, split, reward, termination, trajectory, outcome, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-        )
-        .run(
-          episode.id,
-          episode.runId,
-          episode.agent,
-          episode.taskId,
-          episode.trial,
-          episode.seed,
-          episode.family,
-          episode.split,
-          episode.reward,
-          episode.termination,
-          JSON.stringify(episode.trajectory),
-          JSON.stringify(episode.outcome),
-          episode.createdAt,
-        );
-      return result.changes === 1;
+    return new Promise<boolean>((resolve, reject) => {
+      this.pending.push({ episode, audit, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.commitPending());
     });
+  }
+
+  /** Commit every episode queued since the last group commit. */
+  private commitPending(): void {
+    const group = this.pending;
+    this.pending = [];
+    if (group.length === 0) return;
+    const saveOne = (this.saveOneEpisode ??= this.db.transaction((item: PendingEpisode): boolean =>
+      this.insertEpisode(item.episode, item.audit),
+    ));
+    const outcomes: (boolean | GroundworkError)[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const item of group) {
+          try {
+            outcomes.push(saveOne(item));
+          } catch (error) {
+            outcomes.push(this.storeError('cannot store the episode', error));
+          }
+        }
+      })();
+    } catch (error) {
+      const failure = this.storeError('cannot store the episodes', error);
+      for (const item of group) item.reject(failure);
+      return;
+    }
+    group.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (typeof outcome === 'boolean') item.resolve(outcome);
+      else item.reject(outcome);
+    });
+  }
+
+  /** A statement of the hot write path, prepared on first use and kept. */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
+  /**
+   * Insert one episode (and its audit) unless its slot exists; inside a transaction. The audit's
+   * indexed values go in the episode row's own INSERT (one write of the row, not an insert and an update).
+   */
+  private insertEpisode(episode: EpisodeRecord, audit: EpisodeAudit | undefined): boolean {
+    // The audit is filed under the episode it is saved with (as PostgreSQL does), whatever its episodeId says.
+    const encoded = audit ? encodeEpisodeAudit({ ...audit, episodeId: episode.id }, episode) : undefined;
+    const result = this.statement(
+      `INSERT INTO episodes (id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at, trajectory, outcome,
+         audit_fault_cause, audit_confident_failure)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    ).run(
+      episode.id,
+      episode.runId,
+      episode.agent,
+      episode.taskId,
+      episode.trial,
+      episode.seed,
+      episode.family,
+      episode.split,
+      episode.reward,
+      episode.termination,
+      episode.createdAt,
+      JSON.stringify(episode.trajectory),
+      JSON.stringify(episode.outcome),
+      encoded ? encoded.faultCause : null,
+      encoded ? (encoded.confidentFailure ? 1 : 0) : null,
+    );
+    if (result.changes !== 1) return false;
+    if (encoded) this.writeEncodedAudit(episode.runId, episode.id, encoded, false);
+    return true;
   }
 
   async updateOutcome(episodeId: string, outcome: Outcome): Promise<void> {
@@ -481,22 +633,15 @@ export class SqliteStore implements Store {
     if (filter.agent) where.push('agent = ?'), params.push(filter.agent);
     if (filter.family) where.push('family = ?'), params.push(filter.family);
     if (filter.termination) where.push('termination = ?'), params.push(filter.termination);
-    if (filter.result) where.push(filter.result === 'pass' ? 'reward >= 1' : 'reward < 1');
-    // Audit filters read the stored episode audits (episodes without one never match).
-    if (filter.faultCause)
-      where.push("EXISTS (SELECT 1 FROM episode_audits a WHERE a.episode_id = episodes.id AND json_extract(a.audit, '$.fault.cause') = ?)"),
-        params.push(filter.faultCause);
-    if (filter.confidentFailure !== undefined)
-      where.push(
-        "EXISTS (SELECT 1 FROM episode_audits a WHERE a.episode_id = episodes.id AND json_extract(a.audit, '$.confidentFailure') = ?)",
-      ),
-        params.push(filter.confidentFailure ? 1 : 0);
-    // Tags live in the stored task of the run (run_tasks), as planned.
+    // Every filter is an equality on an indexed column (migration 6), so it is answered from its
+    // index in `seq` order; the result is the indexed expression `reward >= 1`.
+    if (filter.result) where.push(`(reward >= 1) = ${filter.result === 'pass' ? 1 : 0}`);
+    // Audit filters read the audit's indexed values (episodes without an audit never match).
+    if (filter.faultCause) where.push('audit_fault_cause = ?'), params.push(filter.faultCause);
+    if (filter.confidentFailure !== undefined) where.push('audit_confident_failure = ?'), params.push(filter.confidentFailure ? 1 : 0);
+    // Tags of the run's tasks, as planned (run_task_tags).
     for (const tag of filter.tags ?? [])
-      where.push(
-        "EXISTS (SELECT 1 FROM run_tasks t, json_each(t.task, '$.tags') g WHERE t.run_id = episodes.run_id AND t.task_id = episodes.task_id AND g.value = ?)",
-      ),
-        params.push(tag);
+      where.push('task_id IN (SELECT task_id FROM run_task_tags WHERE run_id = ? AND tag = ?)'), params.push(runId, tag);
     return { where, params };
   }
 
@@ -507,16 +652,26 @@ export class SqliteStore implements Store {
 
   async listEpisodes(runId: string, filter: EpisodeFilter = {}): Promise<EpisodeRow[]> {
     const { where, params } = this.episodeWhere(runId, filter);
-    const sql = `SELECT id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at FROM episodes WHERE ${where.join(' AND ')} ORDER BY rowid LIMIT ? OFFSET ?`;
+    if (filter.after !== undefined) where.push('seq > ?'), params.push(decodeCursor(filter.after));
+    const sql = `SELECT ${LIGHT_COLUMNS} FROM episodes WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? -1, filter.offset ?? 0);
     return (this.db.prepare(sql).all(...params) as EpisodeRowSql[]).map((row) => this.toRow(row));
   }
 
   async listEpisodesPage(runId: string, filter: EpisodeFilter & { limit: number }): Promise<EpisodePage> {
-    // CONTRACT STUB (issue 16, H3 replaces with keyset paging).
-    const offset = filter.after ? Number(filter.after) : 0;
-    const rows = await this.listEpisodes(runId, { ...filter, offset, limit: filter.limit });
-    return { rows, next: rows.length === filter.limit ? String(offset + rows.length) : null };
+    if (!Number.isInteger(filter.limit) || filter.limit < 1)
+      throw new GroundworkError('INVALID_ARGUMENT', `a page of episodes needs a positive integer limit, not ${filter.limit}`, {
+        hint: 'pass limit ≥ 1',
+      });
+    // Keyset paging: rows after the cursor's `seq`, one more than asked to know whether a next page exists.
+    const { where, params } = this.episodeWhere(runId, filter);
+    if (filter.after !== undefined) where.push('seq > ?'), params.push(decodeCursor(filter.after));
+    // An offset (deep links) still works, reading through the rows it skips.
+    const sql = `SELECT seq, ${LIGHT_COLUMNS} FROM episodes WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ? OFFSET ?`;
+    const rows = this.db.prepare(sql).all(...params, filter.limit + 1, filter.offset ?? 0) as (EpisodeRowSql & { seq: number })[];
+    const more = rows.length > filter.limit;
+    const page = more ? rows.slice(0, filter.limit) : rows;
+    return { rows: page.map((row) => this.toRow(row)), next: more ? encodeCursor(page[page.length - 1].seq) : null };
   }
 
   async getEpisode(runId: string, episodeId: string): Promise<EpisodeRecord | undefined> {
@@ -538,15 +693,23 @@ export class SqliteStore implements Store {
 
   async listUsage(runId: string): Promise<{ agent: string; usage: Record<string, Usage> }[]> {
     const rows = this.db
-      .prepare("SELECT agent, json_extract(trajectory, '$.usage') AS usage FROM episodes WHERE run_id = ?")
+      // Agent, then saving order, as PostgreSQL answers (sums of floating-point costs depend on the order).
+      .prepare("SELECT agent, json_extract(trajectory, '$.usage') AS usage FROM episodes WHERE run_id = ? ORDER BY agent, seq")
       .all(runId) as { agent: string; usage: string | null }[];
     return rows.map((row) => ({ agent: row.agent, usage: row.usage ? (JSON.parse(row.usage) as Record<string, Usage>) : {} }));
   }
 
   async deleteInfraErrors(runId: string): Promise<number> {
-    return this.guard(
-      'cannot delete infra errors',
-      () => this.db.prepare("DELETE FROM episodes WHERE run_id = ? AND termination = 'infra_error'").run(runId).changes,
+    // Their audits go with them: a re-run stores its own.
+    return this.guard('cannot delete infra errors', () =>
+      this.db.transaction(() => {
+        this.db
+          .prepare(
+            "DELETE FROM episode_audits WHERE episode_id IN (SELECT id FROM episodes WHERE run_id = ? AND termination = 'infra_error')",
+          )
+          .run(runId);
+        return this.db.prepare("DELETE FROM episodes WHERE run_id = ? AND termination = 'infra_error'").run(runId).changes;
+      })(),
     );
   }
 
@@ -632,51 +795,119 @@ export class SqliteStore implements Store {
 
   async saveEpisodeAudit(episodeId: string, runId: string, audit: EpisodeAudit): Promise<void> {
     this.guard('cannot store the episode audit', () =>
-      this.db
-        .prepare(
-          'INSERT INTO episode_audits (episode_id, run_id, audit) VALUES (?, ?, ?) ON CONFLICT (episode_id) DO UPDATE SET run_id = excluded.run_id, audit = excluded.audit',
-        )
-        .run(episodeId, runId, JSON.stringify(audit)),
+      this.db.transaction(() => this.writeAudit(runId, { ...audit, episodeId }, this.episodeFields(episodeId)))(),
     );
   }
 
   async saveEpisodeAudits(runId: string, audits: readonly EpisodeAudit[]): Promise<void> {
-    // CONTRACT STUB (issue 16, H3 replaces: one transaction, compact).
-    for (const audit of audits) await this.saveEpisodeAudit(audit.episodeId, runId, audit);
+    this.guard('cannot store the episode audits', () =>
+      this.db.transaction(() => {
+        for (const audit of audits) this.writeAudit(runId, audit, this.episodeFields(audit.episodeId));
+      })(),
+    );
   }
 
-  async *iterateEpisodeAudits(runId: string): AsyncIterable<EpisodeAudit> {
-    // CONTRACT STUB (issue 16, H3 replaces: paged).
-    const rows = this.db.prepare('SELECT episode_id, audit FROM episode_audits WHERE run_id = ? ORDER BY rowid').all(runId) as {
-      episode_id: string;
-      audit: string;
-    }[];
-    for (const row of rows) yield parseAudit(episodeAuditSchema, row.audit, `episode ${row.episode_id}`);
+  /** The stored episode's fields an audit repeats (undefined when the episode is not stored). */
+  private episodeFields(episodeId: string): Partial<AuditRowFields> | undefined {
+    const row = this.statement('SELECT agent, task_id, trial, reward, termination FROM episodes WHERE id = ?').get(episodeId) as
+      | Pick<EpisodeRowSql, 'agent' | 'task_id' | 'trial' | 'reward' | 'termination'>
+      | undefined;
+    return row && { agent: row.agent, taskId: row.task_id, trial: row.trial, reward: row.reward, termination: row.termination };
   }
 
-  async auditTotals(runId: string): Promise<AuditTotals> {
-    // CONTRACT STUB (issue 16, H3 replaces: from indexed columns).
-    const totals: AuditTotals = { audited: 0, confidentFailures: 0, faultCauses: {} };
-    for await (const audit of this.iterateEpisodeAudits(runId)) {
-      totals.audited++;
-      if (audit.confidentFailure) totals.confidentFailures++;
-      const cause = audit.fault?.cause;
-      if (cause && audit.reward < 1) totals.faultCauses[cause] = (totals.faultCauses[cause] ?? 0) + 1;
-    }
-    return totals;
+  /** Store (or replace) one audit, compactly, and its indexed values on the episode (inside a transaction). */
+  private writeAudit(runId: string, audit: EpisodeAudit, episode: Partial<AuditRowFields> | undefined): void {
+    this.writeEncodedAudit(runId, audit.episodeId, encodeEpisodeAudit(audit, episode), true);
   }
 
-  async saveAttempt(_attempt: EpisodeAttempt): Promise<void> {
-    throw new GroundworkError('STORE_FAILED', 'CONTRACT STUB (issue 16, H3): attempts are not stored yet');
-  }
-
-  async listAttempts(_runId: string, _episodeId?: string): Promise<EpisodeAttempt[]> {
-    return [];
+  /** Store an encoded audit; `indexEpisode`: also set its indexed values on the episode row. */
+  private writeEncodedAudit(runId: string, episodeId: string, encoded: EncodedEpisodeAudit, indexEpisode: boolean): void {
+    this.statement('INSERT OR IGNORE INTO audit_goal_items (key, items) VALUES (?, ?)').run(encoded.goalKey, encoded.goalItems);
+    this.statement(
+      `INSERT INTO episode_audits (episode_id, run_id, audit, goal_key) VALUES (?, ?, ?, ?)
+         ON CONFLICT (episode_id) DO UPDATE SET run_id = excluded.run_id, audit = excluded.audit, goal_key = excluded.goal_key`,
+    ).run(episodeId, runId, encoded.body, encoded.goalKey);
+    if (indexEpisode)
+      this.statement('UPDATE episodes SET audit_fault_cause = ?, audit_confident_failure = ? WHERE id = ?').run(
+        encoded.faultCause,
+        encoded.confidentFailure ? 1 : 0,
+        episodeId,
+      );
   }
 
   async getEpisodeAudit(episodeId: string): Promise<EpisodeAudit | undefined> {
-    const row = this.db.prepare('SELECT audit FROM episode_audits WHERE episode_id = ?').get(episodeId) as { audit: string } | undefined;
-    return row ? parseAudit(episodeAuditSchema, row.audit, `episode ${episodeId}`) : undefined;
+    const row = this.db.prepare(`${AUDIT_SELECT} WHERE a.episode_id = ?`).get(episodeId) as StoredAuditSql | undefined;
+    return row ? toAudit(row) : undefined;
+  }
+
+  async *iterateEpisodeAudits(runId: string): AsyncIterable<EpisodeAudit> {
+    // Paged by the audit's rowid so memory stays flat on very large runs.
+    const page = this.db.prepare(`${AUDIT_SELECT} WHERE a.run_id = ? AND a.rowid > ? ORDER BY a.rowid LIMIT 500`);
+    let after = 0;
+    while (true) {
+      const rows = page.all(runId, after) as StoredAuditSql[];
+      if (rows.length === 0) return;
+      for (const row of rows) yield toAudit(row);
+      after = rows[rows.length - 1].rid;
+    }
+  }
+
+  async auditTotals(runId: string): Promise<AuditTotals> {
+    // From the indexed values on the episodes (a fault is attributed to failed episodes only).
+    const totals = this.db
+      .prepare(
+        'SELECT count(audit_confident_failure) AS audited, coalesce(sum(audit_confident_failure), 0) AS confident FROM episodes WHERE run_id = ?',
+      )
+      .get(runId) as { audited: number; confident: number };
+    const causes = this.db
+      .prepare(
+        'SELECT audit_fault_cause AS cause, count(*) AS n FROM episodes WHERE run_id = ? AND audit_fault_cause IS NOT NULL GROUP BY audit_fault_cause ORDER BY audit_fault_cause',
+      )
+      .all(runId) as { cause: string; n: number }[];
+    return {
+      audited: totals.audited,
+      confidentFailures: totals.confident,
+      faultCauses: Object.fromEntries(causes.map((row) => [row.cause, row.n])),
+    };
+  }
+
+  async saveAttempt(attempt: EpisodeAttempt): Promise<void> {
+    this.guard('cannot store the attempt', () =>
+      this.db
+        .prepare(
+          `INSERT INTO episode_attempts (run_id, episode_id, attempt, worker, status, started_at, ended_at, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (run_id, episode_id, attempt) DO UPDATE SET worker = excluded.worker, status = excluded.status,
+             started_at = excluded.started_at, ended_at = excluded.ended_at, detail = excluded.detail`,
+        )
+        .run(
+          attempt.runId,
+          attempt.episodeId,
+          attempt.attempt,
+          attempt.worker,
+          attempt.status,
+          attempt.startedAt,
+          attempt.endedAt ?? null,
+          attempt.detail ?? null,
+        ),
+    );
+  }
+
+  async listAttempts(runId: string, episodeId?: string): Promise<EpisodeAttempt[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM episode_attempts WHERE run_id = ? ${episodeId === undefined ? '' : 'AND episode_id = ?'} ORDER BY started_at, rowid`,
+      )
+      .all(...(episodeId === undefined ? [runId] : [runId, episodeId])) as AttemptSql[];
+    return rows.map((row) => ({
+      runId: row.run_id,
+      episodeId: row.episode_id,
+      attempt: row.attempt,
+      worker: row.worker,
+      status: row.status as EpisodeAttempt['status'],
+      startedAt: row.started_at,
+      ...(row.ended_at == null ? {} : { endedAt: row.ended_at }),
+      ...(row.detail == null ? {} : { detail: row.detail }),
+    }));
   }
 
   async getAuditCache(key: string): Promise<JsonValue | undefined> {
@@ -693,8 +924,79 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.commitPending();
+    this.db.close();
   }
+}
+
+/** An episode waiting for the next group commit, and its caller's promise. */
+interface PendingEpisode {
+  episode: EpisodeRecord;
+  audit: EpisodeAudit | undefined;
+  resolve: (saved: boolean) => void;
+  reject: (error: GroundworkError) => void;
+}
+
+/** The light columns of an episode (no trajectory, no outcome). */
+const LIGHT_COLUMNS = 'id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at';
+
+/** An opaque keyset cursor: the `seq` of the last row of a page. */
+function encodeCursor(seq: number): string {
+  return Buffer.from(`s${seq}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match)
+    throw new GroundworkError('INVALID_ARGUMENT', `${JSON.stringify(cursor)} is not an episode-page cursor`, {
+      hint: 'pass the `next` of the previous page, or no cursor for the first page',
+    });
+  return Number(match[1]);
+}
+
+interface AttemptSql {
+  run_id: string;
+  episode_id: string;
+  attempt: number;
+  worker: string;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  detail: string | null;
+}
+
+/** A stored audit with what it leaves to its episode row and its goal-items row. */
+interface StoredAuditSql {
+  rid: number;
+  episode_id: string;
+  run_id: string;
+  audit: string;
+  items: string | null;
+  agent: string | null;
+  task_id: string | null;
+  trial: number | null;
+  reward: number | null;
+  termination: string | null;
+}
+
+const AUDIT_SELECT = `SELECT a.rowid AS rid, a.episode_id, a.run_id, a.audit, g.items, e.agent, e.task_id, e.trial, e.reward, e.termination
+  FROM episode_audits a LEFT JOIN episodes e ON e.id = a.episode_id LEFT JOIN audit_goal_items g ON g.key = a.goal_key`;
+
+function toAudit(row: StoredAuditSql): EpisodeAudit {
+  return decodeEpisodeAudit(
+    row.audit,
+    {
+      episodeId: row.episode_id,
+      runId: row.run_id,
+      agent: row.agent ?? undefined,
+      taskId: row.task_id ?? undefined,
+      trial: row.trial ?? undefined,
+      reward: row.reward ?? undefined,
+      termination: row.termination ?? undefined,
+    },
+    row.items,
+  );
 }
 
 /** Parse a stored audit; a newer schemaVersion is refused, not misread. */

@@ -17,3 +17,5 @@ export {
 export { startOpenAIPeer, embeddingsOnly, openAIMessages } from './openai-peer.ts';
 export { startAnthropicPeer } from './anthropic-peer.ts';
 export { createTinyDomain } from './tiny-domain.ts';
+export { startCountingPeer } from './counting-peer.ts';
+export { startRedisServer, startPostgresServer, skipWithoutServer, missingServer, type LocalServer } from './local-servers.ts';

@@ -43,6 +43,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Servers started by this process: killed when it exits, so a crashed test leaves none behind. */
+const running = new Set<ChildProcess>();
+let exitHook = false;
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const server of running) server.kill('SIGKILL');
+  });
+}
+
 /** Starts `redis-server` on a free loopback port, no persistence. */
 export async function startRedisServer(): Promise<LocalServer> {
   const binary = findBinary('redis-server');
@@ -55,6 +69,7 @@ export async function startRedisServer(): Promise<LocalServer> {
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    track(child);
     const output = collect(child);
     try {
       await waitForPort(port, child, output, 10_000);
@@ -117,6 +132,7 @@ export async function startPostgresServer(): Promise<LocalServer> {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'], ...(asUser ?? {}) },
     );
+    track(child);
     const output = collect(child);
     try {
       await waitForPort(port, child, output, 20_000);

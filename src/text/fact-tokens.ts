@@ -66,5 +66,17 @@ export function factTokens(text: string): FactToken[] {
 
 /** Lowercase, underscores as spaces, no commas or dollar signs: how tokens and texts are compared. */
 export function normaliseFact(text: string): string {
-  return text.toLowerCase().replace(/_/g, ' ').replace(/[,$]/g, '').replace(/\s+/g, ' ').trim();
+  // The audits normalise the same texts episode after episode (the scenario, scripted messages,
+  // profile values): a bounded memo of this pure function.
+  let normal = normalised.get(text);
+  if (normal === undefined) {
+    if (normalised.size >= NORMALISED_KEPT) normalised.clear();
+    normal = text.toLowerCase().replace(/_/g, ' ').replace(/[,$]/g, '').replace(/\s+/g, ' ').trim();
+    normalised.set(text, normal);
+  }
+  return normal;
 }
+
+/** Texts `normaliseFact` keeps the result of (memory stays bounded: cleared when full). */
+const NORMALISED_KEPT = 4096;
+const normalised = new Map<string, string>();

@@ -1,4 +1,4 @@
-import type { ModelMessage } from 'ai';
+import type { ModelMessage, ToolSet } from 'ai';
 import { modelToolSet } from '../models/tool-set.ts';
 import { GroundworkError } from '../errors.ts';
 import type { ModelHub } from '../models/model-hub.ts';
@@ -7,7 +7,15 @@ import { shortHash, type JsonValue } from '../schema/json.ts';
 import type { Task, UserScenario } from '../schema/task.ts';
 import type { TrajectoryEvent, Usage } from '../schema/trajectory.ts';
 import { SeededRandom } from '../util/seeded-random.ts';
-import { conversation, USER_CONTROL_TOKENS, userVisibleEvents, type UserSession, type UserSimulator, type UserToolCall } from './user.ts';
+import {
+  conversation,
+  USER_CONTROL_TOKENS,
+  userVisibleEvents,
+  type UserSession,
+  type UserSimulator,
+  type UserToolCall,
+  type UserToolSpec,
+} from './user.ts';
 
 /** Version of the user prompt template; stored with every episode. */
 export const LLM_USER_PROMPT_VERSION = 'groundwork-user/1';
@@ -55,21 +63,45 @@ export interface LlmUserOptions {
 export function createLlmUser(spec: string, hub: ModelHub, options: LlmUserOptions = {}): UserSimulator {
   const model = hub.resolve(spec);
   const maxEmpty = options.maxEmptyReplies ?? 2;
+  // Per scenario (every trial and agent of a task shares it): the system prompt and its hash are
+  // built once, not once per episode. Keyed by the scenario object, then by the tools section: a
+  // task is not changed once episodes run on it (probe variants are built as new tasks).
+  const prompts = new WeakMap<UserScenario, Map<string, { system: string; hash: string }>>();
+  const promptFor = (scenario: UserScenario, toolsSection: string | undefined) => {
+    let bySection = prompts.get(scenario);
+    if (!bySection) prompts.set(scenario, (bySection = new Map()));
+    const key = toolsSection ?? '';
+    let prompt = bySection.get(key);
+    if (!prompt) {
+      const system = toolsSection === undefined ? userSystemPrompt(scenario) : `${userSystemPrompt(scenario)}\n\n${toolsSection}`;
+      prompt = { system, hash: shortHash(system) };
+      bySection.set(key, prompt);
+    }
+    return prompt;
+  };
+  // One tool set per spec array: the orchestrator hands every episode of a domain the same array.
+  const toolSets = new WeakMap<readonly UserToolSpec[], ToolSet>();
   return {
     name: options.name ?? spec,
     start({ task, seed, trial, tools: toolSpecs = [], guide }): UserSession {
       const session = hub.session(spec, { role: 'user', trial, seed });
       const withTools = toolSpecs.length > 0;
-      const system = withTools ? `${userSystemPrompt(task.user)}\n\n${userToolsSection(guide)}` : userSystemPrompt(task.user);
-      const tools = withTools ? modelToolSet(toolSpecs) : undefined;
+      const { system, hash: systemHash } = promptFor(task.user, withTools ? userToolsSection(guide) : undefined);
+      let tools: ToolSet | undefined;
+      if (withTools) {
+        tools = toolSets.get(toolSpecs);
+        if (!tools) {
+          tools = modelToolSet(toolSpecs);
+          toolSets.set(toolSpecs, tools);
+        }
+      }
       const objectInputs = model.provider === 'anthropic';
       const temperature = options.temperature ?? model.temperature ?? LLM_USER_DEFAULT_TEMPERATURE;
       const maxTokens = options.maxTokens ?? model.maxTokens;
       const openingMode = options.opening ?? 'model';
       return {
         async next(events) {
-          const history = conversation(events);
-          if (history.length === 0 && openingMode === 'scenario') {
+          if (openingMode === 'scenario' && conversation(events).length === 0) {
             const openings = task.user.openings;
             return { content: openings[SeededRandom.from('llm-user-opening', seed, task.id).int(0, openings.length - 1)] };
           }
@@ -100,8 +132,8 @@ export function createLlmUser(spec: string, hub: ModelHub, options: LlmUserOptio
             ...session.describe(),
             temperature,
             promptVersion: LLM_USER_PROMPT_VERSION,
-            promptHash: shortHash(USER_PROMPT_TEMPLATE),
-            scenarioPromptHash: shortHash(system),
+            promptHash: USER_PROMPT_TEMPLATE_HASH,
+            scenarioPromptHash: systemHash,
             opening: openingMode,
             goalState: options.goalStateBlock !== undefined,
           };
@@ -139,6 +171,9 @@ const USER_PROMPT_TEMPLATE = `You are playing a user who contacts a support agen
 - When your goal is met, or the agent cannot help and there is nothing more you can do, end the conversation: write ${USER_CONTROL_TOKENS[0]} at the end of your message.
 - If the agent transfers you to a human, reply with ${USER_CONTROL_TOKENS[1]} only.
 - If the conversation needs something your instructions do not cover and you cannot go on, reply with ${USER_CONTROL_TOKENS[2]} only.`;
+
+/** Hash of the user prompt template, stored with every episode (a constant: hashed once). */
+const USER_PROMPT_TEMPLATE_HASH = shortHash(USER_PROMPT_TEMPLATE);
 
 const USER_TOOLS_TEMPLATE = `# Your own tools
 You can act on your own side (your device, your account) with the tools you are given. Use them when your instructions say so or when the agent asks you to do something on your side, one step at a time, exactly as asked; then tell the agent in your own words what you did and what you saw. The agent cannot see your tools or their results. Never claim you did something you did not do with a tool, and never make up what a tool showed.`;

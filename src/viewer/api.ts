@@ -52,12 +52,19 @@ export interface ProbeMark {
   verdicts: string[];
 }
 
-/** GET /api/runs/:id/episodes — one page of the filtered episode list. */
+/**
+ * GET /api/runs/:id/episodes — one page of the filtered episode list. Pages by keyset: pass the
+ * `next` of a page as `after` for the one after it (fast anywhere in the run); `offset` still works
+ * (it reads through the rows it skips).
+ */
 export interface EpisodePage {
   total: number;
-  offset: number;
+  /** The offset asked for; null when the page was asked by `after`. */
+  offset: number | null;
   limit: number;
   episodes: EpisodeRow[];
+  /** Cursor of the next page (pass it as `after`); null on the last page. */
+  next: string | null;
 }
 
 /**
@@ -190,6 +197,8 @@ function probeChoices(tasks: readonly Task[]): Record<ProbeFilterName, string[]>
 /** Largest page of the episode list. */
 export const MAX_PAGE = 500;
 const DEFAULT_PAGE = 50;
+/** Episodes listed per page while streaming them (each is then read in full). */
+const STREAM_PAGE = 200;
 
 const badRequest = (message: string) => new GroundworkError('INVALID_ARGUMENT', message);
 
@@ -231,6 +240,11 @@ export function parseEpisodeFilter(query: URLSearchParams): EpisodeFilter {
   if (tags.length > 0) filter.tags = tags;
   filter.limit = intParam(query.get('limit'), 'limit', DEFAULT_PAGE, 1, MAX_PAGE);
   filter.offset = intParam(query.get('offset'), 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+  const after = query.get('after');
+  if (after) {
+    if (filter.offset > 0) throw badRequest('pass either after or offset, not both');
+    filter.after = after;
+  }
   return filter;
 }
 
@@ -291,16 +305,21 @@ export class ViewerApi {
     if (hit && hit.key === key) return hit;
     const data = await collectReportData(this.store, runId, { summaryOnly: true });
     const { failed, audit, ...rest } = data;
-    // Filter choices: the causes the stored fault attribution found in this run.
+    // Filter choices: the causes the stored fault attribution found in this run (the run audit's,
+    // and the running totals of episodes audited as they were graded).
     const stored = await this.store.getRunAudit(runId);
+    const totals = await this.store.auditTotals(runId);
     const causes = [
-      ...new Set(
-        Object.values(stored?.agents ?? {}).flatMap((a) =>
+      ...new Set([
+        ...Object.values(stored?.agents ?? {}).flatMap((a) =>
           Object.entries(a.faultCauses ?? {})
             .filter(([, n]) => n > 0)
             .map(([cause]) => cause),
         ),
-      ),
+        ...Object.entries(totals.faultCauses)
+          .filter(([, n]) => n > 0)
+          .map(([cause]) => cause),
+      ]),
     ].sort();
     const page: RunPageData = {
       ...rest,
@@ -345,34 +364,36 @@ export class ViewerApi {
   async episodes(runId: string, query: URLSearchParams): Promise<EpisodePage> {
     await requireRun(this.store, runId);
     const filter = parseEpisodeFilter(query);
-    const [total, episodes] = await Promise.all([this.store.countEpisodes(runId, filter), this.store.listEpisodes(runId, filter)]);
-    return { total, offset: filter.offset!, limit: filter.limit!, episodes };
+    const limit = filter.limit!;
+    const [total, page] = await Promise.all([
+      this.store.countEpisodes(runId, filter),
+      this.store.listEpisodesPage(runId, { ...filter, limit }),
+    ]);
+    return { total, offset: filter.after === undefined ? (filter.offset ?? 0) : null, limit, episodes: page.rows, next: page.next };
   }
 
-  /** Every matching episode in full, one JSON line each, read from the database as it is sent. */
+  /**
+   * Every matching episode in full, one JSON line each, read from the database as it is sent: the
+   * store's indexed filters (audit columns, task tags) page through the ids, then each episode is read.
+   */
   async episodeStream(runId: string, query: URLSearchParams): Promise<AsyncIterable<string>> {
     await requireRun(this.store, runId);
-    const filter = parseEpisodeFilter(query);
+    const { limit: _limit, offset: _offset, after: _after, ...filter } = parseEpisodeFilter(query);
     const store = this.store;
-    let tagsOf: Map<string, Set<string>> | undefined;
     return (async function* () {
-      for await (const episode of store.iterateEpisodes(runId)) {
-        if (filter.agent && episode.agent !== filter.agent) continue;
-        if (filter.family && episode.family !== filter.family) continue;
-        if (filter.termination && episode.termination !== filter.termination) continue;
-        if (filter.result && episode.reward >= 1 !== (filter.result === 'pass')) continue;
-        if (filter.tags) {
-          tagsOf ??= new Map((await store.runTasks(runId)).map((task) => [task.id, new Set(task.tags)]));
-          const tags = tagsOf.get(episode.taskId);
-          if (!filter.tags.every((tag) => tags?.has(tag))) continue;
+      let after: string | null = null;
+      do {
+        const page: { rows: EpisodeRow[]; next: string | null } = await store.listEpisodesPage(runId, {
+          ...filter,
+          limit: STREAM_PAGE,
+          ...(after !== null ? { after } : {}),
+        });
+        for (const row of page.rows) {
+          const episode = await store.getEpisode(runId, row.id);
+          if (episode) yield `${JSON.stringify(episode)}\n`;
         }
-        if (filter.faultCause !== undefined || filter.confidentFailure !== undefined) {
-          const audit = await store.getEpisodeAudit(episode.id);
-          if (filter.faultCause !== undefined && audit?.fault?.cause !== filter.faultCause) continue;
-          if (filter.confidentFailure !== undefined && audit?.confidentFailure !== filter.confidentFailure) continue;
-        }
-        yield `${JSON.stringify(episode)}\n`;
-      }
+        after = page.next;
+      } while (after !== null);
     })();
   }
 

@@ -113,6 +113,34 @@ test('the episode list is filtered and paginated by the database', async () => {
   assert.equal((await call('GET', '/api/runs/no-such-run/episodes')).status, 404);
 });
 
+test('the episode list pages by keyset: following `next` walks the filtered list once, in order', async () => {
+  const all = JSON.parse((await call('GET', `/api/runs/${runId}/episodes?limit=500`)).body);
+  assert.equal(all.next, null);
+  const naiveFails = all.episodes.filter((e: { agent: string; reward: number }) => e.agent === 'naive' && e.reward < 1);
+  const walked: string[] = [];
+  let after = '';
+  do {
+    const page = JSON.parse((await call('GET', `/api/runs/${runId}/episodes?agent=naive&result=fail&limit=3${after}`)).body);
+    assert.equal(page.total, naiveFails.length);
+    assert.equal(page.offset, after ? null : 0);
+    walked.push(...page.episodes.map((e: { id: string }) => e.id));
+    after = page.next ? `&after=${encodeURIComponent(page.next)}` : '';
+  } while (after);
+  assert.deepEqual(
+    walked,
+    naiveFails.map((e: { id: string }) => e.id),
+  );
+  // A page asked by offset gives the cursor of the one after it.
+  const byOffset = JSON.parse((await call('GET', `/api/runs/${runId}/episodes?limit=10&offset=10`)).body);
+  const following = JSON.parse((await call('GET', `/api/runs/${runId}/episodes?limit=10&after=${encodeURIComponent(byOffset.next)}`)).body);
+  assert.deepEqual(
+    following.episodes.map((e: { id: string }) => e.id),
+    all.episodes.slice(20, 30).map((e: { id: string }) => e.id),
+  );
+  assert.equal((await call('GET', `/api/runs/${runId}/episodes?after=nonsense`)).status, 400);
+  assert.equal((await call('GET', `/api/runs/${runId}/episodes?offset=5&after=${encodeURIComponent(byOffset.next)}`)).status, 400);
+});
+
 test('run page, episode, chart and NDJSON stream endpoints', async () => {
   const page = JSON.parse((await call('GET', `/api/runs/${runId}`)).body);
   assert.deepEqual(page.agents, ['oracle', 'naive']);

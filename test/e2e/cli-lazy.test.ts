@@ -17,7 +17,7 @@ import { after, describe, it } from 'node:test';
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/groundwork.js');
 /** Packages `--help` must not load: each costs tens to hundreds of milliseconds at startup. */
-const HEAVY = ['ai', '@ai-sdk', '@opentelemetry', 'better-sqlite3', 'zod', 'pino', 'vega', 'vega-lite', 'yaml'];
+const HEAVY = ['ai', '@ai-sdk', '@opentelemetry', 'better-sqlite3', 'zod', 'pino', 'vega', 'vega-lite', 'yaml', 'pg', 'bullmq', 'ioredis'];
 
 const work = mkdtempSync(join(tmpdir(), 'gw-lazy-'));
 after(() => rmSync(work, { recursive: true, force: true }));

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createHelpdeskDomain } from '../../src/domains/helpdesk/index.ts';
 import { startOpenAIPeer } from '../../src/testing/openai-peer.ts';
-import type { ModelPeer, PeerReply, PeerRequest } from '../../src/testing/peer-server.ts';
+import { maxConcurrent, type ModelPeer, type PeerReply, type PeerRequest } from '../../src/testing/peer-server.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/groundwork.js');
 const SECRET = 'sk-test-SECRET-0123456789abcdef';
@@ -189,5 +189,52 @@ describe('model agents and users from the command line', () => {
     assert.match(badFile.stderr.trim(), /bad\.yaml:2: trials: Too small/);
     // Each was refused before the database was opened: none was created.
     assert.equal(existsSync(db), false, 'no database created');
+  });
+
+  it("gives a model without a limit the run's concurrency, holds a configured limit and reports that it held the run back", async () => {
+    // Every agent request waits 150 ms, so the episodes' first calls overlap.
+    const peer = await startOpenAIPeer((request) => ({ ...agentModel(request), delayMs: 150 }));
+    peers.push(peer);
+    const dir = mkdtempSync(join(tmpdir(), 'gw-limits-'));
+    const model = (limits: string) => [
+      'models:',
+      '  bot:',
+      '    provider: openai-compatible',
+      '    model: peer-agent',
+      `    baseURL: ${peer.url}`,
+      `    limits: ${limits}`,
+    ];
+    const runFile = (name: string, limits: string) => {
+      const file = join(dir, name);
+      writeFileSync(
+        file,
+        ['domain: helpdesk', `tasks: [${task.id}]`, 'agents: [bot]', 'trials: 12', 'concurrency: 12', ...model(limits)].join('\n'),
+      );
+      return file;
+    };
+
+    // No configured concurrency: the model takes the run's 12 (the old default of 8 capped it).
+    const open = await cli(['run', runFile('open.yaml', '{ maxRetries: 0 }'), '--db', join(dir, 'open.db'), '--json'], {});
+    assert.equal(open.status, 0, open.stderr);
+    assert.ok(maxConcurrent(peer.requests) > 8, `peer saw ${maxConcurrent(peer.requests)} requests in flight at most`);
+    const openJson = JSON.parse(open.stdout);
+    assert.equal(openJson.agents.bot.meanReward, 1);
+    assert.equal(openJson.throttle?.some((m: { throttled: boolean }) => m.throttled) ?? false, false, 'nothing reported as throttled');
+
+    // A configured limit of 2 holds, and the run says it held the run back (JSON and text).
+    peer.requests.length = 0;
+    const tight = await cli(
+      ['run', runFile('tight.yaml', '{ maxRetries: 0, concurrency: 2 }'), '--db', join(dir, 'tight.db'), '--json'],
+      {},
+    );
+    assert.equal(tight.status, 0, tight.stderr);
+    assert.equal(maxConcurrent(peer.requests), 2);
+    const throttled = JSON.parse(tight.stdout).throttle.find((m: { model: string }) => m.model === 'bot');
+    assert.equal(throttled.throttled, true);
+    assert.equal(throttled.concurrency, 2);
+    assert.ok(throttled.waited > 0 && throttled.waitMs > 0);
+    const text = await cli(['run', runFile('tight.yaml', '{ maxRetries: 0, concurrency: 2 }'), '--db', join(dir, 'text.db')], {});
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stderr, /model bot: \d+ of \d+ requests \(\d+%\) waited .* \(concurrency 2\); raise limits\.concurrency/);
   });
 });

@@ -92,10 +92,18 @@ test('click from the run list to a failed episode: grade, state diff and transcr
   await page.selectOption('select[name=result]', 'fail');
   await page.waitForFunction(() => /^57 episodes/.test(document.querySelector('[data-testid=episode-count]')?.textContent ?? ''));
   assert.match(page.url(), /agent=naive&result=fail|result=fail&agent=naive/);
-  // Pagination is server-side: page 2 holds the remaining 7 rows.
+  // Pagination is server-side, by keyset: page 2 (the remaining 7 rows) is asked after page 1's cursor.
+  const pageRequests: string[] = [];
+  page.on('request', (request) => {
+    if (/\/episodes\?/.test(request.url())) pageRequests.push(request.url());
+  });
   await page.getByRole('button', { name: 'next →' }).click();
   await page.waitForFunction(() => /page 2 of 2/.test(document.querySelector('[data-testid=episode-count]')?.textContent ?? ''));
   assert.equal(await page.locator('table.episodes tbody tr').count(), 7);
+  assert.ok(
+    pageRequests.some((url) => /[?&]after=/.test(url) && !/[?&]offset=/.test(url)),
+    pageRequests.join('\n'),
+  );
   await page.getByRole('button', { name: '← previous' }).click();
   await page.waitForFunction(() => /page 1 of 2/.test(document.querySelector('[data-testid=episode-count]')?.textContent ?? ''));
   // Only confident failures (from the stored audit): every naive failure claimed success.

@@ -13,14 +13,15 @@ export interface AuditOptions {
   config?: string;
   record?: string;
   replay?: string;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
   json?: boolean;
 }
 
 /** `groundwork audit RUN_ID [--judge MODEL]`: audit a stored or imported run, store and print the results. */
 export async function auditAction(runId: string, options: AuditOptions): Promise<void> {
   checkJudgeFlags(options);
-  const store = await openStore(options.db);
+  const store = await openStore(options.store);
   // SIGINT/SIGTERM stop the audit between episodes: stored episode audits stay, no run audit is half-written.
   const controller = new AbortController();
   let exitCode = 0;

@@ -7,7 +7,8 @@ import { openStoreReadOnly, printJson } from '../context.ts';
 export interface CompareOptions {
   agent?: string;
   agentB?: string;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
   json?: boolean;
 }
 
@@ -46,7 +47,7 @@ function agentPairs(a: EpisodeRow[], b: EpisodeRow[], options: CompareOptions): 
 
 /** `groundwork compare RUN_A RUN_B`: paired comparison on shared tasks and trials. */
 export async function compareAction(runA: string, runB: string, options: CompareOptions): Promise<void> {
-  const store = await openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.store);
   try {
     const a = await rowsOf(store, runA);
     const b = await rowsOf(store, runB);

@@ -21,7 +21,8 @@ export interface ExperienceListOptions {
   set?: string;
   kind?: string;
   family?: string;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
   json?: boolean;
 }
 
@@ -32,7 +33,7 @@ export async function experienceListAction(options: ExperienceListOptions): Prom
       hint: `kinds: ${EXPERIENCE_KINDS.join(', ')}`,
     });
   }
-  const store = await openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.store);
   try {
     const records = await store.listExperience({
       setId: options.set,

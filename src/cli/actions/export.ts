@@ -30,7 +30,8 @@ export interface ExportOptions {
   notes?: string;
   isNew?: boolean;
   allowPending?: boolean;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
   json?: boolean;
 }
 
@@ -62,7 +63,7 @@ export async function exportAction(runIds: string | readonly string[] | undefine
   const format = parseExportFormat(options.format);
   if (!options.output) throw new GroundworkError('INVALID_ARGUMENT', '-o FILE is required');
   const file = resolve(options.output);
-  const store = await openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.store);
   // Written beside the target and renamed at the end: a failed export leaves no partial file.
   const partial = `${file}.partial`;
   let fd: number | undefined;
@@ -111,7 +112,7 @@ async function exportTau2Submission(runIds: readonly string[], options: ExportOp
       `--submission-type must be standard or custom, got ${JSON.stringify(options.submissionType)}`,
     );
   const file = resolve(options.output);
-  const store = await openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.store);
   try {
     const { submission, domains } = await buildTau2Submission(store, runIds, {
       ...(options.modelName ? { modelName: options.modelName } : {}),

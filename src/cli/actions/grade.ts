@@ -13,7 +13,7 @@ import {
   type Tau2RegradeResult,
 } from '../../importers/tau2-results.ts';
 import { num, table } from '../format.ts';
-import { openStore, printJson, resolveDbPath, taskFileOption, warnDeprecated } from '../context.ts';
+import { openStore, printJson, resolveStoreLocation, taskFileOption, warnDeprecated } from '../context.ts';
 import { openRunLog } from '../run-log.ts';
 
 /** Domains whose results `--format tau-bench` can re-grade, by their registry names. */
@@ -35,7 +35,10 @@ export interface GradeOptions {
   agentName?: string;
   /** true: --store; false: --no-store; absent: the format's default (tau-bench: no, tau2: yes). */
   store?: boolean;
+  /** Where the run is stored (with --store): a SQLite path or a PostgreSQL URL. */
   db?: string;
+  /** Where the run log goes (default: beside a SQLite store, ./.groundwork/logs for PostgreSQL). */
+  logDir?: string;
   json?: boolean;
 }
 
@@ -115,7 +118,7 @@ export async function gradeAction(file: string, options: GradeOptions): Promise<
       const imported = await importTauResultsAsRun(records, { store, domain, domainOptions, agent });
       result = imported;
       // The imported run gets its log like any run (logs/RUN_ID.log beside the database).
-      const log = openRunLog(resolveDbPath(options.db), imported.runId);
+      const log = openRunLog(resolveStoreLocation(options.db), imported.runId, { logDir: options.logDir });
       log.logger.info(
         { import: { format: 'tau-bench', file: path.resolve(file), records: records.length }, domain: domainName, domainOptions, agent },
         'run start',
@@ -250,7 +253,7 @@ async function gradeTau2Action(file: string, options: GradeOptions): Promise<voi
     try {
       const imported = await importTau2ResultsAsRun(results, { store: opened, domain, domainOptions, agent, user });
       result = imported;
-      const log = openRunLog(resolveDbPath(options.db), imported.runId);
+      const log = openRunLog(resolveStoreLocation(options.db), imported.runId, { logDir: options.logDir });
       log.logger.info(
         {
           import: { format: 'tau2', file: path.resolve(file), form: results.form, simulations: results.simulations.length },

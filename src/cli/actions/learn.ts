@@ -1,9 +1,10 @@
 import { describeError, GroundworkError } from '../../errors.ts';
 import { learn, type LearnEvent, type TaskChoice } from '../../experience/learn.ts';
 import { loadRunFile, type RunFile } from '../../runner/run-file.ts';
+import { DEFAULT_CONCURRENCY } from '../../schema/run-config.ts';
 import { EXPERIENCE_KINDS, type ExperienceKind, type LearningEvaluation, type LearningSession } from '../../schema/experience.ts';
 import { createProgressReporter } from '../progress.ts';
-import { openStore, parseTaskSelection, printJson, resolveDbPath } from '../context.ts';
+import { openStore, parseTaskSelection, printJson, resolveStoreLocation } from '../context.ts';
 import { openRunLog, type RunLog } from '../run-log.ts';
 import { num, table } from '../format.ts';
 import { modelParticipants } from '../participants.ts';
@@ -28,7 +29,10 @@ export interface LearnCommandOptions {
   config?: string;
   record?: string;
   replay?: string;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
+  /** Where run logs go (default: beside a SQLite store, ./.groundwork/logs for PostgreSQL). */
+  logDir?: string;
   json?: boolean;
 }
 
@@ -88,21 +92,23 @@ export async function learnAction(options: LearnCommandOptions): Promise<void> {
     });
   const choice = (value: string | undefined): TaskChoice | undefined => (value === undefined ? undefined : parseTaskSelection(value));
   // Every run the session creates gets its log (logs/RUN_ID.log beside the database), like `run`.
-  const dbPath = resolveDbPath(options.db);
+  const storeLocation = resolveStoreLocation(options.store);
   let log: RunLog | undefined;
   const pending: object[] = [];
   const { hub, factory } = modelParticipants({
     models: file.models ?? {},
+    // A model without a configured limit takes the session's episode concurrency.
+    concurrency: options.concurrency ?? file.concurrency ?? DEFAULT_CONCURRENCY,
     record: options.record,
     replay: options.replay,
     onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : pending.push(event)),
   });
-  const store = await openStore(options.db);
+  const store = await openStore(storeLocation);
   const progress = options.json ? undefined : createProgressReporter();
   const onEvent = (event: LearnEvent) => {
     if (event.type === 'phase-start') {
       log?.logger.flush();
-      log = openRunLog(dbPath, event.runId);
+      log = openRunLog(storeLocation, event.runId, { logDir: options.logDir });
       for (const e of pending.splice(0)) log.logger.warn(e, 'model event');
       log.logger.info(
         {

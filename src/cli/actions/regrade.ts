@@ -1,5 +1,5 @@
 import { checkJudgeFlags, judgeFor } from '../judge-options.ts';
-import { GroundworkError } from '../../errors.ts';
+import { describeError, GroundworkError } from '../../errors.ts';
 import { judgeCommunication } from '../../audits/communication-judge.ts';
 import { judgeTau2NlAssertions } from '../../audits/tau2-nl-judge.ts';
 import type { Tau2NlJudgements } from '../../grading/tau2.ts';
@@ -8,7 +8,8 @@ import { outcomeChanged, regradeEpisode } from '../../grading/regrade.ts';
 import { domainFor } from '../../runner/local-runner.ts';
 import { openStore, printJson } from '../context.ts';
 import { table } from '../format.ts';
-import { requireRun } from '../../store/store.ts';
+import { leaseIsLive, requireRun, type Store } from '../../store/store.ts';
+import { summariseStoredRun } from '../../audit-runner/summarise-stored-run.ts';
 
 export interface RegradeOptions {
   dryRun?: boolean;
@@ -16,14 +17,15 @@ export interface RegradeOptions {
   config?: string;
   record?: string;
   replay?: string;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
   json?: boolean;
 }
 
 /** `groundwork regrade RUN_ID`: grade every stored episode again with the current grader. */
 export async function regradeAction(runId: string, options: RegradeOptions): Promise<void> {
   checkJudgeFlags(options);
-  const store = await openStore(options.db);
+  const store = await openStore(options.store);
   try {
     const run = await requireRun(store, runId);
     const domain = domainFor(run.config);
@@ -82,6 +84,8 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
       }
     }
     if (!options.dryRun) for (const [id, outcome] of updates) await store.updateOutcome(id, outcome);
+    const audit =
+      options.dryRun || updates.length === 0 ? undefined : await reauditChanged(store, runId, new Set(changed.map((c) => c.episodeId)));
     const result = {
       runId,
       episodes,
@@ -92,6 +96,7 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
       rewardChanged: changed.filter((c) => c.before !== c.after).length,
       initialStateMismatches: mismatches,
       stored: !options.dryRun,
+      ...(audit ? { audit } : {}),
       changes: changed,
     };
     if (options.json) {
@@ -109,6 +114,7 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
       process.stdout.write(
         `warning: ${mismatches} episode(s) started from a state this domain no longer reproduces (data or generator changed); their grades may not be comparable.\n`,
       );
+    if (audit) process.stdout.write(`${audit.detail}\n`);
     const flips = changed.filter((c) => c.before !== c.after);
     if (flips.length > 0)
       process.stdout.write(
@@ -120,4 +126,40 @@ export async function regradeAction(runId: string, options: RegradeOptions): Pro
   } finally {
     await store.close();
   }
+}
+
+/** What `regrade` did to the run's audits after outcomes changed. */
+interface RegradeAudit {
+  /** `updated`: the changed episodes (and those of their tasks whose problems changed) audited again, the run audit stored again. */
+  status: 'updated' | 'not_audited' | 'judge' | 'running' | 'failed';
+  detail: string;
+}
+
+/**
+ * After outcomes changed, audit again the changed episodes and those a changed task problem (the
+ * oracle now passing a task, noop failing one) made stale, and store the run audit again, so the
+ * stored audits, their indexed columns and the run audit are what `groundwork audit` makes of the
+ * regraded run. Left alone: a run never audited, one audited with an LLM judge (audits made again
+ * here would have none: the user re-runs `audit --judge`), one a live process is still running
+ * (its own end-of-run summary sees the changed rewards).
+ */
+async function reauditChanged(store: Store, runId: string, changed: ReadonlySet<string>): Promise<RegradeAudit> {
+  const run = await requireRun(store, runId);
+  if ((run.lease && leaseIsLive(run.lease)) || run.status === 'queued')
+    return { status: 'running', detail: `run ${runId} is still ${run.status}: its own end-of-run audit includes the new grades` };
+  const previous = await store.getRunAudit(runId);
+  if (!previous && (await store.auditTotals(runId)).audited === 0)
+    return { status: 'not_audited', detail: `run ${runId} has no audit yet (groundwork audit ${runId} makes one)` };
+  if (previous?.judge)
+    return {
+      status: 'judge',
+      detail: `the audit of run ${runId} was made with judge ${previous.judge}: run groundwork audit ${runId} --judge ${previous.judge} to bring it up to date`,
+    };
+  try {
+    await summariseStoredRun(store, runId, { reaudit: changed });
+  } catch (error) {
+    // The new grades are stored all the same; the audit can be made again.
+    return { status: 'failed', detail: `audit not brought up to date: ${describeError(error)} (run groundwork audit ${runId})` };
+  }
+  return { status: 'updated', detail: `audits brought up to date with the new grades (the same as groundwork audit ${runId})` };
 }

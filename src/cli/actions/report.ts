@@ -9,13 +9,14 @@ import { openStoreReadOnly, printJson } from '../context.ts';
 export interface ReportOptions {
   output?: string;
   maxFailed: number;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
   json?: boolean;
 }
 
 /** `groundwork report RUN_ID -o report.html`: one self-contained HTML file. */
 export async function reportAction(runId: string, options: ReportOptions): Promise<void> {
-  const store = await openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.store);
   try {
     const data = await collectReportData(store, runId, { maxFailed: options.maxFailed });
     const report = await renderHtmlReport(data, { generatedAt: new Date().toISOString() });

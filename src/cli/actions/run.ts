@@ -1,18 +1,20 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { isBuiltInAgent } from '../../agents/registry.ts';
-import { auditStoredRun } from '../../audit-runner/audit-stored-run.ts';
+import { createEpisodeAuditor, type EpisodeAuditor } from '../../audit-runner/episode-auditor.ts';
+import { MAX_AUDITS_IN_MEMORY, summariseStoredRun } from '../../audit-runner/summarise-stored-run.ts';
 import { describeError, GroundworkError } from '../../errors.ts';
 import type { RunAudit } from '../../schema/audit.ts';
 import { infraReason, summariseRun } from '../../report/run-summary.ts';
 import { createPlannedRun, executeRun, leaseTiming, planRun, runBusyError, type RunPlan } from '../../runner/local-runner.ts';
 import type { ParticipantFactory } from '../../runner/build.ts';
 import type { ModelsConfig } from '../../models/model-config.ts';
-import type { RunConfigInput } from '../../schema/run-config.ts';
+import type { ModelHub } from '../../models/model-hub.ts';
+import { DEFAULT_CONCURRENCY, type RunConfigInput } from '../../schema/run-config.ts';
 import { PROBE_PACK_NAMES } from '../../schema/probe.ts';
 import { loadRunFile, type RunFile } from '../../runner/run-file.ts';
 import { createProgressReporter } from '../progress.ts';
-import { checkProbePack, openStore, parseTaskSelection, printJson, resolveDbPath } from '../context.ts';
+import { checkProbePack, openStore, parseTaskSelection, printJson, resolveStoreLocation } from '../context.ts';
 import { modelParticipants } from '../participants.ts';
 import { openRunLog } from '../run-log.ts';
 import { formatRunSummary } from '../summary-text.ts';
@@ -26,7 +28,7 @@ const PROBE_AUDIT = 'probe';
 const DEFAULT_AGENTS = ['oracle', 'naive', 'noop'];
 
 /** Options that define a run's plan: not allowed with --resume, which reuses the stored plan. */
-const PLAN_OPTIONS = [
+export const PLAN_OPTIONS = [
   'domain',
   'split',
   'tasks',
@@ -68,16 +70,23 @@ export interface RunOptions {
   config?: string;
   record?: string;
   replay?: string;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
+  /** Where the run log goes (default: beside a SQLite store, ./.groundwork/logs for PostgreSQL). */
+  logDir?: string;
   resume?: string;
   retryErrors?: boolean;
+  /** A Redis URL: enqueue the run's episodes for `groundwork worker`s instead of running them here (run-queue.ts). */
+  queue?: string | boolean;
+  /** With --queue: return once the episodes are enqueued instead of following the run. */
+  detach?: boolean;
   outcomeReport?: boolean;
   steerUser?: boolean;
   json?: boolean;
 }
 
 /** Run file(s) first, flags over them. */
-function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
+export function configFrom(file: RunFile, options: RunOptions): RunConfigInput {
   const tasks =
     options.tasks !== undefined
       ? parseTaskSelection(options.tasks)
@@ -132,7 +141,7 @@ export async function probeAction(runFile: string | undefined, options: RunOptio
 }
 
 /** A cassette folder that cannot work fails now, not as an infra error in every episode of a stored run. */
-function checkCassetteDirs(options: RunOptions): void {
+export function checkCassetteDirs(options: RunOptions): void {
   const kind = (dir: string) => (existsSync(dir) ? (statSync(dir).isDirectory() ? 'dir' : 'file') : 'none');
   if (options.replay !== undefined && kind(options.replay) !== 'dir')
     throw new GroundworkError('INVALID_ARGUMENT', `--replay ${options.replay}: no such directory`, {
@@ -146,6 +155,7 @@ function checkCassetteDirs(options: RunOptions): void {
 
 /** `groundwork run [RUN_FILE]`: plan, run, grade and store episodes; print the summary. */
 export async function runAction(runFile: string | undefined, options: RunOptions, command: Command): Promise<void> {
+  if (options.queue) return (await import('./run-queue.ts')).runQueueAction(runFile, options, command);
   if (options.retryErrors && !options.resume) throw new GroundworkError('INVALID_ARGUMENT', '--retry-errors needs --resume RUN_ID');
   if (options.resume) {
     const conflicting = PLAN_OPTIONS.filter((name) => command.getOptionValueSource(name) === 'cli');
@@ -162,29 +172,37 @@ export async function runAction(runFile: string | undefined, options: RunOptions
   const fromConfig: RunFile = options.config ? loadRunFile(options.config) : {};
   const fromRunFile: RunFile = runFile ? loadRunFile(runFile) : {};
   const file: RunFile = { ...fromConfig, ...fromRunFile, models: { ...fromConfig.models, ...fromRunFile.models } };
-  const dbPath = resolveDbPath(options.db);
+  const storeLocation = resolveStoreLocation(options.store);
   let log: ReturnType<typeof openRunLog> | undefined;
   const modelEvents: unknown[] = [];
-  const participants = (models: ModelsConfig, steerUser: boolean): ParticipantFactory =>
-    modelParticipants({
+  // The run's model hub: a model with no configured concurrency limit takes the run's concurrency
+  // (so a default never caps a run silently), and a limit that held the run back is reported.
+  let hub: ModelHub | undefined;
+  const participants = (models: ModelsConfig, steerUser: boolean, concurrency: number): ParticipantFactory => {
+    const built = modelParticipants({
       models,
       steerUser,
+      concurrency,
       record: options.record,
       replay: options.replay,
       onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : modelEvents.push(event)),
       // An external agent's stderr (redacted) goes to the run log, never into results.
       onAgentStderr: (agent, line) => log?.logger.info({ agent, line }, 'agent stderr'),
-    }).factory;
+    });
+    hub = built.hub;
+    return built.factory;
+  };
   // A new run's plan (domain, split, tasks, agents, user) is checked before the database is
   // opened: input that cannot run never creates a database or touches one.
   let fresh: { factory: ParticipantFactory; plan: RunPlan } | undefined;
   if (!options.resume) {
-    const factory = participants(file.models ?? {}, options.steerUser ?? false);
+    const config = configFrom(file, options);
+    const factory = participants(file.models ?? {}, options.steerUser ?? false, config.concurrency ?? DEFAULT_CONCURRENCY);
     const maxEpisodes = options.maxEpisodes ?? file.maxEpisodes;
-    fresh = { factory, plan: planRun(configFrom(file, options), { participants: factory, ...(maxEpisodes ? { maxEpisodes } : {}) }) };
+    fresh = { factory, plan: planRun(config, { participants: factory, ...(maxEpisodes ? { maxEpisodes } : {}) }) };
   }
   const lease = leaseTiming(); // GROUNDWORK_LEASE_MS, checked before anything is stored
-  const store = await openStore(options.db);
+  const store = await openStore(storeLocation);
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -206,9 +224,18 @@ export async function runAction(runFile: string | undefined, options: RunOptions
       const stored = await requireRun(store, runId);
       // Refused before its log is touched; executeRun takes the lease atomically all the same.
       if (stored.lease) throw runBusyError(runId, stored.lease);
-      factory = participants(stored.config.models, stored.config.steerUser);
+      // A distributed run: running its slots here as well would race the workers for them.
+      if (stored.status === 'queued')
+        throw new GroundworkError(
+          'INVALID_ARGUMENT',
+          `run ${runId} is queued for groundwork workers; a local --resume would run its episodes beside them`,
+          {
+            hint: `follow it with: groundwork run --resume ${runId} --queue (GROUNDWORK_QUEUE or the URL) --store …`,
+          },
+        );
+      factory = participants(stored.config.models, stored.config.steerUser, stored.config.concurrency);
     }
-    log = openRunLog(dbPath, runId);
+    log = openRunLog(storeLocation, runId, { logDir: options.logDir });
     for (const event of modelEvents) log.logger.warn(event as object, 'model event');
     const run = (await store.getRun(runId))!;
     log.logger.info(
@@ -223,38 +250,54 @@ export async function runAction(runFile: string | undefined, options: RunOptions
     if (!options.json) process.stderr.write(`run ${runId} (log: ${log.path})\n`);
     const progress = createProgressReporter();
     const logger = log.logger;
+    // Each episode is audited as it is graded and stored with its audit; the end of the run only
+    // summarises the stored audits (and audits again the few a later task problem made stale).
+    const tasks = await store.runTasks(runId);
+    const earlier = options.resume ? await store.listEpisodes(runId) : [];
+    let auditor: EpisodeAuditor | undefined;
     const result = await executeRun(runId, {
       store,
       participants: factory,
       signal: controller.signal,
       retryErrors: options.retryErrors,
       lease,
+      auditEpisode: (graded, task, domain) =>
+        (auditor ??= createEpisodeAuditor({ domain, tasks, stored: earlier, keep: MAX_AUDITS_IN_MEMORY })).audit(graded, task),
+      onAuditError: (episodeId, error) => logger.warn({ episodeId, error: describeError(error) }, 'episode audit failed'),
       onProgress: (p) => {
         progress.update(p);
         if (p.last) logger.info(p.last, 'episode stored');
       },
     });
     progress.finish();
+    const throttle = hub?.throttleReport();
     logger.info(
-      { status: result.status, ran: result.ran, skipped: result.skipped, retried: result.retried, durationMs: result.durationMs },
+      {
+        status: result.status,
+        ran: result.ran,
+        skipped: result.skipped,
+        retried: result.retried,
+        durationMs: result.durationMs,
+        ...(throttle?.models.length ? { throttle: throttle.models } : {}),
+      },
       'run end',
     );
+    if (throttle?.text && !options.json) process.stderr.write(`${throttle.text}\n`);
     const summary = await summariseRun(store, (await store.getRun(runId))!);
-    // The deterministic audits are cheap: run them so the summary shows confident failures at once.
+    // The deterministic audits are cheap: summarise them so the summary shows confident failures at once.
     let audit: RunAudit | undefined;
     try {
-      audit = await auditStoredRun(store, runId, { signal: controller.signal });
+      // Also after Ctrl-C/SIGTERM: audits made before a task problem appeared are made again (a
+      // few, cheap) so the stored audits are what `groundwork audit` makes of the stored episodes;
+      // a second signal quits at once (onSignal). A killed run (SIGKILL) gets this from
+      // `run --resume` or `groundwork audit`.
+      if (controller.signal.aborted && !options.json)
+        process.stderr.write('summarising the audits of the stored episodes (again to quit now)\n');
+      audit = await summariseStoredRun(store, runId, auditor ? { auditor } : {});
     } catch (error) {
-      // Stopped by Ctrl-C/SIGTERM during the audit: the episodes are stored; the audit can be run again.
-      const stopped = controller.signal.aborted;
-      logger.warn({ error: describeError(error) }, stopped ? 'audit stopped by a signal' : 'audit failed');
-      if (!options.json) {
-        process.stderr.write(
-          stopped
-            ? `audit stopped; the episodes are stored (run groundwork audit ${runId} to finish it)\n`
-            : `audit failed: ${describeError(error)} (run groundwork audit ${runId})\n`,
-        );
-      }
+      // The episodes are stored; the audit can be run again.
+      logger.warn({ error: describeError(error) }, 'audit failed');
+      if (!options.json) process.stderr.write(`audit failed: ${describeError(error)} (run groundwork audit ${runId})\n`);
     }
     if (options.json) {
       printJson({
@@ -263,6 +306,7 @@ export async function runAction(runFile: string | undefined, options: RunOptions
         skipped: result.skipped,
         retried: result.retried,
         durationMs: result.durationMs,
+        ...(throttle?.models.length ? { throttle: throttle.models } : {}),
         ...(audit ? { audit } : {}),
       });
     } else {

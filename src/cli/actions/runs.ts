@@ -3,13 +3,14 @@ import { num, table } from '../format.ts';
 import { openStoreReadOnly, printJson } from '../context.ts';
 
 export interface RunsOptions {
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
   json?: boolean;
 }
 
 /** `groundwork runs`: list stored runs. */
 export async function runsAction(options: RunsOptions): Promise<void> {
-  const store = await openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.store);
   try {
     const runs = await store.listRuns();
     if (options.json) {

@@ -1,6 +1,6 @@
 import { leaseTiming } from '../../runner/local-runner.ts';
 import { loadRunFile, type RunFile } from '../../runner/run-file.ts';
-import { DEFAULT_IDLE_MS, startEnvServer } from '../../serve/server.ts';
+import { DEFAULT_IDLE_MS, DEFAULT_MAX_SESSIONS, startEnvServer } from '../../serve/server.ts';
 import { openStore, printJson } from '../context.ts';
 import { modelParticipants } from '../participants.ts';
 
@@ -20,7 +20,8 @@ export interface ServeOptions {
   data?: string;
   maxSteps?: number;
   config?: string;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
   json?: boolean;
 }
 
@@ -33,9 +34,10 @@ export async function serveAction(options: ServeOptions): Promise<void> {
   // Files and limits are checked before the database is opened: bad input never touches the store.
   const file: RunFile = options.config ? loadRunFile(options.config) : {};
   const lease = leaseTiming();
-  const participants = modelParticipants({ models: file.models ?? {} }).factory;
+  // The simulated user's model, without a configured limit, may serve every session at once.
+  const participants = modelParticipants({ models: file.models ?? {}, concurrency: options.maxSessions ?? DEFAULT_MAX_SESSIONS }).factory;
   const user = options.user ?? file.user;
-  const store = await openStore(options.db);
+  const store = await openStore(options.store);
   let server: Awaited<ReturnType<typeof startEnvServer>>;
   try {
     server = await startEnvServer({

@@ -13,13 +13,14 @@ import { formatEpisodeAudit, formatRunAudit } from './audit.ts';
 export interface ShowOptions {
   episode?: string;
   limit: number;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
   json?: boolean;
 }
 
 /** `groundwork show RUN_ID [--episode ID]`: a run's summary, or one episode in full. */
 export async function showAction(runId: string, options: ShowOptions): Promise<void> {
-  const store = await openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.store);
   try {
     const run = await requireRun(store, runId);
     if (options.episode) {

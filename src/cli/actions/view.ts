@@ -6,13 +6,14 @@ export interface ViewOptions {
   host: string;
   port: number;
   allowRemote?: boolean;
-  db?: string;
+  /** --store (or its alias --db): a SQLite path or a PostgreSQL URL. */
+  store?: string;
   json?: boolean;
 }
 
 /** `groundwork view`: a local, read-only web app over the stored runs. */
 export async function viewAction(options: ViewOptions): Promise<void> {
-  const store = await openStoreReadOnly(options.db);
+  const store = await openStoreReadOnly(options.store);
   try {
     const bundle = await ensureViewerBundle({ onBuild: (dir) => process.stderr.write(`building the viewer app into ${dir} (once)…\n`) });
     const server = await startViewer({

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { AuditOptions } from '../actions/audit.ts';
+import { mergeStoreAlias, storeAliasOption, storeOption } from './store-option.ts';
 
 /** `groundwork audit RUN_ID [--judge MODEL]`: audit a stored or imported run, store and print the results. */
 export function registerAuditCommand(program: Command): void {
@@ -16,7 +17,9 @@ export function registerAuditCommand(program: Command): void {
     .option('--config <file>', "YAML file with named models (same format as a run file); adds to the run's stored models")
     .option('--record <dir>', 'record every judge request and response in DIR (cassettes)')
     .option('--replay <dir>', 'answer every judge request from cassettes in DIR; no network')
-    .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
+    .addOption(storeOption())
+    .addOption(storeAliasOption())
+    .hook('preAction', mergeStoreAlias)
     .option('--json', 'print one JSON document on stdout')
     .action(async (runId: string, options: AuditOptions) => (await import('../actions/audit.ts')).auditAction(runId, options));
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ExperienceListOptions } from '../actions/experience.ts';
 import { EXPERIENCE_KINDS } from './constants.ts';
+import { mergeStoreAlias, storeAliasOption, storeOption } from './store-option.ts';
 
 /** `groundwork experience list`: stored experience with its provenance. */
 export function registerExperienceCommand(program: Command): void {
@@ -13,7 +14,9 @@ export function registerExperienceCommand(program: Command): void {
     .option('--set <id>', 'only this experience set (a learning session id)')
     .option('--kind <kind>', `only this kind: ${EXPERIENCE_KINDS.join(', ')}`)
     .option('--family <family>', 'only this task family')
-    .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
+    .addOption(storeOption())
+    .addOption(storeAliasOption())
+    .hook('preAction', mergeStoreAlias)
     .option('--json', 'print one JSON document on stdout')
     .action(async (options: ExperienceListOptions) => (await import('../actions/experience.ts')).experienceListAction(options));
 }

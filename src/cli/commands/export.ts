@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ExportOptions } from '../actions/export.ts';
 import { positiveInt } from '../options.ts';
 import { EXPORT_FORMATS } from './constants.ts';
+import { mergeStoreAlias, storeAliasOption, storeOption } from './store-option.ts';
 
 /** `groundwork export RUN_ID --format F -o FILE`: training data (JSONL) or a τ² leaderboard submission from stored runs. */
 export function registerExportCommand(program: Command): void {
@@ -35,7 +36,9 @@ export function registerExportCommand(program: Command): void {
     .option('--notes <text>', 'tau2-submission: added to methodology.notes')
     .option('--is-new', 'tau2-submission: highlight as new on the leaderboard')
     .option('--allow-pending', 'tau2-submission: count rewards awaiting an NL-assertion judge as failures instead of refusing')
-    .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
+    .addOption(storeOption())
+    .addOption(storeAliasOption())
+    .hook('preAction', mergeStoreAlias)
     .option('--json', 'print one JSON document on stdout')
     .action(async (runIds: string[], options: ExportOptions) => (await import('../actions/export.ts')).exportAction(runIds, options));
 }

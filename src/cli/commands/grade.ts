@@ -26,7 +26,14 @@ export function registerGradeCommand(program: Command): void {
     )
     .option('--store', 'store the re-graded episodes as a run (prints its id); the default for --format tau2')
     .option('--no-store', 'tau2: only re-grade and compare, store nothing')
-    .option('--db <path>', 'SQLite database of the stored run (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
+    .option(
+      '--db <path|url>',
+      'with --store: where the run is stored, a SQLite file or postgres://USER[:PASSWORD]@HOST:PORT/DB (default .groundwork/groundwork.db, or $GROUNDWORK_STORE)',
+    )
+    .option(
+      '--log-dir <dir>',
+      'where run logs go (default: logs/ beside a SQLite store, .groundwork/logs for PostgreSQL; or $GROUNDWORK_LOG_DIR)',
+    )
     .option('--json', 'print one JSON document on stdout')
     .action(async (file: string, options: GradeOptions) => (await import('../actions/grade.ts')).gradeAction(file, options));
 }

@@ -3,6 +3,7 @@ import { GroundworkError } from '../../errors.ts';
 import type { ExperienceKind } from '../../schema/experience.ts';
 import type { LearnCommandOptions } from '../actions/learn.ts';
 import { integer, positiveInt } from '../options.ts';
+import { mergeStoreAlias, storeAliasOption, storeOption } from './store-option.ts';
 
 /** Names accepted by --mechanisms, with the paper names as aliases. */
 const MECHANISM_NAMES: ReadonlyMap<string, ExperienceKind> = new Map<string, ExperienceKind>([
@@ -64,7 +65,13 @@ export function registerLearnCommand(program: Command): void {
     .option('--config <file>', 'YAML file with named models (same format as a run file)')
     .option('--record <dir>', 'record every model request and response in DIR (cassettes)')
     .option('--replay <dir>', 'answer every model request from cassettes in DIR; no network')
-    .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
+    .addOption(storeOption())
+    .addOption(storeAliasOption())
+    .hook('preAction', mergeStoreAlias)
+    .option(
+      '--log-dir <dir>',
+      'where run logs go (default: logs/ beside a SQLite store, .groundwork/logs for PostgreSQL; or $GROUNDWORK_LOG_DIR)',
+    )
     .option('--json', 'print one JSON document on stdout (the learning session)')
     .action(async (options: LearnCommandOptions) => (await import('../actions/learn.ts')).learnAction(options));
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RegradeOptions } from '../actions/regrade.ts';
+import { mergeStoreAlias, storeAliasOption, storeOption } from './store-option.ts';
 
 /** `groundwork regrade RUN_ID`: grade every stored episode again with the current grader. */
 export function registerRegradeCommand(program: Command): void {
@@ -15,7 +16,9 @@ export function registerRegradeCommand(program: Command): void {
     .option('--config <file>', "YAML file with named models (same format as a run file); adds to the run's stored models")
     .option('--record <dir>', 'record every judge request and response in DIR (cassettes)')
     .option('--replay <dir>', 'answer every judge request from cassettes in DIR; no network')
-    .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
+    .addOption(storeOption())
+    .addOption(storeAliasOption())
+    .hook('preAction', mergeStoreAlias)
     .option('--json', 'print one JSON document on stdout')
     .action(async (runId: string, options: RegradeOptions) => (await import('../actions/regrade.ts')).regradeAction(runId, options));
 }

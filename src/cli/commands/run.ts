@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { RunOptions } from '../actions/run.ts';
 import { collect, integer, positiveInt } from '../options.ts';
+import { mergeStoreAlias, storeAliasOption, storeOption } from './store-option.ts';
 
 /** `groundwork run [RUN_FILE]`: plan, run, grade and store episodes; print the summary. */
 export function registerRunCommand(program: Command): void {
@@ -49,9 +50,20 @@ export function addRunOptions(command: Command): Command {
     .option('--config <file>', 'YAML file with named models and run defaults (same format as a run file)')
     .option('--record <dir>', 'record every model request and response in DIR (cassettes)')
     .option('--replay <dir>', 'answer every model request from cassettes in DIR; no network')
-    .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
+    .addOption(storeOption())
+    .addOption(storeAliasOption())
+    .hook('preAction', mergeStoreAlias)
+    .option(
+      '--log-dir <dir>',
+      'where run logs go (default: logs/ beside a SQLite store, .groundwork/logs for PostgreSQL; or $GROUNDWORK_LOG_DIR)',
+    )
     .option('--resume <runId>', 'continue a stored run (skips episodes already stored)')
     .option('--retry-errors', 'with --resume: run the infra_error episodes again')
+    .option(
+      '--queue [url]',
+      'enqueue the episodes on a Redis queue (redis://HOST:PORT; --queue alone: $GROUNDWORK_QUEUE, which keeps a password out of argv) for groundwork worker processes instead of running them here (docs/scale.md)',
+    )
+    .option('--detach', 'with --queue: return once the episodes are enqueued instead of following the run')
     .option(
       '--outcome-report',
       'ask agents for a structured outcome report at the end of each episode (default: on when every agent is built in)',

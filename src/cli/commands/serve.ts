@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { ServeOptions } from '../actions/serve.ts';
 import { GroundworkError } from '../../errors.ts';
 import { integer, positiveInt } from '../options.ts';
+import { mergeStoreAlias, storeAliasOption, storeOption } from './store-option.ts';
 
 /** Default port (DEFAULT_SERVE_PORT of src/serve/server.ts, repeated here so that `--help` stays light). */
 const DEFAULT_PORT = 8000;
@@ -37,7 +38,9 @@ export function registerServeCommand(program: Command): void {
     .option('--data <dir>', 'benchmark data directory (τ-bench domains)')
     .option('--max-steps <n>', 'steps per episode before max_steps', positiveInt('--max-steps'))
     .option('--config <file>', 'YAML file with named models (same format as a run file)')
-    .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
+    .addOption(storeOption())
+    .addOption(storeAliasOption())
+    .hook('preAction', mergeStoreAlias)
     .option('--json', 'print one JSON document ({url, ws, run_id, ...}) on stdout once listening')
     .action(async (options: ServeOptions) => (await import('../actions/serve.ts')).serveAction(options));
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ShowOptions } from '../actions/show.ts';
 import { positiveInt } from '../options.ts';
+import { mergeStoreAlias, storeAliasOption, storeOption } from './store-option.ts';
 
 /** Failed episodes `show` lists by default. */
 const FAILED_LISTED = 25;
@@ -13,7 +14,9 @@ export function registerShowCommand(program: Command): void {
     .argument('<runId>', 'run id (see groundwork runs)')
     .option('--episode <id>', 'show this episode in full')
     .option('--limit <n>', 'failed episodes to list', positiveInt('--limit'), FAILED_LISTED)
-    .option('--db <path>', 'SQLite database (default .groundwork/groundwork.db, or $GROUNDWORK_DB)')
+    .addOption(storeOption())
+    .addOption(storeAliasOption())
+    .hook('preAction', mergeStoreAlias)
     .option('--json', 'print one JSON document on stdout')
     .action(async (runId: string, options: ShowOptions) => (await import('../actions/show.ts')).showAction(runId, options));
 }

@@ -6,6 +6,13 @@ import { apiUrl, episodeHref, runHref } from './route.ts';
 const PAGE_SIZE = 50;
 const FILTERS = ['agent', 'family', 'result', 'termination', 'cause', 'confident', 'pack', 'tactic', 'variant', 'role'] as const;
 
+/**
+ * Keyset cursors of the episode pages seen, by run, filters and page number: a page turn asks for
+ * the rows after the cursor the previous page returned (fast anywhere in a large run); a page
+ * reached another way (a link to page 7) is asked by offset once.
+ */
+const pageCursors = new Map<string, string>();
+
 /** A run: summary, charts, audit and the filtered, paginated episode list. */
 export function RunPage(props: { runId: string; query: URLSearchParams }) {
   const loaded = useJson<RunPageData>(apiUrl(['runs', props.runId]));
@@ -144,8 +151,12 @@ function Episodes(props: { run: RunPageData; query: URLSearchParams }) {
     if (value) apiQuery.set(name, value);
   }
   apiQuery.set('limit', String(PAGE_SIZE));
-  apiQuery.set('offset', String((page - 1) * PAGE_SIZE));
+  const cursorKey = (n: number) => `${runId}?${apiQuery.toString()}#${n}`;
+  const cursor = pageCursors.get(cursorKey(page));
+  if (cursor) apiQuery.set('after', cursor);
+  else if (page > 1) apiQuery.set('offset', String((page - 1) * PAGE_SIZE));
   const loaded = useJson<EpisodePage>(apiUrl(['runs', runId, 'episodes'], apiQuery));
+  if (loaded.state === 'ready' && loaded.data.next) pageCursors.set(cursorKey(page + 1), loaded.data.next);
   const go = (changes: Record<string, string>) => {
     const next = new URLSearchParams(query);
     for (const [key, value] of Object.entries(changes)) {
@@ -244,9 +255,9 @@ function Episodes(props: { run: RunPageData; query: URLSearchParams }) {
                 <span>
                   {list.total === 0
                     ? 'no episode matches these filters'
-                    : `${list.offset + 1}–${list.offset + list.episodes.length} of ${list.total}`}
+                    : `${(page - 1) * PAGE_SIZE + 1}–${(page - 1) * PAGE_SIZE + list.episodes.length} of ${list.total}`}
                 </span>
-                <button type="button" disabled={page >= pages} onClick={() => go({ page: String(page + 1) })}>
+                <button type="button" disabled={!list.next} onClick={() => go({ page: String(page + 1) })}>
                   next →
                 </button>
               </nav>

@@ -1,0 +1,172 @@
+/**
+ * What the audit adds to a built-in run (helpdesk, oracle/naive/noop, scripted user, SQLite):
+ * the run without audit, with per-episode audits stored with each episode plus the end-of-run
+ * summary (what `groundwork run` does), and with the old second pass over the store
+ * (`auditStoredRun` after the run). Paired: each repetition runs the three in rotating order on
+ * fresh databases; medians are printed. Then the peak memory (max RSS, one child process each) of
+ * summarising a large run: agent by agent from the stored audits, the whole run at once, and the
+ * offline audit holding every audit in memory.
+ *
+ * Run: node --import tsx bench/audit-overhead.ts [tasks=300] [trials=3] [reps=3] [largeEpisodes=50000] [modes]
+ * (largeEpisodes 0 skips the memory part; modes: a comma list of none,per-episode,second-pass, the
+ * first being the baseline.)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { auditStoredRun } from '../src/audit-runner/audit-stored-run.ts';
+import { createEpisodeAuditor, type EpisodeAuditor } from '../src/audit-runner/episode-auditor.ts';
+import { MAX_AUDITS_IN_MEMORY, summariseStoredRun } from '../src/audit-runner/summarise-stored-run.ts';
+import { createRun, executeRun } from '../src/runner/local-runner.ts';
+import type { EpisodeAudit } from '../src/schema/audit.ts';
+import { SqliteStore } from '../src/store/sqlite-store.ts';
+
+const agents = ['oracle', 'naive', 'noop'];
+type Mode = 'none' | 'per-episode' | 'second-pass';
+
+/** One run in a fresh database; milliseconds of the run and of its audit. */
+async function timedRun(
+  dir: string,
+  mode: Mode,
+  tasks: number,
+  trials: number,
+): Promise<{ run: number; audit: number; cpu: number; episodes: number }> {
+  const store = SqliteStore.open(join(dir, `${mode}-${Math.random().toString(36).slice(2)}.db`));
+  try {
+    const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: tasks }, agents, trials, concurrency: 4 });
+    const runTasks = await store.runTasks(runId);
+    let auditor: EpisodeAuditor | undefined;
+    const cpu = process.cpuUsage();
+    const started = performance.now();
+    const result = await executeRun(runId, {
+      store,
+      ...(mode === 'per-episode'
+        ? {
+            auditEpisode: (graded, task, domain) =>
+              (auditor ??= createEpisodeAuditor({ domain, tasks: runTasks, keep: MAX_AUDITS_IN_MEMORY })).audit(graded, task),
+          }
+        : {}),
+    });
+    const ran = performance.now();
+    if (mode === 'per-episode') await summariseStoredRun(store, runId, auditor ? { auditor } : {});
+    if (mode === 'second-pass') await auditStoredRun(store, runId);
+    const used = process.cpuUsage(cpu);
+    return { run: ran - started, audit: performance.now() - ran, cpu: (used.user + used.system) / 1000, episodes: result.ran };
+  } finally {
+    await store.close();
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** A large audited run: one real audited run, its episodes and audits copied under further trial numbers. */
+async function buildLargeRun(path: string, target: number): Promise<string> {
+  const store = SqliteStore.open(path);
+  try {
+    const base = { domain: 'helpdesk', tasks: { count: 300 }, agents, trials: 3 };
+    const { runId: seedRun } = await createRun(store, base);
+    const seedTasks = await store.runTasks(seedRun);
+    let auditor: EpisodeAuditor | undefined;
+    await executeRun(seedRun, {
+      store,
+      auditEpisode: (graded, task, domain) => (auditor ??= createEpisodeAuditor({ domain, tasks: seedTasks })).audit(graded, task),
+    });
+    const audits = new Map<string, EpisodeAudit>();
+    for await (const audit of store.iterateEpisodeAudits(seedRun)) audits.set(audit.episodeId, audit);
+    const copies = Math.ceil(target / audits.size);
+    const { runId } = await createRun(store, { ...base, trials: 3 * copies });
+    for (let copy = 0; copy < copies; copy++) {
+      for await (const episode of store.iterateEpisodes(seedRun)) {
+        const id = `${episode.id}-c${copy}`;
+        const trial = episode.trial + 3 * copy;
+        const audit = audits.get(episode.id)!;
+        await store.saveEpisode({ ...episode, id, runId, trial }, { ...audit, episodeId: id, runId, trial });
+      }
+    }
+    return runId;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Child: summarise the run one way and print {ms, maxRssMb}. */
+async function child(path: string, runId: string, how: string): Promise<void> {
+  const store = SqliteStore.open(path);
+  const started = performance.now();
+  if (how === 'per-agent') await summariseStoredRun(store, runId);
+  if (how === 'whole-run') await summariseStoredRun(store, runId, { maxAuditsInMemory: Number.POSITIVE_INFINITY });
+  if (how === 'offline') await auditStoredRun(store, runId, { save: false });
+  const ms = performance.now() - started;
+  await store.close();
+  console.log(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+}
+
+if (process.argv[2] === '--child') {
+  await child(process.argv[3], process.argv[4], process.argv[5]);
+} else {
+  const [tasks, trials, reps, large] = [300, 3, 3, 50_000].map((d, i) => Number(process.argv[2 + i] ?? d));
+  const dir = mkdtempSync(join(tmpdir(), 'gw-audit-bench-'));
+  const modes = (process.argv[6]?.split(',') ?? ['none', 'per-episode', 'second-pass']) as Mode[];
+  const times: Record<Mode, { total: number[]; audit: number[]; cpu: number[] }> = {
+    none: { total: [], audit: [], cpu: [] },
+    'per-episode': { total: [], audit: [], cpu: [] },
+    'second-pass': { total: [], audit: [], cpu: [] },
+  };
+  let episodes = 0;
+  await timedRun(dir, 'per-episode', 10, 1); // warm-up: module loading and JIT
+  for (let rep = 0; rep < reps; rep++) {
+    for (let i = 0; i < modes.length; i++) {
+      const mode = modes[(i + rep) % modes.length];
+      const t = await timedRun(dir, mode, tasks, trials);
+      times[mode].total.push(t.run + t.audit);
+      times[mode].audit.push(t.audit);
+      times[mode].cpu.push(t.cpu);
+      episodes = t.episodes;
+    }
+  }
+  const none = median(times[modes[0]].total);
+  const noneCpu = median(times[modes[0]].cpu);
+  console.log(`helpdesk ${tasks} tasks × ${agents.join(',')} × ${trials} trials = ${episodes} episodes, SQLite file, medians of ${reps}:`);
+  for (const mode of modes) {
+    const total = median(times[mode].total);
+    const cpu = median(times[mode].cpu);
+    const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)}%`;
+    const overhead = mode === modes[0] ? '' : `  overhead ${pct(total, none)} wall, ${pct(cpu, noneCpu)} CPU`;
+    const audit = mode === 'none' ? '' : ` (end of run ${median(times[mode].audit).toFixed(0)} ms)`;
+    console.log(`  ${mode.padEnd(12)} ${total.toFixed(0).padStart(6)} ms wall ${cpu.toFixed(0).padStart(6)} ms CPU${audit}${overhead}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+
+  if (large > 0) {
+    // tmpfs when there is one: building the large run commits one episode per transaction.
+    const bigDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'gw-audit-large-'));
+    const path = join(bigDir, 'large.db');
+    const started = performance.now();
+    const runId = await buildLargeRun(path, large);
+    const size = (await (async () => {
+      const s = SqliteStore.open(path);
+      const n = (await s.auditTotals(runId)).audited;
+      await s.close();
+      return n;
+    })()) as number;
+    console.log(`\nsummarising a ${size}-episode run (built in ${((performance.now() - started) / 1000).toFixed(0)} s), one process each:`);
+    const self = fileURLToPath(import.meta.url);
+    for (const how of ['per-agent', 'whole-run', 'offline']) {
+      const out = spawnSync(process.execPath, ['--import', 'tsx', self, '--child', path, runId, how], { encoding: 'utf8' });
+      if (out.status !== 0) {
+        console.log(`  ${how}: failed: ${out.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+        continue;
+      }
+      const { ms, maxRssMb } = JSON.parse(out.stdout.trim().split('\n').pop()!);
+      const label = {
+        'per-agent': 'agent by agent (summariseStoredRun)',
+        'whole-run': 'whole run at once',
+        offline: 'offline audit, all in memory',
+      }[how];
+      console.log(`  ${label!.padEnd(36)} ${(ms / 1000).toFixed(1).padStart(6)} s  peak RSS ${maxRssMb.toFixed(0)} MB`);
+    }
+    rmSync(bigDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,306 @@
+/**
+ * The harness against a model that answers in a fixed time: a helpdesk run with an LLM agent and
+ * an LLM user (5 model calls per episode: the user opens, the agent calls two tools and answers,
+ * the user stops) against a local OpenAI-compatible peer with a fixed latency, running in its own
+ * process so its CPU is not counted here. Prints, per concurrency: episodes/s, the ideal
+ * (c ÷ (5 × latency)), efficiency, the harness's CPU per model call, memory per concurrent
+ * episode and the share of wall time spent in garbage collection.
+ *
+ * Run: node --expose-gc --import tsx bench/model-latency.ts [--levels 1,16,64,256] [--lanes 4]
+ *      [--latency 100] [--limit N] [--json]
+ *   --lanes   episodes per concurrent slot at each level (episodes = max(32, lanes × c))
+ *   --limit   configure the model with limits.concurrency N (default: no limit in the config,
+ *             i.e. the model's default limit)
+ *   --db memory   store episodes in an in-memory SQLite database (no fsync per episode), to see
+ *             the model path alone; default: a SQLite file as `groundwork run` uses
+ *   --breakdown   instead of runs: CPU per model call of each layer (node:http, fetch, the http
+ *             transport, the provider's
+ *             doGenerate, generateText, ModelSession.generate), 32 calls in flight
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { modelParticipants } from '../src/cli/participants.ts';
+import type { ModelsConfig } from '../src/models/model-config.ts';
+import { createRun, executeRun } from '../src/runner/local-runner.ts';
+import { SqliteStore } from '../src/store/sqlite-store.ts';
+
+const CALLS_PER_EPISODE = 5;
+
+function argument(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1] : fallback;
+}
+const levels = argument('levels', '1,16,64,256').split(',').map(Number);
+const lanes = Number(argument('lanes', '4'));
+const latencyMs = Number(argument('latency', '100'));
+const limit = process.argv.includes('--limit') ? Number(argument('limit', '0')) : undefined;
+const asJson = process.argv.includes('--json');
+const memoryDb = argument('db', 'file') === 'memory';
+const gc = (globalThis as { gc?: () => void }).gc;
+
+interface PeerStats {
+  calls: number;
+  maxInFlight: number;
+}
+
+/** Starts the peer process; resolves with its base URL and a way to read its counters. */
+async function startPeerProcess(): Promise<{ url: string; stats(): Promise<PeerStats>; stop(): void; child: ChildProcess }> {
+  const child = fork(join(import.meta.dirname, 'model-latency-peer.mjs'), [], {
+    env: { ...process.env, PEER_LATENCY_MS: String(latencyMs) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message) => resolve((message as { port: number }).port));
+    child.once('exit', (code) => reject(new Error(`peer exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    child,
+    stats: () =>
+      new Promise<PeerStats>((resolve) => {
+        child.once('message', (message) => resolve(message as PeerStats));
+        child.send('stats');
+      }),
+    stop: () => child.kill(),
+  };
+}
+
+interface LevelResult {
+  concurrency: number;
+  episodes: number;
+  calls: number;
+  seconds: number;
+  episodesPerSecond: number;
+  ideal: number;
+  efficiency: number;
+  cpuMsPerCall: number;
+  heapMbPerEpisode: number;
+  rssMbPerEpisode: number;
+  gcShare: number;
+  peerMaxInFlight: number;
+  throttle?: string;
+}
+
+/** One helpdesk run at concurrency `c`; memory sampled while it runs. */
+async function runLevel(url: string, c: number, peer: { stats(): Promise<PeerStats> }): Promise<LevelResult> {
+  const wanted = Math.max(32, lanes * c);
+  const trials = Math.ceil(wanted / 70);
+  const count = Math.ceil(wanted / trials);
+  const models: ModelsConfig = {
+    bench: {
+      provider: 'openai-compatible',
+      model: 'bench',
+      baseURL: url,
+      ...(limit !== undefined ? { limits: { concurrency: limit } } : {}),
+    },
+  } as ModelsConfig;
+  const dir = mkdtempSync(join(tmpdir(), 'gw-model-latency-'));
+  const store = SqliteStore.open(memoryDb ? ':memory:' : join(dir, 'bench.db'));
+  // The run's concurrency is the default model limit (as `groundwork run` passes it).
+  const { factory, hub } = modelParticipants({ models, concurrency: c });
+  const { runId } = await createRun(
+    store,
+    { domain: 'helpdesk', split: 'train', tasks: { count }, agents: ['bench'], user: 'bench', trials, concurrency: c },
+    { participants: factory },
+  );
+  await peer.stats(); // resets the peer's counters
+  gc?.();
+  const base = process.memoryUsage();
+  const heapSamples: number[] = [];
+  const rssSamples: number[] = [];
+  const sampler = setInterval(() => {
+    const now = process.memoryUsage();
+    heapSamples.push(now.heapUsed - base.heapUsed);
+    rssSamples.push(now.rss - base.rss);
+  }, 20);
+  let gcMs = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMs += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const result = await executeRun(runId, { store, participants: factory });
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  clearInterval(sampler);
+  observer.disconnect();
+  const stats = await peer.stats();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  // (Optional call: the bench also runs against trees older than the throttle report, for before/after pairs.)
+  const report = (hub as Partial<Pick<typeof hub, 'throttleReport'>>).throttleReport?.();
+  // The steady state: the middle half of the run (ramp-up and drain left out).
+  const middle = (samples: number[]) => {
+    const part = samples.slice(Math.floor(samples.length / 4), Math.ceil((samples.length * 3) / 4)).sort((a, b) => a - b);
+    return part.length ? part[Math.floor(part.length / 2)] : 0;
+  };
+  const episodesPerSecond = result.ran / seconds;
+  const ideal = c / (CALLS_PER_EPISODE * (latencyMs / 1000));
+  return {
+    concurrency: c,
+    episodes: result.ran,
+    calls: stats.calls,
+    seconds,
+    episodesPerSecond,
+    ideal,
+    efficiency: episodesPerSecond / ideal,
+    cpuMsPerCall: (used.user + used.system) / 1000 / Math.max(1, stats.calls),
+    heapMbPerEpisode: middle(heapSamples) / 1024 / 1024 / c,
+    rssMbPerEpisode: middle(rssSamples) / 1024 / 1024 / c,
+    gcShare: gcMs / (seconds * 1000),
+    peerMaxInFlight: stats.maxInFlight,
+    ...(report?.text ? { throttle: report.text } : {}),
+  };
+}
+
+/** CPU per call of each layer under the harness, 32 calls in flight, agent-sized requests. */
+async function breakdown(url: string): Promise<void> {
+  const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
+  const { generateText } = await import('ai');
+  const { ModelHub } = await import('../src/models/model-hub.ts');
+  const { modelToolSet } = await import('../src/models/tool-set.ts');
+  const { agentToolSpecs } = await import('../src/agents/tool-specs.ts');
+  const { createHelpdeskDomain } = await import('../src/domains/helpdesk/index.ts');
+  const domain = createHelpdeskDomain();
+  const tools = modelToolSet(agentToolSpecs(domain, false));
+  const system = domain.policy;
+  const messages = [
+    { role: 'user' as const, content: 'Hi, I cannot open the shared finance folder. Can you check my access?' },
+    {
+      role: 'assistant' as const,
+      content: [{ type: 'tool-call' as const, toolCallId: 'c1', toolName: 'find_person', input: { query: 'alex' } }],
+    },
+    {
+      role: 'tool' as const,
+      content: [
+        { type: 'tool-result' as const, toolCallId: 'c1', toolName: 'find_person', output: { type: 'text' as const, value: '[]' } },
+      ],
+    },
+  ];
+  const { createHttpTransport } = await import('../src/models/http-transport.ts');
+  const transport = createHttpTransport();
+  const model = createOpenAICompatible({ name: 'openai-compatible', baseURL: url, includeUsage: true }).chatModel('bench');
+  const modelOverTransport = createOpenAICompatible({
+    name: 'openai-compatible',
+    baseURL: url,
+    includeUsage: true,
+    fetch: transport.fetch,
+  }).chatModel('bench');
+  const benchModels = { bench: { provider: 'openai-compatible', model: 'bench', baseURL: url } } as ModelsConfig;
+  const hub = new ModelHub({ models: benchModels, defaultConcurrency: 64 });
+  const hubOverFetch = new ModelHub({ models: benchModels, defaultConcurrency: 64, fetch: globalThis.fetch });
+  const body = JSON.stringify({
+    model: 'bench',
+    messages: [
+      { role: 'system', content: system },
+      { role: 'user', content: 'x' },
+    ],
+  });
+  const prompt = [
+    { role: 'system' as const, content: system },
+    { role: 'user' as const, content: [{ type: 'text' as const, text: 'Hi' }] },
+  ];
+  const http = await import('node:http');
+  const agent = new http.Agent({ keepAlive: true });
+  const target = new URL(`${url}/chat/completions`);
+  const viaHttp = () =>
+    new Promise<string>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json' },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+  const layers: [string, (i: number) => Promise<unknown>][] = [
+    ['node:http request (floor)', viaHttp],
+    [
+      'fetch + text()',
+      async () =>
+        (await fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).text(),
+    ],
+    [
+      'http transport + text()',
+      async () =>
+        (
+          await transport.fetch(`${url}/chat/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          })
+        ).text(),
+    ],
+    ['provider doGenerate (fetch)', async () => model.doGenerate({ prompt })],
+    ['provider doGenerate (transport)', async () => modelOverTransport.doGenerate({ prompt })],
+    ['generateText (before)', () => generateText({ model, system, messages, tools, temperature: 0, maxRetries: 0 })],
+    [
+      'ModelSession.generate (fetch)',
+      (i) => hubOverFetch.session('bench', { role: 'agent', trial: i, seed: 1 }).generate({ system, messages, tools, temperature: 0 }),
+    ],
+    [
+      'ModelSession.generate (now)',
+      (i) => hub.session('bench', { role: 'agent', trial: i, seed: 1 }).generate({ system, messages, tools, temperature: 0 }),
+    ],
+  ];
+  const inFlight = 32;
+  const rounds = Number(argument('rounds', '40'));
+  console.log(`CPU per model call by layer (${inFlight} in flight, ${inFlight * rounds} calls, peer latency ${latencyMs} ms)`);
+  for (const [name, call] of layers) {
+    for (let i = 0; i < inFlight * 4; i++) await call(i); // warm-up
+    const cpu = process.cpuUsage();
+    for (let round = 0; round < rounds; round++) await Promise.all(Array.from({ length: inFlight }, (_, i) => call(round * inFlight + i)));
+    const used = process.cpuUsage(cpu);
+    console.log(`  ${name.padEnd(34)} ${((used.user + used.system) / 1000 / (inFlight * rounds)).toFixed(3)} ms`);
+  }
+}
+
+const peer = await startPeerProcess();
+if (process.argv.includes('--breakdown')) {
+  await breakdown(peer.url);
+  peer.stop();
+  process.exit(0);
+}
+try {
+  // Warm-up (JIT, connection pool), not reported.
+  await runLevel(peer.url, 16, peer);
+  const results: LevelResult[] = [];
+  for (const c of levels) {
+    const level = await runLevel(peer.url, c, peer);
+    results.push(level);
+    if (level.calls !== level.episodes * CALLS_PER_EPISODE)
+      console.error(`warning: ${level.calls} model calls for ${level.episodes} episodes (expected ${CALLS_PER_EPISODE} each)`);
+  }
+  if (asJson)
+    console.log(
+      JSON.stringify({ latencyMs, limit: limit ?? 'default', db: memoryDb ? 'memory' : 'file', node: process.version, results }, null, 2),
+    );
+  else {
+    console.log(
+      `helpdesk, LLM agent + LLM user, ${CALLS_PER_EPISODE} calls/episode, peer latency ${latencyMs} ms, model limit ${limit ?? 'default'}, ${memoryDb ? 'in-memory' : 'file'} SQLite, node ${process.version}`,
+    );
+    console.log('     c  episodes      ep/s     ideal  efficiency  cpu ms/call  heap MB/ep  rss MB/ep  gc share  peer max in flight');
+    for (const r of results) {
+      console.log(
+        `${String(r.concurrency).padStart(6)}  ${String(r.episodes).padStart(8)}  ${r.episodesPerSecond.toFixed(1).padStart(8)}  ${r.ideal.toFixed(1).padStart(8)}  ${r.efficiency.toFixed(3).padStart(10)}  ${r.cpuMsPerCall.toFixed(3).padStart(11)}  ${r.heapMbPerEpisode.toFixed(3).padStart(10)}  ${r.rssMbPerEpisode.toFixed(3).padStart(9)}  ${(r.gcShare * 100).toFixed(1).padStart(7)}%  ${String(r.peerMaxInFlight).padStart(18)}`,
+      );
+      if (r.throttle) console.log(`        ${r.throttle}`);
+    }
+  }
+} finally {
+  peer.stop();
+}
