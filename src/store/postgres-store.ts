@@ -1,19 +1,35 @@
 import pg from 'pg';
 import { GroundworkError } from '../errors.ts';
-import { AUDIT_SCHEMA_VERSION, runAuditSchema, type EpisodeAudit, type RunAudit } from '../schema/audit.ts';
+import { runAuditSchema, type EpisodeAudit, type RunAudit } from '../schema/audit.ts';
 import type { JsonValue } from '../schema/json.ts';
-import { outcomeSchema, type Outcome } from '../schema/outcome.ts';
+import type { Outcome } from '../schema/outcome.ts';
 import { taskSchema, type Task } from '../schema/task.ts';
 import { taskContentHash } from '../schema/task-hash.ts';
-import { trajectorySchema, type Usage } from '../schema/trajectory.ts';
-import { runConfigSchema } from '../schema/run-config.ts';
+import type { Usage } from '../schema/trajectory.ts';
 import { experienceRecordSchema, learningSessionSchema, type ExperienceRecord, type LearningSession } from '../schema/experience.ts';
 import { redactStoreLocation } from './open-store.ts';
-import { decodeEpisodeAudit, encodeEpisodeAudit, type AuditRowFields } from './audit-codec.ts';
+import { encodeEpisodeAudit, type AuditRowFields } from './audit-codec.ts';
+import {
+  attemptValues,
+  decodeCursor,
+  episodeValues,
+  encodeCursor,
+  leaseOf,
+  parseAudit,
+  toAttempt,
+  toAudit,
+  toRecord,
+  toRow,
+  toRun,
+  toRunListing,
+  type AttemptRowSql,
+  type EpisodeRowSql as LightEpisodeRowSql,
+  type RunRowSql,
+  type StoredAuditSql,
+} from './rows.ts';
 import {
   episodeKey,
   leaseIsLive,
-  type AttemptStatus,
   type AuditTotals,
   type EpisodeAttempt,
   type EpisodeFilter,
@@ -23,7 +39,6 @@ import {
   type ExperienceFilter,
   type LeaseOwner,
   type LeaseResult,
-  type RunLease,
   type RunListing,
   type RunRecord,
   type RunStatus,
@@ -165,44 +180,9 @@ const types = {
     oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-interface RunRowSql {
-  id: string;
-  created_at: string;
-  status: string;
-  config: string;
-  planned: number;
-  lease_owner: string | null;
-  lease_pid: number | null;
-  lease_host: string | null;
-  lease_expires: number | null;
-}
-
-interface EpisodeRowSql {
+/** An episode row as PostgreSQL selects it: with its `seq` (keyset pages). */
+interface EpisodeRowSql extends LightEpisodeRowSql {
   seq: number;
-  id: string;
-  run_id: string;
-  agent: string;
-  task_id: string;
-  trial: number;
-  seed: number;
-  family: string;
-  split: string;
-  reward: number;
-  termination: string;
-  created_at: string;
-  trajectory?: string;
-  outcome?: string;
-}
-
-interface AttemptRowSql {
-  run_id: string;
-  episode_id: string;
-  attempt: number;
-  worker: string;
-  status: string;
-  started_at: string;
-  ended_at: string | null;
-  detail: string | null;
 }
 
 const EPISODE_ROW_COLUMNS = 'seq, id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at';
@@ -584,20 +564,6 @@ export class PostgresStore implements Store {
     return out;
   }
 
-  private toRun(row: RunRowSql): RunRecord {
-    const lease = leaseOf(row);
-    const live = lease !== undefined && leaseIsLive(lease);
-    return {
-      id: row.id,
-      createdAt: row.created_at,
-      // A run marked running whose lease is gone has no process running it: it was interrupted.
-      status: row.status === 'running' && !live ? 'interrupted' : (row.status as RunStatus),
-      config: runConfigSchema.parse(JSON.parse(row.config)),
-      planned: row.planned,
-      ...(live ? { lease } : {}),
-    };
-  }
-
   async acquireLease(runId: string, owner: LeaseOwner, ttlMs: number): Promise<LeaseResult> {
     // Compare-and-set: read the lease, decide (liveness needs this host's process table), then
     // update only if the lease is still the one we read; a concurrent taker makes us read again.
@@ -647,7 +613,7 @@ export class PostgresStore implements Store {
       [id],
       'gw_run_get',
     );
-    return rows[0] ? this.toRun(rows[0]) : undefined;
+    return rows[0] ? toRun(rows[0]) : undefined;
   }
 
   async listRuns(): Promise<RunListing[]> {
@@ -662,13 +628,7 @@ export class PostgresStore implements Store {
     for (const stat of stats) byRun.set(stat.run_id, [...(byRun.get(stat.run_id) ?? []), stat]);
     return rows.map((row) => {
       const perAgent = byRun.get(row.id) ?? [];
-      // An agent with nothing graded has no mean (null), not a mean of 0.
-      return {
-        ...this.toRun(row),
-        episodes: perAgent.reduce((a, b) => a + b.n, 0),
-        graded: perAgent.reduce((a, b) => a + b.graded, 0),
-        meanReward: Object.fromEntries(perAgent.map((s) => [s.agent, s.mean])),
-      };
+      return toRunListing(row, perAgent);
     });
   }
 
@@ -710,23 +670,7 @@ export class PostgresStore implements Store {
 
   async saveEpisode(episode: EpisodeRecord, audit?: EpisodeAudit): Promise<boolean> {
     const encoded = audit ? encodeEpisodeAudit({ ...audit, episodeId: episode.id }, episodeFields(episode)) : undefined;
-    const values: unknown[] = [
-      episode.id,
-      episode.runId,
-      episode.agent,
-      episode.taskId,
-      episode.trial,
-      episode.seed,
-      episode.family,
-      episode.split,
-      episode.reward,
-      episode.termination,
-      episode.createdAt,
-      JSON.stringify(episode.trajectory),
-      JSON.stringify(episode.outcome),
-      encoded?.faultCause ?? null,
-      encoded ? encoded.confidentFailure : null,
-    ];
+    const values: unknown[] = [...episodeValues(episode), encoded?.faultCause ?? null, encoded ? encoded.confidentFailure : null];
     // Keyset pages (seq > cursor) need seq order to be commit order within a run: a row taking its
     // seq (nextval, evaluated as the row is formed) before another but committing after it would be
     // behind a cursor already served, and never listed. So the row is formed only under the run's
@@ -1022,7 +966,7 @@ export class PostgresStore implements Store {
   }
 
   async getEpisodeAudit(episodeId: string): Promise<EpisodeAudit | undefined> {
-    const { rows } = await this.query<StoredAuditSql>(
+    const { rows } = await this.query<PostgresStoredAuditSql>(
       'cannot read the episode audit',
       `${AUDIT_SELECT} WHERE a.episode_id = $1`,
       [episodeId],
@@ -1035,7 +979,7 @@ export class PostgresStore implements Store {
     // Keyset pages by the audit's seq so memory stays flat on very large runs.
     let after = 0;
     while (true) {
-      const { rows } = await this.query<StoredAuditSql>(
+      const { rows } = await this.query<PostgresStoredAuditSql>(
         'cannot read the episode audits',
         `${AUDIT_SELECT} WHERE a.run_id = $1 AND a.seq > $2 ORDER BY a.seq LIMIT $3`,
         [runId, after, STREAM_PAGE],
@@ -1077,16 +1021,7 @@ export class PostgresStore implements Store {
       `INSERT INTO episode_attempts (run_id, episode_id, attempt, worker, status, started_at, ended_at, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (run_id, episode_id, attempt) DO UPDATE SET worker = excluded.worker, status = excluded.status,
          started_at = excluded.started_at, ended_at = excluded.ended_at, detail = excluded.detail`,
-      [
-        attempt.runId,
-        attempt.episodeId,
-        attempt.attempt,
-        attempt.worker,
-        attempt.status,
-        attempt.startedAt,
-        attempt.endedAt ?? null,
-        attempt.detail ?? null,
-      ],
+      attemptValues(attempt),
       'gw_attempt_save',
     );
   }
@@ -1097,16 +1032,7 @@ export class PostgresStore implements Store {
       `SELECT run_id, episode_id, attempt, worker, status, started_at, ended_at, detail FROM episode_attempts WHERE run_id = $1 ${episodeId === undefined ? '' : 'AND episode_id = $2'} ORDER BY started_at, seq`,
       episodeId === undefined ? [runId] : [runId, episodeId],
     );
-    return rows.map((row) => ({
-      runId: row.run_id,
-      episodeId: row.episode_id,
-      attempt: row.attempt,
-      worker: row.worker,
-      status: row.status as AttemptStatus,
-      startedAt: row.started_at,
-      ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
-      ...(row.detail === null ? {} : { detail: row.detail }),
-    }));
+    return rows.map(toAttempt);
   }
 
   async getAuditCache(key: string): Promise<JsonValue | undefined> {
@@ -1131,36 +1057,6 @@ export class PostgresStore implements Store {
   }
 }
 
-function leaseOf(row: Pick<RunRowSql, 'lease_owner' | 'lease_pid' | 'lease_host' | 'lease_expires'>): RunLease | undefined {
-  return row.lease_owner != null && row.lease_pid != null && row.lease_host != null && row.lease_expires != null
-    ? { owner: row.lease_owner, pid: row.lease_pid, host: row.lease_host, expiresAt: row.lease_expires }
-    : undefined;
-}
-
-function toRow(row: EpisodeRowSql): EpisodeRow {
-  return {
-    id: row.id,
-    runId: row.run_id,
-    agent: row.agent,
-    taskId: row.task_id,
-    trial: row.trial,
-    seed: row.seed,
-    family: row.family,
-    split: row.split,
-    reward: row.reward,
-    termination: row.termination as EpisodeRow['termination'],
-    createdAt: row.created_at,
-  };
-}
-
-function toRecord(row: EpisodeRowSql): EpisodeRecord {
-  return {
-    ...toRow(row),
-    trajectory: trajectorySchema.parse(JSON.parse(row.trajectory!)),
-    outcome: outcomeSchema.parse(JSON.parse(row.outcome!)),
-  };
-}
-
 /** What an audit repeats of its stored episode (the compact body leaves it out when equal). */
 function episodeFields(row: {
   agent: string;
@@ -1172,62 +1068,10 @@ function episodeFields(row: {
   return { agent: row.agent, taskId: row.taskId, trial: row.trial, reward: row.reward, termination: row.termination };
 }
 
-/** A stored audit with what it leaves to its episode row and its goal-items row. */
-interface StoredAuditSql {
+/** A stored audit as PostgreSQL selects it (its seq pages the stream). */
+interface PostgresStoredAuditSql extends StoredAuditSql {
   seq: number;
-  episode_id: string;
-  run_id: string;
-  audit: string;
-  items: string | null;
-  agent: string | null;
-  task_id: string | null;
-  trial: number | null;
-  reward: number | null;
-  termination: string | null;
 }
 
 const AUDIT_SELECT = `SELECT a.seq, a.episode_id, a.run_id, a.audit, g.items, e.agent, e.task_id, e.trial, e.reward, e.termination
   FROM episode_audits a LEFT JOIN episodes e ON e.id = a.episode_id LEFT JOIN audit_goal_items g ON g.key = a.goal_key`;
-
-function toAudit(row: StoredAuditSql): EpisodeAudit {
-  return decodeEpisodeAudit(
-    row.audit,
-    {
-      episodeId: row.episode_id,
-      runId: row.run_id,
-      agent: row.agent ?? undefined,
-      taskId: row.task_id ?? undefined,
-      trial: row.trial ?? undefined,
-      reward: row.reward ?? undefined,
-      termination: row.termination ?? undefined,
-    },
-    row.items,
-  );
-}
-
-/** The opaque cursor of a keyset page: the `seq` of its last row (the same form as SQLite's). */
-function encodeCursor(seq: number): string {
-  return Buffer.from(`s${seq}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match)
-    throw new GroundworkError('INVALID_ARGUMENT', `${JSON.stringify(cursor)} is not an episode-page cursor`, {
-      hint: 'pass the `next` of the previous page, or no cursor for the first page',
-    });
-  return Number(match[1]);
-}
-
-/** Parse a stored audit; a newer schemaVersion is refused, not misread. */
-function parseAudit<T>(schema: { parse(value: unknown): T }, text: string, what: string): T {
-  const value = JSON.parse(text) as { schemaVersion?: number };
-  if (typeof value.schemaVersion === 'number' && value.schemaVersion > AUDIT_SCHEMA_VERSION) {
-    throw new GroundworkError(
-      'SCHEMA_VERSION',
-      `the audit of ${what} has schema version ${value.schemaVersion}, newer than this Groundwork (${AUDIT_SCHEMA_VERSION})`,
-      { hint: 'upgrade Groundwork, or run groundwork audit again' },
-    );
-  }
-  return schema.parse(value);
-}

@@ -3,24 +3,21 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { GroundworkError } from '../errors.ts';
-import { AUDIT_SCHEMA_VERSION, runAuditSchema, type EpisodeAudit, type RunAudit } from '../schema/audit.ts';
+import { runAuditSchema, type EpisodeAudit, type RunAudit } from '../schema/audit.ts';
 import type { JsonValue } from '../schema/json.ts';
-import { outcomeSchema, type Outcome } from '../schema/outcome.ts';
+import type { Outcome } from '../schema/outcome.ts';
 import { taskSchema, type Task } from '../schema/task.ts';
 import { taskContentHash } from '../schema/task-hash.ts';
-import { trajectorySchema, type Usage } from '../schema/trajectory.ts';
-import { runConfigSchema } from '../schema/run-config.ts';
+import type { Usage } from '../schema/trajectory.ts';
 import { experienceRecordSchema, learningSessionSchema, type ExperienceRecord, type LearningSession } from '../schema/experience.ts';
 import {
   episodeKey,
-  leaseIsLive,
   type AuditTotals,
   type EpisodeAttempt,
   type EpisodePage,
   type ExperienceFilter,
   type LeaseOwner,
   type LeaseResult,
-  type RunLease,
   type EpisodeFilter,
   type EpisodeRecord,
   type EpisodeRow,
@@ -29,7 +26,24 @@ import {
   type RunStatus,
   type Store,
 } from './store.ts';
-import { decodeEpisodeAudit, encodeEpisodeAudit, type AuditRowFields, type EncodedEpisodeAudit } from './audit-codec.ts';
+import { encodeEpisodeAudit, type AuditRowFields, type EncodedEpisodeAudit } from './audit-codec.ts';
+import {
+  attemptValues,
+  decodeCursor,
+  episodeValues,
+  encodeCursor,
+  parseAudit,
+  toAttempt,
+  toAudit,
+  toRecord,
+  toRow,
+  toRun,
+  toRunListing,
+  type AttemptRowSql,
+  type EpisodeRowSql,
+  type RunRowSql,
+  type StoredAuditSql,
+} from './rows.ts';
 
 /**
  * Layout migrations, applied in order; never edit one that has shipped, append a new one.
@@ -126,34 +140,6 @@ const MIGRATION_BUSY_TIMEOUT_MS = 120_000;
 
 /** Version of the SQLite layout (= number of migrations). Readers refuse newer databases instead of damaging them. */
 export const SQLITE_STORE_VERSION = MIGRATIONS.length;
-
-interface RunRowSql {
-  id: string;
-  created_at: string;
-  status: string;
-  config: string;
-  planned: number;
-  lease_owner: string | null;
-  lease_pid: number | null;
-  lease_host: string | null;
-  lease_expires: number | null;
-}
-
-interface EpisodeRowSql {
-  id: string;
-  run_id: string;
-  agent: string;
-  task_id: string;
-  trial: number;
-  seed: number;
-  family: string;
-  split: string;
-  reward: number;
-  termination: string;
-  created_at: string;
-  trajectory?: string;
-  outcome?: string;
-}
 
 /**
  * The embedded default store: one SQLite file in WAL mode. Every episode is committed in its own
@@ -417,24 +403,6 @@ export class SqliteStore implements Store {
     return out;
   }
 
-  private toRun(row: RunRowSql): RunRecord {
-    const lease: RunLease | undefined =
-      row.lease_owner != null && row.lease_pid != null && row.lease_host != null && row.lease_expires != null
-        ? { owner: row.lease_owner, pid: row.lease_pid, host: row.lease_host, expiresAt: row.lease_expires }
-        : undefined;
-    const live = lease !== undefined && leaseIsLive(lease);
-    return {
-      id: row.id,
-      createdAt: row.created_at,
-      // A run marked running whose lease is gone (expired, released without a final status, or its
-      // process dead on this host) has no process running it: it was interrupted.
-      status: row.status === 'running' && !live ? 'interrupted' : (row.status as RunStatus),
-      config: runConfigSchema.parse(JSON.parse(row.config)),
-      planned: row.planned,
-      ...(live ? { lease } : {}),
-    };
-  }
-
   async acquireLease(runId: string, owner: LeaseOwner, ttlMs: number): Promise<LeaseResult> {
     return this.guard('cannot take the run lease', () =>
       // IMMEDIATE takes the write lock before reading, so two processes cannot both see it free.
@@ -442,7 +410,7 @@ export class SqliteStore implements Store {
         .transaction((): LeaseResult => {
           const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRowSql | undefined;
           if (!row) throw new GroundworkError('UNKNOWN_RUN', `no run ${JSON.stringify(runId)} in this database`);
-          const holder = this.toRun(row).lease;
+          const holder = toRun(row).lease;
           if (holder && holder.owner !== owner.owner) return { acquired: false, holder };
           this.db
             .prepare('UPDATE runs SET lease_owner = ?, lease_pid = ?, lease_host = ?, lease_expires = ? WHERE id = ?')
@@ -474,7 +442,7 @@ export class SqliteStore implements Store {
 
   async getRun(id: string): Promise<RunRecord | undefined> {
     const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as RunRowSql | undefined;
-    return row ? this.toRun(row) : undefined;
+    return row ? toRun(row) : undefined;
   }
 
   async listRuns(): Promise<RunListing[]> {
@@ -484,13 +452,7 @@ export class SqliteStore implements Store {
     );
     return rows.map((row) => {
       const perAgent = stats.all(row.id) as { agent: string; n: number; graded: number; mean: number | null }[];
-      // An agent with nothing graded has no mean (null), not a mean of 0.
-      return {
-        ...this.toRun(row),
-        episodes: perAgent.reduce((a, b) => a + b.n, 0),
-        graded: perAgent.reduce((a, b) => a + b.graded, 0),
-        meanReward: Object.fromEntries(perAgent.map((s) => [s.agent, s.mean])),
-      };
+      return toRunListing(row, perAgent);
     });
   }
 
@@ -566,23 +528,7 @@ export class SqliteStore implements Store {
       `INSERT INTO episodes (id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at, trajectory, outcome,
          audit_fault_cause, audit_confident_failure)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-    ).run(
-      episode.id,
-      episode.runId,
-      episode.agent,
-      episode.taskId,
-      episode.trial,
-      episode.seed,
-      episode.family,
-      episode.split,
-      episode.reward,
-      episode.termination,
-      episode.createdAt,
-      JSON.stringify(episode.trajectory),
-      JSON.stringify(episode.outcome),
-      encoded ? encoded.faultCause : null,
-      encoded ? (encoded.confidentFailure ? 1 : 0) : null,
-    );
+    ).run(...episodeValues(episode), encoded ? encoded.faultCause : null, encoded ? (encoded.confidentFailure ? 1 : 0) : null);
     if (result.changes !== 1) return false;
     if (encoded) this.writeEncodedAudit(episode.runId, episode.id, encoded, false);
     return true;
@@ -601,30 +547,6 @@ export class SqliteStore implements Store {
       trial: number;
     }[];
     return new Set(rows.map((r) => episodeKey(r.agent, r.task_id, r.trial)));
-  }
-
-  private toRow(row: EpisodeRowSql): EpisodeRow {
-    return {
-      id: row.id,
-      runId: row.run_id,
-      agent: row.agent,
-      taskId: row.task_id,
-      trial: row.trial,
-      seed: row.seed,
-      family: row.family,
-      split: row.split,
-      reward: row.reward,
-      termination: row.termination as EpisodeRow['termination'],
-      createdAt: row.created_at,
-    };
-  }
-
-  private toRecord(row: EpisodeRowSql): EpisodeRecord {
-    return {
-      ...this.toRow(row),
-      trajectory: trajectorySchema.parse(JSON.parse(row.trajectory!)),
-      outcome: outcomeSchema.parse(JSON.parse(row.outcome!)),
-    };
   }
 
   private episodeWhere(runId: string, filter: EpisodeFilter): { where: string[]; params: (string | number)[] } {
@@ -655,7 +577,7 @@ export class SqliteStore implements Store {
     if (filter.after !== undefined) where.push('seq > ?'), params.push(decodeCursor(filter.after));
     const sql = `SELECT ${LIGHT_COLUMNS} FROM episodes WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ? OFFSET ?`;
     params.push(filter.limit ?? -1, filter.offset ?? 0);
-    return (this.db.prepare(sql).all(...params) as EpisodeRowSql[]).map((row) => this.toRow(row));
+    return (this.db.prepare(sql).all(...params) as EpisodeRowSql[]).map((row) => toRow(row));
   }
 
   async listEpisodesPage(runId: string, filter: EpisodeFilter & { limit: number }): Promise<EpisodePage> {
@@ -671,12 +593,12 @@ export class SqliteStore implements Store {
     const rows = this.db.prepare(sql).all(...params, filter.limit + 1, filter.offset ?? 0) as (EpisodeRowSql & { seq: number })[];
     const more = rows.length > filter.limit;
     const page = more ? rows.slice(0, filter.limit) : rows;
-    return { rows: page.map((row) => this.toRow(row)), next: more ? encodeCursor(page[page.length - 1].seq) : null };
+    return { rows: page.map((row) => toRow(row)), next: more ? encodeCursor(page[page.length - 1].seq) : null };
   }
 
   async getEpisode(runId: string, episodeId: string): Promise<EpisodeRecord | undefined> {
     const row = this.db.prepare('SELECT * FROM episodes WHERE run_id = ? AND id = ?').get(runId, episodeId) as EpisodeRowSql | undefined;
-    return row ? this.toRecord(row) : undefined;
+    return row ? toRecord(row) : undefined;
   }
 
   async *iterateEpisodes(runId: string): AsyncIterable<EpisodeRecord> {
@@ -686,7 +608,7 @@ export class SqliteStore implements Store {
     while (true) {
       const rows = page.all(runId, after) as (EpisodeRowSql & { rid: number })[];
       if (rows.length === 0) return;
-      for (const row of rows) yield this.toRecord(row);
+      for (const row of rows) yield toRecord(row);
       after = rows[rows.length - 1].rid;
     }
   }
@@ -836,7 +758,7 @@ export class SqliteStore implements Store {
   }
 
   async getEpisodeAudit(episodeId: string): Promise<EpisodeAudit | undefined> {
-    const row = this.db.prepare(`${AUDIT_SELECT} WHERE a.episode_id = ?`).get(episodeId) as StoredAuditSql | undefined;
+    const row = this.db.prepare(`${AUDIT_SELECT} WHERE a.episode_id = ?`).get(episodeId) as SqliteStoredAuditSql | undefined;
     return row ? toAudit(row) : undefined;
   }
 
@@ -845,7 +767,7 @@ export class SqliteStore implements Store {
     const page = this.db.prepare(`${AUDIT_SELECT} WHERE a.run_id = ? AND a.rowid > ? ORDER BY a.rowid LIMIT 500`);
     let after = 0;
     while (true) {
-      const rows = page.all(runId, after) as StoredAuditSql[];
+      const rows = page.all(runId, after) as SqliteStoredAuditSql[];
       if (rows.length === 0) return;
       for (const row of rows) yield toAudit(row);
       after = rows[rows.length - 1].rid;
@@ -879,16 +801,7 @@ export class SqliteStore implements Store {
            ON CONFLICT (run_id, episode_id, attempt) DO UPDATE SET worker = excluded.worker, status = excluded.status,
              started_at = excluded.started_at, ended_at = excluded.ended_at, detail = excluded.detail`,
         )
-        .run(
-          attempt.runId,
-          attempt.episodeId,
-          attempt.attempt,
-          attempt.worker,
-          attempt.status,
-          attempt.startedAt,
-          attempt.endedAt ?? null,
-          attempt.detail ?? null,
-        ),
+        .run(...attemptValues(attempt)),
     );
   }
 
@@ -897,17 +810,8 @@ export class SqliteStore implements Store {
       .prepare(
         `SELECT * FROM episode_attempts WHERE run_id = ? ${episodeId === undefined ? '' : 'AND episode_id = ?'} ORDER BY started_at, rowid`,
       )
-      .all(...(episodeId === undefined ? [runId] : [runId, episodeId])) as AttemptSql[];
-    return rows.map((row) => ({
-      runId: row.run_id,
-      episodeId: row.episode_id,
-      attempt: row.attempt,
-      worker: row.worker,
-      status: row.status as EpisodeAttempt['status'],
-      startedAt: row.started_at,
-      ...(row.ended_at == null ? {} : { endedAt: row.ended_at }),
-      ...(row.detail == null ? {} : { detail: row.detail }),
-    }));
+      .all(...(episodeId === undefined ? [runId] : [runId, episodeId])) as AttemptRowSql[];
+    return rows.map(toAttempt);
   }
 
   async getAuditCache(key: string): Promise<JsonValue | undefined> {
@@ -941,73 +845,10 @@ interface PendingEpisode {
 /** The light columns of an episode (no trajectory, no outcome). */
 const LIGHT_COLUMNS = 'id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at';
 
-/** An opaque keyset cursor: the `seq` of the last row of a page. */
-function encodeCursor(seq: number): string {
-  return Buffer.from(`s${seq}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): number {
-  const match = /^s(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match)
-    throw new GroundworkError('INVALID_ARGUMENT', `${JSON.stringify(cursor)} is not an episode-page cursor`, {
-      hint: 'pass the `next` of the previous page, or no cursor for the first page',
-    });
-  return Number(match[1]);
-}
-
-interface AttemptSql {
-  run_id: string;
-  episode_id: string;
-  attempt: number;
-  worker: string;
-  status: string;
-  started_at: string;
-  ended_at: string | null;
-  detail: string | null;
-}
-
-/** A stored audit with what it leaves to its episode row and its goal-items row. */
-interface StoredAuditSql {
+/** A stored audit as SQLite selects it (its rowid pages the stream). */
+interface SqliteStoredAuditSql extends StoredAuditSql {
   rid: number;
-  episode_id: string;
-  run_id: string;
-  audit: string;
-  items: string | null;
-  agent: string | null;
-  task_id: string | null;
-  trial: number | null;
-  reward: number | null;
-  termination: string | null;
 }
 
 const AUDIT_SELECT = `SELECT a.rowid AS rid, a.episode_id, a.run_id, a.audit, g.items, e.agent, e.task_id, e.trial, e.reward, e.termination
   FROM episode_audits a LEFT JOIN episodes e ON e.id = a.episode_id LEFT JOIN audit_goal_items g ON g.key = a.goal_key`;
-
-function toAudit(row: StoredAuditSql): EpisodeAudit {
-  return decodeEpisodeAudit(
-    row.audit,
-    {
-      episodeId: row.episode_id,
-      runId: row.run_id,
-      agent: row.agent ?? undefined,
-      taskId: row.task_id ?? undefined,
-      trial: row.trial ?? undefined,
-      reward: row.reward ?? undefined,
-      termination: row.termination ?? undefined,
-    },
-    row.items,
-  );
-}
-
-/** Parse a stored audit; a newer schemaVersion is refused, not misread. */
-function parseAudit<T>(schema: { parse(value: unknown): T }, text: string, what: string): T {
-  const value = JSON.parse(text) as { schemaVersion?: number };
-  if (typeof value.schemaVersion === 'number' && value.schemaVersion > AUDIT_SCHEMA_VERSION) {
-    throw new GroundworkError(
-      'SCHEMA_VERSION',
-      `the audit of ${what} has schema version ${value.schemaVersion}, newer than this Groundwork (${AUDIT_SCHEMA_VERSION})`,
-      { hint: 'upgrade Groundwork, or run groundwork audit again' },
-    );
-  }
-  return schema.parse(value);
-}

@@ -5,73 +5,38 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { episodeJobId, episodeQueueName } from '../../src/queue/queue-settings.ts';
 import { openStore } from '../../src/store/open-store.ts';
-import { skipWithoutServer } from '../../src/testing/local-servers.ts';
 import {
   cli,
   type Harness,
   jobCounts,
+  queueTestFile,
   readStore,
   runFile,
-  startHarness,
   startWorker,
+  startWorkerWith,
   stopWorkers,
   until,
   type WorkerProcess,
 } from './queue-limits-harness.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/groundwork.js', import.meta.url));
-const skip = skipWithoutServer('redis') || skipWithoutServer('postgres');
 const KEY_VARIABLE = 'GW_H6_TEST_KEY';
-let h: Harness | undefined;
-const workers: WorkerProcess[] = [];
-
-before(async () => {
-  if (skip) return;
-  h = await startHarness({
-    GROUNDWORK_QUEUE_ATTEMPTS: '2',
-    GROUNDWORK_QUEUE_MAX_RATE_LIMITED: '2',
-    GROUNDWORK_MAX_PAUSE_WAIT_MS: '300',
-    GROUNDWORK_RATE_LIMIT_DELAY_MS: '300',
-  });
+const { skip, harness, workers } = queueTestFile({
+  GROUNDWORK_QUEUE_ATTEMPTS: '2',
+  GROUNDWORK_QUEUE_MAX_RATE_LIMITED: '2',
+  GROUNDWORK_MAX_PAUSE_WAIT_MS: '300',
+  GROUNDWORK_RATE_LIMIT_DELAY_MS: '300',
 });
-after(async () => {
-  await stopWorkers(...workers);
-  await h?.stop();
-});
-
-function harness(): Harness {
-  assert.ok(h, 'harness not started');
-  return h;
-}
 
 function worker(h: Harness, args: string[] = []): WorkerProcess {
-  const started = args.length === 0 ? startWorker(h, 2) : spawnWorker(h, args);
+  const started = args.length === 0 ? startWorker(h, 2) : startWorkerWith(h, args);
   workers.push(started);
   return started;
-}
-
-/** A worker with its own arguments (another store). */
-function spawnWorker(h: Harness, args: string[]): WorkerProcess {
-  const child = spawn(process.execPath, [BIN, 'worker', '--queue', h.redis.url, ...args, '--json'], {
-    env: h.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const events: Record<string, unknown>[] = [];
-  let partial = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop()!;
-    for (const line of lines) if (line.trim()) events.push(JSON.parse(line));
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
-  return { child, events, stderr: () => stderr, exited };
 }
 
 test('a worker on another store puts the job back (delayed, not failed) and says why', { skip, timeout: 40_000 }, async () => {

@@ -1,42 +1,28 @@
 // 429s and killed workers in a distributed run: two real `groundwork worker` processes on one
 // redis-server and one PostgreSQL store, the LLM agent and LLM user on a local counting peer.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { skipWithoutServer } from '../../src/testing/local-servers.ts';
+import { test } from 'node:test';
 import {
   AGENT_MODEL,
   enqueue,
-  type Harness,
   jobCounts,
+  queueTestFile,
   readStore,
   runFile,
-  startHarness,
   startWorker,
   stopWorkers,
   until,
-  type WorkerProcess,
 } from './queue-limits-harness.ts';
 
-const skip = skipWithoutServer('redis') || skipWithoutServer('postgres');
-let h: Harness | undefined;
-/** Workers of the first test; the second kills one of them. */
-let workers: WorkerProcess[] = [];
-
-before(async () => {
-  if (skip) return;
-  h = await startHarness({
-    // One attempt per job: an infra_error would be stored as the result at once, so none may happen.
-    GROUNDWORK_QUEUE_ATTEMPTS: '1',
-    // A request finding its model paused for more than 300 ms is refused (its job goes back).
-    GROUNDWORK_MAX_PAUSE_WAIT_MS: '300',
-    GROUNDWORK_RATE_LIMIT_DELAY_MS: '500',
-    // A killed worker's model slots expire 1.5 s after its last renewal.
-    GROUNDWORK_ADMISSION_SLOT_TTL_MS: '1500',
-  });
-});
-after(async () => {
-  await stopWorkers(...workers);
-  await h?.stop();
+/** `workers`: those of the first test; the second kills one of them. */
+const { skip, harness, workers } = queueTestFile({
+  // One attempt per job: an infra_error would be stored as the result at once, so none may happen.
+  GROUNDWORK_QUEUE_ATTEMPTS: '1',
+  // A request finding its model paused for more than 300 ms is refused (its job goes back).
+  GROUNDWORK_MAX_PAUSE_WAIT_MS: '300',
+  GROUNDWORK_RATE_LIMIT_DELAY_MS: '500',
+  // A killed worker's model slots expire 1.5 s after its last renewal.
+  GROUNDWORK_ADMISSION_SLOT_TTL_MS: '1500',
 });
 
 test('a peer answering 429 with Retry-After for a while slows the run: no failed or infra_error episode, each stored once, rate_limited attempts visible', {
@@ -49,7 +35,7 @@ test('a peer answering 429 with Retry-After for a while slows the run: no failed
   const file = runFile(h, 'rate-limited', { tasks: 4, trials: 2, agent: { concurrency: 2, maxRetries: 1 }, user: { concurrency: 8 } });
   const { runId, planned } = await enqueue(h, file);
   const [a, b] = [startWorker(h, 4), startWorker(h, 4)];
-  workers = [a, b];
+  workers.push(a, b);
   const store = await readStore(h);
   try {
     await until('the run finished', async () => (await store.getRun(runId))?.status === 'finished', 50_000);
@@ -131,8 +117,3 @@ test('a SIGKILLed worker’s model slots are reclaimed: the other worker finishe
     await store.close();
   }
 });
-
-function harness(): Harness {
-  if (!h) throw new Error('no harness');
-  return h;
-}

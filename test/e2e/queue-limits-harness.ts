@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -12,7 +13,7 @@ import { openStore } from '../../src/store/open-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { startCountingPeer, type CountingPeer } from '../../src/testing/counting-peer.ts';
 import type { PeerReply, PeerRequest } from '../../src/testing/peer-server.ts';
-import { type LocalServer, startPostgresServer, startRedisServer } from '../../src/testing/local-servers.ts';
+import { type LocalServer, skipWithoutServer, startPostgresServer, startRedisServer } from '../../src/testing/local-servers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/groundwork.js', import.meta.url));
 
@@ -151,24 +152,25 @@ export interface WorkerProcess {
 }
 
 export function startWorker(h: Harness, concurrency: number): WorkerProcess {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'worker', '--queue', h.redis.url, '--store', h.postgres.url, '--concurrency', String(concurrency), '--json'],
-    {
-      env: h.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  return startWorkerWith(h, ['--store', h.postgres.url, '--concurrency', String(concurrency)]);
+}
+
+/** A `groundwork worker --queue REDIS ARGS --json` process with its own arguments (another store...). */
+export function startWorkerWith(h: Harness, args: string[]): WorkerProcess {
+  const child = spawn(process.execPath, [BIN, 'worker', '--queue', h.redis.url, ...args, '--json'], {
+    env: h.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const events: Record<string, unknown>[] = [];
   let partial = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop()!;
     for (const line of lines) if (line.trim()) events.push(JSON.parse(line));
   });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
   return { child, events, stderr: () => stderr, exited };
 }
@@ -213,4 +215,36 @@ export async function jobCounts(h: Harness): Promise<Record<string, number>> {
 export async function stopWorkers(...workers: WorkerProcess[]): Promise<void> {
   for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
   await Promise.all(workers.map((worker) => worker.exited));
+}
+
+/** What a queue test file shares: why it is skipped, its harness and the workers to stop after it. */
+export interface QueueTestFile {
+  /** For `node:test`'s `skip`: set when redis-server or PostgreSQL is missing (never under CI). */
+  skip: string | false;
+  /** The harness started before the file's tests. */
+  harness: () => Harness;
+  /** Workers the tests start; stopped (SIGTERM) after the file, before the harness. */
+  workers: WorkerProcess[];
+}
+
+/** Registers a queue test file's `before` (start the harness unless skipped) and `after` (stop workers, then the harness). */
+export function queueTestFile(extraEnv: Record<string, string> = {}, latencyMs = 40): QueueTestFile {
+  const skip = skipWithoutServer('redis') || skipWithoutServer('postgres');
+  let h: Harness | undefined;
+  const workers: WorkerProcess[] = [];
+  before(async () => {
+    if (!skip) h = await startHarness(extraEnv, latencyMs);
+  });
+  after(async () => {
+    await stopWorkers(...workers);
+    await h?.stop();
+  });
+  return {
+    skip,
+    workers,
+    harness: () => {
+      if (!h) throw new Error('harness not started');
+      return h;
+    },
+  };
 }

@@ -2,37 +2,16 @@
 // models a job uses, and BullMQ's rate limit is per queue. Two real `groundwork worker` processes,
 // a real redis-server and PostgreSQL, a counting peer playing two agent models and one user model.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { skipWithoutServer } from '../../src/testing/local-servers.ts';
-import {
-  enqueue,
-  type Harness,
-  readStore,
-  runFile,
-  startHarness,
-  startWorker,
-  stopWorkers,
-  until,
-  type WorkerProcess,
-} from './queue-limits-harness.ts';
+import { test } from 'node:test';
+import { enqueue, queueTestFile, readStore, runFile, startWorker, until } from './queue-limits-harness.ts';
 
-const skip = skipWithoutServer('redis') || skipWithoutServer('postgres');
-let h: Harness | undefined;
-let workers: WorkerProcess[] = [];
-
-before(async () => {
-  if (!skip) h = await startHarness({ GROUNDWORK_MAX_PAUSE_WAIT_MS: '300', GROUNDWORK_RATE_LIMIT_DELAY_MS: '500' });
-});
-after(async () => {
-  await stopWorkers(...workers);
-  await h?.stop();
-});
+const { skip, harness: started, workers } = queueTestFile({ GROUNDWORK_MAX_PAUSE_WAIT_MS: '300', GROUNDWORK_RATE_LIMIT_DELAY_MS: '500' });
 
 test('a 429 on model A never holds back the jobs of model B: every B episode is stored while A is paused', {
   skip,
   timeout: 60_000,
 }, async () => {
-  const harness = h!;
+  const harness = started();
   // A answers 429 (Retry-After 8 s) to everything in its first 8 s: its episodes wait at least that long.
   harness.peer.rateLimit({ model: 'agent-a', forMs: 8_000, retryAfterMs: 8_000, from: 'next-request' });
   const file = runFile(harness, 'isolation', {
@@ -44,7 +23,7 @@ test('a 429 on model A never holds back the jobs of model B: every B episode is 
   });
   const { runId, planned } = await enqueue(harness, file);
   // Few episodes at once per worker, so most B jobs are fetched after A's first 429.
-  workers = [startWorker(harness, 2), startWorker(harness, 2)];
+  workers.push(startWorker(harness, 2), startWorker(harness, 2));
   const store = await readStore(harness);
   try {
     await until('the run finished', async () => (await store.getRun(runId))?.status === 'finished', 50_000);

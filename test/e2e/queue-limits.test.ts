@@ -2,40 +2,26 @@
 // one redis-server and one PostgreSQL store, an LLM agent and an LLM user on a local peer that
 // counts requests in flight and arrivals per model from its own clock.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { skipWithoutServer } from '../../src/testing/local-servers.ts';
+import { test } from 'node:test';
 import {
   AGENT_MODEL,
   enqueue,
-  type Harness,
   jobCounts,
+  queueTestFile,
   readStore,
   runFile,
-  startHarness,
   startWorker,
-  stopWorkers,
   until,
   USER_MODEL,
-  type WorkerProcess,
 } from './queue-limits-harness.ts';
 
-const skip = skipWithoutServer('redis') || skipWithoutServer('postgres');
 /** The requests-per-minute window, shortened for the test (read by the workers' admission). */
 const WINDOW_MS = 4_000;
-let h: Harness | undefined;
 /** The workers of the first test, reused by the second. */
-let workers: WorkerProcess[] = [];
-
-before(async () => {
-  if (!skip) h = await startHarness({ GROUNDWORK_RATE_WINDOW_MS: String(WINDOW_MS) });
-});
-after(async () => {
-  await stopWorkers(...workers);
-  await h?.stop();
-});
+const { skip, harness: started, workers } = queueTestFile({ GROUNDWORK_RATE_WINDOW_MS: String(WINDOW_MS) });
 
 test('concurrency and requests per window hold across two workers, counted by the peer', { skip, timeout: 60_000 }, async () => {
-  const harness = h!;
+  const harness = started();
   // 12 episodes × (2 agent + 3 user calls). Agent: 3 in flight at most; user: 12 user calls per window.
   const agentLimit = 3;
   const userPerWindow = 12;
@@ -48,7 +34,7 @@ test('concurrency and requests per window hold across two workers, counted by th
   const { runId, planned } = await enqueue(harness, file);
   assert.equal(planned, 12);
   // Each worker runs up to 8 episodes at once: far more than the agent model's limit.
-  workers = [startWorker(harness, 8), startWorker(harness, 8)];
+  workers.push(startWorker(harness, 8), startWorker(harness, 8));
   const store = await readStore(harness);
   try {
     await until('the run finished', async () => (await store.getRun(runId))?.status === 'finished', 50_000);
@@ -79,7 +65,11 @@ test('concurrency and requests per window hold across two workers, counted by th
     // 36 user calls at 12 per window span at least two windows: the window is what paced them.
     const times = harness.peer.requests.filter((r) => r.body?.model === USER_MODEL).map((r) => r.arrivedAt);
     assert.ok(Math.max(...times) - Math.min(...times) >= 2 * counted);
-    const counts = await jobCounts(harness);
+    // The run is `finished` as its last episode is stored, a moment before that job completes in BullMQ.
+    const counts = await until('the last jobs to complete', async () => {
+      const now = await jobCounts(harness);
+      return now.active === 0 ? now : undefined;
+    });
     assert.equal(counts.waiting + counts.active + counts.delayed + counts.failed, 0, JSON.stringify(counts));
   } finally {
     await store.close();
@@ -90,7 +80,7 @@ test('infra errors of a model (HTTP 500) are retried by the queue with backoff a
   skip,
   timeout: 60_000,
 }, async () => {
-  const harness = h!;
+  const harness = started();
   const agentModel = 'agent-x';
   // The agent model's first 3 requests answer 500; its calls do not retry, so each fails its episode's attempt.
   harness.peer.failNext(agentModel, 3, 500);

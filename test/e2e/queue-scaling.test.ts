@@ -2,38 +2,17 @@
 // the producer's --concurrency (adding workers speeds a run up); a configured limit that held
 // requests back is reported by the worker. Real redis-server, PostgreSQL, BullMQ; a counting peer.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { skipWithoutServer } from '../../src/testing/local-servers.ts';
-import {
-  enqueue,
-  type Harness,
-  readStore,
-  runFile,
-  startHarness,
-  startWorker,
-  stopWorkers,
-  until,
-  type WorkerProcess,
-} from './queue-limits-harness.ts';
+import { test } from 'node:test';
+import { enqueue, queueTestFile, readStore, runFile, startWorker, stopWorkers, until } from './queue-limits-harness.ts';
 
-const skip = skipWithoutServer('redis') || skipWithoutServer('postgres');
-let h: Harness | undefined;
-const workers: WorkerProcess[] = [];
-
-before(async () => {
-  if (skip) return;
-  // Slow answers, so the episodes of both workers overlap whatever the machine's load.
-  h = await startHarness({}, 200);
-});
-after(async () => {
-  await stopWorkers(...workers);
-  await h?.stop();
-});
+// Slow answers, so the episodes of both workers overlap whatever the machine's load.
+const { skip, harness, workers } = queueTestFile({}, 200);
 
 test('no configured concurrency: two workers run more than the run --concurrency of requests at once; a configured limit that held requests back is reported', {
   skip,
   timeout: 55_000,
 }, async () => {
+  const h = harness();
   assert.ok(h);
   // The run's own --concurrency is 2; neither model sets a concurrency.
   const free = runFile(h, 'uncapped', {
