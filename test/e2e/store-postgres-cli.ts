@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { startViewerProcess } from './browser-helper.ts';
 
 /**
  * Helpers for the store end-to-end tests (store-postgres.test.ts, copy-runs.test.ts): the real CLI,
@@ -42,37 +43,19 @@ export async function ok(args: string[], options: { cwd?: string; env?: Record<s
 /** The export formats of one run (tau2-submission needs τ² runs). */
 export const RUN_EXPORT_FORMATS = ['sft', 'preference', 'rl', 'early-experience'] as const;
 
-/** `groundwork view --store STORE` until it listens; GETs each path; stops it. */
+/** `groundwork view` over `store` (`--db` is an alias of `--store`) until it listens; GETs each path; stops it. */
 export async function viewPages(store: string, paths: readonly string[]): Promise<Record<string, string>> {
-  const child = spawn(process.execPath, [BIN, 'view', '--port', '0', '--json', '--store', store], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const viewer = await startViewerProcess(BIN, store);
   try {
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const url = await new Promise<string>((done, fail) => {
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        try {
-          done(JSON.parse(stdout).url);
-        } catch {
-          // not complete yet
-        }
-      });
-      child.on('exit', (code) => fail(new Error(`view exited ${code}: ${stderr}`)));
-    });
     const pages: Record<string, string> = {};
     for (const path of paths) {
-      const response = await fetch(new URL(path, url));
+      const response = await fetch(new URL(path, viewer.url));
       assert.equal(response.status, 200, `GET ${path}`);
       pages[`view ${path}`] = await response.text();
     }
     return pages;
   } finally {
-    if (child.exitCode === null && child.signalCode === null) {
-      const closed = new Promise((done) => child.on('close', done));
-      child.kill('SIGTERM');
-      await closed;
-    }
+    await viewer.stop();
   }
 }
 
