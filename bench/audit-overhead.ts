@@ -9,7 +9,8 @@
  *
  * Run: node --import tsx bench/audit-overhead.ts [tasks=300] [trials=3] [reps=3] [largeEpisodes=50000] [modes]
  * (largeEpisodes 0 skips the memory part; modes: a comma list of none,per-episode,second-pass, the
- * first being the baseline.)
+ * first being the baseline; `by-audit` in the list also times the auditor alone, audit by audit,
+ * over the episodes of one run: CPU µs per episode, and the per-task set-up.)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,10 +18,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { auditStoredRun } from '../src/audit-runner/audit-stored-run.ts';
-import { createEpisodeAuditor, type EpisodeAuditor } from '../src/audit-runner/episode-auditor.ts';
+import { createEpisodeAuditor, type EpisodeAuditor, type GradedForAudit } from '../src/audit-runner/episode-auditor.ts';
+import type { EpisodeAuditInput } from '../src/audits/audit.ts';
+import { BUILT_IN_AUDITS, createAuditRegistry } from '../src/audits/registry.ts';
+import type { Domain } from '../src/domains/domain.ts';
 import { MAX_AUDITS_IN_MEMORY, summariseStoredRun } from '../src/audit-runner/summarise-stored-run.ts';
 import { createRun, executeRun } from '../src/runner/local-runner.ts';
 import type { EpisodeAudit } from '../src/schema/audit.ts';
+import type { Task } from '../src/schema/task.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
 
 const agents = ['oracle', 'naive', 'noop'];
@@ -60,6 +65,70 @@ async function timedRun(
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const cpuMs = () => {
+  const used = process.cpuUsage();
+  return (used.user + used.system) / 1000;
+};
+
+/**
+ * The auditor alone over the graded episodes of one run (captured as the runner hands them over):
+ * per repetition a fresh auditor, its per-task set-up (static lint, token index) first, then every
+ * episode's audit; each registered audit's CPU time is summed. Medians, CPU µs per episode.
+ */
+async function auditorByAudit(tasks: number, trials: number, reps: number): Promise<void> {
+  const store = SqliteStore.open(':memory:');
+  try {
+    const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: tasks }, agents, trials, concurrency: 4 });
+    const runTasks = await store.runTasks(runId);
+    const graded: { graded: GradedForAudit; task: Task }[] = [];
+    let domain: Domain | undefined;
+    await executeRun(runId, {
+      store,
+      auditEpisode: (episode, task, runDomain) => {
+        domain = runDomain;
+        graded.push({ graded: episode, task });
+        return undefined;
+      },
+    });
+    const setup: number[] = [];
+    const total: number[] = [];
+    const byAudit = new Map<string, number[]>();
+    for (let rep = 0; rep < reps; rep++) {
+      const spent = new Map<string, number>();
+      const timed = createAuditRegistry(
+        BUILT_IN_AUDITS.map((audit) => ({
+          ...audit,
+          audit: (input: EpisodeAuditInput, earlier: Partial<EpisodeAudit>) => {
+            const started = cpuMs();
+            try {
+              return audit.audit(input, earlier);
+            } finally {
+              spent.set(audit.name, (spent.get(audit.name) ?? 0) + cpuMs() - started);
+            }
+          },
+        })),
+      );
+      const auditor = createEpisodeAuditor({ domain: domain!, tasks: runTasks, registry: timed });
+      const started = cpuMs();
+      for (const task of runTasks) auditor.staticProblems(task);
+      const setUp = cpuMs();
+      for (const { graded: episode, task } of graded) auditor.audit(episode, task);
+      setup.push(setUp - started);
+      total.push(cpuMs() - setUp);
+      for (const [name, ms] of spent) byAudit.set(name, [...(byAudit.get(name) ?? []), ms]);
+    }
+    const perEpisode = (ms: number) => ((ms / graded.length) * 1000).toFixed(1);
+    console.log(`\nthe auditor alone over ${graded.length} graded episodes (${runTasks.length} tasks), medians of ${reps}, CPU:`);
+    console.log(`  per-task set-up ${median(setup).toFixed(0)} ms (${((median(setup) / runTasks.length) * 1000).toFixed(0)} µs/task)`);
+    console.log(
+      `  audits ${median(total).toFixed(0)} ms = ${perEpisode(median(total))} µs/episode (timed one by one, with the timers' own cost):`,
+    );
+    for (const [name, ms] of byAudit) console.log(`    ${name.padEnd(12)} ${perEpisode(median(ms)).padStart(6)} µs/episode`);
+  } finally {
+    await store.close();
+  }
+}
 
 /** A large audited run: one real audited run, its episodes and audits copied under further trial numbers. */
 async function buildLargeRun(path: string, target: number): Promise<string> {
@@ -108,36 +177,42 @@ if (process.argv[2] === '--child') {
 } else {
   const [tasks, trials, reps, large] = [300, 3, 3, 50_000].map((d, i) => Number(process.argv[2 + i] ?? d));
   const dir = mkdtempSync(join(tmpdir(), 'gw-audit-bench-'));
-  const modes = (process.argv[6]?.split(',') ?? ['none', 'per-episode', 'second-pass']) as Mode[];
+  const listed = process.argv[6]?.split(',') ?? ['none', 'per-episode', 'second-pass'];
+  const modes = listed.filter((mode) => mode !== 'by-audit') as Mode[];
   const times: Record<Mode, { total: number[]; audit: number[]; cpu: number[] }> = {
     none: { total: [], audit: [], cpu: [] },
     'per-episode': { total: [], audit: [], cpu: [] },
     'second-pass': { total: [], audit: [], cpu: [] },
   };
-  let episodes = 0;
-  await timedRun(dir, 'per-episode', 10, 1); // warm-up: module loading and JIT
-  for (let rep = 0; rep < reps; rep++) {
-    for (let i = 0; i < modes.length; i++) {
-      const mode = modes[(i + rep) % modes.length];
-      const t = await timedRun(dir, mode, tasks, trials);
-      times[mode].total.push(t.run + t.audit);
-      times[mode].audit.push(t.audit);
-      times[mode].cpu.push(t.cpu);
-      episodes = t.episodes;
+  if (modes.length > 0) {
+    let episodes = 0;
+    await timedRun(dir, 'per-episode', 10, 1); // warm-up: module loading and JIT
+    for (let rep = 0; rep < reps; rep++) {
+      for (let i = 0; i < modes.length; i++) {
+        const mode = modes[(i + rep) % modes.length];
+        const t = await timedRun(dir, mode, tasks, trials);
+        times[mode].total.push(t.run + t.audit);
+        times[mode].audit.push(t.audit);
+        times[mode].cpu.push(t.cpu);
+        episodes = t.episodes;
+      }
+    }
+    const none = median(times[modes[0]].total);
+    const noneCpu = median(times[modes[0]].cpu);
+    console.log(
+      `helpdesk ${tasks} tasks × ${agents.join(',')} × ${trials} trials = ${episodes} episodes, SQLite file, medians of ${reps}:`,
+    );
+    for (const mode of modes) {
+      const total = median(times[mode].total);
+      const cpu = median(times[mode].cpu);
+      const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)}%`;
+      const overhead = mode === modes[0] ? '' : `  overhead ${pct(total, none)} wall, ${pct(cpu, noneCpu)} CPU`;
+      const audit = mode === 'none' ? '' : ` (end of run ${median(times[mode].audit).toFixed(0)} ms)`;
+      console.log(`  ${mode.padEnd(12)} ${total.toFixed(0).padStart(6)} ms wall ${cpu.toFixed(0).padStart(6)} ms CPU${audit}${overhead}`);
     }
   }
-  const none = median(times[modes[0]].total);
-  const noneCpu = median(times[modes[0]].cpu);
-  console.log(`helpdesk ${tasks} tasks × ${agents.join(',')} × ${trials} trials = ${episodes} episodes, SQLite file, medians of ${reps}:`);
-  for (const mode of modes) {
-    const total = median(times[mode].total);
-    const cpu = median(times[mode].cpu);
-    const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)}%`;
-    const overhead = mode === modes[0] ? '' : `  overhead ${pct(total, none)} wall, ${pct(cpu, noneCpu)} CPU`;
-    const audit = mode === 'none' ? '' : ` (end of run ${median(times[mode].audit).toFixed(0)} ms)`;
-    console.log(`  ${mode.padEnd(12)} ${total.toFixed(0).padStart(6)} ms wall ${cpu.toFixed(0).padStart(6)} ms CPU${audit}${overhead}`);
-  }
   rmSync(dir, { recursive: true, force: true });
+  if (listed.includes('by-audit')) await auditorByAudit(tasks, trials, Math.max(reps, 5));
 
   if (large > 0) {
     // tmpfs when there is one: building the large run commits one episode per transaction.

@@ -7,12 +7,17 @@
  * episode and the share of wall time spent in garbage collection.
  *
  * Run: node --expose-gc --import tsx bench/model-latency.ts [--levels 1,16,64,256] [--lanes 4]
- *      [--latency 100] [--limit N] [--json]
+ *      [--latency 100] [--limit N] [--threads 1,2] [--json]
  *   --lanes   episodes per concurrent slot at each level (episodes = max(32, lanes × c))
  *   --limit   configure the model with limits.concurrency N (default: no limit in the config,
  *             i.e. the model's default limit)
  *   --db memory   store episodes in an in-memory SQLite database (no fsync per episode), to see
  *             the model path alone; default: a SQLite file as `groundwork run` uses
+ *   --threads  episode threads, one run per level and thread count (as `run --threads N`: the
+ *             episodes run on worker threads that share the model's limits; the threads are started
+ *             before the clock starts, their start-up printed apart); CPU counts every thread, heap
+ *             only the main thread's (rss is the process's)
+ *   --executor  with --threads 1 too: one worker thread runs the episodes, the main one stores
  *   --breakdown   instead of runs: CPU per model call of each layer (node:http, fetch, the http
  *             transport, the provider's
  *             doGenerate, generateText, ModelSession.generate), 32 calls in flight
@@ -21,8 +26,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { modelParticipants } from '../src/cli/participants.ts';
+import { EpisodeThreads } from '../src/cli/threads/episode-threads.ts';
+import { ModelHub } from '../src/models/model-hub.ts';
+import { SharedAdmissions } from '../src/models/shared-admission.ts';
 import type { ModelsConfig } from '../src/models/model-config.ts';
 import { createRun, executeRun } from '../src/runner/local-runner.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
@@ -39,6 +47,9 @@ const latencyMs = Number(argument('latency', '100'));
 const limit = process.argv.includes('--limit') ? Number(argument('limit', '0')) : undefined;
 const asJson = process.argv.includes('--json');
 const memoryDb = argument('db', 'file') === 'memory';
+const threadCounts = argument('threads', '1').split(',').map(Number);
+/** Episode threads even for 1 (one worker thread beside the main one, which then only stores). */
+const alwaysThreads = process.argv.includes('--executor');
 const gc = (globalThis as { gc?: () => void }).gc;
 
 interface PeerStats {
@@ -70,6 +81,13 @@ async function startPeerProcess(): Promise<{ url: string; stats(): Promise<PeerS
 
 interface LevelResult {
   concurrency: number;
+  threads: number;
+  /** Time to start the threads (before the measured run). */
+  threadStartMs: number;
+  /** Share of the run's wall time the main thread's event loop was busy. */
+  mainBusy: number;
+  /** The same for each episode thread (since it started: its start-up included). */
+  threadsBusy: number[];
   episodes: number;
   calls: number;
   seconds: number;
@@ -85,7 +103,7 @@ interface LevelResult {
 }
 
 /** One helpdesk run at concurrency `c`; memory sampled while it runs. */
-async function runLevel(url: string, c: number, peer: { stats(): Promise<PeerStats> }): Promise<LevelResult> {
+async function runLevel(url: string, c: number, threads: number, peer: { stats(): Promise<PeerStats> }): Promise<LevelResult> {
   const wanted = Math.max(32, lanes * c);
   const trials = Math.ceil(wanted / 70);
   const count = Math.ceil(wanted / trials);
@@ -101,11 +119,18 @@ async function runLevel(url: string, c: number, peer: { stats(): Promise<PeerSta
   const store = SqliteStore.open(memoryDb ? ':memory:' : join(dir, 'bench.db'));
   // The run's concurrency is the default model limit (as `groundwork run` passes it).
   const { factory, hub } = modelParticipants({ models, concurrency: c });
-  const { runId } = await createRun(
+  const { runId, config, tasks } = await createRun(
     store,
-    { domain: 'helpdesk', split: 'train', tasks: { count }, agents: ['bench'], user: 'bench', trials, concurrency: c },
+    // The models in the run config too (as `groundwork run` stores them): episode threads build theirs from it.
+    { domain: 'helpdesk', split: 'train', tasks: { count }, agents: ['bench'], user: 'bench', trials, concurrency: c, models },
     { participants: factory },
   );
+  // As `run --threads N` (without audits, as the one-thread run here has none).
+  const admissions = threads > 1 || alwaysThreads ? new SharedAdmissions() : undefined;
+  const executor = admissions ? new EpisodeThreads({ threads, runId, config, tasks, admissions }) : undefined;
+  const threadStart = performance.now();
+  await executor?.ready();
+  const threadStartMs = executor ? performance.now() - threadStart : 0;
   await peer.stats(); // resets the peer's counters
   gc?.();
   const base = process.memoryUsage();
@@ -122,17 +147,21 @@ async function runLevel(url: string, c: number, peer: { stats(): Promise<PeerSta
   });
   observer.observe({ entryTypes: ['gc'] });
   const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
   const started = performance.now();
-  const result = await executeRun(runId, { store, participants: factory });
+  const result = await executeRun(runId, { store, participants: factory, ...(executor ? { runEpisodes: executor } : {}) });
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
+  const mainBusy = performance.eventLoopUtilization(elu).utilization;
+  const threadsBusy = executor?.utilization() ?? [];
   clearInterval(sampler);
   observer.disconnect();
+  await executor?.close();
   const stats = await peer.stats();
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   // (Optional call: the bench also runs against trees older than the throttle report, for before/after pairs.)
-  const report = (hub as Partial<Pick<typeof hub, 'throttleReport'>>).throttleReport?.();
+  const report = admissions ? sharedReport(admissions, models, c) : (hub as Partial<Pick<typeof hub, 'throttleReport'>>).throttleReport?.();
   // The steady state: the middle half of the run (ramp-up and drain left out).
   const middle = (samples: number[]) => {
     const part = samples.slice(Math.floor(samples.length / 4), Math.ceil((samples.length * 3) / 4)).sort((a, b) => a - b);
@@ -142,6 +171,10 @@ async function runLevel(url: string, c: number, peer: { stats(): Promise<PeerSta
   const ideal = c / (CALLS_PER_EPISODE * (latencyMs / 1000));
   return {
     concurrency: c,
+    threads,
+    threadStartMs,
+    mainBusy,
+    threadsBusy,
     episodes: result.ran,
     calls: stats.calls,
     seconds,
@@ -155,6 +188,17 @@ async function runLevel(url: string, c: number, peer: { stats(): Promise<PeerSta
     peerMaxInFlight: stats.maxInFlight,
     ...(report?.text ? { throttle: report.text } : {}),
   };
+}
+
+/** The throttle report over the threads' shared admissions (as `groundwork run` makes it). */
+function sharedReport(admissions: SharedAdmissions, models: ModelsConfig, c: number) {
+  const hub = new ModelHub({
+    models,
+    defaultConcurrency: c,
+    admission: (model) => admissions.admission(model.name, { concurrency: model.limits.concurrency }),
+  });
+  for (const name of admissions.names()) hub.admission(hub.resolve(name));
+  return hub.throttleReport();
 }
 
 /** CPU per call of each layer under the harness, 32 calls in flight, agent-sized requests. */
@@ -277,14 +321,15 @@ if (process.argv.includes('--breakdown')) {
 }
 try {
   // Warm-up (JIT, connection pool), not reported.
-  await runLevel(peer.url, 16, peer);
+  await runLevel(peer.url, 16, 1, peer);
   const results: LevelResult[] = [];
-  for (const c of levels) {
-    const level = await runLevel(peer.url, c, peer);
-    results.push(level);
-    if (level.calls !== level.episodes * CALLS_PER_EPISODE)
-      console.error(`warning: ${level.calls} model calls for ${level.episodes} episodes (expected ${CALLS_PER_EPISODE} each)`);
-  }
+  for (const c of levels)
+    for (const threads of threadCounts) {
+      const level = await runLevel(peer.url, c, threads, peer);
+      results.push(level);
+      if (level.calls !== level.episodes * CALLS_PER_EPISODE)
+        console.error(`warning: ${level.calls} model calls for ${level.episodes} episodes (expected ${CALLS_PER_EPISODE} each)`);
+    }
   if (asJson)
     console.log(
       JSON.stringify({ latencyMs, limit: limit ?? 'default', db: memoryDb ? 'memory' : 'file', node: process.version, results }, null, 2),
@@ -293,10 +338,12 @@ try {
     console.log(
       `helpdesk, LLM agent + LLM user, ${CALLS_PER_EPISODE} calls/episode, peer latency ${latencyMs} ms, model limit ${limit ?? 'default'}, ${memoryDb ? 'in-memory' : 'file'} SQLite, node ${process.version}`,
     );
-    console.log('     c  episodes      ep/s     ideal  efficiency  cpu ms/call  heap MB/ep  rss MB/ep  gc share  peer max in flight');
+    console.log(
+      '     c  threads  episodes      ep/s     ideal  efficiency  cpu ms/call  heap MB/ep  rss MB/ep  gc share  peer max in flight  thread start ms  busy main/threads',
+    );
     for (const r of results) {
       console.log(
-        `${String(r.concurrency).padStart(6)}  ${String(r.episodes).padStart(8)}  ${r.episodesPerSecond.toFixed(1).padStart(8)}  ${r.ideal.toFixed(1).padStart(8)}  ${r.efficiency.toFixed(3).padStart(10)}  ${r.cpuMsPerCall.toFixed(3).padStart(11)}  ${r.heapMbPerEpisode.toFixed(3).padStart(10)}  ${r.rssMbPerEpisode.toFixed(3).padStart(9)}  ${(r.gcShare * 100).toFixed(1).padStart(7)}%  ${String(r.peerMaxInFlight).padStart(18)}`,
+        `${String(r.concurrency).padStart(6)}  ${String(r.threads).padStart(7)}  ${String(r.episodes).padStart(8)}  ${r.episodesPerSecond.toFixed(1).padStart(8)}  ${r.ideal.toFixed(1).padStart(8)}  ${r.efficiency.toFixed(3).padStart(10)}  ${r.cpuMsPerCall.toFixed(3).padStart(11)}  ${r.heapMbPerEpisode.toFixed(3).padStart(10)}  ${r.rssMbPerEpisode.toFixed(3).padStart(9)}  ${(r.gcShare * 100).toFixed(1).padStart(7)}%  ${String(r.peerMaxInFlight).padStart(18)}  ${r.threadStartMs.toFixed(0).padStart(15)}  ${[r.mainBusy, ...r.threadsBusy].map((u) => u.toFixed(2)).join('/')}`,
       );
       if (r.throttle) console.log(`        ${r.throttle}`);
     }

@@ -218,6 +218,17 @@ function track(session: CommandSession): void {
   }
 }
 
+/**
+ * Kills every live agent process (with its group) now, without the exit grace time: what the exit
+ * hook does, for an episode thread that is about to be terminated (`Worker.terminate()` runs no
+ * `exit` hook). Returns how many were killed.
+ */
+export function killLiveCommandAgents(): number {
+  const sessions = [...live];
+  for (const session of sessions) session.kill();
+  return sessions.length;
+}
+
 /** Pids of the agent processes alive now (for tests and diagnostics). */
 export function liveCommandAgentPids(): number[] {
   return [...live].flatMap((session) => (session.pid !== undefined ? [session.pid] : []));

@@ -9,6 +9,9 @@ import type { Task } from '../schema/task.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
 import type { Store } from '../store/store.ts';
 import { createTinyDomain } from '../testing/tiny-domain.ts';
+import { auditEpisode } from '../audits/audit-run.ts';
+import { stateTokenIndex } from '../audits/simulator-fidelity.ts';
+import { finalStateFrom, initialStateFor } from '../domains/initial-state.ts';
 import { auditStoredRun } from './audit-stored-run.ts';
 import { createEpisodeAuditor, type EpisodeAuditor } from './episode-auditor.ts';
 import { MAX_AUDITS_IN_MEMORY, summariseStoredRun } from './summarise-stored-run.ts';
@@ -221,4 +224,68 @@ describe('per-episode audits equal the offline audit of the stored run', () => {
       await store.close();
     }
   });
+});
+
+/**
+ * The auditor shares work across the episodes of a task (`TaskAuditWork`: goal items, scenario,
+ * completion by final changes, initial-state predicates, readings of repeated texts) and builds each
+ * task's token index from the domain's base: its audits must be exactly those `auditEpisode` makes
+ * from scratch, with the whole initial state indexed (the offline path before issue 16's second pass).
+ */
+describe("the auditor's shared work changes no audit", () => {
+  const cases: [string, RunConfigInput][] = [
+    [
+      'helpdesk, oracle, naive and noop',
+      { domain: 'helpdesk', tasks: { count: 30 }, agents: ['oracle', 'naive', 'noop'], trials: 2, concurrency: 4 },
+    ],
+    ['tau-bench/airline', { domain: 'tau-bench/airline', tasks: { count: 12 }, agents: ['oracle', 'naive', 'noop'], trials: 1 }],
+    ['tau2-bench/telecom', { domain: 'tau2-bench/telecom', tasks: { count: 8 }, agents: ['oracle', 'naive', 'noop'], trials: 1 }],
+    [
+      'a persuasion probe run',
+      { domain: 'helpdesk', probes: { pack: 'persuasion' }, tasks: { count: 2 }, agents: ['always-comply', 'policy-following'], trials: 1 },
+    ],
+  ];
+  for (const [name, config] of cases) {
+    it(name, async () => {
+      const store = SqliteStore.open(':memory:');
+      try {
+        const { runId } = await createRun(store, config);
+        const tasks = await store.runTasks(runId);
+        let auditor: EpisodeAuditor | undefined;
+        let compared = 0;
+        const outcomes = new Set<string>();
+        await executeRun(runId, {
+          store,
+          auditEpisode: (graded, task, domain) => {
+            auditor ??= createEpisodeAuditor({ domain, tasks });
+            const problems = auditor.staticProblems(task);
+            const made = auditor.auditWith(graded, task, problems);
+            // From scratch: a fresh initial state and final state, the whole state indexed, no shared work.
+            const initialState = initialStateFor(domain, task);
+            const entries = initialState
+              .tables()
+              .flatMap((table) => initialState.keys(table).map((key) => ({ key, record: initialState.get(table, key) })));
+            const expected = auditEpisode({
+              episode: graded.record,
+              task,
+              domain,
+              initialState,
+              finalState: finalStateFrom(initialState, graded.record.trajectory.finalChanges),
+              exists: stateTokenIndex(entries),
+              taskProblems: problems,
+            });
+            assert.deepEqual(made, expected, graded.record.id);
+            assert.equal(JSON.stringify(made), JSON.stringify(expected), `${graded.record.id}: same JSON, key order included`);
+            compared++;
+            outcomes.add(`${graded.record.agent} ${graded.record.reward} ${made.simulatorFaults.length > 0} ${made.claims.length > 0}`);
+            return made;
+          },
+        });
+        assert.ok(compared >= 8, `${compared} episodes compared`);
+        assert.ok(outcomes.size >= 3, [...outcomes].join('; '));
+      } finally {
+        await store.close();
+      }
+    });
+  }
 });

@@ -1,14 +1,15 @@
 import { auditEpisode, EPISODE_PROBLEM_KINDS } from '../audits/audit-run.ts';
 import type { AuditedEpisode, JudgedAnswers } from '../audits/audit.ts';
 import { builtInAudits, type AuditRegistry } from '../audits/registry.ts';
-import { stateTokenIndex } from '../audits/simulator-fidelity.ts';
+import { countTokens, stateTokenIndex, tokenIndexWith, type KeyedRecord } from '../audits/simulator-fidelity.ts';
 import { lintTaskStatic } from '../audits/task-lint.ts';
+import { createAuditTextWork, createTaskAuditWork, type TaskAuditWork } from '../audits/task-work.ts';
 import type { Domain } from '../domains/domain.ts';
 import { finalStateFrom, initialStateFor } from '../domains/initial-state.ts';
 import { describeError } from '../errors.ts';
 import type { EpisodeAudit, TaskProblem } from '../schema/audit.ts';
 import type { Task } from '../schema/task.ts';
-import type { TableState } from '../state/table-state.ts';
+import { TableState } from '../state/table-state.ts';
 
 /** The light part of an episode that cross-episode task problems are read from (`problemsFromEpisodes`). */
 export interface ProblemRow {
@@ -130,13 +131,46 @@ export function createEpisodeAuditor(options: EpisodeAuditorOptions): EpisodeAud
     if (!state) initials.set(task.id, (state = initialStateFor(domain, task)));
     return state;
   };
+  // The domain's base state and its token counts, once per run: a task's index is the base's with the task's changes.
+  let base: { state: TableState; counts: Map<string, number> } | null | undefined;
+  const baseTokens = () => {
+    if (base === undefined) {
+      try {
+        const { tables, hash } = domain.base();
+        const state = TableState.over(tables, hash);
+        base = { state, counts: countTokens(recordsOf(state)) };
+      } catch {
+        base = null;
+      }
+    }
+    return base;
+  };
+  const buildIndex = (state: TableState, hash: string) => {
+    const from = baseTokens();
+    if (from) {
+      // The state is the base plus its changes when the base plus those changes hashes as it does (same base, same changes).
+      const changes = state.changesFromBase();
+      const rebuilt = from.state.fork();
+      rebuilt.apply(changes);
+      if (rebuilt.hash() === hash) {
+        const removed: KeyedRecord[] = [];
+        const added: KeyedRecord[] = [];
+        for (const [table, rows] of Object.entries(changes)) {
+          for (const [key, record] of Object.entries(rows)) {
+            const before = from.state.get(table, key);
+            if (before !== undefined) removed.push({ key, record: before });
+            if (record !== null) added.push({ key, record });
+          }
+        }
+        return tokenIndexWith(from.counts, removed, added);
+      }
+    }
+    return stateTokenIndex(recordsOf(state));
+  };
   const existsOf = (state: TableState) => {
     const hash = state.hash();
     let index = indexes.get(hash);
-    if (!index) {
-      const entries = state.tables().flatMap((table) => state.keys(table).map((key) => ({ key, record: state.get(table, key) })));
-      indexes.set(hash, (index = stateTokenIndex(entries)));
-    }
+    if (!index) indexes.set(hash, (index = buildIndex(state, hash)));
     return index;
   };
   const staticProblems = (task: Task): TaskProblem[] => {
@@ -188,13 +222,40 @@ export function createEpisodeAuditor(options: EpisodeAuditorOptions): EpisodeAud
     if (!exists) existsByTask.set(task.id, (exists = existsOf(initial)));
     return exists;
   };
+  // Likewise the work the audits of a task share, over the auditor's own initial state of the task (which
+  // nothing else writes); none when that cannot be built (each audit then reads the episode's own states).
+  const texts = createAuditTextWork();
+  const workByTask = new Map<string, TaskAuditWork | undefined>();
+  const workFor = (task: Task): TaskAuditWork | undefined => {
+    if (!workByTask.has(task.id)) {
+      let initial: TableState | undefined;
+      try {
+        initial = initialState(task);
+      } catch {
+        initial = undefined;
+      }
+      workByTask.set(task.id, initial && createTaskAuditWork(task, domain, initial, texts));
+    }
+    return workByTask.get(task.id);
+  };
 
   const auditWith = (graded: GradedForAudit, task: Task, taskProblems: readonly TaskProblem[], judged: JudgedAnswers = {}) => {
     const episode = graded.record;
     const initial = graded.initialState ?? initialState(task);
     const finalState = graded.finalState ?? finalStateFrom(initial, episode.trajectory.finalChanges);
+    const work = workFor(task);
     const audit = auditEpisode(
-      { episode, task, domain, initialState: initial, finalState, exists: existsFor(task, initial), taskProblems, judged },
+      {
+        episode,
+        task,
+        domain,
+        initialState: initial,
+        finalState,
+        exists: existsFor(task, initial),
+        taskProblems,
+        judged,
+        ...(work ? { work } : {}),
+      },
       registry,
     );
     // Which of the run's own task problems it was made with (see RUN_TASK_PROBLEMS_FIELD).
@@ -238,6 +299,10 @@ export function createEpisodeAuditor(options: EpisodeAuditorOptions): EpisodeAud
     },
   };
 }
+
+/** Every record of a state, under its key. */
+const recordsOf = (state: TableState): KeyedRecord[] =>
+  state.tables().flatMap((table) => state.keys(table).map((key) => ({ key, record: state.get(table, key) })));
 
 /** Whether a task problem comes from the run's episodes (not from the task itself). */
 export const isEpisodeProblem = (problem: TaskProblem): boolean => EPISODE_PROBLEM_KINDS.has(problem.kind);

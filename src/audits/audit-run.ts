@@ -39,6 +39,7 @@ export function auditEpisode(input: EpisodeAuditInput, registry: AuditRegistry =
     reward: episode.reward,
     termination: episode.termination,
   };
+  // A new record per audit: an audit (a plugin too) may keep the record it was given.
   for (const audit of registry.audits) record = { ...record, ...audit.audit(input, record as Partial<EpisodeAudit>) };
   return { ...record, auditorVersion: AUDITOR_VERSION, versions: { ...registry.versions } } as EpisodeAudit;
 }

@@ -7,6 +7,7 @@ import type { Task } from '../schema/task.ts';
 import type { TerminationReason, Trajectory } from '../schema/trajectory.ts';
 import type { TableState } from '../state/table-state.ts';
 import type { ExtractedClaim } from './claims.ts';
+import type { TaskAuditWork } from './task-work.ts';
 
 /**
  * The stored episode an audit reads: the store's `EpisodeRecord` satisfies it (structurally, so
@@ -53,6 +54,11 @@ export interface EpisodeAuditInput {
   taskProblems: readonly TaskProblem[];
   /** Results of an LLM judge, computed beforehand by the driver (the audit itself stays pure). */
   judged?: JudgedAnswers;
+  /**
+   * Work shared by the episodes of this task, done once (an auditor passes it; see `TaskAuditWork`):
+   * built over this task and its initial state. Without it each audit does the same work itself.
+   */
+  work?: TaskAuditWork;
 }
 
 /** A cell of an audit table: text, a number, nothing (`–`), or a link to an episode of the run. */

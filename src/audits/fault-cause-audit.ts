@@ -12,7 +12,7 @@ export const faultCauseAudit = defineAudit({
   requires: ['claims', 'fidelity'],
   fields: z.object({ fault: episodeAuditSchema.shape.fault }),
   summary: agentAuditSchema.shape.faultCauses,
-  audit({ episode, taskProblems, domain, initialState }, earlier) {
+  audit({ episode, taskProblems, domain, initialState, work }, earlier) {
     const fault = attributeFault({
       reward: episode.reward,
       termination: episode.termination,
@@ -21,7 +21,7 @@ export const faultCauseAudit = defineAudit({
       claims: earlier.claims ?? [],
       simulatorFaults: earlier.simulatorFaults ?? [],
       taskProblems,
-      initially: (predicate) => evaluatePredicate(domain, initialState, predicate),
+      initially: work ? (predicate) => work.initially(predicate) : (predicate) => evaluatePredicate(domain, initialState, predicate),
     });
     return fault ? { fault } : {};
   },

@@ -8,10 +8,11 @@ import {
   type EpisodeAudit,
   type GoalKept,
 } from '../schema/audit.ts';
-import { defineAudit, fixedCell, percentCell, type AuditTable } from './audit.ts';
+import { defineAudit, fixedCell, percentCell, type AuditTable, type EpisodeAuditInput } from './audit.ts';
 import { FIDELITY_TEXT } from './audit-texts.ts';
 import { completionFromState, goalItemsFor } from './goal-state.ts';
 import { auditSimulator, scenarioText } from './simulator-fidelity.ts';
+import type { TaskAuditWork } from './task-work.ts';
 import { shareHeatmap, vegaChart } from './vega-specs.ts';
 
 const fidelityFields = z.object({ goal: episodeAuditSchema.shape.goal, simulatorFaults: episodeAuditSchema.shape.simulatorFaults });
@@ -39,6 +40,39 @@ const clip = (text: string, max: number) => (text.length <= max ? text : `${text
 const keptCell = (k: GoalKept | undefined) =>
   !k || k.rate === null ? 'n/a' : `${fixedCell(k.rate, 2)} (${k.kept}/${k.counted}${k.noChance ? `, ${k.noChance} n/a` : ''})`;
 
+/** The fidelity fields of one episode; `work`: the task's shared work (only for the task's own goal items). */
+function fidelityOf(input: EpisodeAuditInput, work?: TaskAuditWork): z.infer<typeof fidelityFields> {
+  const { episode, task } = input;
+  const goal = input.judged?.goal ? { items: input.judged.goal, source: 'llm' as const } : (work?.goal ?? goalItemsFor(task));
+  // Completion of objectives and requirements is read from the final state, never from the agent's words.
+  const statePass = episode.outcome.state.pass;
+  const completion = work
+    ? work.completion(episode.trajectory.finalChanges, input.finalState, statePass)
+    : completionFromState(goal.items, { task, domain: input.domain, finalState: input.finalState, statePass });
+  const simulator = auditSimulator({
+    items: goal.items,
+    events: episode.trajectory.events,
+    scenario: work?.scenario ?? scenarioText(task, goal.items),
+    ...(work ? { scenarioNormal: work.scenarioNormal } : {}),
+    ...(input.work ? { texts: input.work.texts } : {}),
+    exists: input.exists,
+    timeline: input.judged?.timeline,
+    completion,
+  });
+  return {
+    goal: {
+      items: goal.items,
+      source: goal.source,
+      timeline: simulator.timeline,
+      final: simulator.final,
+      tracker: input.judged?.timeline ? ('llm' as const) : ('rules' as const),
+      kept: simulator.kept,
+      outcome: simulator.outcome,
+    },
+    simulatorFaults: simulator.faults,
+  };
+}
+
 /**
  * Simulator fidelity (UGST): what the simulated user did with its goal items, and the simulator
  * faults it made. Measures the user, not the agent. Completion is read from the final state.
@@ -49,35 +83,8 @@ export const fidelityAudit = defineAudit({
   fields: fidelityFields,
   summary: agentAuditSchema.shape.fidelity,
   audit(input) {
-    const { episode, task } = input;
-    const goal = input.judged?.goal ? { items: input.judged.goal, source: 'llm' as const } : goalItemsFor(task);
-    // Completion of objectives and requirements is read from the final state, never from the agent's words.
-    const completion = completionFromState(goal.items, {
-      task,
-      domain: input.domain,
-      finalState: input.finalState,
-      statePass: episode.outcome.state.pass,
-    });
-    const simulator = auditSimulator({
-      items: goal.items,
-      events: episode.trajectory.events,
-      scenario: scenarioText(task, goal.items),
-      exists: input.exists,
-      timeline: input.judged?.timeline,
-      completion,
-    });
-    return {
-      goal: {
-        items: goal.items,
-        source: goal.source,
-        timeline: simulator.timeline,
-        final: simulator.final,
-        tracker: input.judged?.timeline ? ('llm' as const) : ('rules' as const),
-        kept: simulator.kept,
-        outcome: simulator.outcome,
-      },
-      simulatorFaults: simulator.faults,
-    };
+    // The task's shared work holds the task's own goal items: not for a judge's.
+    return fidelityOf(input, input.judged?.goal ? undefined : input.work);
   },
   summarise(episodes) {
     const graded = episodes.filter((a) => a.termination !== 'infra_error');

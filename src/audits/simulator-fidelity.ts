@@ -11,6 +11,7 @@ import {
   type GoalTracking,
   type KeptVerdict,
 } from './goal-state.ts';
+import type { AuditTextWork } from './task-work.ts';
 
 /** Everything the scenario gives the simulated user, as one text (what it may legitimately say). */
 export function scenarioText(task: Task, items: readonly GoalItem[] = []): string {
@@ -36,6 +37,10 @@ export interface DriftInput {
   scenario: string;
   /** Whether a token names something in the task's initial state (revealed vs invented). */
   exists?: (token: string) => boolean;
+  /** `normaliseFact(scenario)`, when the caller has it already. */
+  scenarioNormal?: string;
+  /** Text work shared across episodes (the same results, looked up instead of computed). */
+  texts?: AuditTextWork;
 }
 
 const clipText = (text: string, max = 240) => (text.length > max ? `${text.slice(0, max)}…` : text);
@@ -48,7 +53,8 @@ const clipText = (text: string, max = 240) => (text.length > max ? `${text.slice
  */
 export function detectMessageDrift(input: DriftInput): SimulatorFault[] {
   const faults: SimulatorFault[] = [];
-  const scenario = normaliseFact(input.scenario);
+  const scenario = input.scenarioNormal ?? normaliseFact(input.scenario);
+  const tokensOf = input.texts ? input.texts.factTokens : factTokens;
   const profile = input.items.filter((i) => i.category === 'profile' && i.value !== undefined);
   const policy = input.items.find((i) => i.category === 'policy');
   let agentSaid = '';
@@ -60,7 +66,7 @@ export function detectMessageDrift(input: DriftInput): SimulatorFault[] {
       return;
     }
     const seen = new Set<string>();
-    for (const token of factTokens(event.content)) {
+    for (const token of tokensOf(event.content)) {
       const norm = normaliseFact(token.text);
       if (!norm || seen.has(norm) || scenario.includes(norm) || agentSaid.includes(norm)) continue;
       seen.add(norm);
@@ -184,6 +190,51 @@ export function auditSimulator(input: SimulatorAuditInput): {
     kept: keptByUser(input.items, final, rules.chance),
     outcome: goalOutcomes(input.items, completion, rules.heard),
   };
+}
+
+/** A record of a state, under its key. */
+export interface KeyedRecord {
+  key: string;
+  record: unknown;
+}
+
+/**
+ * How many times each token (lowercase) occurs as a key or string value in the records: what
+ * `stateTokenIndex` indexes, counted, so that records can be taken out again (`tokenIndexWith`).
+ */
+export function countTokens(records: Iterable<KeyedRecord>, counts = new Map<string, number>(), sign: 1 | -1 = 1): Map<string, number> {
+  const add = (token: string) => counts.set(token, (counts.get(token) ?? 0) + sign);
+  const walk = (value: unknown) => {
+    if (typeof value === 'string') add(value.toLowerCase());
+    else if (Array.isArray(value)) for (const item of value) walk(item);
+    else if (value && typeof value === 'object') {
+      for (const k in value) {
+        if (!Object.hasOwn(value, k)) continue;
+        add(k.toLowerCase());
+        walk((value as Record<string, unknown>)[k]);
+      }
+    }
+  };
+  for (const { key, record } of records) {
+    add(key.toLowerCase());
+    walk(record);
+  }
+  return counts;
+}
+
+/**
+ * `stateTokenIndex` of a state given as a base (its token counts, `countTokens`) with some records
+ * taken out (`removed`: replaced or deleted) and others put in (`added`): the same answers, without
+ * walking the base again. `base` is read, never changed.
+ */
+export function tokenIndexWith(
+  base: ReadonlyMap<string, number>,
+  removed: Iterable<KeyedRecord>,
+  added: Iterable<KeyedRecord>,
+): (token: string) => boolean {
+  const delta = countTokens(added, countTokens(removed, new Map(), -1));
+  const has = (token: string) => (base.get(token) ?? 0) + (delta.get(token) ?? 0) > 0;
+  return (token) => has(token.toLowerCase()) || has(token.toLowerCase().replace(/^#/, ''));
 }
 
 /** An index of every key and string value of a state's records, for `DriftInput.exists`. */

@@ -32,6 +32,11 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     } else if (path === '/gzip') {
       res.writeHead(200, { 'content-encoding': 'gzip', 'content-type': 'application/json' });
       res.end(zlib.gzipSync(payload));
+    } else if (path === '/gzip-then-br') {
+      // Two codings in two header lines: read as one list, as Headers.get joins them.
+      res.setHeader('content-encoding', ['gzip', 'br']);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(zlib.brotliCompressSync(zlib.gzipSync(payload)));
     } else if (path === '/deflate') {
       res.writeHead(200, { 'content-encoding': 'deflate' });
       res.end(zlib.deflateSync(payload));
@@ -140,7 +145,7 @@ describe('http transport, side by side with Node fetch', () => {
   });
 
   it('decodes gzip, deflate (zlib and raw) and br as fetch does, and keeps chunked bodies whole', async () => {
-    for (const path of ['/gzip', '/deflate', '/deflate-raw', '/br', '/chunked']) {
+    for (const path of ['/gzip', '/gzip-then-br', '/deflate', '/deflate-raw', '/br', '/chunked']) {
       const { fetch: expected, transport: got } = await both(path);
       assert.deepEqual(got, expected, path);
       assert.ok(!got.body.includes('\uFFFD'), path);
@@ -239,6 +244,48 @@ describe('http transport, side by side with Node fetch', () => {
     const viaTransport = await outcome(undefined);
     assert.deepEqual(viaTransport, await outcome(fetch));
     assert.match((viaTransport as { message: string }).message, /reply too large: more than the limit of 100000 bytes/);
+  });
+
+  it("gives the SDK the same Response over the hub's transport (its bare exchange) as over Node fetch", async () => {
+    // The session's fetch is what the provider calls: status, headers and body as the SDK reads them.
+    const sessionFetch = (fetchOption: typeof fetch | undefined) => {
+      const hub = new ModelHub({
+        env: {},
+        models: { m: { provider: 'openai-compatible', model: 'm', baseURL: `${base}/v1` } },
+        ...(fetchOption ? { fetch: fetchOption } : {}),
+      });
+      const session = hub.session('m', { role: 'agent', trial: 0, seed: 1 });
+      return (session as unknown as { fetch: typeof fetch }).fetch;
+    };
+    const [viaExchange, viaFetch] = [sessionFetch(undefined), sessionFetch(fetch)];
+    for (const [path, init] of [
+      ['/echo?x=1', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":"é"}' }],
+      ['/gzip', undefined],
+      ['/gzip-then-br', undefined],
+      ['/deflate', undefined],
+      ['/br', undefined],
+      ['/chunked', undefined],
+      ['/redirect/303/2', { method: 'POST', body: '{}' }],
+      ['/status/429', undefined],
+      ['/status/204', undefined],
+      ['/missing', undefined],
+      ['/echo', { method: 'HEAD' }],
+    ] as [string, RequestInit | undefined][]) {
+      const expected = await seen(await viaFetch(`${base}${path}`, init));
+      const got = await viaExchange(`${base}${path}`, init);
+      // A null body for the null-body statuses (here 204), a body (maybe empty) everywhere else, HEAD included.
+      assert.equal(got.body === null, path === '/status/204', path);
+      assert.deepEqual(await seen(got), expected, path);
+    }
+    for (const [url, timeoutMs] of [
+      [`${base}/slow`, 50],
+      [`${base}/slow-body`, 50],
+      ['http://127.0.0.1:9/v1', undefined],
+      [`${base}/redirect/302/21`, undefined],
+    ] as [string, number | undefined][]) {
+      const init = () => (timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {});
+      assert.deepEqual(await failure(viaExchange(url, init())), await failure(viaFetch(url, init())), url);
+    }
   });
 
   it('checks https certificates against the default CAs as fetch does (a self-signed one is refused)', async () => {

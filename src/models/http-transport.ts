@@ -23,6 +23,13 @@ import zlib from 'node:zlib';
 export interface HttpTransport {
   /** The fetch-compatible function. */
   fetch: typeof globalThis.fetch;
+  /**
+   * The same exchange as `fetch` without building the `Response`: the head as received and the
+   * decoded body as a Node stream, for a caller that reads the whole body itself (ModelSession,
+   * which hands the SDK a Response of its own). Rejects exactly as `fetch` would; undefined for a
+   * request `fetch` would hand to its fallback.
+   */
+  exchange(input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<TransportReply> | undefined;
   /** Closes the idle keep-alive connections (in-flight requests finish). */
   close(): void;
 }
@@ -63,6 +70,72 @@ interface Outgoing {
   signal: AbortSignal | undefined;
 }
 
+/**
+ * A response as this transport received it, before any `Response` is built: what `exchange` gives.
+ * Its values are those the `Response` of `fetch` would show.
+ */
+export interface TransportReply {
+  readonly status: number;
+  readonly statusText: string;
+  /** Header names and values as received, alternating (Node's `rawHeaders`). */
+  readonly rawHeaders: readonly string[];
+  /** A header's value as `Headers.get` gives it: repeated headers joined by ", ", null when absent. */
+  header(name: string): string | null;
+  /** The whole decoded body, refused past `maxBytes` (the rest is never read); errors as a fetch body read. Once. */
+  read(maxBytes: number): Promise<{ body: Buffer } | { tooLarge: true }>;
+  /** Gives the body up unread (the connection is freed). */
+  cancel(): void;
+}
+
+/** One response head and its decoded body (null: HEAD or a null-body status, already drained). */
+class Received implements TransportReply {
+  redirected = false;
+  constructor(
+    readonly request: Outgoing,
+    readonly status: number,
+    readonly statusText: string,
+    readonly rawHeaders: string[],
+    readonly body: Readable | null,
+  ) {}
+
+  header(name: string): string | null {
+    return rawHeader(this.rawHeaders, name);
+  }
+
+  read(maxBytes: number): Promise<{ body: Buffer } | { tooLarge: true }> {
+    if (!this.body) return Promise.resolve({ body: Buffer.alloc(0) });
+    return readNodeBody(this.body, this.request.signal, maxBytes);
+  }
+
+  cancel(): void {
+    this.body?.destroy();
+  }
+}
+
+/** HTTP whitespace a `Headers` value loses at both ends. */
+const HTTP_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+/** `Headers.get` over raw headers: values of every header of that name (case-insensitive), trimmed, joined by ", ". */
+function rawHeader(raw: readonly string[], name: string): string | null {
+  let value: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i] as string;
+    if (key.length !== name.length || key.toLowerCase() !== name) continue;
+    const item = (raw[i + 1] as string).replace(HTTP_WHITESPACE, '');
+    value = value === null ? item : `${value}, ${item}`;
+  }
+  return value;
+}
+
+/** A reason phrase `Response` accepts (HTAB, SP, VCHAR, obs-text). */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Throws what `new Response` would for a head it refuses (status outside 200-599, a bad reason phrase). */
+function checkHead(status: number, statusText: string): void {
+  if (status >= 200 && status <= 599 && REASON_PHRASE.test(statusText)) return;
+  new Response(null, { status, statusText }); // throws the Response constructor's own error
+}
+
 /** Bodies of this transport's responses not yet read through the web stream (see `readTransportBody`). */
 const nodeBodies = new WeakMap<Response, NodeBody>();
 
@@ -84,7 +157,11 @@ export function readTransportBody(response: Response, maxBytes: number): Promise
   if (!entry || entry.taken || entry.pulled) return undefined;
   entry.taken = true;
   nodeBodies.delete(response);
-  const { stream, signal } = entry;
+  return readNodeBody(entry.stream, entry.signal, maxBytes);
+}
+
+/** Reads a decoded body whole, refusing it past `maxBytes`; errors as a fetch body read (the signal's reason once aborted). */
+function readNodeBody(stream: Readable, signal: AbortSignal | undefined, maxBytes: number): Promise<{ body: Buffer } | { tooLarge: true }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -117,10 +194,20 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
   const transportFetch: typeof globalThis.fetch = async (input, init) => {
     const outgoing = toOutgoing(input, init);
     if (outgoing === FALLBACK) return fallback(input, init);
-    return follow(outgoing, agents);
+    return toResponse(await follow(outgoing, agents));
+  };
+  const exchange = (input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<TransportReply> | undefined => {
+    let outgoing: Outgoing | typeof FALLBACK;
+    try {
+      outgoing = toOutgoing(input, init);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return outgoing === FALLBACK ? undefined : follow(outgoing, agents);
   };
   return {
     fetch: transportFetch,
+    exchange,
     close() {
       agents['http:'].destroy();
       agents['https:'].destroy();
@@ -175,16 +262,16 @@ function fetchFailed(cause: unknown): TypeError {
   return new TypeError('fetch failed', { cause });
 }
 
-async function follow(first: Outgoing, agents: Record<'http:' | 'https:', http.Agent>): Promise<Response> {
+async function follow(first: Outgoing, agents: Record<'http:' | 'https:', http.Agent>): Promise<Received> {
   let request = first;
   for (let redirects = 0; ; redirects++) {
     const response = await send(request, agents);
-    const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null;
+    const location = REDIRECTS.has(response.status) ? response.header('location') : null;
     if (location === null) {
-      if (redirects > 0) Object.defineProperty(response, 'redirected', { value: true });
+      response.redirected = redirects > 0;
       return response;
     }
-    await response.body?.cancel().catch(() => undefined);
+    response.cancel();
     if (redirects >= MAX_REDIRECTS) throw fetchFailed(new Error('redirect count exceeded'));
     let next: URL;
     try {
@@ -209,7 +296,7 @@ async function follow(first: Outgoing, agents: Record<'http:' | 'https:', http.A
 }
 
 /** One request/response exchange: resolves once the response head arrived; the body streams. */
-function send(request: Outgoing, agents: Record<'http:' | 'https:', http.Agent>): Promise<Response> {
+function send(request: Outgoing, agents: Record<'http:' | 'https:', http.Agent>): Promise<Received> {
   const { url, signal } = request;
   if (signal?.aborted) return Promise.reject(signal.reason);
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
@@ -227,7 +314,7 @@ function send(request: Outgoing, agents: Record<'http:' | 'https:', http.Agent>)
   else if (request.method === 'POST' || request.method === 'PUT') headers['content-length'] = '0';
 
   const lib = url.protocol === 'https:' ? https : http;
-  return new Promise<Response>((resolve, reject) => {
+  return new Promise<Received>((resolve, reject) => {
     let settled = false;
     const onAbort = () => {
       req.destroy();
@@ -249,7 +336,7 @@ function send(request: Outgoing, agents: Record<'http:' | 'https:', http.Agent>)
       (res) => {
         settled = true;
         try {
-          resolve(toResponse(res, request, signal, onAbort));
+          resolve(receive(res, request, signal, onAbort));
         } catch (error) {
           res.destroy();
           reject(fetchFailed(error));
@@ -271,30 +358,47 @@ function send(request: Outgoing, agents: Record<'http:' | 'https:', http.Agent>)
   });
 }
 
-/** The fetch `Response` of a node:http response: headers as received, body decoded and streamed. */
-function toResponse(res: http.IncomingMessage, request: Outgoing, signal: AbortSignal | undefined, onAbort: () => void): Response {
-  const headers = new Headers();
-  const raw = res.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+/** A node:http response as received: the head checked as `Response` would, the body decoded (still a Node stream). */
+function receive(res: http.IncomingMessage, request: Outgoing, signal: AbortSignal | undefined, onAbort: () => void): Received {
   const status = res.statusCode ?? 0;
+  const statusText = res.statusMessage ?? '';
+  checkHead(status, statusText);
+  const raw = res.rawHeaders;
   const nullBody = request.method === 'HEAD' || status === 101 || status === 204 || status === 205 || status === 304;
   const done = () => signal?.removeEventListener('abort', onAbort);
-  let body: ReadableStream<Uint8Array> | null = null;
-  let entry: NodeBody | undefined;
+  let body: Readable | null = null;
   if (nullBody) {
     res.resume();
     res.on('end', done);
   } else {
-    const decoded = decode(res, headers.get('content-encoding'), request.method, status);
-    decoded.on('end', done);
-    decoded.on('error', done);
-    entry = { stream: decoded, signal, taken: false, pulled: false };
-    body = toWebStream(decoded, signal, entry);
+    body = decode(res, rawHeader(raw, 'content-encoding'), request.method, status);
+    body.on('end', done);
+    body.on('error', done);
   }
-  const response = new Response(body, { status, statusText: res.statusMessage ?? '', headers });
-  if (entry) nodeBodies.set(response, entry);
-  Object.defineProperty(response, 'url', { value: request.url.href });
-  return response;
+  return new Received(request, status, statusText, raw, body);
+}
+
+/** The fetch `Response` of a received response: headers as received, body streamed (readable directly by `readTransportBody`). */
+function toResponse(received: Received): Response {
+  try {
+    const headers = new Headers();
+    const raw = received.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+    let body: ReadableStream<Uint8Array> | null = null;
+    let entry: NodeBody | undefined;
+    if (received.body) {
+      entry = { stream: received.body, signal: received.request.signal, taken: false, pulled: false };
+      body = toWebStream(received.body, received.request.signal, entry);
+    }
+    const response = new Response(body, { status: received.status, statusText: received.statusText, headers });
+    if (entry) nodeBodies.set(response, entry);
+    Object.defineProperty(response, 'url', { value: received.request.url.href });
+    if (received.redirected) Object.defineProperty(response, 'redirected', { value: true });
+    return response;
+  } catch (error) {
+    received.cancel();
+    throw fetchFailed(error);
+  }
 }
 
 /** The body decoded as fetch does (codings in reverse order; unknown codings left as they are). */

@@ -9,7 +9,14 @@ import { modelsConfigSchema, resolveModel, type ModelsConfig, type ResolvedModel
 import { ModelLimiter, type AdmissionStats, type ModelAdmission } from './model-limiter.ts';
 import { prepareTools, type PreparedTools } from './direct-call.ts';
 import { createHttpTransport, type HttpTransport } from './http-transport.ts';
-import { CALL_ROUTE_HEADER, ModelSession, type CallRoutes, type ModelCallContext, type ModelEvent } from './model-session.ts';
+import {
+  CALL_ROUTE_HEADER,
+  ModelSession,
+  type CallRoutes,
+  type ModelCallContext,
+  type ModelEvent,
+  type SessionDependencies,
+} from './model-session.ts';
 import { addUsage, emptyUsage } from './usage.ts';
 import { DEFAULT_API_KEY_ENV, isModelSpec } from './model-spec.ts';
 import { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry.ts';
@@ -344,9 +351,17 @@ export class ModelHub {
   }
 
   /** The hub's own transport (one keep-alive pool per hub; idle connections never hold the process open). */
-  private defaultFetch(): typeof globalThis.fetch {
+  private defaultTransport(): HttpTransport {
     this.transport ??= createHttpTransport();
-    return this.transport.fetch;
+    return this.transport;
+  }
+
+  /** Where a session's requests go: nowhere in replay, else the fetch given, else the hub's transport (with its bare exchange). */
+  private baseOf(): Pick<SessionDependencies, 'baseFetch' | 'baseExchange'> {
+    if (this.mode === 'replay') return { baseFetch: refuseNetwork };
+    if (this.options.fetch) return { baseFetch: this.options.fetch };
+    const transport = this.defaultTransport();
+    return { baseFetch: transport.fetch, baseExchange: transport.exchange };
   }
 
   private newSession(model: ResolvedModel, context: ModelCallContext, embedding: boolean): ModelSession {
@@ -360,7 +375,7 @@ export class ModelHub {
       routes: this.routes,
       sdkHeaders: () => this.sdkHeaders(),
       preparedTools: (tools) => this.preparedTools(tools),
-      baseFetch: this.mode === 'replay' ? refuseNetwork : (this.options.fetch ?? this.defaultFetch()),
+      ...this.baseOf(),
       limiter: this.admission(model),
       redactor: this.redactor,
       mode: this.mode,

@@ -7,7 +7,8 @@ import { bodyHash, cassetteKey, type Cassette, type CassetteStore } from './cass
 import type { ResolvedModel } from './model-config.ts';
 import { directCallOptions, languageModelPrompt, readDirectResult, type PreparedTools } from './direct-call.ts';
 import type { ModelAdmission } from './model-limiter.ts';
-import { readTransportBody } from './http-transport.ts';
+import { readTransportBody, type TransportReply } from './http-transport.ts';
+import { ReplyResponse } from './reply-response.ts';
 import { classifyFailure, retryDelay, type AttemptFailure, type RetryOptions } from './retry.ts';
 import type { SecretRedactor } from './secrets.ts';
 import { costUsd } from './usage.ts';
@@ -100,6 +101,11 @@ export interface SessionDependencies {
   /** A tool set prepared for the provider, once per tool set (undefined: the SDK path handles it). */
   preparedTools: (tools: ToolSet) => Promise<PreparedTools | undefined>;
   baseFetch: typeof globalThis.fetch;
+  /**
+   * The hub's own transport's `exchange`, when `baseFetch` is that transport's fetch: the reply
+   * without the Response fetch would build (this session builds the one the SDK reads anyway).
+   */
+  baseExchange?: (input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit) => Promise<TransportReply> | undefined;
   limiter: ModelAdmission;
   redactor: SecretRedactor;
   mode: 'live' | 'record' | 'replay';
@@ -385,7 +391,7 @@ export class ModelSession {
   private readonly fetch: typeof globalThis.fetch = async (input, init) => {
     const { deps } = this;
     const maxBytes = this.maxReplyBytes();
-    if (deps.mode === 'live' || !deps.cassettes) return this.readReply(await deps.baseFetch(input, init), maxBytes);
+    if (deps.mode === 'live' || !deps.cassettes) return this.request(input, init, maxBytes);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const bodyText = typeof init?.body === 'string' ? init.body : '';
     let rawBody: JsonValue;
@@ -429,7 +435,7 @@ export class ModelSession {
       );
     }
 
-    const response = await this.readReply(await deps.baseFetch(input, init), maxBytes);
+    const response = await this.request(input, init, maxBytes);
     if (!response.ok) return response;
     const text = await response.clone().text();
     const contentType = response.headers.get('content-type') ?? undefined;
@@ -449,6 +455,14 @@ export class ModelSession {
     return response;
   };
 
+  /** One request through the base fetch (its transport's bare exchange when it has one), the reply read and redacted. */
+  private async request(input: Parameters<typeof globalThis.fetch>[0], init: RequestInit | undefined, maxBytes: number): Promise<Response> {
+    const exchanged = this.deps.baseExchange?.(input, init);
+    return exchanged
+      ? this.readTransportReply(await exchanged, maxBytes)
+      : this.readReply(await this.deps.baseFetch(input, init), maxBytes);
+  }
+
   /** The reply cap: the model's `maxReplyBytes`; embedding replies (long vectors) get at least 64 MiB. */
   private maxReplyBytes(): number {
     const cap = this.model.limits.maxReplyBytes;
@@ -461,18 +475,10 @@ export class ModelSession {
    * get the same answer.
    */
   private async readReply(response: Response, maxBytes: number): Promise<Response> {
-    const tooLarge = (size?: number) =>
-      new GroundworkError(
-        'PROVIDER_FAILED',
-        `reply too large: ${size === undefined ? `more than the limit of ${maxBytes} bytes` : `${size} bytes, over the limit of ${maxBytes} bytes`}`,
-        {
-          hint: 'raise limits.maxReplyBytes of this model in the run file if such replies are expected',
-        },
-      );
     const declared = Number(response.headers.get('content-length') ?? Number.NaN);
     if (declared > maxBytes) {
       await response.body?.cancel().catch(() => undefined);
-      throw tooLarge(declared);
+      throw tooLarge(maxBytes, declared);
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -480,12 +486,12 @@ export class ModelSession {
     if (direct) {
       // The hub's own transport: read its Node stream directly, with the same cap.
       const read = await direct;
-      if ('tooLarge' in read) throw tooLarge();
+      if ('tooLarge' in read) throw tooLarge(maxBytes);
       chunks.push(read.body);
     } else if (response.body && declared <= maxBytes && !response.headers.has('content-encoding')) {
       // Declared, uncompressed and within the cap (fetch refuses a body longer than declared): read whole.
       const whole = new Uint8Array(await response.arrayBuffer());
-      if (whole.byteLength > maxBytes) throw tooLarge(whole.byteLength);
+      if (whole.byteLength > maxBytes) throw tooLarge(maxBytes, whole.byteLength);
       chunks.push(whole);
     } else if (response.body) {
       const reader = response.body.getReader();
@@ -495,18 +501,69 @@ export class ModelSession {
         size += value.byteLength;
         if (size > maxBytes) {
           await reader.cancel().catch(() => undefined);
-          throw tooLarge();
+          throw tooLarge(maxBytes);
         }
         chunks.push(value);
       }
     }
     const text = this.deps.redactor.redactBody(Buffer.concat(chunks).toString('utf8'));
-    const contentType = response.headers.get('content-type');
     // Headers the SDK reads (Retry-After on 429) are kept; the body's length changed, so not that.
     const headers = new Headers();
-    for (const [name, value] of response.headers) if (name !== 'content-length' && name !== 'content-encoding') headers.set(name, value);
-    if (contentType) headers.set('content-type', contentType);
-    const bodyless = response.status === 204 || response.status === 205 || response.status === 304;
-    return new Response(bodyless ? null : text, { status: response.status, statusText: response.statusText, headers });
+    for (const [name, value] of response.headers) if (!BODY_FRAMING.has(name)) headers.set(name, value);
+    return redactedResponse(text, response.status, response.statusText, headers);
   }
+
+  /** `readReply` for the transport's bare reply: the same checks, errors and Response, one Headers built. */
+  private async readTransportReply(reply: TransportReply, maxBytes: number): Promise<Response> {
+    const declared = Number(reply.header('content-length') ?? Number.NaN);
+    if (declared > maxBytes) {
+      reply.cancel();
+      throw tooLarge(maxBytes, declared);
+    }
+    const read = await reply.read(maxBytes);
+    if ('tooLarge' in read) throw tooLarge(maxBytes);
+    const text = this.deps.redactor.redactBody(read.body.toString('utf8'));
+    const { status, statusText } = reply;
+    if (NULL_BODY_STATUS.has(status)) return new Response(null, { status, statusText, headers: replyHeaders(reply, new Headers()) });
+    return new ReplyResponse(text, { status, statusText }, (headers) => replyHeaders(reply, headers));
+  }
+}
+
+/** A reply over the cap: PROVIDER_FAILED, not retried (the same request would get the same answer). */
+function tooLarge(maxBytes: number, size?: number): GroundworkError {
+  return new GroundworkError(
+    'PROVIDER_FAILED',
+    `reply too large: ${size === undefined ? `more than the limit of ${maxBytes} bytes` : `${size} bytes, over the limit of ${maxBytes} bytes`}`,
+    {
+      hint: 'raise limits.maxReplyBytes of this model in the run file if such replies are expected',
+    },
+  );
+}
+
+/** Headers describing the body as it came over the wire: the redacted body the SDK reads is neither. */
+const BODY_FRAMING = new Set(['content-length', 'content-encoding']);
+
+/** Statuses whose Response has no body (the SDK gets `body: null`, as before). */
+const NULL_BODY_STATUS = new Set([204, 205, 304]);
+
+/**
+ * The headers of a transport reply as `readReply` gives a fetch Response's, added to `headers`:
+ * each name once, repeated headers joined, body framing left out, and of several Set-Cookie only
+ * the last (what copying a Headers with `set` keeps).
+ */
+function replyHeaders(reply: TransportReply, headers: Headers): Headers {
+  const raw = reply.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    if (BODY_FRAMING.has(name)) continue;
+    if (name === 'set-cookie') headers.set(name, raw[i + 1] as string);
+    else headers.append(name, raw[i + 1] as string);
+  }
+  return headers;
+}
+
+/** The Response the SDK reads: the redacted body with the reply's status and headers (its body streamed only if asked). */
+function redactedResponse(text: string, status: number, statusText: string, headers: Headers): Response {
+  if (NULL_BODY_STATUS.has(status)) return new Response(null, { status, statusText, headers });
+  return new ReplyResponse(text, { status, statusText, headers });
 }

@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Agent } from '../agents/agent.ts';
 import { createEpisodeAuditor } from '../audit-runner/episode-auditor.ts';
@@ -17,6 +17,7 @@ import type { UserSimulator } from '../users/user.ts';
 import { connectionFor } from './episode-queue.ts';
 import { finishRunIfComplete, openFinishLock } from './finish-run.ts';
 import { distributedModelLimits, QUEUE_LIMITER, rateLimitedEpisode, rateLimitJob } from './rate-limit.ts';
+import { SharedSlots, SlotWorker } from './slot-worker.ts';
 import {
   QUEUE_PREFIX,
   QUEUE_REGISTRY_KEY,
@@ -74,6 +75,13 @@ export interface EpisodeWorkerOptions {
   /** Audit each episode as it is stored (the audit-runner's episode auditor). @default true */
   audit?: boolean;
   onEvent?: (event: WorkerEvent) => void;
+  /**
+   * A run's context was dropped (the run is finished, or none of this worker's jobs used it for
+   * `contextIdleMs`): let go of what `participantsFor` made for it.
+   */
+  onRunDropped?: (runId: string) => void;
+  /** How long the context of a run none of its jobs uses is kept. @default 600000 (10 min) */
+  contextIdleMs?: number;
   domains?: DomainRegistry;
   now?: () => Date;
 }
@@ -84,8 +92,31 @@ export interface EpisodeWorker {
   id: string;
   /** Where it takes jobs from, password removed. */
   queue: string;
+  /** What it holds now (for tests and diagnostics). */
+  stats(): EpisodeWorkerStats;
   /** Stops taking jobs, lets the episodes in flight finish and be stored, then disconnects. */
   close(): Promise<void>;
+}
+
+/** What a worker holds now. */
+export interface EpisodeWorkerStats {
+  /** Runs whose context (plan, tasks, participants, auditor) it keeps. */
+  runContexts: number;
+  /** Run contexts built since it started (a run dropped and met again is built again). */
+  runContextsBuilt: number;
+  /** Its `concurrency` slots taken: the jobs it holds active in BullMQ, each one running (and, for a moment, a fetch under way). */
+  activeJobs: number;
+}
+
+/** A run's context as a worker holds it. */
+interface HeldContext {
+  context: Promise<RunContext>;
+  /** Jobs of the run this worker is processing now. */
+  jobs: number;
+  /** When its last job here ended (Date.now()). */
+  idleSince: number;
+  /** Seen finished: dropped when its last job here ends. */
+  finished: boolean;
 }
 
 /** What a worker keeps of a run it works on (built once per run). */
@@ -114,17 +145,42 @@ export async function startEpisodeWorker(options: EpisodeWorkerOptions): Promise
   const now = options.now ?? (() => new Date());
   const id = leaseOwner().owner;
   const emit = (event: WorkerEvent) => options.onEvent?.(event);
-  const contexts = new Map<string, Promise<RunContext>>();
+  // The runs this worker has contexts of: dropped once a run is finished or idle, so a long-lived
+  // worker serving many runs keeps only those it is working on; a later job of a dropped run builds it again.
+  const contexts = new Map<string, HeldContext>();
+  let contextsBuilt = 0;
+  const contextIdleMs = options.contextIdleMs ?? CONTEXT_IDLE_MS;
 
-  const contextFor = (runId: string): Promise<RunContext> => {
-    let context = contexts.get(runId);
-    if (!context) {
-      context = buildContext(runId);
-      contexts.set(runId, context);
-      // A run that cannot be built now (store hiccup) is built again for its next job.
-      context.catch(() => contexts.delete(runId));
+  /** The run's context for one job (built on first use); give it back with `letGo`. */
+  const holdContext = (runId: string): HeldContext => {
+    let held = contexts.get(runId);
+    if (!held) {
+      const entry: HeldContext = { context: buildContext(runId), jobs: 0, idleSince: Date.now(), finished: false };
+      contextsBuilt++;
+      contexts.set(runId, entry);
+      // A run that cannot be built now (store hiccup, not in this store) is built again for its next job.
+      entry.context.catch(() => {
+        if (contexts.get(runId) === entry) contexts.delete(runId);
+      });
+      held = entry;
     }
-    return context;
+    held.jobs++;
+    return held;
+  };
+  const letGo = (runId: string, held: HeldContext): void => {
+    held.jobs--;
+    held.idleSince = Date.now();
+    if (held.jobs === 0 && held.finished) dropContext(runId, held);
+  };
+  const dropContext = (runId: string, held: HeldContext): void => {
+    if (contexts.get(runId) !== held) return;
+    contexts.delete(runId);
+    options.onRunDropped?.(runId);
+  };
+  /** Drops the contexts of runs no job of this worker has used for `contextIdleMs` (finished by another worker, or stalled). */
+  const dropIdle = (): void => {
+    const now = Date.now();
+    for (const [runId, held] of contexts) if (held.jobs === 0 && now - held.idleSince >= contextIdleMs) dropContext(runId, held);
   };
   const buildContext = async (runId: string): Promise<RunContext> => {
     const run = await requireRun(store, runId);
@@ -153,8 +209,9 @@ export async function startEpisodeWorker(options: EpisodeWorkerOptions): Promise
     };
   };
 
-  const workers = new Map<string, Worker<EpisodeJobData>>();
-  const slots = new Slots(options.concurrency);
+  const workers = new Map<string, SlotWorker<EpisodeJobData>>();
+  // Shared by the queues' workers: at most `concurrency` jobs active in Redis for this process, all running.
+  const slots = new SharedSlots(options.concurrency);
   const finishLock = await openFinishLock(options.queueUrl);
   // Model limits (concurrency, requests per minute, 429 pauses) shared by every worker through Redis.
   const { Redis: RedisClient } = await import('ioredis');
@@ -165,9 +222,24 @@ export async function startEpisodeWorker(options: EpisodeWorkerOptions): Promise
   const processJob = async (job: Job<EpisodeJobData>, token?: string): Promise<{ reward?: number; status: string }> => {
     const { runId, episodeId } = job.data ?? ({} as EpisodeJobData);
     if (typeof runId !== 'string' || typeof episodeId !== 'string') throw new UnrecoverableError('job data without runId/episodeId');
+    const held = holdContext(runId);
+    try {
+      return await processHeldJob(job, token, runId, episodeId, held);
+    } finally {
+      letGo(runId, held);
+    }
+  };
+
+  const processHeldJob = async (
+    job: Job<EpisodeJobData>,
+    token: string | undefined,
+    runId: string,
+    episodeId: string,
+    held: HeldContext,
+  ): Promise<{ reward?: number; status: string }> => {
     let context: RunContext;
     try {
-      context = await contextFor(runId);
+      context = await held.context;
     } catch (error) {
       // A run that is not in this store: this worker is on the wrong store, another may not be. Put the
       // job back (not an attempt) and say so loudly, rather than failing it for every worker.
@@ -351,12 +423,16 @@ export async function startEpisodeWorker(options: EpisodeWorkerOptions): Promise
   const finish = async (runId: string, job: Job<EpisodeJobData>, token: string | undefined): Promise<void> => {
     let busy: { retryInMs: number } | undefined;
     try {
-      const planned = (await contextFor(runId)).run.planned;
+      // Held by this job (see processJob), so present.
+      const held = contexts.get(runId)!;
+      const planned = (await held.context).run.planned;
       const giveUpAt = Date.now();
       for (;;) {
         const result = await finishRunIfComplete(store, runId, finishLock, id, planned);
         if (result.finished && result.by === 'me')
           emit({ type: 'run-finished', runId, ...(result.auditError ? { auditError: result.auditError } : {}) });
+        // Its context goes once the jobs of it in flight here are done.
+        if (result.finished) held.finished = true;
         busy = !result.finished && 'busy' in result ? result : undefined;
         if (!busy || closing || Date.now() - giveUpAt > 2 * busy.retryInMs) break;
         await new Promise((resolve) => setTimeout(resolve, FINISH_POLL_MS));
@@ -371,20 +447,29 @@ export async function startEpisodeWorker(options: EpisodeWorkerOptions): Promise
     }
   };
 
-  /** One BullMQ worker per model-group queue, all sharing this process's `concurrency` slots. */
+  /**
+   * One BullMQ worker per model-group queue, all sharing this process's `concurrency` slots: each
+   * takes a job only when a slot is free, so jobs this process cannot run yet stay waiting for
+   * workers that can.
+   */
   const startQueueWorker = async (name: string): Promise<void> => {
-    const worker = new Worker<EpisodeJobData>(name, (job, token) => slots.run(() => processJob(job, token)), {
-      connection: connectionFor(options.queueUrl),
-      prefix: QUEUE_PREFIX,
-      name: id,
-      concurrency: options.concurrency,
-      lockDuration: timing.lockMs,
-      stalledInterval: timing.stalledIntervalMs,
-      maxStalledCount: timing.maxStalledCount,
-      // Required for the manual rate limit of a 429 (never limits by itself).
-      limiter: QUEUE_LIMITER,
-      autorun: false,
-    });
+    const worker = new SlotWorker<EpisodeJobData>(
+      name,
+      (job, token) => processJob(job, token),
+      {
+        connection: connectionFor(options.queueUrl),
+        prefix: QUEUE_PREFIX,
+        name: id,
+        concurrency: options.concurrency,
+        lockDuration: timing.lockMs,
+        stalledInterval: timing.stalledIntervalMs,
+        maxStalledCount: timing.maxStalledCount,
+        // Required for the manual rate limit of a 429 (never limits by itself).
+        limiter: QUEUE_LIMITER,
+        autorun: false,
+      },
+      slots,
+    );
     workers.set(name, worker);
     worker.on('error', (error) => emit({ type: 'error', message: redactUrls(describeError(error)) }));
     worker.on('stalled', (jobId) => emit({ type: 'stalled', jobId }));
@@ -412,13 +497,20 @@ export async function startEpisodeWorker(options: EpisodeWorkerOptions): Promise
     discover().catch((error) => emit({ type: 'error', message: `cannot list the queues: ${redactUrls(describeError(error))}` }));
   }, DISCOVER_MS);
   discovery.unref();
+  const idleCheck = setInterval(dropIdle, Math.min(contextIdleMs, IDLE_CHECK_MS));
+  idleCheck.unref();
   return {
     id,
     queue: redactQueueLocation(options.queueUrl),
+    stats: () => ({ runContexts: contexts.size, runContextsBuilt: contextsBuilt, activeJobs: slots.taken }),
     close: async () => {
       closing = true;
       clearInterval(discovery);
-      await Promise.all([...workers.values()].map((worker) => worker.close()));
+      clearInterval(idleCheck);
+      const closed = [...workers.values()].map((worker) => worker.close());
+      // Wakes the queues' workers waiting for a slot, so each stops once its jobs in flight are done.
+      slots.close();
+      await Promise.all(closed);
       await limits.close().catch(() => undefined);
       await limitsRedis.quit().catch(() => limitsRedis.disconnect());
       await finishLock.close();
@@ -435,27 +527,11 @@ const UNKNOWN_RUN_DELAY_MS = 30_000;
 /** How often a worker looks for new model-group queues in the registry. */
 const DISCOVER_MS = 2_000;
 
-/** A counting semaphore: at most `size` functions run at once, the others wait in order. */
-class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
+/** How long a worker keeps the context of a run none of its jobs used (`contextIdleMs`). */
+const CONTEXT_IDLE_MS = 10 * 60_000;
 
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
-}
+/** How often a worker looks for idle run contexts (at most; sooner with a shorter `contextIdleMs`). */
+const IDLE_CHECK_MS = 60_000;
 
 function oneLine(text: string): string {
   return redactUrls(text.replace(/\s+/g, ' ').trim()).slice(0, 500);

@@ -8,6 +8,8 @@ export {
   type ExecuteRunOptions,
   type ExecuteRunResult,
   type RunProgress,
+  type EpisodeExecutor,
+  type ExecutedEpisode,
 } from './local-runner.ts';
 export { planEpisodes, episodeIdFor, type EpisodeSpec } from './plan.ts';
 export { buildAgent, buildUser, BUILT_IN_USERS, type ParticipantFactory } from './build.ts';

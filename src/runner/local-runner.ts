@@ -67,6 +67,28 @@ export interface ExecuteRunOptions {
   auditEpisode?: (graded: GradedEpisode, task: Task, domain: Domain) => EpisodeAudit | undefined | Promise<EpisodeAudit | undefined>;
   /** An episode's audit threw: the episode is stored without one (the end-of-run summary audits it again). */
   onAuditError?: (episodeId: string, error: unknown) => void;
+  /**
+   * Runs, grades and audits episodes somewhere else (the CLI's episode threads) instead of in this
+   * thread: the runner still plans, skips what is stored, stores each result with its audit and
+   * reports progress. `auditEpisode` is not called then (the executor audits). An executor that
+   * rejects (a crashed thread) stops the run: no new episode starts, those in flight elsewhere are
+   * stored, the run is left `interrupted` and the rejection is thrown. The caller closes it.
+   */
+  runEpisodes?: EpisodeExecutor;
+}
+
+/** What an `EpisodeExecutor` made of one episode. */
+export interface ExecutedEpisode {
+  record: EpisodeRecord;
+  audit?: EpisodeAudit;
+  /** Why the episode's audit failed (it is stored without one; `onAuditError` hears of it). */
+  auditError?: unknown;
+}
+
+/** Runs, grades and audits one episode of a run away from the runner (see `ExecuteRunOptions.runEpisodes`). */
+export interface EpisodeExecutor {
+  run(spec: EpisodeSpec, task: Task): Promise<ExecutedEpisode>;
+  close(): Promise<void>;
 }
 
 /** How long a run's lease lasts without a heartbeat, and how often the heartbeat renews it. */
@@ -343,20 +365,38 @@ async function executeLeased(
   const skipped = plan.length - todo.length;
   await store.setRunStatus(runId, 'running');
 
-  // Built only when something is left to run, so a complete run resumes as a no-op even when its
-  // agent cannot run here (e.g. imported trajectories).
-  const agents = new Map<string, Agent>(
-    todo.length === 0 ? [] : config.agents.map((name) => [name, buildAgent(name, domain, options.participants)]),
-  );
-  const user: UserSimulator | undefined = todo.length === 0 ? undefined : buildUser(config.user, options.participants);
+  const executor = options.runEpisodes;
+  // Built only when something is left to run here, so a complete run resumes as a no-op even when
+  // its agent cannot run here (e.g. imported trajectories).
+  const local = todo.length > 0 && !executor;
+  const agents = new Map<string, Agent>(local ? config.agents.map((name) => [name, buildAgent(name, domain, options.participants)]) : []);
+  const user: UserSimulator | undefined = local ? buildUser(config.user, options.participants) : undefined;
   let done = skipped;
   options.onProgress?.({ done, total: plan.length, skipped });
+  // An executor that fails stops the scheduling; its error is thrown once the run's status is stored.
+  const failed = new AbortController();
+  let failure: { error: unknown } | undefined;
 
-  await pool(todo, config.concurrency, signal, async (spec: EpisodeSpec) => {
+  await pool(todo, config.concurrency, executor ? AbortSignal.any([signal, failed.signal]) : signal, async (spec: EpisodeSpec) => {
     const task = tasksById.get(spec.taskId)!;
-    const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
-    const { record } = graded;
-    await store.saveEpisode(record, await auditOf(graded, task, domain, options));
+    let record: EpisodeRecord;
+    if (executor) {
+      let executed: ExecutedEpisode;
+      try {
+        executed = await executor.run(spec, task);
+      } catch (error) {
+        failure ??= { error };
+        failed.abort();
+        return;
+      }
+      record = executed.record;
+      if (executed.auditError !== undefined) options.onAuditError?.(record.id, executed.auditError);
+      await store.saveEpisode(record, executed.audit);
+    } else {
+      const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
+      record = graded.record;
+      await store.saveEpisode(record, await auditOf(graded, task, domain, options));
+    }
     done++;
     options.onProgress?.({
       done,
@@ -373,6 +413,7 @@ async function executeLeased(
   const complete = (await store.episodeKeys(runId)).size >= plan.length;
   const status = complete ? 'finished' : 'interrupted';
   await store.setRunStatus(runId, status);
+  if (failure) throw failure.error;
   return { runId, status, ran: done - skipped, skipped, retried, planned: plan.length, durationMs: Date.now() - started };
 }
 

@@ -154,6 +154,9 @@ const MIGRATIONS: string[] = [
      run_id TEXT COLLATE "C" NOT NULL REFERENCES runs(id), episode_id TEXT COLLATE "C" NOT NULL, attempt INTEGER NOT NULL,
      worker TEXT NOT NULL, status TEXT NOT NULL, started_at TEXT COLLATE "C" NOT NULL, ended_at TEXT, detail TEXT,
      PRIMARY KEY (run_id, episode_id, attempt));`,
+  // SQLite's migration 7 gives its attempts the `seq` this table has had since 6 (attempts are
+  // listed in the store's order of insertion): nothing to change here, the number keeps both layouts equal.
+  `SELECT 1;`,
 ];
 
 /** The layout migrations (read-only), for tests that build a database as an earlier version left it. */
@@ -1027,9 +1030,10 @@ export class PostgresStore implements Store {
   }
 
   async listAttempts(runId: string, episodeId?: string): Promise<EpisodeAttempt[]> {
+    // `seq`: the order the store recorded them (an upsert keeps its row's); workers' clocks may disagree.
     const { rows } = await this.query<AttemptRowSql>(
       'cannot read the attempts',
-      `SELECT run_id, episode_id, attempt, worker, status, started_at, ended_at, detail FROM episode_attempts WHERE run_id = $1 ${episodeId === undefined ? '' : 'AND episode_id = $2'} ORDER BY started_at, seq`,
+      `SELECT run_id, episode_id, attempt, worker, status, started_at, ended_at, detail FROM episode_attempts WHERE run_id = $1 ${episodeId === undefined ? '' : 'AND episode_id = $2'} ORDER BY seq`,
       episodeId === undefined ? [runId] : [runId, episodeId],
     );
     return rows.map(toAttempt);

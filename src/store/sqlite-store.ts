@@ -130,6 +130,18 @@ const MIGRATIONS: string[] = [
      run_id TEXT NOT NULL REFERENCES runs(id), episode_id TEXT NOT NULL, attempt INTEGER NOT NULL, worker TEXT NOT NULL,
      status TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, detail TEXT,
      PRIMARY KEY (run_id, episode_id, attempt));`,
+  // Attempts listed in the order the store recorded them, not by the clock of the worker that
+  // started them (issue 16): an explicit `seq` (AUTOINCREMENT: stable across VACUUM, never given
+  // again), as PostgreSQL's table has. Existing rows keep their rowid, their order of insertion.
+  `CREATE TABLE episode_attempts_v7 (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id TEXT NOT NULL REFERENCES runs(id), episode_id TEXT NOT NULL, attempt INTEGER NOT NULL, worker TEXT NOT NULL,
+     status TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT, detail TEXT,
+     UNIQUE (run_id, episode_id, attempt));
+   INSERT INTO episode_attempts_v7 (seq, run_id, episode_id, attempt, worker, status, started_at, ended_at, detail)
+     SELECT rowid, run_id, episode_id, attempt, worker, status, started_at, ended_at, detail FROM episode_attempts ORDER BY rowid;
+   DROP TABLE episode_attempts;
+   ALTER TABLE episode_attempts_v7 RENAME TO episode_attempts;`,
 ];
 
 /** The layout migrations (read-only), for tests that build a database as an earlier version left it. */
@@ -197,8 +209,8 @@ export class SqliteStore implements Store {
    * created (read-only directory) is read from a snapshot of the file when its `-wal` holds no
    * changes; otherwise the error says what is needed. A database with an older layout is upgraded
    * once through a writable open, then reopened read-only: so a read-only command DOES write an older
-   * database, once. The upgrade is one-way: migration 6 rebuilds the episodes table and sets layout 6,
-   * which an older Groundwork refuses (SCHEMA_VERSION); keep a copy of the file to go back.
+   * database, once. The upgrade is one-way: migrations 6 and 7 rebuild the episodes and attempts tables and
+   * set layout 7, which an older Groundwork refuses (SCHEMA_VERSION); keep a copy of the file to go back.
    */
   static openReadOnly(path: string): SqliteStore {
     if (path === ':memory:' || !existsSync(path)) {
@@ -808,7 +820,8 @@ export class SqliteStore implements Store {
   async listAttempts(runId: string, episodeId?: string): Promise<EpisodeAttempt[]> {
     const rows = this.db
       .prepare(
-        `SELECT * FROM episode_attempts WHERE run_id = ? ${episodeId === undefined ? '' : 'AND episode_id = ?'} ORDER BY started_at, rowid`,
+        // `seq`: the order the store recorded them (an update keeps its row's); workers' clocks may disagree.
+        `SELECT run_id, episode_id, attempt, worker, status, started_at, ended_at, detail FROM episode_attempts WHERE run_id = ? ${episodeId === undefined ? '' : 'AND episode_id = ?'} ORDER BY seq`,
       )
       .all(...(episodeId === undefined ? [runId] : [runId, episodeId])) as AttemptRowSql[];
     return rows.map(toAttempt);

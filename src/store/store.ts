@@ -219,7 +219,7 @@ export interface Store {
   auditTotals(runId: string): Promise<AuditTotals>;
   /** Record (insert or replace, by run, episode and attempt number) an attempt of a queue worker. */
   saveAttempt(attempt: EpisodeAttempt): Promise<void>;
-  /** The run's attempts, oldest first (optionally of one episode). */
+  /** The run's attempts (optionally of one episode) in the order the store first recorded each, whatever the workers' clocks said. */
   listAttempts(runId: string, episodeId?: string): Promise<EpisodeAttempt[]>;
   /** Cached judge answers (e.g. a task's goal decomposition), by key. */
   getAuditCache(key: string): Promise<JsonValue | undefined>;

@@ -473,6 +473,31 @@ export function storeConformance(backend: StoreBackend): void {
       assert.equal(await backend.countRows(location, 'episode_attempts'), 3);
     });
 
+    test('attempts are listed in the order the store recorded them, not by the clocks of the workers that started them', async () => {
+      const location = await backend.freshLocation();
+      const store = await open(location);
+      const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: 1 }, agents: ['noop'], trials: 1 });
+      // Attempt 1 on a machine whose clock is ahead; its retry on one whose clock is behind.
+      const first = {
+        runId,
+        episodeId: 'ep-a',
+        attempt: 1,
+        worker: '1@fast#x',
+        status: 'running' as const,
+        startedAt: '2026-01-01T00:10:00.000Z',
+      };
+      const other = { ...first, episodeId: 'ep-b', attempt: 1, worker: '3@mid#z', startedAt: '2026-01-01T00:05:00.000Z' };
+      const retry = { ...first, attempt: 2, worker: '2@slow#y', startedAt: '2026-01-01T00:00:00.000Z' };
+      await store.saveAttempt(first);
+      await store.saveAttempt(other);
+      await store.saveAttempt(retry);
+      // Updating an attempt keeps its place.
+      const abandoned = { ...first, status: 'abandoned' as const, endedAt: '2026-01-01T00:00:01.000Z', detail: 'stalled' };
+      await store.saveAttempt(abandoned);
+      assert.deepEqual(await store.listAttempts(runId, 'ep-a'), [abandoned, retry]);
+      assert.deepEqual(await store.listAttempts(runId), [abandoned, other, retry]);
+    });
+
     test('leases: one live holder across two connections; an expired lease is taken over; release', async () => {
       const location = await backend.freshLocation();
       const a = await open(location);

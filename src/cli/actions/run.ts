@@ -6,11 +6,22 @@ import { MAX_AUDITS_IN_MEMORY, summariseStoredRun } from '../../audit-runner/sum
 import { describeError, GroundworkError } from '../../errors.ts';
 import type { RunAudit } from '../../schema/audit.ts';
 import { infraReason, summariseRun } from '../../report/run-summary.ts';
-import { createPlannedRun, executeRun, leaseTiming, planRun, runBusyError, type RunPlan } from '../../runner/local-runner.ts';
+import {
+  createPlannedRun,
+  domainFor,
+  executeRun,
+  leaseTiming,
+  planRun,
+  runBusyError,
+  type EpisodeExecutor,
+  type RunPlan,
+} from '../../runner/local-runner.ts';
 import type { ParticipantFactory } from '../../runner/build.ts';
 import type { ModelsConfig } from '../../models/model-config.ts';
-import type { ModelHub } from '../../models/model-hub.ts';
-import { DEFAULT_CONCURRENCY, type RunConfigInput } from '../../schema/run-config.ts';
+import { ModelHub } from '../../models/model-hub.ts';
+import type { ModelEvent } from '../../models/model-session.ts';
+import { SharedAdmissions } from '../../models/shared-admission.ts';
+import { DEFAULT_CONCURRENCY, type RunConfig, type RunConfigInput } from '../../schema/run-config.ts';
 import { PROBE_PACK_NAMES } from '../../schema/probe.ts';
 import { loadRunFile, type RunFile } from '../../runner/run-file.ts';
 import { createProgressReporter } from '../progress.ts';
@@ -19,7 +30,10 @@ import { modelParticipants } from '../participants.ts';
 import { openRunLog } from '../run-log.ts';
 import { formatRunSummary } from '../summary-text.ts';
 import { formatRunAudit } from './audit.ts';
-import { requireRun } from '../../store/store.ts';
+import { episodeKey, requireRun, type RunRecord, type Store } from '../../store/store.ts';
+import { planEpisodes } from '../../runner/plan.ts';
+import type { Task } from '../../schema/task.ts';
+import { AUTO_THREADS_MIN_CONCURRENCY, checkThreadSettings, chooseThreads } from '../threads/thread-count.ts';
 
 /** The probe audit's name (src/audits/probe-audit.ts): the audit section a probe run prints. */
 const PROBE_AUDIT = 'probe';
@@ -80,6 +94,8 @@ export interface RunOptions {
   queue?: string | boolean;
   /** With --queue: return once the episodes are enqueued instead of following the run. */
   detach?: boolean;
+  /** Worker threads that run the episodes (default: automatic, see chooseThreads). */
+  threads?: number;
   outcomeReport?: boolean;
   steerUser?: boolean;
   json?: boolean;
@@ -178,6 +194,7 @@ export async function runAction(runFile: string | undefined, options: RunOptions
   // The run's model hub: a model with no configured concurrency limit takes the run's concurrency
   // (so a default never caps a run silently), and a limit that held the run back is reported.
   let hub: ModelHub | undefined;
+  const onModelEvent = (event: ModelEvent) => (log ? log.logger.warn(event, `model ${event.type}`) : modelEvents.push(event));
   const participants = (models: ModelsConfig, steerUser: boolean, concurrency: number): ParticipantFactory => {
     const built = modelParticipants({
       models,
@@ -185,7 +202,7 @@ export async function runAction(runFile: string | undefined, options: RunOptions
       concurrency,
       record: options.record,
       replay: options.replay,
-      onEvent: (event) => (log ? log.logger.warn(event, `model ${event.type}`) : modelEvents.push(event)),
+      onEvent: onModelEvent,
       // An external agent's stderr (redacted) goes to the run log, never into results.
       onAgentStderr: (agent, line) => log?.logger.info({ agent, line }, 'agent stderr'),
     });
@@ -202,6 +219,7 @@ export async function runAction(runFile: string | undefined, options: RunOptions
     fresh = { factory, plan: planRun(config, { participants: factory, ...(maxEpisodes ? { maxEpisodes } : {}) }) };
   }
   const lease = leaseTiming(); // GROUNDWORK_LEASE_MS, checked before anything is stored
+  checkThreadSettings({ requested: options.threads, env: process.env.GROUNDWORK_THREADS, recording: options.record !== undefined });
   const store = await openStore(storeLocation);
   const controller = new AbortController();
   let interrupts = 0;
@@ -255,22 +273,68 @@ export async function runAction(runFile: string | undefined, options: RunOptions
     const tasks = await store.runTasks(runId);
     const earlier = options.resume ? await store.listEpisodes(runId) : [];
     let auditor: EpisodeAuditor | undefined;
-    const result = await executeRun(runId, {
-      store,
-      participants: factory,
-      signal: controller.signal,
-      retryErrors: options.retryErrors,
-      lease,
-      auditEpisode: (graded, task, domain) =>
-        (auditor ??= createEpisodeAuditor({ domain, tasks, stored: earlier, keep: MAX_AUDITS_IN_MEMORY })).audit(graded, task),
-      onAuditError: (episodeId, error) => logger.warn({ episodeId, error: describeError(error) }, 'episode audit failed'),
-      onProgress: (p) => {
-        progress.update(p);
-        if (p.last) logger.info(p.last, 'episode stored');
-      },
+    // Episodes on worker threads when the run is big and concurrent enough (or --threads N): the
+    // threads share the models' limits through `admissions`; this thread stores what they return.
+    const envThreads = process.env.GROUNDWORK_THREADS;
+    // The episodes left are counted only when more than one thread could come of it.
+    const mightThread =
+      (options.threads ?? 1) > 1 ||
+      (envThreads !== undefined && envThreads !== '') ||
+      run.config.concurrency >= AUTO_THREADS_MIN_CONCURRENCY;
+    const threads = chooseThreads({
+      requested: options.threads,
+      env: envThreads,
+      todo: mightThread ? await episodesToRun(store, run, tasks, Boolean(options.retryErrors)) : 1,
+      concurrency: run.config.concurrency,
+      recording: options.record !== undefined,
+      models: run.config.models,
     });
+    let admissions: SharedAdmissions | undefined;
+    let executor: EpisodeExecutor | undefined;
+    if (threads > 1) {
+      admissions = new SharedAdmissions();
+      const { EpisodeThreads } = await import('../threads/episode-threads.ts');
+      executor = new EpisodeThreads({
+        threads,
+        runId,
+        config: run.config,
+        tasks,
+        ...(options.replay !== undefined ? { replay: options.replay } : {}),
+        admissions,
+        auditor: () =>
+          (auditor ??= createEpisodeAuditor({ domain: domainFor(run.config), tasks, stored: earlier, keep: MAX_AUDITS_IN_MEMORY })),
+        onModelEvent,
+        onAgentStderr: (agent, line) => logger.info({ agent, line }, 'agent stderr'),
+        onThreadFailed: (error) => logger.error({ error: error.message }, 'episode thread failed'),
+      });
+      logger.info({ threads }, 'episode threads');
+    }
+    let result: Awaited<ReturnType<typeof executeRun>>;
+    try {
+      result = await executeRun(runId, {
+        store,
+        participants: factory,
+        signal: controller.signal,
+        retryErrors: options.retryErrors,
+        lease,
+        auditEpisode: (graded, task, domain) =>
+          (auditor ??= createEpisodeAuditor({ domain, tasks, stored: earlier, keep: MAX_AUDITS_IN_MEMORY })).audit(graded, task),
+        onAuditError: (episodeId, error) => logger.warn({ episodeId, error: describeError(error) }, 'episode audit failed'),
+        onProgress: (p) => {
+          progress.update(p);
+          if (p.last) logger.info(p.last, 'episode stored');
+        },
+        ...(executor ? { runEpisodes: executor } : {}),
+      });
+    } catch (error) {
+      progress.finish();
+      logger.error({ error: describeError(error) }, 'run failed');
+      throw error;
+    } finally {
+      await executor?.close();
+    }
     progress.finish();
-    const throttle = hub?.throttleReport();
+    const throttle = admissions ? sharedThrottleReport(admissions, run.config, options.replay) : hub?.throttleReport();
     logger.info(
       {
         status: result.status,
@@ -336,4 +400,32 @@ export async function runAction(runFile: string | undefined, options: RunOptions
     log?.logger.flush();
     await store.close();
   }
+}
+
+/** Episodes of a run not stored yet (with --retry-errors, its infra errors count as not stored). */
+async function episodesToRun(store: Store, run: RunRecord, tasks: readonly Task[], retryErrors: boolean): Promise<number> {
+  const planned = planEpisodes(run.id, run.config.seed, tasks, run.config.agents, run.config.trials);
+  const stored = await store.episodeKeys(run.id);
+  const left = planned.filter((spec) => !stored.has(episodeKey(spec.agent, spec.taskId, spec.trial))).length;
+  // --retry-errors deletes the infra errors later: count every planned episode (an upper bound).
+  return retryErrors ? planned.length : left;
+}
+
+/**
+ * The throttle report of a run whose episodes ran on threads: a hub over the shared admissions
+ * (one per model the threads met, in that order) reads what every thread's requests waited.
+ */
+function sharedThrottleReport(admissions: SharedAdmissions, config: RunConfig, replay: string | undefined) {
+  const reporter = new ModelHub({
+    models: config.models,
+    defaultConcurrency: config.concurrency,
+    ...(replay !== undefined ? { replay } : {}),
+    admission: (model) =>
+      admissions.admission(model.name, {
+        concurrency: model.limits.concurrency,
+        ...(model.limits.requestsPerMinute !== undefined ? { requestsPerMinute: model.limits.requestsPerMinute } : {}),
+      }),
+  });
+  for (const name of admissions.names()) reporter.admission(reporter.resolve(name));
+  return reporter.throttleReport();
 }

@@ -61,13 +61,21 @@ export async function workerAction(options: WorkerOptions): Promise<void> {
   };
   // Configured limits that held requests back are said, not silent (the admission's waited/waitMs).
   const reported = new Map<string, string>();
+  const reportThrottlingOf = (runId: string, hub: ModelHub) => {
+    const report = hub.throttleReport();
+    if (!report.text || reported.get(runId) === report.text) return;
+    reported.set(runId, report.text);
+    say({ type: 'throttled', runId, models: report.models.filter((m) => m.throttled) }, `run ${runId}: ${report.text}`);
+  };
   const reportThrottling = () => {
-    for (const [runId, hub] of hubs) {
-      const report = hub.throttleReport();
-      if (!report.text || reported.get(runId) === report.text) continue;
-      reported.set(runId, report.text);
-      say({ type: 'throttled', runId, models: report.models.filter((m) => m.throttled) }, `run ${runId}: ${report.text}`);
-    }
+    for (const [runId, hub] of hubs) reportThrottlingOf(runId, hub);
+  };
+  // A run the worker no longer holds (finished, or idle): its last report is said, then its hub goes.
+  const dropRun = (runId: string) => {
+    const hub = hubs.get(runId);
+    if (hub) reportThrottlingOf(runId, hub);
+    hubs.delete(runId);
+    reported.delete(runId);
   };
   const throttleTimer = setInterval(reportThrottling, THROTTLE_REPORT_MS);
   throttleTimer.unref();
@@ -79,6 +87,7 @@ export async function workerAction(options: WorkerOptions): Promise<void> {
       timing,
       concurrency: options.concurrency ?? DEFAULT_WORKER_CONCURRENCY,
       participantsFor,
+      onRunDropped: dropRun,
       onEvent: (event) => say(event, describeEvent(event)),
     });
   } catch (error) {

@@ -33,6 +33,11 @@ export function addRunOptions(command: Command): Command {
     .option('--user <name>', 'user simulator: scripted (default), a model spec or a configured model')
     .option('--trials <n>', 'trials per task and agent (default 3)', positiveInt('--trials'))
     .option('--concurrency <n>', 'episodes run at once (default 4)', positiveInt('--concurrency'))
+    .option(
+      '--threads <n>',
+      'worker threads that run the episodes (default: 1, or up to 4 on 4+ cores for runs of 256+ episodes at concurrency 128+; $GROUNDWORK_THREADS)',
+      positiveInt('--threads'),
+    )
     .option('--seed <n>', 'seed of the episodes: simulated users, agents (default 1)', integer('--seed'))
     .option('--domain-seed <n>', 'seed of generated domains: helpdesk world and tasks (default 42)', integer('--domain-seed'))
     .option('--data <dir>', 'benchmark data directory (τ-bench domains)')
