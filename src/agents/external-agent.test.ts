@@ -16,6 +16,7 @@ import {
   splitCommand,
   turnTimeoutFromEnv,
 } from './external-agent.ts';
+import { isProcessAlive } from '../testing/local-servers.ts';
 
 const helpdesk = createDomain('helpdesk');
 const [task] = helpdesk.tasks({ split: 'test', ids: ['hd-test-001'] });
@@ -26,16 +27,6 @@ function agentFile(name: string, body: string): string {
   const path = join(dir, name);
   writeFileSync(path, `import json, os, sys, time, subprocess\n${body}\n`);
   return path;
-}
-
-/** Whether a pid is a live process (a zombie is dead: in a container nobody may reap it). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 async function until(check: () => boolean, ms = 5000): Promise<boolean> {
@@ -168,7 +159,7 @@ describe('command agent episodes (real python3 processes)', () => {
       seen[2].events!.map((e) => e.type),
       ['message', 'tool_call', 'tool_result'],
     );
-    assert.ok(await until(() => !alive(report.pid)));
+    assert.ok(await until(() => !isProcessAlive(report.pid)));
     assert.ok(await until(() => liveCommandAgentPids().length === 0));
   });
 
@@ -199,7 +190,7 @@ describe('command agent episodes (real python3 processes)', () => {
       assert.equal(result.trajectory.termination.reason, 'agent_error');
       assert.match(result.trajectory.termination.detail ?? '', detail);
       assert.equal(pids.length, 1);
-      assert.ok(await until(() => !alive(pids[0])), `pid ${pids[0]} still alive`);
+      assert.ok(await until(() => !isProcessAlive(pids[0])), `pid ${pids[0]} still alive`);
     });
   }
 
@@ -230,7 +221,7 @@ describe('command agent episodes (real python3 processes)', () => {
     assert.ok(Date.now() - started < 10_000);
     const pids = readFileSync(pidFile, 'utf8').split(' ').map(Number);
     assert.equal(pids.length, 2);
-    for (const pid of pids) assert.ok(await until(() => !alive(pid)), `pid ${pid} still alive`);
+    for (const pid of pids) assert.ok(await until(() => !isProcessAlive(pid)), `pid ${pid} still alive`);
   });
 
   it('a program that does not exist: infra_error (could not start)', async () => {
@@ -248,7 +239,7 @@ describe('command agent episodes (real python3 processes)', () => {
     const result = await episode(`python3 ${script} ${pidFile}`);
     assert.equal(result.trajectory.termination.reason, 'agent_stop');
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    assert.ok(alive(pid), 'still alive during the grace time');
-    assert.ok(await until(() => !alive(pid), 6000), `pid ${pid} still alive`);
+    assert.ok(isProcessAlive(pid), 'still alive during the grace time');
+    assert.ok(await until(() => !isProcessAlive(pid), 6000), `pid ${pid} still alive`);
   });
 });

@@ -8,6 +8,7 @@ import { createDomain } from '../../src/domains/registry.ts';
 import type { Task } from '../../src/schema/task.ts';
 import { openAIMessages, startOpenAIPeer } from '../../src/testing/openai-peer.ts';
 import type { ModelPeer, PeerReply, PeerRequest } from '../../src/testing/peer-server.ts';
+import { isProcessAlive } from '../../src/testing/local-servers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/groundwork.js');
@@ -59,16 +60,6 @@ function writeAgent(name: string, body: string): string {
   const path = join(dir, name);
   writeFileSync(path, body);
   return path;
-}
-
-/** Whether a pid is a live process (a zombie counts as dead). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 async function until(check: () => boolean, ms = 5000): Promise<boolean> {
@@ -208,7 +199,7 @@ describe('external agents through `groundwork run`', () => {
     assert.match(details.get(missing)!, /could not start: not found/);
     const pids = readFileSync(pidFile, 'utf8').trim().split(/\s+/).map(Number);
     assert.equal(pids.length, 4); // two episodes: the agent and its child each
-    for (const pid of pids) assert.ok(await until(() => !alive(pid)), `pid ${pid} left running`);
+    for (const pid of pids) assert.ok(await until(() => !isProcessAlive(pid)), `pid ${pid} left running`);
   });
 
   it('cmd: Ctrl-C twice stops the run at once and leaves no agent process behind', async () => {
@@ -233,7 +224,7 @@ describe('external agents through `groundwork run`', () => {
     assert.equal(result.status, 130, result.stderr);
     const pids = readFileSync(pidFile, 'utf8').trim().split(/\s+/).map(Number);
     assert.equal(pids.length, 4);
-    for (const pid of pids) assert.ok(await until(() => !alive(pid)), `pid ${pid} left running`);
+    for (const pid of pids) assert.ok(await until(() => !isProcessAlive(pid)), `pid ${pid} left running`);
   });
 
   it('cmd: the process gets the environment minus every model key the run knows', async () => {

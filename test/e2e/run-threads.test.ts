@@ -12,6 +12,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.ts';
 import { startOpenAIPeer } from '../../src/testing/openai-peer.ts';
 import { maxConcurrent, type ModelPeer, type PeerReply, type PeerRequest, type PeerToolCall } from '../../src/testing/peer-server.ts';
 import { SeededRandom } from '../../src/util/seeded-random.ts';
+import { isProcessAlive } from '../../src/testing/local-servers.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/groundwork.js');
 const peers: ModelPeer[] = [];
@@ -38,16 +39,6 @@ function cli(args: string[], options: { env?: Record<string, string>; onStderr?:
 }
 
 const run = (args: string[], env?: Record<string, string>) => cli(args, env ? { env } : {}).done;
-
-/** Whether a pid is a live process (a zombie counts as dead). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 async function until(check: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
@@ -158,19 +149,25 @@ function assertSameEpisodes(one: Map<string, unknown>, two: Map<string, unknown>
 
 const runIdOf = (stdout: string): string => JSON.parse(stdout).runId;
 
+/** The same run on 1 and on 2 threads, each in its own database: both succeed and store the same episodes. */
+async function runOnOneAndTwoThreads(args: string[], dir: string, planned: number) {
+  const [one, two] = await Promise.all([
+    run([...args, '--threads', '1', '--store', join(dir, 'one.db')]),
+    run([...args, '--threads', '2', '--store', join(dir, 'two.db')]),
+  ]);
+  assert.equal(one.status, 0, one.stderr);
+  assert.equal(two.status, 0, two.stderr);
+  const episodes1 = await storedEpisodes(join(dir, 'one.db'), runIdOf(one.stdout));
+  const episodes2 = await storedEpisodes(join(dir, 'two.db'), runIdOf(two.stdout));
+  assertSameEpisodes(episodes1, episodes2, planned);
+  return { one, two, episodes1 };
+}
+
 describe('episodes on worker threads', () => {
   it('stores the same episodes and audits on 1 and on 2 threads (helpdesk, built-in agents)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-threads-'));
     const args = ['run', '--tasks', '8', '--trials', '2', '--concurrency', '8', '--json'];
-    const [one, two] = await Promise.all([
-      run([...args, '--threads', '1', '--store', join(dir, 'one.db')]),
-      run([...args, '--threads', '2', '--store', join(dir, 'two.db')]),
-    ]);
-    assert.equal(one.status, 0, one.stderr);
-    assert.equal(two.status, 0, two.stderr);
-    const episodes1 = await storedEpisodes(join(dir, 'one.db'), runIdOf(one.stdout));
-    const episodes2 = await storedEpisodes(join(dir, 'two.db'), runIdOf(two.stdout));
-    assertSameEpisodes(episodes1, episodes2, 8 * 3 * 2);
+    const { one, two } = await runOnOneAndTwoThreads(args, dir, 8 * 3 * 2);
     // The run audit (what the summary prints) too, but for which episodes it shows as examples.
     const runAudit = (stdout: string) => orderFree(JSON.parse(stdout).audit.agents);
     assert.deepEqual(runAudit(two.stdout), runAudit(one.stdout));
@@ -195,15 +192,7 @@ describe('episodes on worker threads', () => {
       '8',
       '--json',
     ];
-    const [one, two] = await Promise.all([
-      run([...args, '--threads', '1', '--store', join(dir, 'one.db')]),
-      run([...args, '--threads', '2', '--store', join(dir, 'two.db')]),
-    ]);
-    assert.equal(one.status, 0, one.stderr);
-    assert.equal(two.status, 0, two.stderr);
-    const episodes1 = await storedEpisodes(join(dir, 'one.db'), runIdOf(one.stdout));
-    const episodes2 = await storedEpisodes(join(dir, 'two.db'), runIdOf(two.stdout));
-    assertSameEpisodes(episodes1, episodes2, 6 * 2 * 2);
+    const { episodes1 } = await runOnOneAndTwoThreads(args, dir, 6 * 2 * 2);
     // The LLM episodes did talk to the model (not all infra errors).
     const llm = [...episodes1].filter(([slot]) => slot.startsWith(agent));
     assert.ok(llm.every(([, episode]) => (episode as { record: { termination: string } }).record.termination !== 'infra_error'));
@@ -369,9 +358,9 @@ describe('episodes on worker threads', () => {
     try {
       // The run's end (its threads terminated) is well within the agents' 2 s exit grace time: had no
       // thread killed them, they would sleep on.
-      for (const pid of pids) assert.ok(await until(() => !alive(pid), 1_500), `agent pid ${pid} left running after the run`);
+      for (const pid of pids) assert.ok(await until(() => !isProcessAlive(pid), 1_500), `agent pid ${pid} left running after the run`);
     } finally {
-      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of pids) if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 
