@@ -8,7 +8,8 @@
  * offline audit holding every audit in memory.
  *
  * Run: node --import tsx bench/audit-overhead.ts [tasks=300] [trials=3] [reps=3] [largeEpisodes=50000] [modes]
- * (largeEpisodes 0 skips the memory part; modes: a comma list of none,per-episode,second-pass, the
+ * (largeEpisodes 0 skips the memory part; modes: a comma list of none,per-episode,second-pass, and
+ * threads-none,threads-per-episode (the same run on 2 episode threads, as `run --threads 2`), the
  * first being the baseline; `by-audit` in the list also times the auditor alone, audit by audit,
  * over the episodes of one run: CPU µs per episode, and the per-task set-up.)
  */
@@ -23,13 +24,18 @@ import type { EpisodeAuditInput } from '../src/audits/audit.ts';
 import { BUILT_IN_AUDITS, createAuditRegistry } from '../src/audits/registry.ts';
 import type { Domain } from '../src/domains/domain.ts';
 import { MAX_AUDITS_IN_MEMORY, summariseStoredRun } from '../src/audit-runner/summarise-stored-run.ts';
-import { createRun, executeRun } from '../src/runner/local-runner.ts';
+import { EpisodeThreads } from '../src/cli/threads/episode-threads.ts';
+import { SharedAdmissions } from '../src/models/shared-admission.ts';
+import { createRun, domainFor, executeRun } from '../src/runner/local-runner.ts';
 import type { EpisodeAudit } from '../src/schema/audit.ts';
 import type { Task } from '../src/schema/task.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
 
 const agents = ['oracle', 'naive', 'noop'];
-type Mode = 'none' | 'per-episode' | 'second-pass';
+type Mode = 'none' | 'per-episode' | 'second-pass' | 'threads-none' | 'threads-per-episode';
+/** Episode threads of the threads-* modes (as `run --threads 2`), and their episodes in flight. */
+const THREADS = 2;
+const THREADED_CONCURRENCY = 16;
 
 /** One run in a fresh database; milliseconds of the run and of its audit. */
 async function timedRun(
@@ -37,29 +43,52 @@ async function timedRun(
   mode: Mode,
   tasks: number,
   trials: number,
-): Promise<{ run: number; audit: number; cpu: number; episodes: number }> {
+): Promise<{ run: number; audit: number; cpu: number; episodes: number; threadStartMs?: number }> {
   const store = SqliteStore.open(join(dir, `${mode}-${Math.random().toString(36).slice(2)}.db`));
+  const threaded = mode.startsWith('threads-');
+  const audited = mode === 'per-episode' || mode === 'threads-per-episode';
+  let threads: EpisodeThreads | undefined;
   try {
-    const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: tasks }, agents, trials, concurrency: 4 });
+    const concurrency = threaded ? THREADED_CONCURRENCY : 4;
+    const { runId, config } = await createRun(store, { domain: 'helpdesk', tasks: { count: tasks }, agents, trials, concurrency });
     const runTasks = await store.runTasks(runId);
     let auditor: EpisodeAuditor | undefined;
+    const auditorOf = (domain: Domain) => (auditor ??= createEpisodeAuditor({ domain, tasks: runTasks, keep: MAX_AUDITS_IN_MEMORY }));
+    let threadStartMs: number | undefined;
+    if (threaded) {
+      // As `run --threads 2` builds them (src/cli/actions/run.ts); started before the clock, their start-up printed apart.
+      const starting = performance.now();
+      threads = new EpisodeThreads({
+        threads: THREADS,
+        runId,
+        config,
+        tasks: runTasks,
+        admissions: new SharedAdmissions(),
+        ...(audited ? { auditor: () => auditorOf(domainFor(config)) } : {}),
+      });
+      await threads.ready();
+      threadStartMs = performance.now() - starting;
+    }
     const cpu = process.cpuUsage();
     const started = performance.now();
     const result = await executeRun(runId, {
       store,
-      ...(mode === 'per-episode'
-        ? {
-            auditEpisode: (graded, task, domain) =>
-              (auditor ??= createEpisodeAuditor({ domain, tasks: runTasks, keep: MAX_AUDITS_IN_MEMORY })).audit(graded, task),
-          }
-        : {}),
+      ...(audited ? { auditEpisode: (graded, task, domain) => auditorOf(domain).audit(graded, task) } : {}),
+      ...(threads ? { runEpisodes: threads } : {}),
     });
     const ran = performance.now();
-    if (mode === 'per-episode') await summariseStoredRun(store, runId, auditor ? { auditor } : {});
+    if (audited) await summariseStoredRun(store, runId, auditor ? { auditor } : {});
     if (mode === 'second-pass') await auditStoredRun(store, runId);
     const used = process.cpuUsage(cpu);
-    return { run: ran - started, audit: performance.now() - ran, cpu: (used.user + used.system) / 1000, episodes: result.ran };
+    return {
+      run: ran - started,
+      audit: performance.now() - ran,
+      cpu: (used.user + used.system) / 1000,
+      episodes: result.ran,
+      ...(threadStartMs !== undefined ? { threadStartMs } : {}),
+    };
   } finally {
+    await threads?.close();
     await store.close();
   }
 }
@@ -183,7 +212,10 @@ if (process.argv[2] === '--child') {
     none: { total: [], audit: [], cpu: [] },
     'per-episode': { total: [], audit: [], cpu: [] },
     'second-pass': { total: [], audit: [], cpu: [] },
+    'threads-none': { total: [], audit: [], cpu: [] },
+    'threads-per-episode': { total: [], audit: [], cpu: [] },
   };
+  const threadStarts: number[] = [];
   if (modes.length > 0) {
     let episodes = 0;
     await timedRun(dir, 'per-episode', 10, 1); // warm-up: module loading and JIT
@@ -194,6 +226,7 @@ if (process.argv[2] === '--child') {
         times[mode].total.push(t.run + t.audit);
         times[mode].audit.push(t.audit);
         times[mode].cpu.push(t.cpu);
+        if (t.threadStartMs !== undefined) threadStarts.push(t.threadStartMs);
         episodes = t.episodes;
       }
     }
@@ -207,9 +240,13 @@ if (process.argv[2] === '--child') {
       const cpu = median(times[mode].cpu);
       const pct = (a: number, b: number) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(1)}%`;
       const overhead = mode === modes[0] ? '' : `  overhead ${pct(total, none)} wall, ${pct(cpu, noneCpu)} CPU`;
-      const audit = mode === 'none' ? '' : ` (end of run ${median(times[mode].audit).toFixed(0)} ms)`;
-      console.log(`  ${mode.padEnd(12)} ${total.toFixed(0).padStart(6)} ms wall ${cpu.toFixed(0).padStart(6)} ms CPU${audit}${overhead}`);
+      const audit = mode === 'none' || mode === 'threads-none' ? '' : ` (end of run ${median(times[mode].audit).toFixed(0)} ms)`;
+      console.log(`  ${mode.padEnd(19)} ${total.toFixed(0).padStart(6)} ms wall ${cpu.toFixed(0).padStart(6)} ms CPU${audit}${overhead}`);
     }
+    if (threadStarts.length > 0)
+      console.log(
+        `  (threads-*: ${THREADS} episode threads, concurrency ${THREADED_CONCURRENCY}, CPU of every thread; their start-up, not in the wall above: ${median(threadStarts).toFixed(0)} ms median)`,
+      );
   }
   rmSync(dir, { recursive: true, force: true });
   if (listed.includes('by-audit')) await auditorByAudit(tasks, trials, Math.max(reps, 5));

@@ -6,8 +6,9 @@
  * (c ÷ (5 × latency)), efficiency, the harness's CPU per model call, memory per concurrent
  * episode and the share of wall time spent in garbage collection.
  *
- * Run: node --expose-gc --import tsx bench/model-latency.ts [--levels 1,16,64,256] [--lanes 4]
- *      [--latency 100] [--limit N] [--threads 1,2] [--json]
+ * Run: node --max-semi-space-size=64 --expose-gc --import tsx bench/model-latency.ts [--levels 1,16,64,256]
+ *      [--lanes 4] [--latency 100] [--limit N] [--threads 1,2] [--timing] [--json]
+ *      (--max-semi-space-size=64 as bin/groundwork.js runs `groundwork`)
  *   --lanes   episodes per concurrent slot at each level (episodes = max(32, lanes × c))
  *   --limit   configure the model with limits.concurrency N (default: no limit in the config,
  *             i.e. the model's default limit)
@@ -18,11 +19,16 @@
  *             before the clock starts, their start-up printed apart); CPU counts every thread, heap
  *             only the main thread's (rss is the process's)
  *   --executor  with --threads 1 too: one worker thread runs the episodes, the main one stores
+ *   --timing  also the harness's own view of the model calls of each level (main thread only, via
+ *             diagnostics_channel): time from executeRun to the first request, and each call from
+ *             its request to the end of its response (mean, p99); off by default so the other
+ *             columns are measured without the subscriber
  *   --breakdown   instead of runs: CPU per model call of each layer (node:http, fetch, the http
  *             transport, the provider's
  *             doGenerate, generateText, ModelSession.generate), 32 calls in flight
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +56,7 @@ const memoryDb = argument('db', 'file') === 'memory';
 const threadCounts = argument('threads', '1').split(',').map(Number);
 /** Episode threads even for 1 (one worker thread beside the main one, which then only stores). */
 const alwaysThreads = process.argv.includes('--executor');
+const timing = process.argv.includes('--timing');
 const gc = (globalThis as { gc?: () => void }).gc;
 
 interface PeerStats {
@@ -100,6 +107,47 @@ interface LevelResult {
   gcShare: number;
   peerMaxInFlight: number;
   throttle?: string;
+  /** With --timing: the calls as this thread saw them (absent when the episodes ran on threads). */
+  callTiming?: CallTiming;
+}
+
+/** Model calls as the harness sees them (node:http on this thread): request start to response end. */
+interface CallTiming {
+  /** From `executeRun` to the first request, ms. */
+  firstRequestMs: number;
+  meanMs: number;
+  p99Ms: number;
+}
+
+/** Starts timing this thread's HTTP requests; `stop` gives the timing since `startedAt` (undefined without requests). */
+function timeCalls(startedAt: number): { stop(): CallTiming | undefined } {
+  const begun = new WeakMap<object, number>();
+  const durations: number[] = [];
+  let first: number | undefined;
+  const onStart = (message: unknown) => {
+    const now = performance.now();
+    first ??= now;
+    begun.set((message as { request: object }).request, now);
+  };
+  const onFinish = (message: unknown) => {
+    const at = begun.get((message as { request: object }).request);
+    if (at !== undefined) durations.push(performance.now() - at);
+  };
+  diagnostics.subscribe('http.client.request.start', onStart);
+  diagnostics.subscribe('http.client.response.finish', onFinish);
+  return {
+    stop() {
+      diagnostics.unsubscribe('http.client.request.start', onStart);
+      diagnostics.unsubscribe('http.client.response.finish', onFinish);
+      if (first === undefined || durations.length === 0) return undefined;
+      durations.sort((a, b) => a - b);
+      return {
+        firstRequestMs: first - startedAt,
+        meanMs: durations.reduce((sum, d) => sum + d, 0) / durations.length,
+        p99Ms: durations[Math.min(durations.length - 1, Math.floor(durations.length * 0.99))],
+      };
+    },
+  };
 }
 
 /** One helpdesk run at concurrency `c`; memory sampled while it runs. */
@@ -149,9 +197,11 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
   const started = performance.now();
+  const callTimer = timing ? timeCalls(started) : undefined;
   const result = await executeRun(runId, { store, participants: factory, ...(executor ? { runEpisodes: executor } : {}) });
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
+  const callTiming = callTimer?.stop();
   const mainBusy = performance.eventLoopUtilization(elu).utilization;
   const threadsBusy = executor?.utilization() ?? [];
   clearInterval(sampler);
@@ -187,6 +237,7 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
     gcShare: gcMs / (seconds * 1000),
     peerMaxInFlight: stats.maxInFlight,
     ...(report?.text ? { throttle: report.text } : {}),
+    ...(callTiming ? { callTiming } : {}),
   };
 }
 
@@ -345,6 +396,10 @@ try {
       console.log(
         `${String(r.concurrency).padStart(6)}  ${String(r.threads).padStart(7)}  ${String(r.episodes).padStart(8)}  ${r.episodesPerSecond.toFixed(1).padStart(8)}  ${r.ideal.toFixed(1).padStart(8)}  ${r.efficiency.toFixed(3).padStart(10)}  ${r.cpuMsPerCall.toFixed(3).padStart(11)}  ${r.heapMbPerEpisode.toFixed(3).padStart(10)}  ${r.rssMbPerEpisode.toFixed(3).padStart(9)}  ${(r.gcShare * 100).toFixed(1).padStart(7)}%  ${String(r.peerMaxInFlight).padStart(18)}  ${r.threadStartMs.toFixed(0).padStart(15)}  ${[r.mainBusy, ...r.threadsBusy].map((u) => u.toFixed(2)).join('/')}`,
       );
+      if (r.callTiming)
+        console.log(
+          `        first request ${r.callTiming.firstRequestMs.toFixed(1)} ms after executeRun; calls as seen here: mean ${r.callTiming.meanMs.toFixed(2)} ms, p99 ${r.callTiming.p99Ms.toFixed(2)} ms`,
+        );
       if (r.throttle) console.log(`        ${r.throttle}`);
     }
   }

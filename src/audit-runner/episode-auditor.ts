@@ -30,7 +30,7 @@ export interface GradedForAudit {
 export interface EpisodeAuditorOptions {
   /** The run's domain (the one its episodes ran in). */
   domain: Domain;
-  /** The run's tasks (by id: cross-episode problems read `noChange`). */
+  /** The run's tasks, as stored with the run (by id: cross-episode problems read `noChange`; the end-of-run summary reads them). */
   tasks: readonly Task[];
   /** The audits to run. @default the built-in audits */
   registry?: AuditRegistry;
@@ -55,6 +55,8 @@ export interface EpisodeAuditorOptions {
 export interface EpisodeAuditor {
   readonly domain: Domain;
   readonly registry: AuditRegistry;
+  /** The run's tasks it was made over, as given. */
+  readonly tasks: readonly Task[];
   /**
    * Audit a graded episode from its in-memory record (and states, when given); counts the episode
    * towards its task's cross-episode problems first (the oracle's own failing episode is audited
@@ -277,6 +279,7 @@ export function createEpisodeAuditor(options: EpisodeAuditorOptions): EpisodeAud
   return {
     domain,
     registry,
+    tasks: options.tasks,
     auditedWith,
     kept,
     initialState,

@@ -21,7 +21,8 @@ const READ_ONE_BY_ONE = 1_000;
 export interface SummariseStoredRunOptions {
   /**
    * The auditor that audited the run's episodes in this process (its `auditedWith` says which
-   * audits are current, and its kept audits are not read back). Without it, each stored audit says
+   * audits are current, and its kept audits are not read back; made over the run's stored tasks,
+   * which are then not read again). Without it, each stored audit says
    * which of the run's own task problems it was made with (`runTaskProblems`): right for runs
    * audited elsewhere (a queue worker, an earlier process, before a regrade).
    */
@@ -87,7 +88,8 @@ const sameVersions = (a: Readonly<Record<string, string>>, b: Readonly<Record<st
 export async function summariseStoredRun(store: Store, runId: string, options: SummariseStoredRunOptions = {}): Promise<RunAudit> {
   const run = await requireRun(store, runId);
   const now = options.now ?? (() => new Date());
-  const tasks = await store.runTasks(runId);
+  // The run's auditor was made over the run's stored tasks: not read (and validated) again.
+  const tasks = options.auditor?.tasks ?? (await store.runTasks(runId));
   const tasksById = new Map(tasks.map((t) => [t.id, t]));
   const rows = await store.listEpisodes(runId);
   let auditor = options.auditor;
@@ -106,13 +108,31 @@ export async function summariseStoredRun(store: Store, runId: string, options: S
   for (const task of tasks) if (used.has(task.id)) taskProblems.push(...auditorOf().staticProblems(task));
   taskProblems.push(...problemsFromEpisodes(rows, tasksById));
   const problemsByTask = new Map<string, TaskProblem[]>();
-  for (const p of taskProblems) problemsByTask.set(p.taskId, [...(problemsByTask.get(p.taskId) ?? []), p]);
-  const keyOf = (taskId: string) => problemKey(problemsByTask.get(taskId) ?? []);
-  const runProblemsOf = (taskId: string) =>
-    (problemsByTask.get(taskId) ?? [])
-      .filter(isEpisodeProblem)
-      .map((p) => p.kind)
-      .join(',');
+  for (const p of taskProblems) {
+    const list = problemsByTask.get(p.taskId);
+    if (list) list.push(p);
+    else problemsByTask.set(p.taskId, [p]);
+  }
+  // Per task, computed once (every audit of the task asks).
+  const keys = new Map<string, string>();
+  const keyOf = (taskId: string) => {
+    let key = keys.get(taskId);
+    if (key === undefined) keys.set(taskId, (key = problemKey(problemsByTask.get(taskId) ?? [])));
+    return key;
+  };
+  const runProblems = new Map<string, string>();
+  const runProblemsOf = (taskId: string) => {
+    let kinds = runProblems.get(taskId);
+    if (kinds === undefined)
+      runProblems.set(
+        taskId,
+        (kinds = (problemsByTask.get(taskId) ?? [])
+          .filter(isEpisodeProblem)
+          .map((p) => p.kind)
+          .join(',')),
+      );
+    return kinds;
+  };
   const brokenTasks = new Set(taskProblems.filter((p) => !TASK_LINT_WARNINGS.has(p.kind)).map((p) => p.taskId));
   const rowsById = new Map(rows.map((row) => [row.id, row]));
   const auditedWith = options.auditor?.auditedWith;
@@ -142,7 +162,9 @@ export async function summariseStoredRun(store: Store, runId: string, options: S
       if (!only) notes.push({ at, note: `episode ${row.id}: task ${row.taskId} is not stored with the run; skipped` });
       return;
     }
-    rowsByAgent.set(row.agent, [...(rowsByAgent.get(row.agent) ?? []), row]);
+    const list = rowsByAgent.get(row.agent);
+    if (list) list.push(row);
+    else rowsByAgent.set(row.agent, [row]);
   });
   const position = new Map(rows.map((row, at) => [row.id, at]));
 

@@ -50,7 +50,14 @@ export const claimsAudit = defineAudit({
   },
   summarise(episodes, context) {
     const graded = episodes.filter((a) => a.termination !== 'infra_error');
-    const claims = graded.flatMap((a) => a.claims);
+    // Claims by verdict, in one pass (the end of every run summarises every audit).
+    let total = 0;
+    const verdicts = { verified: 0, contradicted: 0, unverifiable: 0 };
+    for (const a of graded) {
+      total += a.claims.length;
+      for (const { verdict } of a.claims)
+        if (verdict === 'verified' || verdict === 'contradicted' || verdict === 'unverifiable') verdicts[verdict]++;
+    }
     const claimed = graded.filter((a) => a.successClaimed);
     const confident = graded.filter((a) => a.confidentFailure);
     const examples = confident
@@ -75,10 +82,10 @@ export const claimsAudit = defineAudit({
       successClaimed: claimed.length,
       confidentFailures: confident.length,
       confidentFailureRate: claimed.length ? confident.length / claimed.length : 0,
-      total: claims.length,
-      verified: claims.filter((c) => c.verdict === 'verified').length,
-      contradicted: claims.filter((c) => c.verdict === 'contradicted').length,
-      unverifiable: claims.filter((c) => c.verdict === 'unverifiable').length,
+      total,
+      verified: verdicts.verified,
+      contradicted: verdicts.contradicted,
+      unverifiable: verdicts.unverifiable,
       examples,
     };
   },

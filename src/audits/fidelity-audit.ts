@@ -89,24 +89,31 @@ export const fidelityAudit = defineAudit({
   summarise(episodes) {
     const graded = episodes.filter((a) => a.termination !== 'infra_error');
     // Items pool over episodes; items the user had no chance to express are left out.
-    const goalKept: Record<string, GoalKept> = {};
-    for (const category of GOAL_CATEGORIES) {
-      const verdicts = graded.flatMap((a) => a.goal.items.filter((i) => i.category === category).map((i) => a.goal.kept?.[i.id]));
-      const kept = verdicts.filter((v) => v === 'kept').length;
-      const counted = verdicts.filter((v) => v === 'kept' || v === 'not_kept').length;
-      goalKept[category] = {
-        kept,
-        counted,
-        noChance: verdicts.filter((v) => v === 'no_chance').length,
-        rate: counted ? kept / counted : null,
-      };
+    // One pass over the items (the end of every run summarises every audit): verdicts counted per category.
+    const tallies = new Map<string, { kept: number; counted: number; noChance: number }>(
+      GOAL_CATEGORIES.map((category) => [category, { kept: 0, counted: 0, noChance: 0 }]),
+    );
+    for (const a of graded) {
+      const verdicts = a.goal.kept;
+      for (const item of a.goal.items) {
+        const tally = tallies.get(item.category);
+        const verdict = verdicts?.[item.id];
+        if (!tally || verdict === undefined) continue;
+        if (verdict === 'kept') tally.kept++;
+        if (verdict === 'kept' || verdict === 'not_kept') tally.counted++;
+        else if (verdict === 'no_chance') tally.noChance++;
+      }
     }
+    const goalKept: Record<string, GoalKept> = {};
+    for (const [category, { kept, counted, noChance }] of tallies)
+      goalKept[category] = { kept, counted, noChance, rate: counted ? kept / counted : null };
     const faulted = graded.filter((a) => a.simulatorFaults.length > 0);
+    // Episodes with at least one fault of each kind.
+    const withKind = new Map<string, number>(SIMULATOR_FAULT_KINDS.map((kind) => [kind, 0]));
+    for (const a of faulted)
+      for (const kind of new Set(a.simulatorFaults.map((f) => f.kind))) if (withKind.has(kind)) withKind.set(kind, withKind.get(kind)! + 1);
     const faultRateByKind: Record<string, number> = {};
-    for (const kind of SIMULATOR_FAULT_KINDS)
-      faultRateByKind[kind] = graded.length
-        ? graded.filter((a) => a.simulatorFaults.some((f) => f.kind === kind)).length / graded.length
-        : 0;
+    for (const [kind, n] of withKind) faultRateByKind[kind] = graded.length ? n / graded.length : 0;
     return {
       goalKept,
       faultedEpisodes: faulted.length,

@@ -19,9 +19,16 @@ export const goalOutcomeAudit = defineAudit({
   summarise(episodes) {
     const graded = episodes.filter((a) => a.termination !== 'infra_error');
     const counts: Record<string, Record<string, number>> = { objectives: {}, requirements: {} };
-    for (const category of ['objectives', 'requirements'] as const) {
-      const outcomes = graded.flatMap((a) => a.goal.items.filter((i) => i.category === category).map((i) => a.goal.outcome?.[i.id]));
-      for (const value of GOAL_OUTCOMES) counts[category][value] = outcomes.filter((o) => o === value).length;
+    for (const category of ['objectives', 'requirements'] as const) for (const value of GOAL_OUTCOMES) counts[category][value] = 0;
+    // One pass over the items (the end of every run summarises every audit).
+    for (const a of graded) {
+      const outcomes = a.goal.outcome;
+      if (!outcomes) continue;
+      for (const item of a.goal.items) {
+        if (item.category !== 'objectives' && item.category !== 'requirements') continue;
+        const outcome = outcomes[item.id];
+        if (typeof outcome === 'string' && Object.hasOwn(counts[item.category], outcome)) counts[item.category][outcome]++;
+      }
     }
     return counts;
   },

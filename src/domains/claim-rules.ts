@@ -8,7 +8,7 @@ import type { Claim } from '../schema/audit.ts';
 import type { Task } from '../schema/task.ts';
 import type { Trajectory, TrajectoryEvent } from '../schema/trajectory.ts';
 import type { TableState } from '../state/table-state.ts';
-import { agentSentences, GENERIC_DONE, NO_CHANGE, REFUSAL, testOncePerText } from '../text/agent-sentences.ts';
+import { agentSentences, GENERIC_DONE, NO_CHANGE, REFUSAL, testOncePerText, type AgentSentence } from '../text/agent-sentences.ts';
 import type { Domain } from './domain.ts';
 
 /** A claim as extracted (by rules or an LLM judge), before it is checked against the state. */
@@ -135,15 +135,23 @@ export function verifyNoChange(context: ClaimContext): ClaimVerdict {
       };
 }
 
-/** Domain-free claims: "nothing changed" and generic "done" sentences (a bare "Done!" only when `specific` has no claim of that message). */
-export function genericClaims(context: ClaimContext, specific: readonly ExtractedClaim[] = []): ExtractedClaim[] {
+/**
+ * Domain-free claims: "nothing changed" and generic "done" sentences (a bare "Done!" only when
+ * `specific` has no claim of that message). `sentences`: `agentSentences` of the trajectory's
+ * events when the caller has them already (read only).
+ */
+export function genericClaims(
+  context: ClaimContext,
+  specific: readonly ExtractedClaim[] = [],
+  sentences: readonly AgentSentence[] = agentSentences(context.trajectory.events),
+): ExtractedClaim[] {
   const out: ExtractedClaim[] = [];
   // Keyed by the sentence string itself (its hash is cached), not a concatenation rebuilt per clause.
   const seen = new Map<number, Set<string>>();
   const seenIn = (eventIndex: number) => seen.get(eventIndex) ?? seen.set(eventIndex, new Set()).get(eventIndex)!;
   const noChange = testOncePerText(NO_CHANGE);
   const refusal = testOncePerText(REFUSAL);
-  for (const { eventIndex, clause, sentence } of agentSentences(context.trajectory.events)) {
+  for (const { eventIndex, clause, sentence } of sentences) {
     if (seenIn(eventIndex).has(sentence)) continue;
     if (noChange(sentence)) {
       seenIn(eventIndex).add(sentence);

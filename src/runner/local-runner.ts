@@ -265,23 +265,56 @@ export async function createRun(
   return createPlannedRun(store, planRun(input, options), options);
 }
 
-/** Runs a bounded pool of async jobs. */
+/**
+ * Runs a bounded pool of episode jobs, `concurrency` at a time. A job runs one episode and hands
+ * back the promise of its storage (nothing when nothing is stored). Its lane starts the next
+ * episode without waiting for that commit, so a model-bound episode's first call overlaps the
+ * group commit's fsync, but holds at most one unsettled save. Resolves once every save has
+ * settled; a save that fails stops the scheduling and rejects at once, as an awaited save did.
+ */
 async function pool<T>(
   items: readonly T[],
   concurrency: number,
   signal: AbortSignal | undefined,
-  worker: (item: T) => Promise<void>,
+  job: (item: T) => Promise<{ stored: Promise<void> } | undefined>,
 ): Promise<void> {
   let next = 0;
-  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length && !signal?.aborted) {
-      const item = items[next++];
-      await worker(item);
-      // Built-in participants never wait on I/O; yield so signals and timers are handled.
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+  let stopped = false;
+  let fail!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
   });
-  await Promise.all(lanes);
+  const lanes = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    let unsettled: Promise<void> | undefined;
+    while (next < items.length && !stopped && !signal?.aborted) {
+      const item = items[next++];
+      const turn = eventLoopTurn();
+      const stored = (await job(item))?.stored;
+      stored?.catch((error: unknown) => {
+        stopped = true;
+        fail(error);
+      });
+      // Built-in participants never wait on I/O: an episode that did not let the event loop turn
+      // yields once, so signals, timers and the group commit are handled between episodes.
+      if (!turn.passed()) await turn.promise;
+      await unsettled;
+      unsettled = stored;
+    }
+    await unsettled;
+  });
+  await Promise.race([Promise.all(lanes), failed]);
+}
+
+/** The event loop's next check phase (setImmediate), and whether it has come yet. */
+function eventLoopTurn(): { passed: () => boolean; promise: Promise<void> } {
+  let passed = false;
+  const promise = new Promise<void>((resolve) =>
+    setImmediate(() => {
+      passed = true;
+      resolve();
+    }),
+  );
+  return { passed: () => passed, promise };
 }
 
 /** An outcome for an episode that could not be graded normally (infra error before any state). */
@@ -380,6 +413,7 @@ async function executeLeased(
   await pool(todo, config.concurrency, executor ? AbortSignal.any([signal, failed.signal]) : signal, async (spec: EpisodeSpec) => {
     const task = tasksById.get(spec.taskId)!;
     let record: EpisodeRecord;
+    let audit: EpisodeAudit | undefined;
     if (executor) {
       let executed: ExecutedEpisode;
       try {
@@ -387,23 +421,27 @@ async function executeLeased(
       } catch (error) {
         failure ??= { error };
         failed.abort();
-        return;
+        return undefined;
       }
       record = executed.record;
+      audit = executed.audit;
       if (executed.auditError !== undefined) options.onAuditError?.(record.id, executed.auditError);
-      await store.saveEpisode(record, executed.audit);
     } else {
       const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
       record = graded.record;
-      await store.saveEpisode(record, await auditOf(graded, task, domain, options));
+      audit = await auditOf(graded, task, domain, options);
     }
-    done++;
-    options.onProgress?.({
-      done,
-      total: plan.length,
-      skipped,
-      last: { agent: spec.agent, taskId: spec.taskId, trial: spec.trial, reward: record.reward, termination: record.termination },
+    // Durable when this resolves (the lane goes on meanwhile); progress counts stored episodes only.
+    const stored = store.saveEpisode(record, audit).then(() => {
+      done++;
+      options.onProgress?.({
+        done,
+        total: plan.length,
+        skipped,
+        last: { agent: spec.agent, taskId: spec.taskId, trial: spec.trial, reward: record.reward, termination: record.termination },
+      });
     });
+    return { stored };
   });
 
   if (lost.aborted)

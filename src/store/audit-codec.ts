@@ -45,8 +45,9 @@ const ROW_FIELD_SET: ReadonlySet<string> = new Set(ROW_FIELDS);
 /**
  * Encode an audit for storage. `row` is the stored episode; its agent, taskId, trial and termination
  * are dropped from the body when equal to the audit's (decode puts them back from the row).
+ * `cache`: the store's (see `GoalItemsCache`), to reuse the goal items' text.
  */
-export function encodeEpisodeAudit(audit: EpisodeAudit, row?: Partial<AuditRowFields>): EncodedEpisodeAudit {
+export function encodeEpisodeAudit(audit: EpisodeAudit, row?: Partial<AuditRowFields>, cache?: GoalItemsCache): EncodedEpisodeAudit {
   // One pass over the audit's keys, in their order, goal last (as `{ ...rest, goal }` puts it):
   // the same JSON as spreading and deleting, without the copies and the slow deleted-key objects.
   const body: Record<string, unknown> = {};
@@ -58,10 +59,10 @@ export function encodeEpisodeAudit(audit: EpisodeAudit, row?: Partial<AuditRowFi
   }
   const { goal } = audit;
   body.goal = { ...goal, items: undefined };
-  const goalItems = JSON.stringify(goal.items);
+  const { text: goalItems, key: goalKey } = cache ? cache.itemsText(audit.taskId, goal.items) : goalItemsText(goal.items);
   return {
     body: JSON.stringify(body),
-    goalKey: goalItemsKey(goalItems),
+    goalKey,
     goalItems,
     faultCause: auditFaultCause(audit),
     confidentFailure: auditConfidentFailure(audit),
@@ -90,19 +91,121 @@ export function decodeEpisodeAudit(body: string, row: AuditRowFields, goalItems?
 
 /** Content key of a goal-items JSON text. */
 export function goalItemsKey(goalItemsJson: string): string {
-  // Every audit of a task carries the same items: hash each distinct text once (a bounded memo of a pure function).
-  let key = goalKeys.get(goalItemsJson);
-  if (key === undefined) {
-    if (goalKeys.size >= GOAL_KEYS_KEPT) goalKeys.clear();
-    key = createHash('sha256').update(goalItemsJson).digest('base64url');
-    goalKeys.set(goalItemsJson, key);
+  // Every audit of a task carries the same items: hash each distinct text once (a bounded memo of a
+  // pure function). Looked up by length, then compared: a Map keyed by the ~2 KB text would hash the
+  // whole text of every new copy, which costs half as much as the sha256 it saves.
+  const { byLength } = goalKeys;
+  let texts = byLength.get(goalItemsJson.length);
+  if (texts) for (const known of texts) if (known.text === goalItemsJson) return known.key;
+  if (goalKeys.held >= GOAL_KEYS_KEPT) {
+    byLength.clear();
+    goalKeys.held = 0;
+    texts = undefined;
   }
+  const key = createHash('sha256').update(goalItemsJson).digest('base64url');
+  if (!texts) byLength.set(goalItemsJson.length, (texts = []));
+  texts.push({ text: goalItemsJson, key });
+  goalKeys.held++;
   return key;
 }
 
 /** Goal-items texts whose key `goalItemsKey` keeps (one per task of the runs in progress). */
 const GOAL_KEYS_KEPT = 4096;
-const goalKeys = new Map<string, string>();
+/** Goal-items texts and their keys, by the text's length; `held`: how many texts in all. */
+const goalKeys = { byLength: new Map<number, { text: string; key: string }[]>(), held: 0 };
+
+/** The JSON text of goal items and its content key. */
+function goalItemsText(items: unknown): { text: string; key: string } {
+  const text = JSON.stringify(items);
+  return { text, key: goalItemsKey(text) };
+}
+
+/**
+ * What a store remembers of the goal items it writes (one per store connection):
+ *
+ * - the text of each task's last goal items, reused while an audit's items equal them as JSON
+ *   (`sameJson`, against a private copy nobody else can change): checking costs less than half of
+ *   serialising them again;
+ * - the keys it has written and committed (audit_goal_items rows are never deleted), so it can skip
+ *   writing the same ~2 KB again for every episode of a task: `written` during a transaction,
+ *   `commit` once it committed, `rollBack` to a `mark` when a transaction or savepoint rolled back
+ *   (its rows are gone), `committed` after a statement that commits on its own.
+ *
+ * Both bounded: forgotten when full (then computed or written again, which is harmless).
+ */
+export class GoalItemsCache {
+  private readonly stored = new Set<string>();
+  private pending: string[] = [];
+  private readonly texts = new Map<string, { items: unknown; text: string; key: string }>();
+
+  /** The JSON text of `items` (the goal items of an audit of `taskId`) and its key. */
+  itemsText(taskId: string, items: unknown): { text: string; key: string } {
+    const last = this.texts.get(taskId);
+    if (last && sameJson(items, last.items)) return last;
+    const { text, key } = goalItemsText(items);
+    if (this.texts.size >= GOAL_ITEMS_CACHED) this.texts.clear();
+    this.texts.set(taskId, { items: JSON.parse(text), text, key });
+    return { text, key };
+  }
+
+  /** Committed by this connection. */
+  has(key: string): boolean {
+    return this.stored.has(key);
+  }
+  /** Written by the transaction in progress. */
+  written(key: string): void {
+    this.pending.push(key);
+  }
+  /** The point to roll back to. */
+  mark(): number {
+    return this.pending.length;
+  }
+  /** Forget what was written since `mark`. */
+  rollBack(mark: number): void {
+    this.pending.length = Math.min(mark, this.pending.length);
+  }
+  /** The transaction committed. */
+  commit(): void {
+    if (this.stored.size + this.pending.length > GOAL_ITEMS_CACHED) this.stored.clear();
+    for (const key of this.pending) this.stored.add(key);
+    this.pending = [];
+  }
+  /** A key written (or found stored) by a statement that has committed on its own (no transaction to follow). */
+  committed(key: string): void {
+    if (this.stored.size >= GOAL_ITEMS_CACHED) this.stored.clear();
+    this.stored.add(key);
+  }
+}
+
+/** Tasks (texts, keys) a store's `GoalItemsCache` remembers. */
+const GOAL_ITEMS_CACHED = 4096;
+
+/**
+ * Whether `value` serialises to the same JSON as `parsed` (a value JSON.parse made): the same keys
+ * in the same order, equal primitives, arrays and plain objects only. Anything JSON.stringify would
+ * treat specially (undefined, toJSON, class instances, NaN, holes) differs from what JSON.parse gives,
+ * so it answers false, never a wrong true.
+ */
+export function sameJson(value: unknown, parsed: unknown): boolean {
+  // Primitives: JSON.parse never gives undefined, NaN or ±Infinity, which JSON.stringify rewrites.
+  if (typeof value !== 'object' || value === null) return value === parsed;
+  if (typeof parsed !== 'object' || parsed === null) return false;
+  if (Array.isArray(value)) {
+    if (!Array.isArray(parsed) || value.length !== parsed.length) return false;
+    for (let i = 0; i < value.length; i++) if (!sameJson(value[i], parsed[i])) return false;
+    return true;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (Array.isArray(parsed) || (prototype !== Object.prototype && prototype !== null)) return false;
+  const keys = Object.keys(value);
+  const parsedKeys = Object.keys(parsed);
+  if (keys.length !== parsedKeys.length) return false;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (key !== parsedKeys[i] || !sameJson((value as Record<string, unknown>)[key], (parsed as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
 
 /** The indexed fault cause of an audit: the attributed cause of a failed episode, or null. */
 export function auditFaultCause(audit: Pick<EpisodeAudit, 'fault'>): string | null {

@@ -8,7 +8,7 @@ import { taskContentHash } from '../schema/task-hash.ts';
 import type { Usage } from '../schema/trajectory.ts';
 import { experienceRecordSchema, learningSessionSchema, type ExperienceRecord, type LearningSession } from '../schema/experience.ts';
 import { redactStoreLocation } from './open-store.ts';
-import { encodeEpisodeAudit, type AuditRowFields } from './audit-codec.ts';
+import { encodeEpisodeAudit, GoalItemsCache, type AuditRowFields } from './audit-codec.ts';
 import {
   attemptValues,
   decodeCursor,
@@ -255,6 +255,8 @@ export class PostgresStore implements Store {
   private closed = false;
   /** Set once open or openReadOnly has succeeded (error hints differ before). */
   private opened = false;
+  /** The goal items' texts this store made and the keys whose row it has seen committed (see `saveEpisode`). */
+  private readonly goalItems = new GoalItemsCache();
 
   private constructor(pool: pg.Pool, url: string) {
     this.pool = pool;
@@ -672,7 +674,8 @@ export class PostgresStore implements Store {
   }
 
   async saveEpisode(episode: EpisodeRecord, audit?: EpisodeAudit): Promise<boolean> {
-    const encoded = audit ? encodeEpisodeAudit({ ...audit, episodeId: episode.id }, episodeFields(episode)) : undefined;
+    // (The body never holds the audit's episodeId: it is filed under this episode without a copy.)
+    const encoded = audit ? encodeEpisodeAudit(audit, episodeFields(episode), this.goalItems) : undefined;
     const values: unknown[] = [...episodeValues(episode), encoded?.faultCause ?? null, encoded ? encoded.confidentFailure : null];
     // Keyset pages (seq > cursor) need seq order to be commit order within a run: a row taking its
     // seq (nextval, evaluated as the row is formed) before another but committing after it would be
@@ -692,18 +695,24 @@ export class PostgresStore implements Store {
       return rowCount === 1;
     }
     // One statement: one round trip and one transaction. The audit is stored only with a new episode.
+    // Its goal items are sent only while this store has not seen their row committed (rows of
+    // audit_goal_items are never deleted): the same ~2 KB for every episode of a task otherwise.
+    const goalStored = this.goalItems.has(encoded.goalKey);
     const { rows } = await this.query<{ n: number }>(
       'cannot store the episode',
       `WITH saved AS (${insert}),
-       goal AS (INSERT INTO audit_goal_items (key, items) SELECT $16::text, $17::text FROM saved ON CONFLICT DO NOTHING),
+       ${goalStored ? '' : 'goal AS (INSERT INTO audit_goal_items (key, items) SELECT $16::text, $18::text FROM saved ON CONFLICT DO NOTHING),'}
        audited AS (
-         INSERT INTO episode_audits (episode_id, run_id, audit, goal_key) SELECT id, $2, $18::text, $16::text FROM saved
+         INSERT INTO episode_audits (episode_id, run_id, audit, goal_key) SELECT id, $2, $17::text, $16::text FROM saved
          ON CONFLICT (episode_id) DO UPDATE SET run_id = excluded.run_id, audit = excluded.audit, goal_key = excluded.goal_key)
        SELECT count(*)::int AS n FROM saved`,
-      [...values, encoded.goalKey, encoded.goalItems, encoded.body],
-      'gw_episode_save_audited',
+      [...values, encoded.goalKey, encoded.body, ...(goalStored ? [] : [encoded.goalItems])],
+      goalStored ? 'gw_episode_save_audited_goal_stored' : 'gw_episode_save_audited',
     );
-    return rows[0].n === 1;
+    const saved = rows[0].n === 1;
+    // Committed with the episode (or already there); nothing was inserted when the episode was not.
+    if (saved) this.goalItems.committed(encoded.goalKey);
+    return saved;
   }
 
   async updateOutcome(episodeId: string, outcome: Outcome): Promise<void> {
@@ -940,8 +949,11 @@ export class PostgresStore implements Store {
       [last.map((audit) => audit.episodeId)],
     );
     const fields = new Map(rows.map((row) => [row.id, episodeFields({ ...row, taskId: row.task_id })]));
-    const encoded = last.map((audit) => encodeEpisodeAudit(audit, fields.get(audit.episodeId)));
-    const goals = [...new Map(encoded.map((e) => [e.goalKey, e.goalItems])).entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    const encoded = last.map((audit) => encodeEpisodeAudit(audit, fields.get(audit.episodeId), this.goalItems));
+    // Goal items whose row this store has seen committed are not sent again.
+    const goals = [...new Map(encoded.filter((e) => !this.goalItems.has(e.goalKey)).map((e) => [e.goalKey, e.goalItems])).entries()].sort(
+      ([x], [y]) => (x < y ? -1 : x > y ? 1 : 0),
+    );
     await this.query(
       what,
       `WITH goals AS (
@@ -966,6 +978,7 @@ export class PostgresStore implements Store {
         encoded.map((e) => e.confidentFailure),
       ],
     );
+    for (const [key] of goals) this.goalItems.committed(key);
   }
 
   async getEpisodeAudit(episodeId: string): Promise<EpisodeAudit | undefined> {

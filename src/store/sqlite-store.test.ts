@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { createRun, executeRun } from '../runner/local-runner.ts';
+import { AUDIT_SCHEMA_VERSION, episodeAuditSchema, type EpisodeAudit } from '../schema/audit.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { copyToLegacyLayout } from './sqlite-store-legacy.test.ts';
 
@@ -125,5 +126,60 @@ test('episodes filter by the tags of their stored task (probe pack, tactic, role
     assert.equal(await store.countEpisodes(runId, { tags, agent: 'noop' }), ids.length, tags.join());
   }
   assert.equal(tagged(['tactic:authority', 'role:control']).length, 1, 'the filter narrows to one variant');
+  await store.close();
+});
+
+test('goal items written in a savepoint or transaction that rolled back are written again with the next audit', async () => {
+  const path = tempDb();
+  const store = SqliteStore.open(path);
+  const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: 1 }, agents: ['noop'], trials: 1 });
+  await executeRun(runId, { store });
+  const [template] = await store.listEpisodes(runId);
+  const stored = (await store.getEpisode(runId, template.id))!;
+  const episode = (id: string, trial: number) => ({ ...stored, id, trial });
+  const audit = (id: string, trial: number, description: string): EpisodeAudit =>
+    episodeAuditSchema.parse({
+      schemaVersion: AUDIT_SCHEMA_VERSION,
+      episodeId: id,
+      runId,
+      agent: stored.agent,
+      taskId: stored.taskId,
+      trial,
+      reward: stored.reward,
+      termination: stored.termination,
+      claims: [],
+      successClaimed: false,
+      confidentFailure: false,
+      goal: {
+        items: [{ id: 'objective:request', category: 'objectives', description }],
+        source: 'task',
+        timeline: [],
+        final: {},
+        tracker: 'rules',
+      },
+      simulatorFaults: [],
+      auditorVersion: 'test/1',
+    });
+  // Another connection makes writing the audit of any `ep-boom…` episode fail, after its goal items were written.
+  const raw = new Database(path);
+  raw.exec(
+    `CREATE TRIGGER boom BEFORE INSERT ON episode_audits WHEN NEW.episode_id LIKE 'ep-boom%' BEGIN SELECT RAISE(ABORT, 'boom'); END`,
+  );
+  raw.close();
+
+  // The episode's savepoint rolls back (the group commits without it): its goal items are not stored.
+  await assert.rejects(store.saveEpisode(episode('ep-boom-1', 11), audit('ep-boom-1', 11, 'first goal')), /boom/);
+  const first = audit('ep-ok-1', 12, 'first goal');
+  assert.equal(await store.saveEpisode(episode('ep-ok-1', 12), first), true);
+  assert.deepEqual(await store.getEpisodeAudit('ep-ok-1'), first);
+
+  // A batch of audits rolls back as a whole, goal items included.
+  const second = audit('ep-ok-1', 12, 'second goal');
+  await assert.rejects(store.saveEpisodeAudits(runId, [second, audit('ep-boom-2', 13, 'third goal')]), /boom/);
+  assert.deepEqual(await store.getEpisodeAudit('ep-ok-1'), first);
+  // (Another transaction commits in between: it must not take the rolled-back rows for its own.)
+  assert.equal(await store.saveEpisode(episode('ep-ok-2', 14), audit('ep-ok-2', 14, 'first goal')), true);
+  await store.saveEpisodeAudit('ep-ok-1', runId, second);
+  assert.deepEqual(await store.getEpisodeAudit('ep-ok-1'), second);
   await store.close();
 });

@@ -26,7 +26,7 @@ import {
   type RunStatus,
   type Store,
 } from './store.ts';
-import { encodeEpisodeAudit, type AuditRowFields, type EncodedEpisodeAudit } from './audit-codec.ts';
+import { encodeEpisodeAudit, GoalItemsCache, type AuditRowFields, type EncodedEpisodeAudit } from './audit-codec.ts';
 import {
   attemptValues,
   decodeCursor,
@@ -166,6 +166,8 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   /** The savepoint of one queued episode (see `commitPending`), built once. */
   private saveOneEpisode?: (item: PendingEpisode) => boolean;
+  /** The goal items' texts this store made, and their keys known stored or written by the transaction in progress (see `writeEncodedAudit`). */
+  private readonly goalItems = new GoalItemsCache();
 
   private constructor(db: Database.Database, location = '') {
     this.db = db;
@@ -501,15 +503,18 @@ export class SqliteStore implements Store {
     ));
     const outcomes: (boolean | GroundworkError)[] = [];
     try {
-      this.db.transaction(() => {
+      this.committed(() => {
         for (const item of group) {
+          const mark = this.goalItems.mark();
           try {
             outcomes.push(saveOne(item));
           } catch (error) {
+            // Its savepoint was rolled back, with any goal items it wrote.
+            this.goalItems.rollBack(mark);
             outcomes.push(this.storeError('cannot store the episode', error));
           }
         }
-      })();
+      });
     } catch (error) {
       const failure = this.storeError('cannot store the episodes', error);
       for (const item of group) item.reject(failure);
@@ -520,6 +525,24 @@ export class SqliteStore implements Store {
       if (typeof outcome === 'boolean') item.resolve(outcome);
       else item.reject(outcome);
     });
+  }
+
+  /**
+   * Run `write` in a transaction; once it has committed, the goal-items keys it wrote are known to
+   * be stored. A transaction that rolls back forgets them (its rows are gone).
+   */
+  private committed<T>(write: () => T): T {
+    const mark = this.goalItems.mark();
+    let result: T;
+    try {
+      result = this.db.transaction(write)();
+    } catch (error) {
+      this.goalItems.rollBack(mark);
+      throw error;
+    }
+    // Nested in an outer transaction it is only a savepoint: the outer one commits (or not) later.
+    if (!this.db.inTransaction) this.goalItems.commit();
+    return result;
   }
 
   /** A statement of the hot write path, prepared on first use and kept. */
@@ -535,7 +558,8 @@ export class SqliteStore implements Store {
    */
   private insertEpisode(episode: EpisodeRecord, audit: EpisodeAudit | undefined): boolean {
     // The audit is filed under the episode it is saved with (as PostgreSQL does), whatever its episodeId says.
-    const encoded = audit ? encodeEpisodeAudit({ ...audit, episodeId: episode.id }, episode) : undefined;
+    // (The body never holds the audit's episodeId: no copy of the audit under this episode's id is needed.)
+    const encoded = audit ? encodeEpisodeAudit(audit, episode, this.goalItems) : undefined;
     const result = this.statement(
       `INSERT INTO episodes (id, run_id, agent, task_id, trial, seed, family, split, reward, termination, created_at, trajectory, outcome,
          audit_fault_cause, audit_confident_failure)
@@ -729,15 +753,15 @@ export class SqliteStore implements Store {
 
   async saveEpisodeAudit(episodeId: string, runId: string, audit: EpisodeAudit): Promise<void> {
     this.guard('cannot store the episode audit', () =>
-      this.db.transaction(() => this.writeAudit(runId, { ...audit, episodeId }, this.episodeFields(episodeId)))(),
+      this.committed(() => this.writeAudit(runId, { ...audit, episodeId }, this.episodeFields(episodeId))),
     );
   }
 
   async saveEpisodeAudits(runId: string, audits: readonly EpisodeAudit[]): Promise<void> {
     this.guard('cannot store the episode audits', () =>
-      this.db.transaction(() => {
+      this.committed(() => {
         for (const audit of audits) this.writeAudit(runId, audit, this.episodeFields(audit.episodeId));
-      })(),
+      }),
     );
   }
 
@@ -751,12 +775,20 @@ export class SqliteStore implements Store {
 
   /** Store (or replace) one audit, compactly, and its indexed values on the episode (inside a transaction). */
   private writeAudit(runId: string, audit: EpisodeAudit, episode: Partial<AuditRowFields> | undefined): void {
-    this.writeEncodedAudit(runId, audit.episodeId, encodeEpisodeAudit(audit, episode), true);
+    this.writeEncodedAudit(runId, audit.episodeId, encodeEpisodeAudit(audit, episode, this.goalItems), true);
   }
 
-  /** Store an encoded audit; `indexEpisode`: also set its indexed values on the episode row. */
+  /**
+   * Store an encoded audit; `indexEpisode`: also set its indexed values on the episode row. The goal
+   * items are inserted unless this connection has committed their key already (rows of
+   * audit_goal_items are never deleted): the same ~2 KB for every episode of a task otherwise.
+   * Inside a transaction (`committed`, or `commitPending`'s).
+   */
   private writeEncodedAudit(runId: string, episodeId: string, encoded: EncodedEpisodeAudit, indexEpisode: boolean): void {
-    this.statement('INSERT OR IGNORE INTO audit_goal_items (key, items) VALUES (?, ?)').run(encoded.goalKey, encoded.goalItems);
+    if (!this.goalItems.has(encoded.goalKey)) {
+      this.statement('INSERT OR IGNORE INTO audit_goal_items (key, items) VALUES (?, ?)').run(encoded.goalKey, encoded.goalItems);
+      this.goalItems.written(encoded.goalKey);
+    }
     this.statement(
       `INSERT INTO episode_audits (episode_id, run_id, audit, goal_key) VALUES (?, ?, ?, ?)
          ON CONFLICT (episode_id) DO UPDATE SET run_id = excluded.run_id, audit = excluded.audit, goal_key = excluded.goal_key`,

@@ -607,6 +607,43 @@ export function storeConformance(backend: StoreBackend): void {
       );
     });
 
+    test('goal items shared by audits are stored once per content and read back with every audit, from any connection', async () => {
+      const location = await backend.freshLocation();
+      const store = await open(location);
+      const { runId } = await createRun(store, { domain: 'helpdesk', tasks: { count: 1 }, agents: ['noop'], trials: 1 });
+      const item = (id: string, description: string) => ({ id, category: 'objectives' as const, description, cues: [id] });
+      // Two goals of one task id (a judge's goal differs from the task's), each shared by several audits.
+      const goals = [
+        [item('objective:a', 'offboard Yusuf \u00e9')],
+        [item('objective:a', 'offboard Yusuf \u00e9'), item('objective:b', 'revoke')],
+      ];
+      const withGoal = (audit: EpisodeAudit, g: number): EpisodeAudit => ({ ...audit, goal: { ...audit.goal, items: goals[g] } });
+      const episodeAt = (i: number) => ({ ...seeded.episodes[0], runId, id: `ep-goal-${i}`, trial: i });
+      const expected: EpisodeAudit[] = [];
+      // Saved with their episodes, alternating goals; then replaced in a batch; then by a second connection.
+      for (let i = 0; i < 6; i++) {
+        const audit = withGoal(auditOf(episodeAt(i), { cause: 'agent' }), i % 2);
+        assert.equal(await store.saveEpisode(episodeAt(i), audit), true);
+        expected.push(audit);
+      }
+      const batch = [0, 1, 2].map((i) => withGoal(auditOf(episodeAt(i)), (i + 1) % 2));
+      await store.saveEpisodeAudits(runId, batch);
+      expected.splice(0, 3, ...batch);
+      const other = await open(location);
+      for (let i = 6; i < 9; i++) {
+        const audit = withGoal(auditOf(episodeAt(i)), i % 2);
+        assert.equal(await other.saveEpisode(episodeAt(i), audit), true);
+        expected.push(audit);
+      }
+      await other.saveEpisodeAudit(episodeAt(3).id, runId, withGoal(auditOf(episodeAt(3)), 0));
+      expected[3] = withGoal(auditOf(episodeAt(3)), 0);
+      for (const reader of [store, other, await open(location, true)]) {
+        assert.deepEqual(await collect(reader.iterateEpisodeAudits(runId)), expected);
+        for (const audit of expected) assert.deepEqual(await reader.getEpisodeAudit(audit.episodeId), audit);
+      }
+      assert.equal(await backend.countRows(location, 'audit_goal_items'), goals.length);
+    });
+
     test('a reader following the cursor while 16 writers on two connections save gets every row exactly once', async () => {
       const location = await backend.freshLocation();
       const [a, b, reader] = [await open(location), await open(location), await open(location)];

@@ -146,7 +146,9 @@ function extract(context: ClaimContext): ExtractedClaim[] {
   const me = userPerson(context);
   const noChange = testOncePerText(NO_CHANGE);
   const refusal = testOncePerText(REFUSAL);
-  for (const sentence of agentSentences(context.trajectory.events)) {
+  // Split once: the generic claims read the same sentences.
+  const sentences = agentSentences(context.trajectory.events);
+  for (const sentence of sentences) {
     if (noChange(sentence.sentence) || refusal(sentence.sentence)) continue;
     const pattern = PATTERNS.find((p) => p.matches(sentence.clause, sentence, context));
     if (!pattern) continue;
@@ -176,7 +178,7 @@ function extract(context: ClaimContext): ExtractedClaim[] {
       extractor: 'rules',
     });
   }
-  return [...claims, ...genericClaims(context, claims)].sort((a, b) => a.eventIndex - b.eventIndex);
+  return [...claims, ...genericClaims(context, claims, sentences)].sort((a, b) => a.eventIndex - b.eventIndex);
 }
 
 const q = (context: ClaimContext, name: string, args: Record<string, JsonValue>) =>

@@ -27,13 +27,13 @@ function needMutable<Table extends HelpdeskTable>(state: HelpdeskState, table: T
   return record;
 }
 
-function matches(text: unknown, query: string): boolean {
-  const haystack = String(text).toLowerCase();
-  return query
-    .toLowerCase()
-    .split(/\s+/)
-    .filter(Boolean)
-    .every((word) => haystack.includes(word));
+/** Whether a text holds every word of the query, case-insensitive (the words split once per search, not per row). */
+function matcher(query: string): (text: unknown) => boolean {
+  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+  return (text) => {
+    const haystack = String(text).toLowerCase();
+    return words.every((word) => haystack.includes(word));
+  };
 }
 
 /** Next free id like `g-0042` for records the agent creates (deterministic from state). */
@@ -67,11 +67,13 @@ export const helpdeskTools: DomainTool[] = [
     description: 'Search employees by name or email (all words must match). Returns matching people.',
     kind: 'read',
     input: z.object({ query: z.string().min(1).describe('Name, part of a name, or email') }),
-    execute: (state, { query }) =>
-      state
+    execute: (state, { query }) => {
+      const matches = matcher(query);
+      return state
         .rows('people')
-        .filter((p) => matches(`${p.name} ${p.email}`, query))
-        .map(personSummary),
+        .filter((p) => matches(`${p.name} ${p.email}`))
+        .map(personSummary);
+    },
   }),
   tool({
     name: 'get_person',
@@ -117,11 +119,13 @@ export const helpdeskTools: DomainTool[] = [
     description: 'Search resources (drives, repositories, dashboards...) by name. Shows owner and whether access needs approval.',
     kind: 'read',
     input: z.object({ query: z.string().min(1) }),
-    execute: (state, { query }) =>
-      state
+    execute: (state, { query }) => {
+      const matches = matcher(query);
+      return state
         .rows('resources')
-        .filter((r) => matches(r.name, query))
-        .map((r) => ({ ...r, ownerName: state.get('people', r.ownerId)?.name ?? null })),
+        .filter((r) => matches(r.name))
+        .map((r) => ({ ...r, ownerName: state.get('people', r.ownerId)?.name ?? null }));
+    },
   }),
   tool({
     name: 'list_approvals',
@@ -149,7 +153,10 @@ export const helpdeskTools: DomainTool[] = [
     description: 'Search customers by company name.',
     kind: 'read',
     input: z.object({ query: z.string().min(1) }),
-    execute: (state, { query }) => state.rows('customers').filter((c) => matches(c.name, query)),
+    execute: (state, { query }) => {
+      const matches = matcher(query);
+      return state.rows('customers').filter((c) => matches(c.name));
+    },
   }),
   tool({
     name: 'list_customer_files',
@@ -183,7 +190,10 @@ export const helpdeskTools: DomainTool[] = [
     description: 'Search feature flags by name.',
     kind: 'read',
     input: z.object({ query: z.string().min(1) }),
-    execute: (state, { query }) => state.rows('feature_flags').filter((f) => matches(`${f.name} ${f.id}`, query)),
+    execute: (state, { query }) => {
+      const matches = matcher(query);
+      return state.rows('feature_flags').filter((f) => matches(`${f.name} ${f.id}`));
+    },
   }),
   tool({
     name: 'get_feature_flag',
