@@ -113,26 +113,22 @@ export async function summariseStoredRun(store: Store, runId: string, options: S
     if (list) list.push(p);
     else problemsByTask.set(p.taskId, [p]);
   }
-  // Per task, computed once (every audit of the task asks).
+  // Per task, computed once (every audit of the task asks): its problems' key and the kinds seen in the run.
   const keys = new Map<string, string>();
-  const keyOf = (taskId: string) => {
-    let key = keys.get(taskId);
-    if (key === undefined) keys.set(taskId, (key = problemKey(problemsByTask.get(taskId) ?? [])));
-    return key;
-  };
   const runProblems = new Map<string, string>();
-  const runProblemsOf = (taskId: string) => {
-    let kinds = runProblems.get(taskId);
-    if (kinds === undefined)
-      runProblems.set(
-        taskId,
-        (kinds = (problemsByTask.get(taskId) ?? [])
-          .filter(isEpisodeProblem)
-          .map((p) => p.kind)
-          .join(',')),
-      );
-    return kinds;
-  };
+  for (const [taskId, problems] of problemsByTask) {
+    keys.set(taskId, problemKey(problems));
+    runProblems.set(
+      taskId,
+      problems
+        .filter(isEpisodeProblem)
+        .map((p) => p.kind)
+        .join(','),
+    );
+  }
+  const noProblems = problemKey([]);
+  const keyOf = (taskId: string) => keys.get(taskId) ?? noProblems;
+  const runProblemsOf = (taskId: string) => runProblems.get(taskId) ?? '';
   const brokenTasks = new Set(taskProblems.filter((p) => !TASK_LINT_WARNINGS.has(p.kind)).map((p) => p.taskId));
   const rowsById = new Map(rows.map((row) => [row.id, row]));
   const auditedWith = options.auditor?.auditedWith;

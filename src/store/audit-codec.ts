@@ -91,28 +91,9 @@ export function decodeEpisodeAudit(body: string, row: AuditRowFields, goalItems?
 
 /** Content key of a goal-items JSON text. */
 export function goalItemsKey(goalItemsJson: string): string {
-  // Every audit of a task carries the same items: hash each distinct text once (a bounded memo of a
-  // pure function). Looked up by length, then compared: a Map keyed by the ~2 KB text would hash the
-  // whole text of every new copy, which costs half as much as the sha256 it saves.
-  const { byLength } = goalKeys;
-  let texts = byLength.get(goalItemsJson.length);
-  if (texts) for (const known of texts) if (known.text === goalItemsJson) return known.key;
-  if (goalKeys.held >= GOAL_KEYS_KEPT) {
-    byLength.clear();
-    goalKeys.held = 0;
-    texts = undefined;
-  }
-  const key = createHash('sha256').update(goalItemsJson).digest('base64url');
-  if (!texts) byLength.set(goalItemsJson.length, (texts = []));
-  texts.push({ text: goalItemsJson, key });
-  goalKeys.held++;
-  return key;
+  // Hashed once per task and store connection: the store's `GoalItemsCache` keeps the key.
+  return createHash('sha256').update(goalItemsJson).digest('base64url');
 }
-
-/** Goal-items texts whose key `goalItemsKey` keeps (one per task of the runs in progress). */
-const GOAL_KEYS_KEPT = 4096;
-/** Goal-items texts and their keys, by the text's length; `held`: how many texts in all. */
-const goalKeys = { byLength: new Map<number, { text: string; key: string }[]>(), held: 0 };
 
 /** The JSON text of goal items and its content key. */
 function goalItemsText(items: unknown): { text: string; key: string } {
