@@ -19,13 +19,16 @@
  *             before the clock starts, their start-up printed apart); CPU counts every thread, heap
  *             only the main thread's (rss is the process's)
  *   --executor  with --threads 1 too: one worker thread runs the episodes, the main one stores
+ *   --sdk     (one thread) every call through the provider's doGenerate, as before the
+ *             chat-completions wire (src/models/chat-completions-wire.ts), for a side-by-side pair
  *   --timing  also the harness's own view of the model calls of each level (main thread only, via
  *             diagnostics_channel): time from executeRun to the first request, and each call from
  *             its request to the end of its response (mean, p99); off by default so the other
  *             columns are measured without the subscriber
  *   --breakdown   instead of runs: CPU per model call of each layer (node:http, fetch, the http
  *             transport, the provider's
- *             doGenerate, generateText, ModelSession.generate), 32 calls in flight
+ *             doGenerate, generateText, ModelSession.generate over fetch and the provider, over the
+ *             transport and the provider, and now: over the chat-completions wire), 32 calls in flight
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
@@ -57,11 +60,15 @@ const threadCounts = argument('threads', '1').split(',').map(Number);
 /** Episode threads even for 1 (one worker thread beside the main one, which then only stores). */
 const alwaysThreads = process.argv.includes('--executor');
 const timing = process.argv.includes('--timing');
+/** Direct calls through the provider's doGenerate instead of the chat-completions wire (one thread only). */
+const sdk = process.argv.includes('--sdk');
 const gc = (globalThis as { gc?: () => void }).gc;
 
 interface PeerStats {
   calls: number;
   maxInFlight: number;
+  /** The peer process's CPU since it started (process.cpuUsage), µs. */
+  cpu: { user: number; system: number };
 }
 
 /** Starts the peer process; resolves with its base URL and a way to read its counters. */
@@ -106,6 +113,8 @@ interface LevelResult {
   rssMbPerEpisode: number;
   gcShare: number;
   peerMaxInFlight: number;
+  /** The peer's own CPU per call (it shares the machine's cores with the harness). */
+  peerCpuMsPerCall: number;
   throttle?: string;
   /** With --timing: the calls as this thread saw them (absent when the episodes ran on threads). */
   callTiming?: CallTiming;
@@ -166,7 +175,7 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   const dir = mkdtempSync(join(tmpdir(), 'gw-model-latency-'));
   const store = SqliteStore.open(memoryDb ? ':memory:' : join(dir, 'bench.db'));
   // The run's concurrency is the default model limit (as `groundwork run` passes it).
-  const { factory, hub } = modelParticipants({ models, concurrency: c });
+  const { factory, hub } = modelParticipants({ models, concurrency: c, ...(sdk ? { chatWire: false } : {}) });
   const { runId, config, tasks } = await createRun(
     store,
     // The models in the run config too (as `groundwork run` stores them): episode threads build theirs from it.
@@ -179,7 +188,7 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   const threadStart = performance.now();
   await executor?.ready();
   const threadStartMs = executor ? performance.now() - threadStart : 0;
-  await peer.stats(); // resets the peer's counters
+  const peerBefore = await peer.stats(); // resets the peer's counters
   gc?.();
   const base = process.memoryUsage();
   const heapSamples: number[] = [];
@@ -198,7 +207,9 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   const elu = performance.eventLoopUtilization();
   const started = performance.now();
   const callTimer = timing ? timeCalls(started) : undefined;
-  const result = await executeRun(runId, { store, participants: factory, ...(executor ? { runEpisodes: executor } : {}) });
+  // As `groundwork run`: the run's tasks read once (for its auditor) and handed to executeRun.
+  const runTasks = await store.runTasks(runId);
+  const result = await executeRun(runId, { store, participants: factory, tasks: runTasks, ...(executor ? { runEpisodes: executor } : {}) });
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const callTiming = callTimer?.stop();
@@ -236,6 +247,7 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
     rssMbPerEpisode: middle(rssSamples) / 1024 / 1024 / c,
     gcShare: gcMs / (seconds * 1000),
     peerMaxInFlight: stats.maxInFlight,
+    peerCpuMsPerCall: (stats.cpu.user + stats.cpu.system - peerBefore.cpu.user - peerBefore.cpu.system) / 1000 / Math.max(1, stats.calls),
     ...(report?.text ? { throttle: report.text } : {}),
     ...(callTiming ? { callTiming } : {}),
   };
@@ -287,7 +299,8 @@ async function breakdown(url: string): Promise<void> {
   }).chatModel('bench');
   const benchModels = { bench: { provider: 'openai-compatible', model: 'bench', baseURL: url } } as ModelsConfig;
   const hub = new ModelHub({ models: benchModels, defaultConcurrency: 64 });
-  const hubOverFetch = new ModelHub({ models: benchModels, defaultConcurrency: 64, fetch: globalThis.fetch });
+  const hubOverFetch = new ModelHub({ models: benchModels, defaultConcurrency: 64, fetch: globalThis.fetch, chatWire: false });
+  const hubOverProvider = new ModelHub({ models: benchModels, defaultConcurrency: 64, chatWire: false });
   const body = JSON.stringify({
     model: 'bench',
     messages: [
@@ -348,6 +361,10 @@ async function breakdown(url: string): Promise<void> {
       (i) => hubOverFetch.session('bench', { role: 'agent', trial: i, seed: 1 }).generate({ system, messages, tools, temperature: 0 }),
     ],
     [
+      'ModelSession.generate (provider)',
+      (i) => hubOverProvider.session('bench', { role: 'agent', trial: i, seed: 1 }).generate({ system, messages, tools, temperature: 0 }),
+    ],
+    [
       'ModelSession.generate (now)',
       (i) => hub.session('bench', { role: 'agent', trial: i, seed: 1 }).generate({ system, messages, tools, temperature: 0 }),
     ],
@@ -390,11 +407,11 @@ try {
       `helpdesk, LLM agent + LLM user, ${CALLS_PER_EPISODE} calls/episode, peer latency ${latencyMs} ms, model limit ${limit ?? 'default'}, ${memoryDb ? 'in-memory' : 'file'} SQLite, node ${process.version}`,
     );
     console.log(
-      '     c  threads  episodes      ep/s     ideal  efficiency  cpu ms/call  heap MB/ep  rss MB/ep  gc share  peer max in flight  thread start ms  busy main/threads',
+      '     c  threads  episodes      ep/s     ideal  efficiency  cpu ms/call  heap MB/ep  rss MB/ep  gc share  peer max in flight  peer cpu ms/call  thread start ms  busy main/threads',
     );
     for (const r of results) {
       console.log(
-        `${String(r.concurrency).padStart(6)}  ${String(r.threads).padStart(7)}  ${String(r.episodes).padStart(8)}  ${r.episodesPerSecond.toFixed(1).padStart(8)}  ${r.ideal.toFixed(1).padStart(8)}  ${r.efficiency.toFixed(3).padStart(10)}  ${r.cpuMsPerCall.toFixed(3).padStart(11)}  ${r.heapMbPerEpisode.toFixed(3).padStart(10)}  ${r.rssMbPerEpisode.toFixed(3).padStart(9)}  ${(r.gcShare * 100).toFixed(1).padStart(7)}%  ${String(r.peerMaxInFlight).padStart(18)}  ${r.threadStartMs.toFixed(0).padStart(15)}  ${[r.mainBusy, ...r.threadsBusy].map((u) => u.toFixed(2)).join('/')}`,
+        `${String(r.concurrency).padStart(6)}  ${String(r.threads).padStart(7)}  ${String(r.episodes).padStart(8)}  ${r.episodesPerSecond.toFixed(1).padStart(8)}  ${r.ideal.toFixed(1).padStart(8)}  ${r.efficiency.toFixed(3).padStart(10)}  ${r.cpuMsPerCall.toFixed(3).padStart(11)}  ${r.heapMbPerEpisode.toFixed(3).padStart(10)}  ${r.rssMbPerEpisode.toFixed(3).padStart(9)}  ${(r.gcShare * 100).toFixed(1).padStart(7)}%  ${String(r.peerMaxInFlight).padStart(18)}  ${r.peerCpuMsPerCall.toFixed(3).padStart(16)}  ${r.threadStartMs.toFixed(0).padStart(15)}  ${[r.mainBusy, ...r.threadsBusy].map((u) => u.toFixed(2)).join('/')}`,
       );
       if (r.callTiming)
         console.log(

@@ -25,6 +25,8 @@ export interface ModelParticipantsOptions {
   concurrency?: number;
   /** Admission of each model's requests (queue workers: shared through Redis). @default in-process limiters */
   admission?: ModelHubOptions['admission'];
+  /** See `ModelHubOptions.chatWire`. @default true */
+  chatWire?: boolean;
 }
 
 /**
@@ -41,6 +43,7 @@ export function modelParticipants(options: ModelParticipantsOptions): { hub: Mod
     onEvent: options.onEvent,
     ...(options.concurrency !== undefined ? { defaultConcurrency: options.concurrency } : {}),
     ...(options.admission ? { admission: options.admission } : {}),
+    ...(options.chatWire !== undefined ? { chatWire: options.chatWire } : {}),
   });
   const agents = new Map<string, Agent>();
   const users = new Map<string, ReturnType<typeof createLlmUser>>();

@@ -1,12 +1,14 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
 import { generateText, type EmbeddingModel, type LanguageModel, type ToolSet } from 'ai';
 import type { Usage } from '../schema/trajectory.ts';
 import { GroundworkError } from '../errors.ts';
 import { CassetteStore } from './cassette.ts';
 import { modelsConfigSchema, resolveModel, type ModelsConfig, type ResolvedModel } from './model-config.ts';
 import { ModelLimiter, type AdmissionStats, type ModelAdmission } from './model-limiter.ts';
+import { probeChatCompletionsWire, type ChatCompletionsWire } from './chat-completions-wire.ts';
 import { prepareTools, type PreparedTools } from './direct-call.ts';
 import { createHttpTransport, type HttpTransport } from './http-transport.ts';
 import {
@@ -92,6 +94,12 @@ export interface ModelHubOptions {
    * @default one in-process ModelLimiter per model
    */
   admission?: (model: ResolvedModel) => ModelAdmission;
+  /**
+   * Send direct calls of OpenAI-compatible models (providers `openai-compatible`, `ollama`) on the
+   * chat-completions wire (src/models/chat-completions-wire.ts) instead of through the provider's
+   * doGenerate, once checked against the provider. @default true
+   */
+  chatWire?: boolean;
   /** Test hooks: randomness of the jitter, clock, sleep, and the rate window (60000 ms). */
   _internal?: {
     random?: () => number;
@@ -132,6 +140,8 @@ export class ModelHub {
   };
   private sessions = 0;
   private sdkHeaderPromise: Promise<Record<string, string>> | undefined;
+  /** Each model's checked chat-completions wire (undefined inside: the provider sends its calls). */
+  private readonly wires = new Map<string, Promise<ChatCompletionsWire | undefined>>();
   private languageModelCount = 0;
   /** The default base fetch, built on first live request (replay never opens it). */
   private transport: HttpTransport | undefined;
@@ -340,6 +350,24 @@ export class ModelHub {
     return this.sdkHeaderPromise;
   }
 
+  /** A model's chat-completions wire, probed against its provider once (see `ModelHubOptions.chatWire`). */
+  private chatWire(model: ResolvedModel): Promise<ChatCompletionsWire | undefined> {
+    let wire = this.wires.get(model.name);
+    if (!wire) {
+      const key = this.providerKey(model);
+      wire = this.sdkHeaders().then((headers) =>
+        probeChatCompletionsWire(
+          (fetch) => buildLanguageModel(model, key, fetch) as LanguageModelV3,
+          model.model,
+          headers,
+          CALL_ROUTE_HEADER,
+        ),
+      );
+      this.wires.set(model.name, wire);
+    }
+    return wire;
+  }
+
   /** A tool set as providers take it, prepared once per tool set object. */
   private preparedTools(tools: ToolSet): Promise<PreparedTools | undefined> {
     let prepared = this.toolSets.get(tools);
@@ -375,6 +403,9 @@ export class ModelHub {
       routes: this.routes,
       sdkHeaders: () => this.sdkHeaders(),
       preparedTools: (tools) => this.preparedTools(tools),
+      ...(this.options.chatWire !== false && (model.provider === 'openai-compatible' || model.provider === 'ollama')
+        ? { chatWire: () => this.chatWire(model) }
+        : {}),
       ...this.baseOf(),
       limiter: this.admission(model),
       redactor: this.redactor,

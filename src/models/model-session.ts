@@ -1,11 +1,12 @@
-import type { LanguageModelV3, LanguageModelV3Message } from '@ai-sdk/provider';
+import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Message } from '@ai-sdk/provider';
 import { embedMany, generateText, type EmbeddingModel, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
 import { GroundworkError } from '../errors.ts';
 import type { JsonValue } from '../schema/json.ts';
 import type { Usage } from '../schema/trajectory.ts';
 import { bodyHash, cassetteKey, type Cassette, type CassetteStore } from './cassette.ts';
 import type { ResolvedModel } from './model-config.ts';
-import { directCallOptions, languageModelPrompt, readDirectResult, type PreparedTools } from './direct-call.ts';
+import { chatCompletionsBody, readChatCompletion, type ChatCompletionsWire } from './chat-completions-wire.ts';
+import { directCallOptions, languageModelPrompt, readDirectResult, type DirectResult, type PreparedTools } from './direct-call.ts';
 import type { ModelAdmission } from './model-limiter.ts';
 import { readTransportBody, type TransportReply } from './http-transport.ts';
 import { ReplyResponse } from './reply-response.ts';
@@ -100,6 +101,8 @@ export interface SessionDependencies {
   sdkHeaders: () => Promise<Record<string, string>>;
   /** A tool set prepared for the provider, once per tool set (undefined: the SDK path handles it). */
   preparedTools: (tools: ToolSet) => Promise<PreparedTools | undefined>;
+  /** The model's chat-completions wire, checked against its provider (undefined: the provider's doGenerate sends every call). */
+  chatWire?: () => Promise<ChatCompletionsWire | undefined>;
   baseFetch: typeof globalThis.fetch;
   /**
    * The hub's own transport's `exchange`, when `baseFetch` is that transport's fetch: the reply
@@ -124,6 +127,11 @@ interface CallState {
   replayedLatencyMs?: number;
   /** The readable answers of this attempt (one per HTTP request), saved once the call succeeds (record mode). */
   pending: Cassette[];
+  /**
+   * What the wire's request got (a reply or the error it threw), left to the provider: its
+   * doGenerate's request gets that instead of being sent again.
+   */
+  prefetched?: { response: Response } | { error: unknown };
 }
 
 /** A request as the provider's doGenerate takes it; no prompt: through generateText instead. */
@@ -228,8 +236,11 @@ export class ModelSession {
       const options = prompt
         ? directCallOptions(prompt, prepared, { temperature, maxOutputTokens }, this.headers!, abortSignal)
         : undefined;
+      const wire = options && (await this.deps.chatWire?.());
       const result = options
-        ? await readDirectResult(await (this.languageModel as LanguageModelV3).doGenerate(options), tools)
+        ? wire
+          ? await this.generateOnWire(wire, options, prepared, tools, { temperature, maxOutputTokens })
+          : await readDirectResult(await (this.languageModel as LanguageModelV3).doGenerate(options), tools)
         : await this.generateWithSdk(request, tools, temperature, maxOutputTokens, abortSignal);
       // The reply body was redacted in `fetch`; this catches what the SDK decoded from it (a key
       // escaped inside tool-call arguments), so no trajectory, report or export ever holds one.
@@ -251,6 +262,48 @@ export class ModelSession {
       return { value, inputTokens: result.inputTokens ?? 0, outputTokens: result.outputTokens ?? 0 };
     });
     return { ...value, usage, attempts };
+  }
+
+  /**
+   * A direct call on the model's chat-completions wire: the body the provider would send, through
+   * this session's fetch (cassettes, cap, redaction), and a plain 200 answer read as the provider
+   * reads it. Anything else (an error status, an answer outside the plain shapes, a prompt the wire
+   * does not build) goes to the provider's doGenerate, which gets this reply rather than sending
+   * the request again, so it is classified exactly as before.
+   */
+  private async generateOnWire(
+    wire: ChatCompletionsWire,
+    options: LanguageModelV3CallOptions,
+    prepared: PreparedTools | undefined,
+    tools: ToolSet | undefined,
+    settings: { temperature?: number; maxOutputTokens?: number },
+  ): Promise<DirectResult> {
+    const provider = this.languageModel as LanguageModelV3;
+    const body = chatCompletionsBody(wire.modelId, options.prompt, prepared, settings);
+    if (body === undefined) return readDirectResult(await provider.doGenerate(options), tools);
+    let prefetched: NonNullable<CallState['prefetched']>;
+    try {
+      const response = await this.fetch(wire.url, { method: 'POST', headers: wire.headers, body, signal: options.abortSignal });
+      prefetched = { response };
+      if (response.status === 200) {
+        const text = await response.text();
+        const read = readChatCompletion(text);
+        if (read) return readDirectResult(read as Awaited<ReturnType<LanguageModelV3['doGenerate']>>, tools);
+        prefetched = {
+          response: new ReplyResponse(text, { status: response.status, statusText: response.statusText, headers: response.headers }),
+        };
+      }
+    } catch (error) {
+      // A refused connection, a timeout, a reply over the cap: the provider wraps it as it always has.
+      prefetched = { error };
+    }
+    const call = this.current!;
+    call.prefetched = prefetched;
+    try {
+      return await readDirectResult(await provider.doGenerate(options), tools);
+    } finally {
+      call.prefetched = undefined;
+    }
   }
 
   /** The provider prompt and tools of a request, or no prompt when the SDK's own path must take it. */
@@ -390,6 +443,13 @@ export class ModelSession {
    */
   private readonly fetch: typeof globalThis.fetch = async (input, init) => {
     const { deps } = this;
+    // The reply the wire already received for this request (see generateOnWire).
+    const prefetched = this.current?.prefetched;
+    if (prefetched) {
+      this.current!.prefetched = undefined;
+      if ('error' in prefetched) throw prefetched.error;
+      return prefetched.response;
+    }
     const maxBytes = this.maxReplyBytes();
     if (deps.mode === 'live' || !deps.cassettes) return this.request(input, init, maxBytes);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;

@@ -81,4 +81,27 @@ describe('an episode executor runs the episodes; the runner stores them', () => 
     assert.equal(resumed.ran, 16 - stored.length);
     await store.close();
   });
+
+  it("takes the run's tasks from its caller when given (not read again) and stores the same episodes", async () => {
+    const episodesOf = async (given: boolean) => {
+      const real = SqliteStore.open(':memory:');
+      const { runId } = await createRun(real, CONFIG, { now: () => new Date('2026-01-01T00:00:00Z') });
+      const tasks = await real.runTasks(runId);
+      let reads = 0;
+      // The real store, counting its runTasks reads.
+      const store = new Proxy(real, {
+        get: (target, key) => (key === 'runTasks' ? (id: string) => (reads++, target.runTasks(id)) : Reflect.get(target, key, target)),
+      });
+      const result = await executeRun(runId, { store, ...(given ? { tasks } : {}), now: () => new Date('2026-01-01T00:00:00Z') });
+      const episodes = (await real.listEpisodes(runId)).map((e) => [e.agent, e.taskId, e.trial, e.seed, e.reward, e.termination]);
+      await real.close();
+      return { ran: result.ran, reads, episodes: JSON.stringify(episodes.sort()) };
+    };
+    const read = await episodesOf(false);
+    const given = await episodesOf(true);
+    assert.equal(read.reads, 1);
+    assert.equal(given.reads, 0);
+    assert.equal(given.ran, 16);
+    assert.equal(given.episodes, read.episodes);
+  });
 });

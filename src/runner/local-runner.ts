@@ -55,6 +55,11 @@ export interface ExecuteRunOptions {
   domains?: DomainRegistry;
   /** Delete the run's infra_error episodes first, so exactly those run again. @default false */
   retryErrors?: boolean;
+  /**
+   * The run's tasks exactly as `store.runTasks(runId)` gave them, when the caller has just read them
+   * (the CLI does, for its auditor): not read and validated a second time. @default read from the store
+   */
+  tasks?: readonly Task[];
   /** The run's lease (see `leaseTiming`). @default leaseTiming() */
   lease?: LeaseTiming;
   /**
@@ -389,7 +394,7 @@ async function executeLeased(
   const runId = run.id;
   const config = run.config;
   const domain = domainFor(config, options.domains);
-  const tasks = await store.runTasks(runId);
+  const tasks = options.tasks ?? (await store.runTasks(runId));
   const tasksById = new Map(tasks.map((t) => [t.id, t]));
   const plan = planEpisodes(runId, config.seed, tasks, config.agents, config.trials);
   const retried = options.retryErrors ? await store.deleteInfraErrors(runId) : 0;

@@ -118,3 +118,41 @@ test('a typed view is the same copy-on-write state: typed reads, typed clones on
   // The untyped view accepts any table.
   assert.equal(untyped.get('customers', 'c1'), undefined);
 });
+
+test('rows are listed once and follow every write: put, delete, clone on write, apply, fork', () => {
+  const names = (state: TableState) => state.rows('users').map((u) => `${u.id}:${u.name}`);
+  const a = TableState.over(base());
+  const first = a.rows('users');
+  assert.equal(a.rows('users'), first, 'an unwritten table is listed once');
+  assert.ok(Object.isFrozen(first), 'the shared list cannot be changed by a caller');
+  assert.equal(TableState.over(base()).rows('users').length, 2);
+  a.mutable('users', 'u1')!.name = 'Anna';
+  assert.deepEqual(names(a), ['u1:Anna', 'u2:Bob']);
+  const listed = a.rows('users');
+  assert.equal(a.rows('users'), listed, 'a written table is listed once until written again');
+  a.mutable('users', 'u1')!.name = 'Annie'; // already cloned: changed in place
+  assert.deepEqual(names(a), ['u1:Annie', 'u2:Bob']);
+  a.put('users', 'u3', { id: 'u3', name: 'Cy', tags: [] });
+  assert.deepEqual(names(a), ['u1:Annie', 'u2:Bob', 'u3:Cy']);
+  a.delete('users', 'u2');
+  assert.deepEqual(names(a), ['u1:Annie', 'u3:Cy']);
+  a.apply({ users: { u1: null, u4: { id: 'u4', name: 'Di', tags: [] } } });
+  assert.deepEqual(names(a), ['u3:Cy', 'u4:Di']);
+  const b = a.fork();
+  b.mutable('users', 'u3')!.name = 'Cyd';
+  a.delete('users', 'u4');
+  assert.deepEqual(names(a), ['u3:Cy']);
+  assert.deepEqual(names(b), ['u3:Cyd', 'u4:Di']);
+  assert.deepEqual(a.rows('orders'), []);
+});
+
+test('rows of a base that is not frozen are listed each time (its owner may still change it)', () => {
+  const tables: Record<string, Record<string, { id: string; name: string }>> = { users: { u1: { id: 'u1', name: 'Ann' } } };
+  const state = TableState.over(tables);
+  assert.equal(state.rows('users').length, 1);
+  tables.users.u2 = { id: 'u2', name: 'Bob' };
+  assert.deepEqual(
+    state.rows('users').map((u) => u.id),
+    ['u1', 'u2'],
+  );
+});

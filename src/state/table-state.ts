@@ -48,6 +48,8 @@ export class TableState<Records extends TableRecords = UntypedRecords> {
   private overlay: Map<string, Map<string, Slot>>;
   /** Overlay records this view cloned itself (safe to mutate in place). */
   private owned: Set<JsonObject>;
+  /** Each overlaid table's rows as `rows` last listed them; dropped when the table's slots change. */
+  private listed = new Map<string, readonly JsonObject[]>();
 
   private constructor(base: Tables, baseHash: string, overlay: Map<string, Map<string, Slot>>) {
     this.base = base;
@@ -95,12 +97,20 @@ export class TableState<Records extends TableRecords = UntypedRecords> {
     return out;
   }
 
-  /** All records of a table (read-only). */
-  rows<Table extends TableName<Records>>(table: Table): Readonly<Records[Table]>[] {
+  /**
+   * All records of a table, read-only (the array is shared and frozen: listed once per table and
+   * kept until the table is written, as tools, grading and audits scan the same tables many times).
+   */
+  rows<Table extends TableName<Records>>(table: Table): readonly Readonly<Records[Table]>[] {
     const baseRows = this.base[table];
     // The common case (tools scanning a table the episode has not written): the base rows in order.
-    if (baseRows && !this.overlay.has(table)) return baseKeys(baseRows).map((key) => baseRows[key]) as Readonly<Records[Table]>[];
-    return this.keys(table).map((key) => this.record(table, key)!) as Readonly<Records[Table]>[];
+    if (baseRows && !this.overlay.has(table)) return baseRowList(baseRows) as readonly Readonly<Records[Table]>[];
+    let listed = this.listed.get(table);
+    if (!listed) {
+      listed = Object.freeze(this.keys(table).map((key) => this.record(table, key)!));
+      this.listed.set(table, listed);
+    }
+    return listed as readonly Readonly<Records[Table]>[];
   }
 
   /** All `[key, record]` pairs of a table (read-only), in `keys` order. */
@@ -203,7 +213,9 @@ export class TableState<Records extends TableRecords = UntypedRecords> {
     return rows && Object.hasOwn(rows, key) ? rows[key] : undefined;
   }
 
+  /** A table's overlay slots, for a write: the table's listed rows are dropped. */
   private slots(table: string): Map<string, Slot> {
+    this.listed.delete(table);
     let rows = this.overlay.get(table);
     if (!rows) {
       rows = new Map();
@@ -227,10 +239,20 @@ export function typedTables<Schemas extends TableSchemas>(tables: Tables, _schem
   return tables as unknown as TypedTables<RecordsOf<Schemas>>;
 }
 
-// Keys of frozen base tables, listed once: every episode's tools, grading and audits scan the same
-// shared base, and `Object.keys` of a large record map is not free. Unfrozen tables are listed each
-// time (they may still change).
+// Keys and rows of frozen base tables, listed once: every episode's tools, grading and audits scan
+// the same shared base, and `Object.keys` of a large record map is not free. Unfrozen tables are
+// listed each time (they may still change).
 const frozenKeys = new WeakMap<object, string[]>();
+const frozenRows = new WeakMap<object, readonly JsonObject[]>();
+
+/** The records of a table's base rows, in key order (frozen; shared when the base is frozen). */
+function baseRowList(rows: Tables[string]): readonly JsonObject[] {
+  let list = frozenRows.get(rows);
+  if (list) return list;
+  list = Object.freeze(baseKeys(rows).map((key) => rows[key]));
+  if (Object.isFrozen(rows)) frozenRows.set(rows, list);
+  return list;
+}
 
 /** The keys of a table's base rows, in their order (never mutate the result). */
 function baseKeys(rows: Tables[string]): string[] {

@@ -317,6 +317,7 @@ export async function runAction(runFile: string | undefined, options: RunOptions
         signal: controller.signal,
         retryErrors: options.retryErrors,
         lease,
+        tasks,
         auditEpisode: (graded, task, domain) =>
           (auditor ??= createEpisodeAuditor({ domain, tasks, stored: earlier, keep: MAX_AUDITS_IN_MEMORY })).audit(graded, task),
         onAuditError: (episodeId, error) => logger.warn({ episodeId, error: describeError(error) }, 'episode audit failed'),

@@ -506,7 +506,7 @@ function giftCard(paymentMethods: Record<string, RetailPaymentMethod>, id: strin
 }
 
 /** Products in file order (Python dict order), not JavaScript's integer-key order. */
-function productsInFileOrder(world: TauWorld, state: RetailState): Readonly<RetailProduct>[] {
+function productsInFileOrder(world: TauWorld, state: RetailState): readonly Readonly<RetailProduct>[] {
   const fileOrder = world.keyOrder.get(world.base.products);
   if (!fileOrder) return state.rows('products');
   const keys = [...fileOrder, ...state.keys('products').filter((key) => !Object.hasOwn(world.base.products, key))];

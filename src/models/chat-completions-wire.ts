@@ -1,0 +1,337 @@
+import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3Message } from '@ai-sdk/provider';
+import { stringifyWithBigIntAndCycles } from '@ai-sdk/provider-utils';
+import { jsonSchema, tool, type ToolSet } from 'ai';
+import { isDeepStrictEqual } from 'node:util';
+import { directCallOptions, prepareTools, readDirectResult, type PreparedTools } from './direct-call.ts';
+
+/**
+ * The chat-completions wire of `@ai-sdk/openai-compatible` (providers `openai-compatible` and
+ * `ollama`) for the direct path's calls, without the provider's per-call machinery: the request
+ * body built as its `doGenerate` builds it, and a plain 2xx answer read as it reads one (then
+ * through the same `readDirectResult`). About half of what a model call costs the harness
+ * (measured in bench/model-latency.ts --breakdown).
+ *
+ * It never guesses: a prompt, tool or answer outside the plain shapes gives undefined and the
+ * provider's own doGenerate handles it (error statuses always do, so failures are classified
+ * exactly as before). And it is checked against the installed provider once per model before any
+ * use (`probeChatCompletionsWire`): the provider builds a request for a probe prompt and reads a
+ * probe answer; only if our body is byte-identical and our reading deep-equal is the wire used.
+ */
+
+/** Where and how a model's chat-completions requests go, as its provider sends them. */
+export interface ChatCompletionsWire {
+  url: string;
+  /** The provider's request headers (its auth and user agent), without the hub's route header. */
+  headers: Record<string, string>;
+  modelId: string;
+}
+
+/** The settings a direct call sets (see `directCallOptions`). */
+export interface WireSettings {
+  temperature?: number;
+  maxOutputTokens?: number;
+}
+
+/** A `doGenerate` result as far as `readDirectResult` reads it. */
+export type WireResult = Pick<Awaited<ReturnType<LanguageModelV3['doGenerate']>>, 'content' | 'finishReason' | 'usage'>;
+
+/** `serializeToolCallArguments` of the provider; undefined where its secure parse would differ from JSON.parse. */
+function toolCallArguments(input: unknown): string | undefined {
+  if (typeof input !== 'string') return stringifyWithBigIntAndCycles(input);
+  // The provider's secureJsonParse refuses prototype keys that JSON.parse accepts: leave those to it.
+  if (input.includes('__proto__') || input.includes('constructor')) return undefined;
+  try {
+    JSON.parse(input);
+    return input;
+  } catch {
+    return JSON.stringify(input);
+  }
+}
+
+/**
+ * The JSON body the provider's `doGenerate` sends for `directCallOptions(prompt, tools, settings)`
+ * (same keys, same order, same bytes), or undefined for shapes the direct path does not build.
+ */
+export function chatCompletionsBody(
+  modelId: string,
+  prompt: readonly LanguageModelV3Message[],
+  tools: PreparedTools | undefined,
+  settings: WireSettings,
+): string | undefined {
+  const messages: unknown[] = [];
+  for (const message of prompt) {
+    if (message.providerOptions !== undefined) return undefined;
+    switch (message.role) {
+      case 'system':
+        messages.push({ role: 'system', content: message.content });
+        break;
+      case 'user': {
+        const { content } = message;
+        for (const part of content) if (part.type !== 'text' || part.providerOptions !== undefined) return undefined;
+        const texts = content as { text: string }[];
+        if (texts.length === 1) messages.push({ role: 'user', content: texts[0].text });
+        else messages.push({ role: 'user', content: texts.map((part) => ({ type: 'text', text: part.text })) });
+        break;
+      }
+      case 'assistant': {
+        let text = '';
+        const toolCalls: unknown[] = [];
+        for (const part of message.content) {
+          if (part.providerOptions !== undefined) return undefined;
+          if (part.type === 'text') text += part.text;
+          else if (part.type === 'tool-call') {
+            const args = toolCallArguments(part.input);
+            if (args === undefined && typeof part.input === 'string') return undefined;
+            toolCalls.push({ id: part.toolCallId, type: 'function', function: { name: part.toolName, arguments: args } });
+          } else return undefined;
+        }
+        messages.push({
+          role: 'assistant',
+          content: toolCalls.length > 0 ? text || null : text,
+          tool_calls: toolCalls.length > 0 ? toolCalls : undefined,
+        });
+        break;
+      }
+      case 'tool':
+        for (const part of message.content) {
+          if (part.type !== 'tool-result' || part.providerOptions !== undefined) return undefined;
+          const { output } = part;
+          if (output.type !== 'text' && output.type !== 'error-text') return undefined;
+          messages.push({ role: 'tool', tool_call_id: part.toolCallId, content: output.value });
+        }
+        break;
+      default:
+        return undefined;
+    }
+  }
+  let wireTools: unknown[] | undefined;
+  if (tools !== undefined && tools.length > 0) {
+    wireTools = [];
+    for (const prepared of tools) {
+      // Provider-defined tools are dropped with a warning by the provider: leave them to it.
+      if (prepared.type !== 'function') return undefined;
+      wireTools.push({
+        type: 'function',
+        function: {
+          name: prepared.name,
+          description: prepared.description,
+          parameters: prepared.inputSchema,
+          ...(prepared.strict != null ? { strict: prepared.strict } : {}),
+        },
+      });
+    }
+  }
+  return JSON.stringify({
+    model: modelId,
+    max_tokens: settings.maxOutputTokens,
+    temperature: settings.temperature,
+    messages,
+    tools: wireTools,
+    tool_choice: wireTools ? 'auto' : undefined,
+  });
+}
+
+const isNullish = (value: unknown) => value === null || value === undefined;
+const nullishString = (value: unknown) => isNullish(value) || typeof value === 'string';
+const nullishNumber = (value: unknown) => isNullish(value) || (typeof value === 'number' && Number.isFinite(value));
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Nullish, or an object whose listed fields are nullish numbers. */
+const nullishCounts = (value: unknown, fields: readonly string[]) =>
+  isNullish(value) || (isObject(value) && fields.every((field) => nullishNumber(value[field])));
+
+/** The usage fields the provider's schema checks. */
+function plainUsage(usage: unknown): boolean {
+  if (isNullish(usage)) return true;
+  if (!isObject(usage)) return false;
+  return (
+    nullishNumber(usage.prompt_tokens) &&
+    nullishNumber(usage.completion_tokens) &&
+    nullishNumber(usage.total_tokens) &&
+    nullishCounts(usage.prompt_tokens_details, ['cached_tokens']) &&
+    nullishCounts(usage.completion_tokens_details, ['reasoning_tokens', 'accepted_prediction_tokens', 'rejected_prediction_tokens'])
+  );
+}
+
+/** One choice as the provider's schema accepts it, with string (or no) content, no refusal, ids on every tool call. */
+function plainChoice(choice: unknown): boolean {
+  if (!isObject(choice) || !nullishString(choice.finish_reason)) return false;
+  const { message } = choice;
+  if (!isObject(message)) return false;
+  if (!isNullish(message.role) && message.role !== 'assistant') return false;
+  if (!nullishString(message.content) || !nullishString(message.reasoning_content) || !nullishString(message.reasoning)) return false;
+  // A refusal string becomes text and changes the finish reason: the provider reads those.
+  if (typeof message.refusal === 'string' && message.refusal.length > 0) return false;
+  if (isNullish(message.tool_calls)) return true;
+  if (!Array.isArray(message.tool_calls)) return false;
+  return message.tool_calls.every(
+    (call) =>
+      isObject(call) &&
+      // A missing id is generated by the provider; extra_content carries provider metadata.
+      typeof call.id === 'string' &&
+      isNullish(call.extra_content) &&
+      isObject(call.function) &&
+      typeof call.function.name === 'string' &&
+      typeof call.function.arguments === 'string',
+  );
+}
+
+/** `mapOpenAICompatibleFinishReason` of the provider (no refusal on this path). */
+function unifiedFinishReason(reason: unknown): 'stop' | 'length' | 'content-filter' | 'tool-calls' | 'other' {
+  switch (reason) {
+    case 'stop':
+      return 'stop';
+    case 'length':
+      return 'length';
+    case 'content_filter':
+      return 'content-filter';
+    case 'function_call':
+    case 'tool_calls':
+      return 'tool-calls';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * A 2xx chat-completions answer read as the provider's `doGenerate` reads it (content, finish
+ * reason, usage), or undefined when it is not plainly one the provider reads the same way: then
+ * the provider reads it (and reports what is wrong with it, as before).
+ */
+export function readChatCompletion(text: string): WireResult | undefined {
+  // The provider's secure parse refuses prototype keys: leave such answers to it.
+  if (text.includes('__proto__') || text.includes('constructor')) return undefined;
+  let answer: unknown;
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(answer) || !nullishString(answer.id) || !nullishNumber(answer.created) || !nullishString(answer.model)) return undefined;
+  const { choices, usage } = answer;
+  if (!Array.isArray(choices) || choices.length === 0 || !choices.every(plainChoice) || !plainUsage(usage)) return undefined;
+  const { message, finish_reason: finishReason } = choices[0] as { message: Record<string, unknown>; finish_reason?: string | null };
+  const content: LanguageModelV3Content[] = [];
+  const reasoning = (message.reasoning_content ?? message.reasoning) as string | null | undefined;
+  if (reasoning != null && reasoning.length > 0) content.push({ type: 'reasoning', text: reasoning });
+  if (typeof message.content === 'string' && message.content.length > 0) content.push({ type: 'text', text: message.content });
+  for (const call of (message.tool_calls ?? []) as { id: string; function: { name: string; arguments: string } }[])
+    content.push({ type: 'tool-call', toolCallId: call.id, toolName: call.function.name, input: call.function.arguments });
+  const counts = usage as { prompt_tokens?: number | null; completion_tokens?: number | null } | null | undefined;
+  const noCounts = { total: undefined, noCache: undefined, cacheRead: undefined, cacheWrite: undefined };
+  return {
+    content,
+    finishReason: { unified: unifiedFinishReason(finishReason), raw: finishReason ?? undefined },
+    // readDirectResult reads the totals only (the provider's: 0 for a missing count when usage is there).
+    usage: counts
+      ? {
+          inputTokens: { ...noCounts, total: counts.prompt_tokens ?? 0 },
+          outputTokens: { total: counts.completion_tokens ?? 0, text: undefined, reasoning: undefined },
+        }
+      : { inputTokens: noCounts, outputTokens: { total: undefined, text: undefined, reasoning: undefined } },
+  };
+}
+
+/** The probe's request: every message and part shape the direct path builds, and one tool. */
+const PROBE_TOOLS: ToolSet = {
+  look_up: tool({
+    description: 'Probe tool',
+    inputSchema: jsonSchema({
+      type: 'object',
+      properties: { query: { type: 'string' } },
+      required: ['query'],
+      additionalProperties: false,
+    }),
+  }),
+};
+const PROBE_PROMPT: LanguageModelV3Message[] = [
+  { role: 'system', content: 'Probe system prompt "quoted" \u2013 ü' },
+  { role: 'user', content: [{ type: 'text', text: 'one part' }] },
+  {
+    role: 'user',
+    content: [
+      { type: 'text', text: 'first of two' },
+      { type: 'text', text: 'second' },
+    ],
+  },
+  {
+    role: 'assistant',
+    content: [
+      { type: 'text', text: 'Looking.' },
+      { type: 'tool-call', toolCallId: 'call_1', toolName: 'look_up', input: { query: 'x', n: [1, 2.5, null] } },
+      { type: 'tool-call', toolCallId: 'call_2', toolName: 'look_up', input: '{"query":"y"}' },
+    ],
+  },
+  {
+    role: 'tool',
+    content: [
+      { type: 'tool-result', toolCallId: 'call_1', toolName: 'look_up', output: { type: 'text', value: '[]' } },
+      { type: 'tool-result', toolCallId: 'call_2', toolName: 'look_up', output: { type: 'error-text', value: 'no such thing' } },
+    ],
+  },
+  { role: 'assistant', content: [{ type: 'tool-call', toolCallId: 'call_3', toolName: 'look_up', input: 'not json' }] },
+  { role: 'tool', content: [{ type: 'tool-result', toolCallId: 'call_3', toolName: 'look_up', output: { type: 'text', value: 'ok' } }] },
+  { role: 'assistant', content: [{ type: 'text', text: 'Done.' }] },
+  { role: 'user', content: [{ type: 'text', text: 'thanks' }] },
+];
+const PROBE_ANSWER = JSON.stringify({
+  id: 'probe',
+  created: 1,
+  model: 'probe',
+  choices: [
+    {
+      message: {
+        role: 'assistant',
+        content: 'Sure.',
+        reasoning_content: 'thinking',
+        tool_calls: [
+          { id: 'call_9', type: 'function', function: { name: 'look_up', arguments: '{"query":"z"}' } },
+          { id: 'call_10', type: 'function', function: { name: 'nope', arguments: '{' } },
+        ],
+      },
+      finish_reason: 'tool_calls',
+    },
+  ],
+  usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, prompt_tokens_details: { cached_tokens: 2 } },
+});
+
+/**
+ * The wire of one model, checked against its own provider: `build` makes the provider's language
+ * model over the fetch given (as the hub builds it). The provider sends the probe request to a fetch
+ * that answers locally (nothing reaches the network); the wire is given only if our body for the
+ * same call is byte-identical and our reading of the probe answer equals the provider's. Undefined
+ * otherwise (another provider version or shape: every call then goes through the provider).
+ */
+export async function probeChatCompletionsWire(
+  build: (fetch: typeof globalThis.fetch) => LanguageModelV3,
+  modelId: string,
+  sdkHeaders: Record<string, string>,
+  routeHeader: string,
+): Promise<ChatCompletionsWire | undefined> {
+  let sent: { url: string; headers: Record<string, string>; body: unknown } | undefined;
+  const capture: typeof globalThis.fetch = async (input, init) => {
+    const headers = init?.headers;
+    if (!isObject(headers) || headers instanceof Headers || typeof input !== 'string') throw new Error('unexpected probe request');
+    const { [routeHeader]: _route, ...rest } = headers as Record<string, string>;
+    sent = { url: input, headers: rest, body: init?.body };
+    return new Response(PROBE_ANSWER, { status: 200, headers: { 'content-type': 'application/json' } });
+  };
+  try {
+    const prepared = await prepareTools(PROBE_TOOLS);
+    const settings = { temperature: 0.25, maxOutputTokens: 64 };
+    const options = directCallOptions(
+      [...PROBE_PROMPT],
+      prepared,
+      settings,
+      { ...sdkHeaders, [routeHeader]: 'probe' },
+      new AbortController().signal,
+    ) as LanguageModelV3CallOptions;
+    const theirs = await readDirectResult(await build(capture).doGenerate(options), PROBE_TOOLS);
+    const ours = readChatCompletion(PROBE_ANSWER);
+    if (!sent || !ours || sent.body !== chatCompletionsBody(modelId, PROBE_PROMPT, prepared, settings)) return undefined;
+    if (!isDeepStrictEqual(await readDirectResult(ours as Awaited<ReturnType<LanguageModelV3['doGenerate']>>, PROBE_TOOLS), theirs))
+      return undefined;
+    return { url: sent.url, headers: sent.headers, modelId };
+  } catch {
+    return undefined;
+  }
+}
