@@ -130,8 +130,9 @@ describe('the chat-completions wire against @ai-sdk/openai-compatible', () => {
       const prepared = tools ? await prepareTools(tools) : undefined;
       const { model, sent } = capturing({ status: 200, body: JSON.stringify({ choices: [{ message: { content: 'x' } }] }) });
       await model.doGenerate(directCallOptions(prompt, prepared, settings, {}, new AbortController().signal)!);
-      const ours = chatCompletionsBody('m-test', prompt, prepared, settings);
-      assert.equal(ours, sent[0].body, name);
+      const toolsJson = new WeakMap();
+      assert.equal(chatCompletionsBody('m-test', prompt, prepared, settings, toolsJson), sent[0].body, name);
+      assert.equal(chatCompletionsBody('m-test', prompt, prepared, settings, toolsJson), sent[0].body, `${name} (tools JSON reused)`);
     }
   });
 

@@ -24,7 +24,12 @@ export interface ChatCompletionsWire {
   /** The provider's request headers (its auth and user agent), without the hub's route header. */
   headers: Record<string, string>;
   modelId: string;
+  /** The JSON of each tool set this model was sent (see `chatCompletionsBody`). */
+  toolsJson: ToolsJsonCache;
 }
+
+/** The JSON of prepared tool sets as the provider sends them, by tool set (null: one it drops). */
+export type ToolsJsonCache = WeakMap<PreparedTools, string | null>;
 
 /** The settings a direct call sets (see `directCallOptions`). */
 export interface WireSettings {
@@ -57,6 +62,7 @@ export function chatCompletionsBody(
   prompt: readonly LanguageModelV3Message[],
   tools: PreparedTools | undefined,
   settings: WireSettings,
+  toolsJson: ToolsJsonCache = new WeakMap(),
 ): string | undefined {
   const messages: unknown[] = [];
   for (const message of prompt) {
@@ -104,31 +110,42 @@ export function chatCompletionsBody(
         return undefined;
     }
   }
-  let wireTools: unknown[] | undefined;
-  if (tools !== undefined && tools.length > 0) {
-    wireTools = [];
-    for (const prepared of tools) {
-      // Provider-defined tools are dropped with a warning by the provider: leave them to it.
-      if (prepared.type !== 'function') return undefined;
-      wireTools.push({
-        type: 'function',
-        function: {
-          name: prepared.name,
-          description: prepared.description,
-          parameters: prepared.inputSchema,
-          ...(prepared.strict != null ? { strict: prepared.strict } : {}),
-        },
-      });
+  const toolsText = tools !== undefined && tools.length > 0 ? wireToolsJson(tools, toolsJson) : undefined;
+  if (toolsText === null) return undefined;
+  // JSON.stringify of { model, max_tokens, temperature, messages, tools, tool_choice } (undefined
+  // fields left out), with the tools' JSON made once per tool set: most of a request's bytes.
+  let body = `{"model":${JSON.stringify(modelId)}`;
+  if (settings.maxOutputTokens !== undefined) body += `,"max_tokens":${JSON.stringify(settings.maxOutputTokens)}`;
+  if (settings.temperature !== undefined) body += `,"temperature":${JSON.stringify(settings.temperature)}`;
+  body += `,"messages":${JSON.stringify(messages)}`;
+  if (toolsText !== undefined) body += `,"tools":${toolsText},"tool_choice":"auto"`;
+  return `${body}}`;
+}
+
+/** The JSON of a prepared tool set as the provider sends it (null: a tool it drops, left to it), made once per cache. */
+function wireToolsJson(tools: PreparedTools, cache: ToolsJsonCache): string | null {
+  let json = cache.get(tools);
+  if (json !== undefined) return json;
+  const wireTools: unknown[] = [];
+  for (const prepared of tools) {
+    // Provider-defined tools are dropped with a warning by the provider: leave them to it.
+    if (prepared.type !== 'function') {
+      cache.set(tools, null);
+      return null;
     }
+    wireTools.push({
+      type: 'function',
+      function: {
+        name: prepared.name,
+        description: prepared.description,
+        parameters: prepared.inputSchema,
+        ...(prepared.strict != null ? { strict: prepared.strict } : {}),
+      },
+    });
   }
-  return JSON.stringify({
-    model: modelId,
-    max_tokens: settings.maxOutputTokens,
-    temperature: settings.temperature,
-    messages,
-    tools: wireTools,
-    tool_choice: wireTools ? 'auto' : undefined,
-  });
+  json = JSON.stringify(wireTools);
+  cache.set(tools, json);
+  return json;
 }
 
 const isNullish = (value: unknown) => value === null || value === undefined;
@@ -330,7 +347,7 @@ export async function probeChatCompletionsWire(
     if (!sent || !ours || sent.body !== chatCompletionsBody(modelId, PROBE_PROMPT, prepared, settings)) return undefined;
     if (!isDeepStrictEqual(await readDirectResult(ours as Awaited<ReturnType<LanguageModelV3['doGenerate']>>, PROBE_TOOLS), theirs))
       return undefined;
-    return { url: sent.url, headers: sent.headers, modelId };
+    return { url: sent.url, headers: sent.headers, modelId, toolsJson: new WeakMap() };
   } catch {
     return undefined;
   }

@@ -279,7 +279,7 @@ export class ModelSession {
     settings: { temperature?: number; maxOutputTokens?: number },
   ): Promise<DirectResult> {
     const provider = this.languageModel as LanguageModelV3;
-    const body = chatCompletionsBody(wire.modelId, options.prompt, prepared, settings);
+    const body = chatCompletionsBody(wire.modelId, options.prompt, prepared, settings, wire.toolsJson);
     if (body === undefined) return readDirectResult(await provider.doGenerate(options), tools);
     let prefetched: NonNullable<CallState['prefetched']>;
     try {
