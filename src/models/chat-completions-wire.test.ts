@@ -9,7 +9,7 @@ import { jsonSchema, tool, type ToolSet } from 'ai';
 import { agentMessages } from '../agents/llm-agent.ts';
 import { agentToolSpecs } from '../agents/tool-specs.ts';
 import { helpdeskTools } from '../domains/helpdesk/tools.ts';
-import type { TrajectoryEvent } from '../schema/trajectory.ts';
+import { MODEL_CONVERSATION } from '../testing/model-conversation.ts';
 import { startOpenAIPeer } from '../testing/openai-peer.ts';
 import type { ModelPeer, PeerReply } from '../testing/peer-server.ts';
 import { chatCompletionsBody, probeChatCompletionsWire, readChatCompletion } from './chat-completions-wire.ts';
@@ -53,15 +53,7 @@ const strictTools: ToolSet = {
   }),
 };
 
-const events: TrajectoryEvent[] = [
-  { type: 'message', role: 'user', content: 'I cannot open the finance folder.' },
-  { type: 'tool_call', id: 'c1', name: 'find_person', arguments: { query: 'alex', n: [1, 2.5e-7, null, true] } },
-  { type: 'tool_call', id: 'c2', name: 'no_such_tool', arguments: '{"broken' },
-  { type: 'tool_result', callId: 'c1', name: 'find_person', content: '[{"id":"p-001"}]', isError: false },
-  { type: 'tool_result', callId: 'c2', name: 'no_such_tool', content: 'unknown tool', isError: true },
-  { type: 'message', role: 'agent', content: 'Found you. Anything else?' },
-  { type: 'message', role: 'user', content: 'No, thanks \u00e9\u4e2d "quoted" \ud83d\ude00 \ud800 \u2028 </script>' },
-] as TrajectoryEvent[];
+const events = MODEL_CONVERSATION;
 
 const text = (value: string) => ({ type: 'text' as const, text: value });
 const call = (toolCallId: string, input: unknown) => ({ type: 'tool-call' as const, toolCallId, toolName: 'find_person', input });
@@ -118,6 +110,17 @@ const prompts: {
       },
       { role: 'assistant', content: [text('t'), call('k5', { a: { b: [] } }), call('k6', 7), call('k7', null)] },
       { role: 'tool', content: [result('k5', '1'), result('k6', '2'), result('k7', '3')] },
+      // Prototype keys, plain and escaped: the provider's secure parse refuses them, so they are quoted again.
+      {
+        role: 'assistant',
+        content: [
+          call('p1', '{"__proto__":{"x":1}}'),
+          call('p2', '{"\\u005f_proto__":1}'),
+          call('p3', '{"\\u0063onstructor":{"prototype":{}}}'),
+          call('p4', '{"constructor":1}'),
+        ],
+      },
+      { role: 'tool', content: [result('p1', 'a'), result('p2', 'b'), result('p3', 'c'), result('p4', 'd')] },
     ],
     tools: strictTools,
     settings: { temperature: 0.7 },
@@ -136,20 +139,15 @@ describe('the chat-completions wire against @ai-sdk/openai-compatible', () => {
     }
   });
 
-  it('leaves to the provider what it builds differently: prototype keys in a string input, provider tools', async () => {
-    const prompt: LanguageModelV3Message[] = [
-      { role: 'user', content: [text('go')] },
-      { role: 'assistant', content: [call('k1', '{"__proto__":{"x":1}}')] },
-      { role: 'tool', content: [result('k1', 'ok')] },
-    ];
-    assert.equal(chatCompletionsBody('m', prompt, undefined, {}), undefined);
+  it('leaves to the provider what it builds differently: provider tools', async () => {
     const providerTool = [{ type: 'provider' as const, name: 'web', id: 'openai.web_search' as const, args: {} }];
     assert.equal(chatCompletionsBody('m', [{ role: 'user', content: [text('go')] }], providerTool, {}), undefined);
   });
 
   /** Answers around every field the provider's schema reads; `accepted`: the wire reads it (else the provider does). */
   const answers: { name: string; body: string; accepted: boolean }[] = [];
-  const answer = (name: string, value: unknown, accepted: boolean) => answers.push({ name, body: JSON.stringify(value), accepted });
+  const raw = (name: string, body: string, accepted: boolean) => answers.push({ name, body, accepted });
+  const answer = (name: string, value: unknown, accepted: boolean) => raw(name, JSON.stringify(value), accepted);
   const message = (fields: Record<string, unknown>, rest: Record<string, unknown> = {}) => ({
     id: 'chatcmpl-1',
     created: 1700000000,
@@ -181,11 +179,7 @@ describe('the chat-completions wire against @ai-sdk/openai-compatible', () => {
   answer('non-string refusal', message({ content: 'x', refusal: false }), true);
   answer('empty refusal', message({ content: 'x', refusal: '' }), true);
   for (const reason of ['stop', 'length', 'content_filter', 'tool_calls', 'function_call', 'other', 'weird', null])
-    answers.push({
-      name: `finish ${reason}`,
-      body: JSON.stringify({ choices: [{ message: { content: 'x' }, finish_reason: reason }] }),
-      accepted: true,
-    });
+    raw(`finish ${reason}`, JSON.stringify({ choices: [{ message: { content: 'x' }, finish_reason: reason }] }), true);
   answer('no finish reason', { choices: [{ message: { content: 'x' } }] }, true);
   answer('usage null', message({ content: 'x' }, { usage: null }), true);
   answer('usage missing counts', message({ content: 'x' }, { usage: { total_tokens: 4 } }), true);
@@ -239,14 +233,17 @@ describe('the chat-completions wire against @ai-sdk/openai-compatible', () => {
   answer('id as number', message({ content: 'x' }, { id: 7 }), false);
   answer('second choice malformed', { choices: [{ message: { content: 'ok' } }, { message: 'no' }] }, false);
   answer('finish reason number', { choices: [{ message: { content: 'x' }, finish_reason: 1 }] }, false);
-  answers.push({
-    name: 'infinite count',
-    body: '{"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":1e999}}',
-    accepted: false,
-  });
-  answers.push({ name: 'prototype key', body: '{"choices":[{"message":{"content":"x"}}],"__proto__":{"polluted":1}}', accepted: false });
-  answers.push({ name: 'not JSON', body: '<html>busy</html>', accepted: false });
-  answers.push({ name: 'truncated', body: '{"choices":[{"message":{"content":"x"', accepted: false });
+  raw('infinite count', '{"choices":[{"message":{"content":"x"}}],"usage":{"prompt_tokens":1e999}}', false);
+  raw('prototype key', '{"choices":[{"message":{"content":"x"}}],"__proto__":{"polluted":1}}', false);
+  raw('escaped prototype key', '{"\\u005f_proto__":{},"choices":[{"message":{"content":"x"}}]}', false);
+  raw(
+    'escaped constructor.prototype in a message',
+    '{"choices":[{"message":{"content":"x","\\u0063onstructor":{"prototype":{}}}}]}',
+    false,
+  );
+  raw('a constructor key (read by both)', '{"choices":[{"message":{"content":"x","constructor":1}}]}', true);
+  raw('not JSON', '<html>busy</html>', false);
+  raw('truncated', '{"choices":[{"message":{"content":"x"', false);
 
   it('reads every answer it accepts as the provider does, and accepts none the provider refuses', async () => {
     const prepared = await prepareTools(helpdesk);

@@ -1,5 +1,5 @@
 import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Content, LanguageModelV3Message } from '@ai-sdk/provider';
-import { stringifyWithBigIntAndCycles } from '@ai-sdk/provider-utils';
+import { secureJsonParse, stringifyWithBigIntAndCycles } from '@ai-sdk/provider-utils';
 import { jsonSchema, tool, type ToolSet } from 'ai';
 import { isDeepStrictEqual } from 'node:util';
 import { directCallOptions, prepareTools, readDirectResult, type PreparedTools } from './direct-call.ts';
@@ -40,13 +40,12 @@ export interface WireSettings {
 /** A `doGenerate` result as far as `readDirectResult` reads it. */
 export type WireResult = Pick<Awaited<ReturnType<LanguageModelV3['doGenerate']>>, 'content' | 'finishReason' | 'usage'>;
 
-/** `serializeToolCallArguments` of the provider; undefined where its secure parse would differ from JSON.parse. */
+/** `serializeToolCallArguments` of the provider: a string that its secure parse reads stays as it is. */
 function toolCallArguments(input: unknown): string | undefined {
   if (typeof input !== 'string') return stringifyWithBigIntAndCycles(input);
-  // The provider's secureJsonParse refuses prototype keys that JSON.parse accepts: leave those to it.
-  if (input.includes('__proto__') || input.includes('constructor')) return undefined;
   try {
-    JSON.parse(input);
+    // The provider's parse, which also refuses prototype keys (written plainly or escaped).
+    secureJsonParse(input);
     return input;
   } catch {
     return JSON.stringify(input);
@@ -87,7 +86,6 @@ export function chatCompletionsBody(
           if (part.type === 'text') text += part.text;
           else if (part.type === 'tool-call') {
             const args = toolCallArguments(part.input);
-            if (args === undefined && typeof part.input === 'string') return undefined;
             toolCalls.push({ id: part.toolCallId, type: 'function', function: { name: part.toolName, arguments: args } });
           } else return undefined;
         }
@@ -215,11 +213,10 @@ function unifiedFinishReason(reason: unknown): 'stop' | 'length' | 'content-filt
  * the provider reads it (and reports what is wrong with it, as before).
  */
 export function readChatCompletion(text: string): WireResult | undefined {
-  // The provider's secure parse refuses prototype keys: leave such answers to it.
-  if (text.includes('__proto__') || text.includes('constructor')) return undefined;
   let answer: unknown;
   try {
-    answer = JSON.parse(text);
+    // The provider's parse: it refuses prototype keys (plain or escaped), which JSON.parse reads.
+    answer = secureJsonParse(text);
   } catch {
     return undefined;
   }

@@ -9,9 +9,9 @@ import { agentMessages } from '../agents/llm-agent.ts';
 import { helpdeskTools } from '../domains/helpdesk/tools.ts';
 import { agentToolSpecs } from '../agents/tool-specs.ts';
 import { startAnthropicPeer } from '../testing/anthropic-peer.ts';
+import { MODEL_CONVERSATION } from '../testing/model-conversation.ts';
 import { startOpenAIPeer } from '../testing/openai-peer.ts';
 import { maxConcurrent, type ModelPeer, type PeerReply, type PeerScript } from '../testing/peer-server.ts';
-import type { TrajectoryEvent } from '../schema/trajectory.ts';
 import { directCallOptions, languageModelPrompt, prepareTools } from './direct-call.ts';
 import type { ModelConfig, ModelsConfig } from './model-config.ts';
 import { ModelHub } from './model-hub.ts';
@@ -32,15 +32,7 @@ after(() => Promise.all(peers.map((peer) => peer.close())));
 const tools = modelToolSet(agentToolSpecs({ tools: helpdeskTools } as unknown as Parameters<typeof agentToolSpecs>[0], false));
 
 /** A conversation as the LLM agent builds it: user text, tool calls (one unknown), results (one an error). */
-const events: TrajectoryEvent[] = [
-  { type: 'message', role: 'user', content: 'I cannot open the finance folder.' },
-  { type: 'tool_call', id: 'c1', name: 'find_person', arguments: { query: 'alex' } },
-  { type: 'tool_call', id: 'c2', name: 'no_such_tool', arguments: '{"broken' },
-  { type: 'tool_result', callId: 'c1', name: 'find_person', content: '[{"id":"p-001"}]', isError: false },
-  { type: 'tool_result', callId: 'c2', name: 'no_such_tool', content: 'unknown tool', isError: true },
-  { type: 'message', role: 'agent', content: 'Found you. Anything else?' },
-  { type: 'message', role: 'user', content: 'No, thanks \u00e9\u4e2d "quoted"' },
-] as TrajectoryEvent[];
+const events = MODEL_CONVERSATION;
 
 const requests: ModelRequest[] = [
   { system: 'You are the helpdesk agent.', messages: agentMessages(events), tools, temperature: 0, maxOutputTokens: 300 },

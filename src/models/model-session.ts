@@ -283,7 +283,8 @@ export class ModelSession {
     if (body === undefined) return readDirectResult(await provider.doGenerate(options), tools);
     let prefetched: NonNullable<CallState['prefetched']>;
     try {
-      const response = await this.fetch(wire.url, { method: 'POST', headers: wire.headers, body, signal: options.abortSignal });
+      // Headers copied per request, as the provider builds them per call (a fetch may change what it is given).
+      const response = await this.fetch(wire.url, { method: 'POST', headers: { ...wire.headers }, body, signal: options.abortSignal });
       prefetched = { response };
       if (response.status === 200) {
         const text = await response.text();
