@@ -278,7 +278,8 @@ describe('the chat-completions wire against @ai-sdk/openai-compatible', () => {
         includeUsage: true,
         fetch,
       }).chatModel('m-test') as LanguageModelV3;
-    const wire = await probeChatCompletionsWire(build, 'm-test', { 'user-agent': 'ai/test' }, CALL_ROUTE_HEADER);
+    const probe = await probeChatCompletionsWire(build, 'm-test', { 'user-agent': 'ai/test' }, CALL_ROUTE_HEADER);
+    const wire = 'wire' in probe ? probe.wire : undefined;
     assert.equal(wire?.url, 'http://peer.test/v1/chat/completions');
     assert.equal(wire?.headers.authorization, 'Bearer sk-probe');
     assert.equal(wire?.headers[CALL_ROUTE_HEADER], undefined);
@@ -297,9 +298,18 @@ describe('the chat-completions wire against @ai-sdk/openai-compatible', () => {
         },
       } as LanguageModelV3;
     };
-    assert.equal(await probeChatCompletionsWire(otherBody, 'm-test', {}, CALL_ROUTE_HEADER), undefined);
-    assert.equal(await probeChatCompletionsWire(otherReading, 'm-test', {}, CALL_ROUTE_HEADER), undefined);
-    assert.equal(await probeChatCompletionsWire(build, 'another-model', {}, CALL_ROUTE_HEADER), undefined, 'the model id is in the body');
+    const body = { reason: "the provider's request body for the probe differs from the wire's" };
+    assert.deepEqual(await probeChatCompletionsWire(otherBody, 'm-test', {}, CALL_ROUTE_HEADER), body);
+    assert.deepEqual(await probeChatCompletionsWire(otherReading, 'm-test', {}, CALL_ROUTE_HEADER), {
+      reason: 'the provider reads the probe answer differently from the wire',
+    });
+    assert.deepEqual(await probeChatCompletionsWire(build, 'another-model', {}, CALL_ROUTE_HEADER), body, 'the model id is in the body');
+    const broken = (): LanguageModelV3 => {
+      throw new Error('no such provider option');
+    };
+    assert.deepEqual(await probeChatCompletionsWire(broken, 'm-test', {}, CALL_ROUTE_HEADER), {
+      reason: 'the probe failed: no such provider option',
+    });
   });
 });
 

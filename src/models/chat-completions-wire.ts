@@ -308,19 +308,22 @@ const PROBE_ANSWER = JSON.stringify({
   usage: { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, prompt_tokens_details: { cached_tokens: 2 } },
 });
 
+/** What a probe found: the wire to use, or why every call goes through the provider. */
+export type WireProbe = { wire: ChatCompletionsWire } | { reason: string };
+
 /**
  * The wire of one model, checked against its own provider: `build` makes the provider's language
  * model over the fetch given (as the hub builds it). The provider sends the probe request to a fetch
  * that answers locally (nothing reaches the network); the wire is given only if our body for the
- * same call is byte-identical and our reading of the probe answer equals the provider's. Undefined
- * otherwise (another provider version or shape: every call then goes through the provider).
+ * same call is byte-identical and our reading of the probe answer equals the provider's; otherwise
+ * why not (another provider version or shape: every call then goes through the provider).
  */
 export async function probeChatCompletionsWire(
   build: (fetch: typeof globalThis.fetch) => LanguageModelV3,
   modelId: string,
   sdkHeaders: Record<string, string>,
   routeHeader: string,
-): Promise<ChatCompletionsWire | undefined> {
+): Promise<WireProbe> {
   let sent: { url: string; headers: Record<string, string>; body: unknown } | undefined;
   const capture: typeof globalThis.fetch = async (input, init) => {
     const headers = init?.headers;
@@ -341,11 +344,12 @@ export async function probeChatCompletionsWire(
     ) as LanguageModelV3CallOptions;
     const theirs = await readDirectResult(await build(capture).doGenerate(options), PROBE_TOOLS);
     const ours = readChatCompletion(PROBE_ANSWER);
-    if (!sent || !ours || sent.body !== chatCompletionsBody(modelId, PROBE_PROMPT, prepared, settings)) return undefined;
+    if (!sent || !ours || sent.body !== chatCompletionsBody(modelId, PROBE_PROMPT, prepared, settings))
+      return { reason: "the provider's request body for the probe differs from the wire's" };
     if (!isDeepStrictEqual(await readDirectResult(ours as Awaited<ReturnType<LanguageModelV3['doGenerate']>>, PROBE_TOOLS), theirs))
-      return undefined;
-    return { url: sent.url, headers: sent.headers, modelId, toolsJson: new WeakMap() };
-  } catch {
-    return undefined;
+      return { reason: 'the provider reads the probe answer differently from the wire' };
+    return { wire: { url: sent.url, headers: sent.headers, modelId, toolsJson: new WeakMap() } };
+  } catch (error) {
+    return { reason: `the probe failed: ${(error as Error).message}` };
   }
 }

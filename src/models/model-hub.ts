@@ -355,14 +355,17 @@ export class ModelHub {
     let wire = this.wires.get(model.name);
     if (!wire) {
       const key = this.providerKey(model);
-      wire = this.sdkHeaders().then((headers) =>
-        probeChatCompletionsWire(
-          (fetch) => buildLanguageModel(model, key, fetch) as LanguageModelV3,
-          model.model,
-          headers,
-          CALL_ROUTE_HEADER,
-        ),
-      );
+      wire = this.sdkHeaders()
+        .then((headers) =>
+          probeChatCompletionsWire(
+            (fetch) => buildLanguageModel(model, key, fetch) as LanguageModelV3,
+            model.model,
+            headers,
+            CALL_ROUTE_HEADER,
+          ),
+        )
+        // Refused: every call of the model goes through its provider, as without the wire.
+        .then((probe) => ('wire' in probe ? probe.wire : undefined));
       this.wires.set(model.name, wire);
     }
     return wire;
