@@ -2,7 +2,7 @@ import type { LanguageModelV3, LanguageModelV3CallOptions, LanguageModelV3Conten
 import { secureJsonParse, stringifyWithBigIntAndCycles } from '@ai-sdk/provider-utils';
 import { jsonSchema, tool, type ToolSet } from 'ai';
 import { isDeepStrictEqual } from 'node:util';
-import { directCallOptions, prepareTools, readDirectResult, type PreparedTools } from './direct-call.ts';
+import { directCallOptions, prepareTools, readDirectResult, type GenerateResult, type PreparedTools } from './direct-call.ts';
 
 /**
  * The chat-completions wire of `@ai-sdk/openai-compatible` (providers `openai-compatible` and
@@ -36,9 +36,6 @@ export interface WireSettings {
   temperature?: number;
   maxOutputTokens?: number;
 }
-
-/** A `doGenerate` result as far as `readDirectResult` reads it. */
-export type WireResult = Pick<Awaited<ReturnType<LanguageModelV3['doGenerate']>>, 'content' | 'finishReason' | 'usage'>;
 
 /** `serializeToolCallArguments` of the provider: a string that its secure parse reads stays as it is. */
 function toolCallArguments(input: unknown): string | undefined {
@@ -212,7 +209,7 @@ function unifiedFinishReason(reason: unknown): 'stop' | 'length' | 'content-filt
  * reason, usage), or undefined when it is not plainly one the provider reads the same way: then
  * the provider reads it (and reports what is wrong with it, as before).
  */
-export function readChatCompletion(text: string): WireResult | undefined {
+export function readChatCompletion(text: string): GenerateResult | undefined {
   let answer: unknown;
   try {
     // The provider's parse: it refuses prototype keys (plain or escaped), which JSON.parse reads.
@@ -346,7 +343,7 @@ export async function probeChatCompletionsWire(
     const ours = readChatCompletion(PROBE_ANSWER);
     if (!sent || !ours || sent.body !== chatCompletionsBody(modelId, PROBE_PROMPT, prepared, settings))
       return { reason: "the provider's request body for the probe differs from the wire's" };
-    if (!isDeepStrictEqual(await readDirectResult(ours as Awaited<ReturnType<LanguageModelV3['doGenerate']>>, PROBE_TOOLS), theirs))
+    if (!isDeepStrictEqual(await readDirectResult(ours, PROBE_TOOLS), theirs))
       return { reason: 'the provider reads the probe answer differently from the wire' };
     return { wire: { url: sent.url, headers: sent.headers, modelId, toolsJson: new WeakMap() } };
   } catch (error) {

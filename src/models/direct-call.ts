@@ -235,11 +235,11 @@ async function parseToolCall(call: LanguageModelV3ToolCall, tools: ToolSet | und
   }
 }
 
+/** What `readDirectResult` reads of a `doGenerate` answer. */
+export type GenerateResult = Pick<Awaited<ReturnType<LanguageModelV3['doGenerate']>>, 'content' | 'finishReason' | 'usage'>;
+
 /** Reads a `doGenerate` answer the way `generateText` builds its one-step result. */
-export async function readDirectResult(
-  result: Awaited<ReturnType<LanguageModelV3['doGenerate']>>,
-  tools: ToolSet | undefined,
-): Promise<DirectResult> {
+export async function readDirectResult(result: GenerateResult, tools: ToolSet | undefined): Promise<DirectResult> {
   const content: LanguageModelV3Content[] = result.content;
   const calls = content.filter((part): part is LanguageModelV3ToolCall => part.type === 'tool-call');
   const parsed = calls.length ? await Promise.all(calls.map((call) => parseToolCall(call, tools))) : [];

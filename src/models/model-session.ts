@@ -289,7 +289,7 @@ export class ModelSession {
       if (response.status === 200) {
         const text = await response.text();
         const read = readChatCompletion(text);
-        if (read) return readDirectResult(read as Awaited<ReturnType<LanguageModelV3['doGenerate']>>, tools);
+        if (read) return readDirectResult(read, tools);
         prefetched = {
           response: new ReplyResponse(text, { status: response.status, statusText: response.statusText, headers: response.headers }),
         };

@@ -65,6 +65,19 @@ function gatedStore(store: SqliteStore): { store: Store; saves: string[]; gates:
   return { store: gated, saves, gates };
 }
 
+/** A helpdesk run of `tasks` tasks for the oracle at `concurrency`, in a real SQLite store whose saves wait for the test. */
+async function gatedRun(tasks: number, concurrency: number) {
+  const sqlite = SqliteStore.open(':memory:');
+  const { runId, config } = await createRun(sqlite, {
+    domain: 'helpdesk',
+    tasks: { count: tasks },
+    agents: ['oracle'],
+    trials: 1,
+    concurrency,
+  });
+  return { sqlite, runId, config, ...gatedStore(sqlite) };
+}
+
 /** Plays each episode with built-in participants; `hold(n)` gives the gate the n-th episode (1-based) waits on first. */
 function executorOf(config: RunConfig, hold: (n: number) => Promise<void> | undefined = () => undefined) {
   const domain = createDomain('helpdesk');
@@ -85,15 +98,7 @@ function executorOf(config: RunConfig, hold: (n: number) => Promise<void> | unde
 
 describe('the runner stores episodes without holding up the next one', () => {
   it('a lane runs its next episode while the last save commits, holds at most one unsettled save, counts stored ones only', async () => {
-    const sqlite = SqliteStore.open(':memory:');
-    const { store, saves, gates } = gatedStore(sqlite);
-    const { runId, config } = await createRun(sqlite, {
-      domain: 'helpdesk',
-      tasks: { count: 3 },
-      agents: ['oracle'],
-      trials: 1,
-      concurrency: 1,
-    });
+    const { sqlite, store, saves, gates, runId, config } = await gatedRun(3, 1);
     const executor = executorOf(config);
     const progress: RunProgress[] = [];
     const run = executeRun(runId, { store, runEpisodes: executor, onProgress: (p) => progress.push(p) });
@@ -128,15 +133,7 @@ describe('the runner stores episodes without holding up the next one', () => {
   });
 
   it('a save that fails rejects the run at once, with other episodes still in flight, and starts nothing more', async () => {
-    const sqlite = SqliteStore.open(':memory:');
-    const { store, saves, gates } = gatedStore(sqlite);
-    const { runId, config } = await createRun(sqlite, {
-      domain: 'helpdesk',
-      tasks: { count: 6 },
-      agents: ['oracle'],
-      trials: 1,
-      concurrency: 2,
-    });
+    const { sqlite, store, saves, gates, runId, config } = await gatedRun(6, 2);
     // Every episode waits for the test before it is played.
     const playing = new Map<number, Gate>();
     const executor = executorOf(config, (n) => {
