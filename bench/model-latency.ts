@@ -21,12 +21,14 @@
  *   --executor  with --threads 1 too: one worker thread runs the episodes, the main one stores
  *   --sdk     (one thread) every call through the provider's doGenerate, as before the
  *             chat-completions wire (src/models/chat-completions-wire.ts), for a side-by-side pair
+ *   --node-http  (one thread) plain http: requests through node:http, as before the HTTP/1.1 pool
+ *             (src/models/http1-pool.ts), for a side-by-side pair
  *   --timing  also the harness's own view of the model calls of each level (main thread only, via
  *             diagnostics_channel): time from executeRun to the first request, and each call from
  *             its request to the end of its response (mean, p99); off by default so the other
  *             columns are measured without the subscriber
  *   --breakdown   instead of runs: CPU per model call of each layer (node:http, fetch, the http
- *             transport, the provider's
+ *             transport, its exchange over node:http and over the HTTP/1.1 pool, the provider's
  *             doGenerate, generateText, ModelSession.generate over fetch and the provider, over the
  *             transport and the provider, and now: over the chat-completions wire), 32 calls in flight
  */
@@ -38,6 +40,7 @@ import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { modelParticipants } from '../src/cli/participants.ts';
 import { EpisodeThreads } from '../src/cli/threads/episode-threads.ts';
+import { createHttpTransport, type TransportReply } from '../src/models/http-transport.ts';
 import { ModelHub } from '../src/models/model-hub.ts';
 import { SharedAdmissions } from '../src/models/shared-admission.ts';
 import type { ModelsConfig } from '../src/models/model-config.ts';
@@ -64,6 +67,8 @@ const alwaysThreads = process.argv.includes('--executor');
 const timing = process.argv.includes('--timing');
 /** Direct calls through the provider's doGenerate instead of the chat-completions wire (one thread only). */
 const sdk = process.argv.includes('--sdk');
+/** Plain http: requests through node:http instead of the HTTP/1.1 pool (src/models/http1-pool.ts). */
+const nodeHttp = process.argv.includes('--node-http');
 const gc = (globalThis as { gc?: () => void }).gc;
 
 interface PeerStats {
@@ -144,12 +149,13 @@ function timeCalls(startedAt: number): { stop(): CallTiming | undefined } {
     const at = begun.get((message as { request: object }).request);
     if (at !== undefined) durations.push(performance.now() - at);
   };
-  diagnostics.subscribe('http.client.request.start', onStart);
-  diagnostics.subscribe('http.client.response.finish', onFinish);
+  // node:http's channels (https) and the HTTP/1.1 pool's (http), which publish the same shape.
+  for (const channel of ['http.client.request.start', 'groundwork.http1.request.start']) diagnostics.subscribe(channel, onStart);
+  for (const channel of ['http.client.response.finish', 'groundwork.http1.response.finish']) diagnostics.subscribe(channel, onFinish);
   return {
     stop() {
-      diagnostics.unsubscribe('http.client.request.start', onStart);
-      diagnostics.unsubscribe('http.client.response.finish', onFinish);
+      for (const channel of ['http.client.request.start', 'groundwork.http1.request.start']) diagnostics.unsubscribe(channel, onStart);
+      for (const channel of ['http.client.response.finish', 'groundwork.http1.response.finish']) diagnostics.unsubscribe(channel, onFinish);
       if (first === undefined || durations.length === 0) return undefined;
       durations.sort((a, b) => a - b);
       return {
@@ -181,7 +187,12 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   const dir = mkdtempSync(join(tmpdir(), 'gw-model-latency-'));
   const store = SqliteStore.open(memoryDb ? ':memory:' : join(dir, 'bench.db'));
   // The run's concurrency is the default model limit (as `groundwork run` passes it).
-  const { factory, hub } = modelParticipants({ models, concurrency: c, ...(sdk ? { chatWire: false } : {}) });
+  const { factory, hub } = modelParticipants({
+    models,
+    concurrency: c,
+    ...(sdk ? { chatWire: false } : {}),
+    ...(nodeHttp ? { transport: createHttpTransport({ http1Pool: false }) } : {}),
+  });
   const { runId, config, tasks } = await createRun(
     store,
     // The models in the run config too (as `groundwork run` stores them): episode threads build theirs from it.
@@ -295,8 +306,8 @@ async function breakdown(url: string): Promise<void> {
       ],
     },
   ];
-  const { createHttpTransport } = await import('../src/models/http-transport.ts');
   const transport = createHttpTransport();
+  const nodeTransport = createHttpTransport({ http1Pool: false });
   const model = createOpenAICompatible({ name: 'openai-compatible', baseURL: url, includeUsage: true }).chatModel('bench');
   const modelOverTransport = createOpenAICompatible({
     name: 'openai-compatible',
@@ -343,7 +354,7 @@ async function breakdown(url: string): Promise<void> {
       request.end(body);
     });
   const layers: [string, (i: number) => Promise<unknown>][] = [
-    ['node:http request (floor)', viaHttp],
+    ['node:http request', viaHttp],
     [
       'fetch + text()',
       async () =>
@@ -359,6 +370,28 @@ async function breakdown(url: string): Promise<void> {
             body,
           })
         ).text(),
+    ],
+    [
+      'transport exchange, node:http',
+      async () =>
+        (
+          await (nodeTransport.exchange(target, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          }) as Promise<TransportReply>)
+        ).read(1e7),
+    ],
+    [
+      'transport exchange, HTTP/1.1 pool',
+      async () =>
+        (
+          await (transport.exchange(target, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          }) as Promise<TransportReply>)
+        ).read(1e7),
     ],
     ['provider doGenerate (fetch)', async () => model.doGenerate({ prompt })],
     ['provider doGenerate (transport)', async () => modelOverTransport.doGenerate({ prompt })],

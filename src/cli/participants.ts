@@ -27,6 +27,8 @@ export interface ModelParticipantsOptions {
   admission?: ModelHubOptions['admission'];
   /** See `ModelHubOptions.chatWire`. @default true */
   chatWire?: boolean;
+  /** See `ModelHubOptions.transport`. */
+  transport?: ModelHubOptions['transport'];
 }
 
 /**
@@ -44,6 +46,7 @@ export function modelParticipants(options: ModelParticipantsOptions): { hub: Mod
     ...(options.concurrency !== undefined ? { defaultConcurrency: options.concurrency } : {}),
     ...(options.admission ? { admission: options.admission } : {}),
     ...(options.chatWire !== undefined ? { chatWire: options.chatWire } : {}),
+    ...(options.transport ? { transport: options.transport } : {}),
   });
   const agents = new Map<string, Agent>();
   const users = new Map<string, ReturnType<typeof createLlmUser>>();

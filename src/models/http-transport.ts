@@ -2,12 +2,14 @@ import http from 'node:http';
 import https from 'node:https';
 import { type Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
+import { Http1Pool, type Http1Response, writableRequest } from './http1-pool.ts';
 
 /**
- * A `fetch` over node:http/node:https with keep-alive agents: the base fetch of a ModelHub in live
- * and record modes. Node's built-in fetch (undici) costs about 0.8 ms of CPU per model call on a
- * loaded 2-core box against 0.2 ms for a plain node:http request (bench/model-latency.ts
- * --breakdown), and a model call is little more than one request.
+ * A `fetch` over kept-alive connections: plain `http:` through the HTTP/1.1 pool of
+ * src/models/http1-pool.ts, `https:` through node:https's agent. The base fetch of a ModelHub in
+ * live and record modes. Node's built-in fetch (undici) costs about 0.8 ms of CPU per model call
+ * on a loaded 2-core box against 0.2 ms for a plain node:http request and less again for the pool
+ * (bench/model-latency.ts --breakdown), and a model call is little more than one request.
  *
  * It behaves as Node's fetch for what the AI SDK providers and Groundwork use: a real `Response`
  * (status, statusText, headers, streamed body), fetch's default request headers (`accept`,
@@ -42,6 +44,11 @@ export interface HttpTransportOptions {
   maxSockets?: number;
   /** An idle kept-alive connection is closed after this many ms (sooner when the server says so). @default 4000 */
   idleTimeoutMs?: number;
+  /**
+   * Send plain `http:` requests through the HTTP/1.1 pool (src/models/http1-pool.ts) rather than
+   * node:http (which a finite `maxSockets` also chooses). @default true
+   */
+  http1Pool?: boolean;
   /** Used for what this transport does not handle itself. @default globalThis.fetch */
   fallback?: typeof globalThis.fetch;
 }
@@ -87,8 +94,16 @@ export interface TransportReply {
   cancel(): void;
 }
 
-/** One response head and its decoded body (null: HEAD or a null-body status, already drained). */
-class Received implements TransportReply {
+/** A response as `follow` gives it: the reply, the request it answers and its decoded body as a Node stream for `fetch`. */
+interface Received extends TransportReply {
+  readonly request: Outgoing;
+  redirected: boolean;
+  /** The decoded body as a Node stream (null: HEAD or a null-body status); instead of `read`. */
+  nodeBody(): Readable | null;
+}
+
+/** A node:http response head and its decoded body (null: HEAD or a null-body status, already drained). */
+class NodeReceived implements Received {
   redirected = false;
   constructor(
     readonly request: Outgoing,
@@ -110,6 +125,63 @@ class Received implements TransportReply {
   cancel(): void {
     this.body?.destroy();
   }
+
+  nodeBody(): Readable | null {
+    return this.body;
+  }
+}
+
+/** A response of the HTTP/1.1 pool: the body read whole from its buffer, or decoded through a stream when it has a content coding. */
+class PooledReceived implements Received {
+  redirected = false;
+  readonly status: number;
+  readonly statusText: string;
+  readonly rawHeaders: string[];
+  private readonly nullBody: boolean;
+
+  constructor(
+    readonly request: Outgoing,
+    private readonly response: Http1Response,
+  ) {
+    this.status = response.status;
+    this.statusText = response.statusText;
+    this.rawHeaders = response.rawHeaders;
+    this.nullBody = isNullBody(request.method, response.status);
+  }
+
+  header(name: string): string | null {
+    return rawHeader(this.rawHeaders, name);
+  }
+
+  read(maxBytes: number): Promise<{ body: Buffer } | { tooLarge: true }> {
+    if (this.nullBody) return Promise.resolve({ body: Buffer.alloc(0) });
+    const encoding = this.header('content-encoding');
+    if (encoding === null) return this.response.read(maxBytes).catch((error) => Promise.reject(this.readError(error)));
+    return readNodeBody(this.nodeBody() as Readable, this.request.signal, maxBytes);
+  }
+
+  cancel(): void {
+    this.response.cancel();
+  }
+
+  nodeBody(): Readable | null {
+    if (this.nullBody) {
+      this.response.cancel();
+      return null;
+    }
+    const { method } = this.request;
+    return decode(this.response.stream(), this.header('content-encoding'), method, this.status);
+  }
+
+  /** A body read's error as fetch gives it: the signal's reason once aborted, else a network error. */
+  private readError(error: unknown): unknown {
+    return this.request.signal?.aborted ? this.request.signal.reason : fetchFailed(error);
+  }
+}
+
+/** Responses without a body whatever their head says, as fetch reads them. */
+function isNullBody(method: string, status: number): boolean {
+  return method === 'HEAD' || status === 101 || status === 204 || status === 205 || status === 304;
 }
 
 /** HTTP whitespace a `Headers` value loses at both ends. */
@@ -188,13 +260,19 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     maxSockets: options.maxSockets ?? Number.POSITIVE_INFINITY,
     timeout: options.idleTimeoutMs ?? 4000,
   };
-  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+  const connections: Connections = {
+    'http:': new http.Agent(agentOptions),
+    'https:': new https.Agent(agentOptions),
+    // node:http keeps a finite maxSockets with its queue; the pool has none.
+    pool:
+      options.http1Pool !== false && agentOptions.maxSockets === Number.POSITIVE_INFINITY ? new Http1Pool(agentOptions.timeout) : undefined,
+  };
   const fallback = options.fallback ?? ((input, init) => globalThis.fetch(input, init));
 
   const transportFetch: typeof globalThis.fetch = async (input, init) => {
     const outgoing = toOutgoing(input, init);
     if (outgoing === FALLBACK) return fallback(input, init);
-    return toResponse(await follow(outgoing, agents));
+    return toResponse(await follow(outgoing, connections));
   };
   const exchange = (input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<TransportReply> | undefined => {
     let outgoing: Outgoing | typeof FALLBACK;
@@ -203,14 +281,15 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
     } catch (error) {
       return Promise.reject(error);
     }
-    return outgoing === FALLBACK ? undefined : follow(outgoing, agents);
+    return outgoing === FALLBACK ? undefined : follow(outgoing, connections);
   };
   return {
     fetch: transportFetch,
     exchange,
     close() {
-      agents['http:'].destroy();
-      agents['https:'].destroy();
+      connections['http:'].destroy();
+      connections['https:'].destroy();
+      connections.pool?.close();
     },
   };
 }
@@ -262,10 +341,17 @@ function fetchFailed(cause: unknown): TypeError {
   return new TypeError('fetch failed', { cause });
 }
 
-async function follow(first: Outgoing, agents: Record<'http:' | 'https:', http.Agent>): Promise<Received> {
+/** Where requests go: plain `http:` through the HTTP/1.1 pool, `https:` (and `http:` with a finite maxSockets) through node's agents. */
+interface Connections {
+  'http:': http.Agent;
+  'https:': https.Agent;
+  pool: Http1Pool | undefined;
+}
+
+async function follow(first: Outgoing, connections: Connections): Promise<Received> {
   let request = first;
   for (let redirects = 0; ; redirects++) {
-    const response = await send(request, agents);
+    const response = await send(request, connections);
     const location = REDIRECTS.has(response.status) ? response.header('location') : null;
     if (location === null) {
       response.redirected = redirects > 0;
@@ -296,7 +382,7 @@ async function follow(first: Outgoing, agents: Record<'http:' | 'https:', http.A
 }
 
 /** One request/response exchange: resolves once the response head arrived; the body streams. */
-function send(request: Outgoing, agents: Record<'http:' | 'https:', http.Agent>): Promise<Received> {
+function send(request: Outgoing, connections: Connections): Promise<Received> {
   const { url, signal } = request;
   if (signal?.aborted) return Promise.reject(signal.reason);
   const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
@@ -313,6 +399,24 @@ function send(request: Outgoing, agents: Record<'http:' | 'https:', http.Agent>)
     headers['content-length'] = String(typeof request.body === 'string' ? Buffer.byteLength(request.body) : request.body.byteLength);
   else if (request.method === 'POST' || request.method === 'PUT') headers['content-length'] = '0';
 
+  const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const path = `${url.pathname}${url.search}`;
+  const { pool } = connections;
+  if (pool && url.protocol === 'http:' && writableRequest(request.method, headers)) {
+    const exchanged = pool.exchange({ hostname, port, host: url.host, method: request.method, path, headers, body: request.body, signal });
+    return exchanged.then(
+      (response) => {
+        try {
+          checkHead(response.status, response.statusText);
+        } catch (error) {
+          response.cancel();
+          throw fetchFailed(error);
+        }
+        return new PooledReceived(request, response);
+      },
+      (error: unknown) => Promise.reject(signal?.aborted ? signal.reason : fetchFailed(error)),
+    );
+  }
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise<Received>((resolve, reject) => {
     let settled = false;
@@ -326,12 +430,12 @@ function send(request: Outgoing, agents: Record<'http:' | 'https:', http.Agent>)
     const req = lib.request(
       {
         protocol: url.protocol,
-        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        hostname,
         port,
-        path: `${url.pathname}${url.search}`,
+        path,
         method: request.method,
         headers,
-        agent: agents[url.protocol as 'http:' | 'https:'],
+        agent: connections[url.protocol as 'http:' | 'https:'],
       },
       (res) => {
         settled = true;
@@ -364,7 +468,7 @@ function receive(res: http.IncomingMessage, request: Outgoing, signal: AbortSign
   const statusText = res.statusMessage ?? '';
   checkHead(status, statusText);
   const raw = res.rawHeaders;
-  const nullBody = request.method === 'HEAD' || status === 101 || status === 204 || status === 205 || status === 304;
+  const nullBody = isNullBody(request.method, status);
   const done = () => signal?.removeEventListener('abort', onAbort);
   let body: Readable | null = null;
   if (nullBody) {
@@ -375,7 +479,7 @@ function receive(res: http.IncomingMessage, request: Outgoing, signal: AbortSign
     body.on('end', done);
     body.on('error', done);
   }
-  return new Received(request, status, statusText, raw, body);
+  return new NodeReceived(request, status, statusText, raw, body);
 }
 
 /** The fetch `Response` of a received response: headers as received, body streamed (readable directly by `readTransportBody`). */
@@ -386,9 +490,10 @@ function toResponse(received: Received): Response {
     for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
     let body: ReadableStream<Uint8Array> | null = null;
     let entry: NodeBody | undefined;
-    if (received.body) {
-      entry = { stream: received.body, signal: received.request.signal, taken: false, pulled: false };
-      body = toWebStream(received.body, received.request.signal, entry);
+    const nodeBody = received.nodeBody();
+    if (nodeBody) {
+      entry = { stream: nodeBody, signal: received.request.signal, taken: false, pulled: false };
+      body = toWebStream(nodeBody, received.request.signal, entry);
     }
     const response = new Response(body, { status: received.status, statusText: received.statusText, headers });
     if (entry) nodeBodies.set(response, entry);
@@ -402,7 +507,7 @@ function toResponse(received: Received): Response {
 }
 
 /** The body decoded as fetch does (codings in reverse order; unknown codings left as they are). */
-function decode(res: http.IncomingMessage, encoding: string | null, method: string, status: number): Readable {
+function decode(res: Readable, encoding: string | null, method: string, status: number): Readable {
   if (!encoding || method === 'HEAD' || method === 'CONNECT' || status === 204 || status === 304) return res;
   const codings = encoding
     .toLowerCase()

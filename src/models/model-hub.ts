@@ -76,10 +76,15 @@ export interface ModelHubOptions {
   /** Answer every model request from cassettes in this directory; no network at all. */
   replay?: string;
   /**
-   * The fetch used for real requests. @default a keep-alive node:http/https transport that behaves
-   * as Node's fetch for model requests, at a fraction of its CPU (src/models/http-transport.ts)
+   * The fetch used for real requests. @default the hub's transport (below), which behaves as Node's
+   * fetch for model requests at a fraction of its CPU (src/models/http-transport.ts)
    */
   fetch?: typeof globalThis.fetch;
+  /**
+   * The hub's transport, when no `fetch` is given (its idle connections never hold the process
+   * open). @default createHttpTransport(): `http:` over the HTTP/1.1 pool, `https:` over node:https
+   */
+  transport?: HttpTransport;
   /** Backoff between retries. @default { initialDelayMs: 1000, maxDelayMs: 30000, maxRetryAfterMs: 60000 } */
   retry?: Partial<RetryOptions>;
   /** Retries and failures, for logs (never contains a key). */
@@ -383,7 +388,7 @@ export class ModelHub {
 
   /** The hub's own transport (one keep-alive pool per hub; idle connections never hold the process open). */
   private defaultTransport(): HttpTransport {
-    this.transport ??= createHttpTransport();
+    this.transport ??= this.options.transport ?? createHttpTransport();
     return this.transport;
   }
 

@@ -322,7 +322,6 @@ export function tau2TaskToTask(record: Tau2TaskRecord, ctx: Tau2TaskContext): Ta
   const initialPatch = initialPatchOf(record, ctx);
   const initialization = initializationOf(record);
   const shortDomain = ctx.domain.name.replace(/^tau2-bench\//, '');
-  const criteria = record.evaluation_criteria;
 
   return {
     schemaVersion: TASK_SCHEMA_VERSION,
