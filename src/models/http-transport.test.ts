@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { createHttpTransport, readTransportBody } from './http-transport.ts';
 import { ModelHub } from './model-hub.ts';
-import { classifyFailure } from './retry.ts';
+import { fetchFailure } from '../testing/fetch-failure.ts';
 
 /** A server whose routes cover what fetch does for us: echo, codings, redirects, statuses, slow replies. */
 function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -89,23 +89,6 @@ async function seen(response: Response) {
   return { status: response.status, statusText: response.statusText, ok: response.ok, headers, body: await response.text() };
 }
 
-/** How a promise failed: class, message and the cause's code/message (what retry.ts reads). */
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return {
-      name: (error as Error).name,
-      type: (error as Error).constructor.name,
-      message: (error as Error).message,
-      cause: cause ? { code: cause.code, message: cause.message } : undefined,
-      classified: classifyFailure(error, undefined),
-    };
-  }
-  return 'resolved';
-}
-
 describe('http transport, side by side with Node fetch', () => {
   const transport = createHttpTransport();
   let server: http.Server;
@@ -161,7 +144,7 @@ describe('http transport, side by side with Node fetch', () => {
     const url = `${base}/redirect/302/1`;
     const [viaFetch, viaTransport] = [await fetch(url), await transport.fetch(url)];
     assert.deepEqual([viaTransport.redirected, viaTransport.url], [viaFetch.redirected, viaFetch.url]);
-    assert.deepEqual(await failure(transport.fetch(`${base}/redirect/302/21`)), await failure(fetch(`${base}/redirect/302/21`)));
+    assert.deepEqual(await fetchFailure(transport.fetch(`${base}/redirect/302/21`)), await fetchFailure(fetch(`${base}/redirect/302/21`)));
   });
 
   it('gives the same statuses, Retry-After and empty bodies', async () => {
@@ -186,29 +169,32 @@ describe('http transport, side by side with Node fetch', () => {
       'http://nonexistent.invalid/v1',
       'http://[::1/',
     ]) {
-      const expected = await failure(fetch(url, { method: 'POST', body: '{}' }));
-      const got = await failure(transport.fetch(url, { method: 'POST', body: '{}' }));
+      const expected = await fetchFailure(fetch(url, { method: 'POST', body: '{}' }));
+      const got = await fetchFailure(transport.fetch(url, { method: 'POST', body: '{}' }));
       assert.deepEqual(got, expected, url);
     }
-    assert.deepEqual(await failure(transport.fetch(`${base}/echo`, { body: 'x' })), await failure(fetch(`${base}/echo`, { body: 'x' })));
+    assert.deepEqual(
+      await fetchFailure(transport.fetch(`${base}/echo`, { body: 'x' })),
+      await fetchFailure(fetch(`${base}/echo`, { body: 'x' })),
+    );
   });
 
   it('aborts as fetch: before sending, while waiting for the head, and while reading the body (the signal reason)', async () => {
     const aborted = new AbortController();
     aborted.abort(new Error('mine'));
     assert.deepEqual(
-      await failure(transport.fetch(`${base}/echo`, { signal: aborted.signal })),
-      await failure(fetch(`${base}/echo`, { signal: aborted.signal })),
+      await fetchFailure(transport.fetch(`${base}/echo`, { signal: aborted.signal })),
+      await fetchFailure(fetch(`${base}/echo`, { signal: aborted.signal })),
     );
     assert.deepEqual(
-      await failure(transport.fetch(`${base}/slow`, { signal: AbortSignal.timeout(50) })),
-      await failure(fetch(`${base}/slow`, { signal: AbortSignal.timeout(50) })),
+      await fetchFailure(transport.fetch(`${base}/slow`, { signal: AbortSignal.timeout(50) })),
+      await fetchFailure(fetch(`${base}/slow`, { signal: AbortSignal.timeout(50) })),
     );
     const bodyRead = async (call: typeof fetch) => {
       const controller = new AbortController();
       const response = await call(`${base}/slow-body`, { signal: controller.signal });
       setTimeout(() => controller.abort(), 30);
-      return failure(response.text());
+      return fetchFailure(response.text());
     };
     assert.deepEqual(await bodyRead(transport.fetch), await bodyRead(fetch));
   });
@@ -227,7 +213,7 @@ describe('http transport, side by side with Node fetch', () => {
 
   it('refuses a URL with credentials as fetch does', async () => {
     const url = base.replace('http://', 'http://me:pw@');
-    assert.deepEqual(await failure(transport.fetch(url)), await failure(fetch(url)));
+    assert.deepEqual(await fetchFailure(transport.fetch(url)), await fetchFailure(fetch(url)));
   });
 
   it('keeps the reply cap of a model: a compressed reply over maxReplyBytes fails as with fetch', async () => {
@@ -239,7 +225,7 @@ describe('http transport, side by side with Node fetch', () => {
         },
         ...(fetchOption ? { fetch: fetchOption } : {}),
       });
-      return failure(hub.session('m', { role: 'agent', trial: 0, seed: 1 }).generate({ messages: [{ role: 'user', content: 'hi' }] }));
+      return fetchFailure(hub.session('m', { role: 'agent', trial: 0, seed: 1 }).generate({ messages: [{ role: 'user', content: 'hi' }] }));
     };
     const viaTransport = await outcome(undefined);
     assert.deepEqual(viaTransport, await outcome(fetch));
@@ -284,7 +270,7 @@ describe('http transport, side by side with Node fetch', () => {
       [`${base}/redirect/302/21`, undefined],
     ] as [string, number | undefined][]) {
       const init = () => (timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {});
-      assert.deepEqual(await failure(viaExchange(url, init())), await failure(viaFetch(url, init())), url);
+      assert.deepEqual(await fetchFailure(viaExchange(url, init())), await fetchFailure(viaFetch(url, init())), url);
     }
   });
 
@@ -316,8 +302,8 @@ describe('http transport, side by side with Node fetch', () => {
       tls.listen(0, '127.0.0.1');
       await once(tls, 'listening');
       const url = `https://localhost:${(tls.address() as AddressInfo).port}/echo`;
-      const expected = await failure(fetch(url));
-      assert.deepEqual(await failure(transport.fetch(url)), expected);
+      const expected = await fetchFailure(fetch(url));
+      assert.deepEqual(await fetchFailure(transport.fetch(url)), expected);
       assert.equal((expected as { cause: { code: string } }).cause.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
       tls.closeAllConnections();
       tls.close();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createHttpTransport, type HttpTransport } from './http-transport.ts';
-import { classifyFailure } from './retry.ts';
+import { fetchFailure } from '../testing/fetch-failure.ts';
 
 /**
  * The HTTP/1.1 pool held against two other HTTP clients on the same bytes: node:http (the
@@ -99,27 +99,11 @@ async function exchanged(transport: HttpTransport, url: string, init?: RequestIn
   };
 }
 
-/** How a promise failed, as retry.ts and a caller see it. */
-async function failure(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return {
-      type: (error as Error).constructor.name,
-      message: (error as Error).message,
-      cause: cause ? { code: cause.code, message: cause.message } : undefined,
-      classified: classifyFailure(error, undefined),
-    };
-  }
-  return 'resolved';
-}
-
 /** A failure of the exchange, or of the body read after it. */
 async function exchangeFailure(transport: HttpTransport, url: string) {
   // A client waiting for bytes that never come fails by the timeout, with a reason unlike any expected.
   const signal = AbortSignal.timeout(3000);
-  return failure(
+  return fetchFailure(
     (async () => (await (transport.exchange(url, { signal }) as Promise<import('./http-transport.ts').TransportReply>)).read(10_000_000))(),
   );
 }

@@ -317,6 +317,14 @@ interface Exchange {
   onAbort: (() => void) | undefined;
 }
 
+/** Hands the response up to `remaining` bytes of body from `data`; returns the rest. */
+function takeBody(exchange: Exchange, data: Buffer): Buffer {
+  const take = Math.min(exchange.remaining, data.byteLength);
+  if (take > 0) exchange.response?.push(data.subarray(0, take));
+  exchange.remaining -= take;
+  return data.subarray(take);
+}
+
 /** A kept-alive TCP connection to one origin, one exchange at a time. */
 class Connection {
   private pending: Buffer | undefined;
@@ -455,15 +463,11 @@ class Connection {
           if (!this.readHead(exchange, lines)) continue; // an informational response: the real one follows
           break;
         }
-        case 'length': {
-          const take = Math.min(exchange.remaining, data.byteLength);
-          if (take > 0) exchange.response?.push(data.subarray(0, take));
-          exchange.remaining -= take;
-          data = data.subarray(take);
+        case 'length':
+          data = takeBody(exchange, data);
           if (exchange.remaining > 0) return data;
           this.finish(exchange);
           return data;
-        }
         case 'chunk-size': {
           // (Inside a body every failure reads as node:http's "aborted"; only refusing the same bytes matters.)
           const end = data.indexOf(CRLF);
@@ -484,15 +488,11 @@ class Connection {
           exchange.remaining = size;
           break;
         }
-        case 'chunk-data': {
-          const take = Math.min(exchange.remaining, data.byteLength);
-          if (take > 0) exchange.response?.push(data.subarray(0, take));
-          exchange.remaining -= take;
-          data = data.subarray(take);
+        case 'chunk-data':
+          data = takeBody(exchange, data);
           if (exchange.remaining > 0) return data;
           exchange.phase = 'chunk-end';
           break;
-        }
         case 'chunk-end': {
           if ((data.byteLength > 0 && data[0] !== 13) || (data.byteLength > 1 && data[1] !== 10))
             throw parseError('Expected LF after chunk data', 'HPE_STRICT');
