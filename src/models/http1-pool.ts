@@ -6,16 +6,17 @@ import { PassThrough, type Readable } from 'node:stream';
  * HTTP/1.1 over plain TCP with kept-alive connections: what HttpTransport sends `http:` requests
  * through (local and LAN model servers: vLLM, SGLang, llama.cpp, Ollama — where runs go wide).
  * node:http's per-request machinery (ClientRequest, IncomingMessage and its stream, the agent's
- * events and socket timers) costs about 60 µs of CPU per request at 256 in flight and 0.28 ms at
- * 32; this costs 20–30 and 70 (bench/http-client.ts). A request is one write of head and body; a
+ * events and socket timers) costs 0.20 ms of CPU per request at 32 in flight, and this 0.08
+ * (bench/model-latency.ts --breakdown). A request is one write of head and body; a
  * response is parsed as it arrives and its body buffered for one whole read, which is all a model
  * call needs.
  *
  * It reads responses as node:http's parser (llhttp, strict mode) does: status line, header lines
- * (a name is a token, a value has no control character but tab; a head is at most 16 KiB),
+ * (a name is a token, a value has no control character but tab; names, values and reason at most
+ * 16 KiB), each refused at the first byte llhttp refuses rather than once the head is whole,
  * informational (1xx) responses skipped, a body framed by `transfer-encoding: chunked` (chunk
  * extensions and trailers read past), by `content-length`, or by the connection's close; both a
- * transfer coding and a length, or two different lengths, are refused (request smuggling). A
+ * transfer coding and a length, or a length given twice, are refused (request smuggling). A
  * connection is reused only when the response says it may (HTTP/1.1 without `connection: close`,
  * HTTP/1.0 with `keep-alive`), was read to its end and our request was written whole. Idle ones
  * do not keep the process alive and close after `idleTimeoutMs`, or the server's `keep-alive:
@@ -33,7 +34,7 @@ export interface Http1Request {
   method: string;
   /** Path and query. */
   path: string;
-  /** Header names (lower-case) and values, as sent; `host` and `connection` are added. */
+  /** Header names (lower-case) and values, as sent; `host` and `connection` are added unless given. */
   headers: Record<string, string>;
   body: string | Buffer | undefined;
   signal: AbortSignal | undefined;
@@ -51,7 +52,7 @@ export const HTTP1_CHANNELS = {
 /** Methods node:http sends without a `Content-Length: 0` when they have no body. */
 const NO_BODY_METHODS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
-/** node:http's default --max-http-header-size: status line and headers together. */
+/** node:http's default --max-http-header-size, counted as node counts it: the reason, header names and values. */
 const MAX_HEAD_BYTES = 16 * 1024;
 /** A body nobody is reading yet is buffered up to this much before the connection is paused. */
 const UNREAD_HIGH_WATER = 1024 * 1024;
@@ -707,6 +708,7 @@ export class Http1Pool {
     const now = performance.now();
     while (connections && connections.length > 0) {
       const connection = connections.pop() as Connection;
+      // The sweeper closes expired connections once a second; this covers the time between sweeps.
       if (now - connection.idleSince < connection.idleLimitMs) {
         connection.socket.ref();
         return connection;
