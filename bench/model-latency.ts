@@ -353,6 +353,11 @@ async function breakdown(url: string): Promise<void> {
       request.on('error', reject);
       request.end(body);
     });
+  /** One request through a transport's bare exchange, its body read whole. */
+  const exchangeBody = async (over: typeof transport) => {
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body };
+    return (await (over.exchange(target, init) as Promise<TransportReply>)).read(1e7);
+  };
   const layers: [string, (i: number) => Promise<unknown>][] = [
     ['node:http request', viaHttp],
     [
@@ -371,28 +376,8 @@ async function breakdown(url: string): Promise<void> {
           })
         ).text(),
     ],
-    [
-      'transport exchange, node:http',
-      async () =>
-        (
-          await (nodeTransport.exchange(target, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body,
-          }) as Promise<TransportReply>)
-        ).read(1e7),
-    ],
-    [
-      'transport exchange, HTTP/1.1 pool',
-      async () =>
-        (
-          await (transport.exchange(target, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body,
-          }) as Promise<TransportReply>)
-        ).read(1e7),
-    ],
+    ['transport exchange, node:http', () => exchangeBody(nodeTransport)],
+    ['transport exchange, HTTP/1.1 pool', () => exchangeBody(transport)],
     ['provider doGenerate (fetch)', async () => model.doGenerate({ prompt })],
     ['provider doGenerate (transport)', async () => modelOverTransport.doGenerate({ prompt })],
     ['generateText (before)', () => generateText({ model, system, messages, tools, temperature: 0, maxRetries: 0 })],

@@ -197,11 +197,6 @@ export class Http1Response {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  /** Whether the whole body arrived. */
-  get ended(): boolean {
-    return this.complete;
-  }
-
   /** The whole body, refused past `maxBytes` (the rest is never read); errors as a fetch body read. Once. */
   read(maxBytes: number): Promise<{ body: Buffer } | { tooLarge: true }> {
     if (this.given) return Promise.reject(new TypeError('Body is unusable: Body has already been read'));
@@ -306,7 +301,7 @@ interface Exchange {
   reject(error: unknown): void;
   response: Http1Response | undefined;
   phase: Phase;
-  /** Bytes left of the body (`length`) or of the chunk (`chunk-data`). */
+  /** Bytes left of the body (`length`) or of the chunk (`chunk-data`); the trailers' bytes so far (`trailers`). */
   remaining: number;
   keepAlive: boolean;
   /** The server's keep-alive timeout hint, ms. */
@@ -395,15 +390,11 @@ class Connection {
       };
       const { body } = request;
       if (body === undefined) this.socket.write(head, 'latin1', written);
-      else if (typeof body === 'string') {
-        this.socket.cork();
+      else {
+        this.socket.cork(); // head and body leave in one system call
         this.socket.write(head, 'latin1');
-        this.socket.write(body, 'utf8', written);
-        this.socket.uncork();
-      } else {
-        this.socket.cork();
-        this.socket.write(head, 'latin1');
-        this.socket.write(body, written);
+        if (typeof body === 'string') this.socket.write(body, 'utf8', written);
+        else this.socket.write(body, written);
         this.socket.uncork();
       }
     });
@@ -506,10 +497,9 @@ class Connection {
           // Trailer lines are header lines (checked as they arrive), 16 KiB in all, never a framing header.
           const end = data.indexOf(CRLF);
           const line = data.toString('latin1', 0, end < 0 ? data.byteLength : end);
-          const lone = line.search(/[\r\n]/);
-          if (lone >= 0 && !(end < 0 && lone === line.length - 1 && line.endsWith('\r')))
-            throw parseError('Missing expected CR after header value', 'HPE_CR_EXPECTED');
+          // A CR that is the last byte so far may be followed by its LF in the next segment.
           const content = end < 0 && line.endsWith('\r') ? line.slice(0, -1) : line;
+          if (/[\r\n]/.test(content)) throw parseError('Missing expected CR after header value', 'HPE_CR_EXPECTED');
           const counted = content.length > 0 ? checkHeaderLine(content, end >= 0) : 0;
           if (exchange.remaining + counted > MAX_HEAD_BYTES) throw parseError('Header overflow', 'HPE_HEADER_OVERFLOW');
           if (end < 0) return data;
@@ -531,7 +521,6 @@ class Connection {
     }
   }
 
-  /** Reads a response head; false for an informational one (skipped). */
   /** Reads a response head (already checked by `checkHead`); false for an informational one (skipped). */
   private readHead(exchange: Exchange, lines: string[]): boolean {
     const first = lines[0] as string;
