@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { createRun, executeRun } from '../runner/local-runner.ts';
+import { createEpisodeAuditor } from '../audit-runner/episode-auditor.ts';
+import { createRun, domainFor, executeRun } from '../runner/local-runner.ts';
 import { AUDIT_SCHEMA_VERSION, episodeAuditSchema, type EpisodeAudit } from '../schema/audit.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import { copyToLegacyLayout } from './sqlite-store-legacy.test.ts';
@@ -181,5 +184,42 @@ test('goal items written in a savepoint or transaction that rolled back are writ
   assert.equal(await store.saveEpisode(episode('ep-ok-2', 14), audit('ep-ok-2', 14, 'first goal')), true);
   await store.saveEpisodeAudit('ep-ok-1', runId, second);
   assert.deepEqual(await store.getEpisodeAudit('ep-ok-1'), second);
+  await store.close();
+});
+
+test('audits are stored while another connection writes the same file (a write transaction that reads first takes the lock first)', async () => {
+  // `groundwork audit` or `regrade` of one run while another process runs another: storing an audit
+  // reads its episode first; begun as a read, the transaction could not become a write once the
+  // other connection had committed meanwhile, and failed with "database is locked" (about 2% of
+  // calls here) instead of waiting its turn.
+  const path = tempDb();
+  const store = SqliteStore.open(path);
+  const { runId, tasks } = await createRun(store, { domain: 'helpdesk', tasks: { count: 3 }, agents: ['oracle', 'noop'], trials: 1 });
+  const audits: EpisodeAudit[] = [];
+  const auditor = createEpisodeAuditor({ domain: domainFor((await store.getRun(runId))!.config), tasks });
+  await executeRun(runId, { store, auditEpisode: (graded, task) => (audits.push(auditor.audit(graded, task)), undefined) });
+  const stop = new SharedArrayBuffer(4);
+  const writer = new Worker(
+    `const { workerData, parentPort } = require('node:worker_threads');
+     const db = new (require(workerData.sqlite))(workerData.path);
+     db.pragma('busy_timeout = 5000');
+     db.exec('CREATE TABLE IF NOT EXISTS elsewhere (x INTEGER)');
+     const insert = db.prepare('INSERT INTO elsewhere VALUES (?)');
+     const stop = new Int32Array(workerData.stop);
+     parentPort.postMessage('writing');
+     for (let n = 0; Atomics.load(stop, 0) === 0; n++) insert.run(n);
+     db.close();`,
+    { eval: true, workerData: { path, stop, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } },
+  );
+  await new Promise((resolve) => writer.once('message', resolve));
+  const failures: string[] = [];
+  let calls = 0;
+  for (const deadline = Date.now() + 1_000; Date.now() < deadline; calls++)
+    await store.saveEpisodeAudits(runId, audits).catch((error: Error) => failures.push(error.message));
+  Atomics.store(new Int32Array(stop), 0, 1);
+  await new Promise((resolve) => writer.once('exit', resolve));
+  assert.ok(calls > 100, `only ${calls} calls`);
+  assert.deepEqual(failures.slice(0, 1), []);
+  assert.equal((await store.auditTotals(runId)).audited, audits.length);
   await store.close();
 });

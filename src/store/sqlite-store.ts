@@ -535,7 +535,10 @@ export class SqliteStore implements Store {
     const mark = this.goalItems.mark();
     let result: T;
     try {
-      result = this.db.transaction(write)();
+      // IMMEDIATE: the write lock is waited for at BEGIN. A transaction begun as a read (an audit reads
+      // its episode first) cannot become a write once another connection has committed meanwhile,
+      // and fails with "database is locked" at once instead of waiting its turn.
+      result = this.db.transaction(write).immediate();
     } catch (error) {
       this.goalItems.rollBack(mark);
       throw error;
