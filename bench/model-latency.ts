@@ -23,6 +23,8 @@
  *             chat-completions wire (src/models/chat-completions-wire.ts), for a side-by-side pair
  *   --node-http  (one thread) plain http: requests through node:http, as before the HTTP/1.1 pool
  *             (src/models/http1-pool.ts), for a side-by-side pair
+ *   --audit   audit each episode as it is graded and summarise the audits at the end, as `groundwork
+ *             run` does (its time counted in the run's); default: no audits, the model path alone
  *   --timing  also the harness's own view of the model calls of each level (main thread only, via
  *             diagnostics_channel): time from executeRun to the first request, and each call from
  *             its request to the end of its response (mean, p99); off by default so the other
@@ -33,6 +35,8 @@
  *             transport and the provider, and now: over the chat-completions wire), 32 calls in flight
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { createEpisodeAuditor, type EpisodeAuditor } from '../src/audit-runner/episode-auditor.ts';
+import { MAX_AUDITS_IN_MEMORY, summariseStoredRun } from '../src/audit-runner/summarise-stored-run.ts';
 import diagnostics from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +48,7 @@ import { createHttpTransport, type TransportReply } from '../src/models/http-tra
 import { ModelHub } from '../src/models/model-hub.ts';
 import { SharedAdmissions } from '../src/models/shared-admission.ts';
 import type { ModelsConfig } from '../src/models/model-config.ts';
-import { createRun, executeRun } from '../src/runner/local-runner.ts';
+import { createRun, domainFor, executeRun } from '../src/runner/local-runner.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
 
 const CALLS_PER_EPISODE = 5;
@@ -65,6 +69,8 @@ const threadCounts = argument('threads', '1').split(',').map(Number);
 /** Episode threads even for 1 (one worker thread beside the main one, which then only stores). */
 const alwaysThreads = process.argv.includes('--executor');
 const timing = process.argv.includes('--timing');
+/** Audits as `groundwork run` makes them: each episode's as it is graded, the summary at the end. */
+const audited = process.argv.includes('--audit');
 /** Direct calls through the provider's doGenerate instead of the chat-completions wire (one thread only). */
 const sdk = process.argv.includes('--sdk');
 /** Plain http: requests through node:http instead of the HTTP/1.1 pool (src/models/http1-pool.ts). */
@@ -123,6 +129,8 @@ interface LevelResult {
   /** The peer's own CPU per call (it shares the machine's cores with the harness). */
   peerCpuMsPerCall: number;
   throttle?: string;
+  /** With --audit: milliseconds of the end-of-run summary (part of `seconds`). */
+  summaryMs?: number;
   /** With --timing: the calls as this thread saw them (absent when the episodes ran on threads). */
   callTiming?: CallTiming;
 }
@@ -199,9 +207,14 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
     { domain: 'helpdesk', split: 'train', tasks: { count }, agents: ['bench'], user: 'bench', trials, concurrency: c, models },
     { participants: factory },
   );
-  // As `run --threads N` (without audits, as the one-thread run here has none).
+  // As `groundwork run` makes them (with --audit): one auditor, made over the run's stored tasks.
+  let auditor: EpisodeAuditor | undefined;
+  const auditorOf = (domain = domainFor(config)) => (auditor ??= createEpisodeAuditor({ domain, tasks, keep: MAX_AUDITS_IN_MEMORY }));
+  // As `run --threads N`.
   const admissions = threads > 1 || alwaysThreads ? new SharedAdmissions() : undefined;
-  const executor = admissions ? new EpisodeThreads({ threads, runId, config, tasks, admissions }) : undefined;
+  const executor = admissions
+    ? new EpisodeThreads({ threads, runId, config, tasks, admissions, ...(audited ? { auditor: () => auditorOf() } : {}) })
+    : undefined;
   const threadStart = performance.now();
   await executor?.ready();
   const threadStartMs = executor ? performance.now() - threadStart : 0;
@@ -227,7 +240,17 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   const callTimer = timing ? timeCalls(started) : undefined;
   // As `groundwork run`: the run's tasks read once (for its auditor) and handed to executeRun.
   const runTasks = await store.runTasks(runId);
-  const result = await executeRun(runId, { store, participants: factory, tasks: runTasks, ...(executor ? { runEpisodes: executor } : {}) });
+  const result = await executeRun(runId, {
+    store,
+    participants: factory,
+    tasks: runTasks,
+    ...(executor ? { runEpisodes: executor } : {}),
+    // The runner's own domain, as `groundwork run` passes it (the threads build theirs from the config).
+    ...(audited ? { auditEpisode: (graded, task, domain) => auditorOf(domain).audit(graded, task) } : {}),
+  });
+  const summaryStarted = performance.now();
+  if (audited) await summariseStoredRun(store, runId, auditor ? { auditor } : {});
+  const summaryMs = performance.now() - summaryStarted;
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const callTiming = callTimer?.stop();
@@ -268,6 +291,7 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
     peerCpuMsPerCall: (stats.cpu.user + stats.cpu.system - peerBefore.cpu.user - peerBefore.cpu.system) / 1000 / Math.max(1, stats.calls),
     ...(report?.text ? { throttle: report.text } : {}),
     ...(callTiming ? { callTiming } : {}),
+    ...(audited ? { summaryMs } : {}),
   };
 }
 
@@ -425,11 +449,15 @@ try {
     }
   if (asJson)
     console.log(
-      JSON.stringify({ latencyMs, limit: limit ?? 'default', db: memoryDb ? 'memory' : 'file', node: process.version, results }, null, 2),
+      JSON.stringify(
+        { latencyMs, limit: limit ?? 'default', db: memoryDb ? 'memory' : 'file', audited, node: process.version, results },
+        null,
+        2,
+      ),
     );
   else {
     console.log(
-      `helpdesk, LLM agent + LLM user, ${CALLS_PER_EPISODE} calls/episode, peer latency ${latencyMs} ms, model limit ${limit ?? 'default'}, ${memoryDb ? 'in-memory' : 'file'} SQLite, node ${process.version}`,
+      `helpdesk, LLM agent + LLM user, ${CALLS_PER_EPISODE} calls/episode, peer latency ${latencyMs} ms, model limit ${limit ?? 'default'}, ${memoryDb ? 'in-memory' : 'file'} SQLite, ${audited ? 'audited as groundwork run does' : 'no audits'}, node ${process.version}`,
     );
     console.log(
       '     c  threads  episodes      ep/s     ideal  efficiency  cpu ms/call  heap MB/ep  rss MB/ep  gc share  peer max in flight  peer cpu ms/call  thread start ms  busy main/threads',
@@ -442,6 +470,7 @@ try {
         console.log(
           `        first request ${r.callTiming.firstRequestMs.toFixed(1)} ms after executeRun; calls as seen here: mean ${r.callTiming.meanMs.toFixed(2)} ms, p99 ${r.callTiming.p99Ms.toFixed(2)} ms`,
         );
+      if (r.summaryMs !== undefined) console.log(`        end-of-run audit summary ${r.summaryMs.toFixed(1)} ms (in the run's time)`);
       if (r.throttle) console.log(`        ${r.throttle}`);
     }
   }

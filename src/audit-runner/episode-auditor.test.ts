@@ -187,8 +187,9 @@ describe('per-episode audits equal the offline audit of the stored run', () => {
           audited++ === 0 ? (first ??= createEpisodeAuditor({ domain, tasks })).audit(graded, task) : undefined,
         onProgress: (p) => p.done >= 2 && stop.abort(),
       });
+      // Stopped once two were stored: the episode in flight then is stored too (at most one with one lane).
       const partial = (await store.listEpisodes(runId)).length;
-      assert.equal(partial, 2);
+      assert.ok(partial === 2 || partial === 3, `${partial} episodes stored before the resume`);
       assert.equal((await store.auditTotals(runId)).audited, 1);
       // Resume with per-episode audits, as `run --resume` does.
       const earlier = await store.listEpisodes(runId);

@@ -14,6 +14,7 @@ import type { EpisodeAudit } from '../schema/audit.ts';
 import type { Task } from '../schema/task.ts';
 import { requireRun, type AttemptStatus, type EpisodeAttempt, type EpisodeRecord, type RunRecord, type Store } from '../store/store.ts';
 import type { UserSimulator } from '../users/user.ts';
+import { deferredToCheckPhase } from '../util/check-phase.ts';
 import { connectionFor } from './episode-queue.ts';
 import { finishRunIfComplete, openFinishLock } from './finish-run.ts';
 import { distributedModelLimits, QUEUE_LIMITER, rateLimitedEpisode, rateLimitJob } from './rate-limit.ts';
@@ -28,7 +29,7 @@ import {
 } from './queue-settings.ts';
 
 /** Audits one graded episode (stored with it in one transaction). */
-export type EpisodeAuditor = (graded: GradedEpisode, task: Task) => EpisodeAudit | undefined;
+export type EpisodeAuditor = (graded: GradedEpisode, task: Task) => EpisodeAudit | undefined | Promise<EpisodeAudit | undefined>;
 
 /** What a run's model participants get from the worker: limits shared by every worker through Redis. */
 export interface WorkerModelLimits {
@@ -194,7 +195,8 @@ export async function startEpisodeWorker(options: EpisodeWorkerOptions): Promise
     let forgetAudit: ((record: EpisodeRecord) => void) | undefined;
     if (options.audit !== false) {
       const episodeAuditor = createEpisodeAuditor({ domain, tasks });
-      auditor = (graded, task) => episodeAuditor.audit(graded, task);
+      // Made back to back at the next check phase, as the local runner makes them (see deferredToCheckPhase).
+      auditor = deferredToCheckPhase((graded: GradedEpisode, task: Task) => episodeAuditor.audit(graded, task));
       forgetAudit = (record) => episodeAuditor.forget(record);
     }
     return {
@@ -333,7 +335,7 @@ export async function startEpisodeWorker(options: EpisodeWorkerOptions): Promise
     }
     let audit: EpisodeAudit | undefined;
     try {
-      audit = context.auditor?.(graded, task);
+      audit = await context.auditor?.(graded, task);
     } catch (error) {
       emit({ type: 'error', message: `audit of ${episodeId} failed (stored without it): ${describeError(error)}` });
     }

@@ -16,6 +16,7 @@ import { TRAJECTORY_SCHEMA_VERSION, type Trajectory } from '../schema/trajectory
 import { episodeKey, type EpisodeRecord, type LeaseOwner, type RunLease, type RunRecord, type Store, requireRun } from '../store/store.ts';
 import type { TableState } from '../state/table-state.ts';
 import type { UserSimulator } from '../users/user.ts';
+import { deferredToCheckPhase } from '../util/check-phase.ts';
 import { buildAgent, buildUser, type ParticipantFactory } from './build.ts';
 import { runConfigSchema, type RunConfig, type RunConfigInput } from '../schema/run-config.ts';
 import { checkConcurrency, checkPlannedTasks, checkPlanSize, planEpisodes, type EpisodeSpec } from './plan.ts';
@@ -63,11 +64,13 @@ export interface ExecuteRunOptions {
   /** The run's lease (see `leaseTiming`). @default leaseTiming() */
   lease?: LeaseTiming;
   /**
-   * Audits each episode as it is graded; the audit is stored with the episode in one transaction
+   * Audits each episode once it is graded; the audit is stored with the episode in one transaction
    * (the CLI passes the audit-runner's episode auditor: the runner cannot import it, same layer).
-   * `domain` is the run's domain, built once by the runner. An audit that throws (or returns
-   * undefined) leaves the episode stored without an audit; `onAuditError` hears of it. A promise
-   * (an audit made on another thread) is awaited: the episode is stored when its audit arrives.
+   * Called at the event loop's next check phase, back to back with the other episodes graded since,
+   * in the order they were graded (see `deferredToCheckPhase`: about a third of the CPU at high
+   * concurrency). `domain` is the run's domain, built once by the runner. An audit that throws (or
+   * returns undefined) leaves the episode stored without an audit; `onAuditError` hears of it. A
+   * promise (an audit made on another thread) is awaited: the episode is stored when its audit arrives.
    */
   auditEpisode?: (graded: GradedEpisode, task: Task, domain: Domain) => EpisodeAudit | undefined | Promise<EpisodeAudit | undefined>;
   /** An episode's audit threw: the episode is stored without one (the end-of-run summary audits it again). */
@@ -414,6 +417,7 @@ async function executeLeased(
   // An executor that fails stops the scheduling; its error is thrown once the run's status is stored.
   const failed = new AbortController();
   let failure: { error: unknown } | undefined;
+  const auditLater = options.auditEpisode && deferredToCheckPhase(options.auditEpisode);
 
   await pool(todo, config.concurrency, executor ? AbortSignal.any([signal, failed.signal]) : signal, async (spec: EpisodeSpec) => {
     const task = tasksById.get(spec.taskId)!;
@@ -434,7 +438,7 @@ async function executeLeased(
     } else {
       const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
       record = graded.record;
-      audit = await auditOf(graded, task, domain, options);
+      audit = await auditOf(graded, task, domain, options, auditLater);
     }
     // Durable when this resolves (the lane goes on meanwhile); progress counts stored episodes only.
     const stored = store.saveEpisode(record, audit).then(() => {
@@ -460,11 +464,17 @@ async function executeLeased(
   return { runId, status, ran: done - skipped, skipped, retried, planned: plan.length, durationMs: Date.now() - started };
 }
 
-/** The episode's audit by `options.auditEpisode`, if any; an audit that fails never loses the episode. */
-async function auditOf(graded: GradedEpisode, task: Task, domain: Domain, options: ExecuteRunOptions): Promise<EpisodeAudit | undefined> {
-  if (!options.auditEpisode) return undefined;
+/** The episode's audit by `audit` (`options.auditEpisode`, deferred), if any; an audit that fails never loses the episode. */
+async function auditOf(
+  graded: GradedEpisode,
+  task: Task,
+  domain: Domain,
+  options: ExecuteRunOptions,
+  audit: ExecuteRunOptions['auditEpisode'],
+): Promise<EpisodeAudit | undefined> {
+  if (!audit) return undefined;
   try {
-    return await options.auditEpisode(graded, task, domain);
+    return await audit(graded, task, domain);
   } catch (error) {
     options.onAuditError?.(graded.record.id, error);
     return undefined;

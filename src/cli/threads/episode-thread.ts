@@ -14,6 +14,7 @@ import { killLiveCommandAgents } from '../../agents/external-agent.ts';
 import { buildAgent, buildUser } from '../../runner/build.ts';
 import { domainFor, runGradedEpisode } from '../../runner/local-runner.ts';
 import type { TaskProblem } from '../../schema/audit.ts';
+import { deferredToCheckPhase } from '../../util/check-phase.ts';
 import { modelParticipants } from '../participants.ts';
 import { batchedSender, type EpisodeThreadSetup, type FromThread, type ToThread } from './thread-messages.ts';
 
@@ -89,6 +90,8 @@ const tasks = new Map(setup.tasks.map((task) => [task.id, task]));
 const agents = new Map(config.agents.map((name) => [name, buildAgent(name, domain, factory)]));
 const user = buildUser(config.user, factory);
 const auditor = setup.audit ? createEpisodeAuditor({ domain, tasks: setup.tasks }) : undefined;
+// Audits made back to back at the next check phase, as the runner makes them (see deferredToCheckPhase).
+const auditLater = auditor && deferredToCheckPhase(auditor.auditWith);
 const problemsWanted = new Map<number, (problems: TaskProblem[]) => void>();
 const now = () => new Date();
 let received = 0;
@@ -97,7 +100,7 @@ async function runEpisode(id: number, spec: Extract<ToThread, { type: 'run' }>['
   const task = tasks.get(spec.taskId)!;
   const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user, config, now);
   const { record } = graded;
-  if (!auditor) return post({ type: 'done', id, record });
+  if (!auditLater) return post({ type: 'done', id, record });
   const problems = await new Promise<TaskProblem[]>((resolve) => {
     problemsWanted.set(id, resolve);
     post({
@@ -107,7 +110,7 @@ async function runEpisode(id: number, spec: Extract<ToThread, { type: 'run' }>['
     });
   });
   try {
-    post({ type: 'done', id, record, audit: auditor.auditWith(graded, task, problems) });
+    post({ type: 'done', id, record, audit: await auditLater(graded, task, problems) });
   } catch (error) {
     post({ type: 'done', id, record, auditError: describeError(error) });
   }
