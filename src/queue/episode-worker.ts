@@ -6,7 +6,7 @@ import type { Domain } from '../domains/domain.ts';
 import type { DomainRegistry } from '../domains/registry.ts';
 import { describeError, GroundworkError } from '../errors.ts';
 import { buildAgent, buildUser, type ParticipantFactory } from '../runner/build.ts';
-import { domainFor, leaseOwner, runGradedEpisode, type GradedEpisode } from '../runner/local-runner.ts';
+import { domainFor, gradeLater, leaseOwner, runGradedEpisode, type EpisodeGrader, type GradedEpisode } from '../runner/local-runner.ts';
 import { planEpisodes, type EpisodeSpec } from '../runner/plan.ts';
 import type { ModelHubOptions } from '../models/model-hub.ts';
 import type { ModelEvent } from '../models/model-session.ts';
@@ -129,6 +129,8 @@ interface RunContext {
   agents: Map<string, Agent>;
   user: UserSimulator;
   auditor?: EpisodeAuditor;
+  /** Grades its episodes at the next check phase, back to back (`gradeLater`). */
+  grade: EpisodeGrader;
   /** Takes back an audited episode whose save lost to another attempt: its result must not count towards its task's problems. */
   forgetAudit?: (record: EpisodeRecord) => void;
 }
@@ -206,6 +208,7 @@ export async function startEpisodeWorker(options: EpisodeWorkerOptions): Promise
       plan: new Map(plan.map((spec) => [spec.episodeId, spec])),
       agents,
       user,
+      grade: gradeLater(),
       ...(auditor ? { auditor } : {}),
       ...(forgetAudit ? { forgetAudit } : {}),
     };
@@ -304,7 +307,7 @@ export async function startEpisodeWorker(options: EpisodeWorkerOptions): Promise
     };
     const task = context.tasks.get(spec.taskId)!;
     const { value: graded, rateLimit } = await limits.track(() =>
-      runGradedEpisode(spec, task, context.domain, context.agents.get(spec.agent)!, context.user, context.run.config, now),
+      runGradedEpisode(spec, task, context.domain, context.agents.get(spec.agent)!, context.user, context.run.config, now, context.grade),
     );
     const { record } = graded;
     const detail = record.trajectory.termination.detail;

@@ -1,11 +1,14 @@
-// When the runner calls `auditEpisode`: not inside the microtask that graded the episode but at the
-// event loop's next check phase, the episodes graded since audited back to back (it costs about a
-// third of the CPU at high concurrency: docs/scale.md), and each audit stored with its episode.
+// When the runner grades and audits: not inside the microtask that ended the episode but at the
+// event loop's next check phase, the episodes that ended since graded (then audited) back to back
+// (it costs a third of the CPU at high concurrency: docs/scale.md), each audit stored with its episode.
 import assert from 'node:assert/strict';
 import { executionAsyncResource } from 'node:async_hooks';
 import { test } from 'node:test';
 import { createEpisodeAuditor, type EpisodeAuditor } from '../audit-runner/episode-auditor.ts';
+import { createDomainRegistry } from '../domains/registry.ts';
 import { SqliteStore } from '../store/sqlite-store.ts';
+import { createTinyDomain } from '../testing/tiny-domain.ts';
+import type { Domain } from '../domains/domain.ts';
 import { createRun, executeRun } from './local-runner.ts';
 
 test('episodes are audited at the next check phase, those graded in one turn back to back, each stored with its audit', async () => {
@@ -47,5 +50,53 @@ test('episodes are audited at the next check phase, those graded in one turn bac
   assert.equal(stored.length, 24);
   for (const row of stored)
     assert.equal((await store.getEpisodeAudit(row.id)) !== undefined, !failed.includes(row.id), `audit of ${row.id} (${row.agent})`);
+  await store.close();
+});
+
+test('episodes are graded at the next check phase, those that ended in one turn back to back', async () => {
+  // The tiny domain with its color task graded by a query that notes where it runs.
+  const graded: object[] = [];
+  const tiny = createTinyDomain();
+  const domain = {
+    ...tiny,
+    queries: {
+      colorIs: (state, args) => {
+        graded.push(executionAsyncResource());
+        return state.get('kv', 'color')?.value === args.value;
+      },
+    },
+    tasks: (selection) =>
+      tiny.tasks(selection).map((task) =>
+        task.id !== 'tiny-set-color' || task.expected.kind !== 'declared'
+          ? task
+          : {
+              ...task,
+              expected: {
+                ...task.expected,
+                alternatives: [
+                  {
+                    ...task.expected.alternatives[0]!,
+                    required: [{ kind: 'query', query: 'colorIs', args: { value: 'blue' }, equals: true }],
+                  },
+                ],
+              },
+            },
+      ),
+  } satisfies Domain;
+  const domains = createDomainRegistry([]).register('tiny', () => domain);
+  const store = SqliteStore.open(':memory:');
+  const { runId } = await createRun(store, { domain: 'tiny', agents: ['oracle', 'noop'], trials: 4, concurrency: 8 }, { domains });
+  await executeRun(runId, { store, domains });
+  const rows = await store.listEpisodes(runId, { result: 'pass' });
+  assert.deepEqual(
+    rows.filter((row) => row.taskId === 'tiny-set-color').map((row) => row.agent),
+    ['oracle', 'oracle', 'oracle', 'oracle'],
+  );
+  assert.equal(graded.length, 8, 'the query graded the 8 episodes of the color task');
+  assert.ok(
+    graded.every((resource) => resource.constructor.name === 'Immediate'),
+    'every grade ran in a setImmediate callback',
+  );
+  assert.ok(new Set(graded).size < graded.length, 'some episodes that ended in one turn are graded in one check phase');
   await store.close();
 });

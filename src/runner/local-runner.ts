@@ -417,6 +417,8 @@ async function executeLeased(
   // An executor that fails stops the scheduling; its error is thrown once the run's status is stored.
   const failed = new AbortController();
   let failure: { error: unknown } | undefined;
+  // Grades and audits at the event loop's check phase, back to back (see deferredToCheckPhase).
+  const grade = gradeLater();
   const auditLater = options.auditEpisode && deferredToCheckPhase(options.auditEpisode);
 
   await pool(todo, config.concurrency, executor ? AbortSignal.any([signal, failed.signal]) : signal, async (spec: EpisodeSpec) => {
@@ -436,7 +438,7 @@ async function executeLeased(
       audit = executed.audit;
       if (executed.auditError !== undefined) options.onAuditError?.(record.id, executed.auditError);
     } else {
-      const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
+      const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now, grade);
       record = graded.record;
       audit = await auditOf(graded, task, domain, options, auditLater);
     }
@@ -488,10 +490,23 @@ export interface GradedEpisode {
   finalState?: TableState;
 }
 
+/** Grades a played episode: `gradeEpisode`, or the same deferred (see `gradeLater`). */
+export type EpisodeGrader = (input: Parameters<typeof gradeEpisode>[0]) => Outcome | Promise<Outcome>;
+
+/**
+ * `gradeEpisode` at the event loop's next check phase, the episodes that ended since graded back
+ * to back (see `deferredToCheckPhase`): one per run or worker, for `runGradedEpisode`. Against a
+ * 100 ms model at c = 256 it takes about 6% of the harness's CPU per call away (docs/scale.md).
+ */
+export function gradeLater(): EpisodeGrader {
+  return deferredToCheckPhase(gradeEpisode);
+}
+
 /**
  * Run and grade one episode exactly as `executeRun` does (the runner's own path, shared with
  * `serve`, whose agent is a remote client). Never throws for the episode's own failures: a crash
- * outside the participants becomes a stored `infra_error` record.
+ * outside the participants becomes a stored `infra_error` record. `grade`: how it is graded (the
+ * runner passes `gradeLater()`; the outcome is the same).
  */
 export async function runGradedEpisode(
   spec: EpisodeSpec,
@@ -501,6 +516,7 @@ export async function runGradedEpisode(
   user: UserSimulator,
   config: Pick<RunConfig, 'maxSteps' | 'maxInvalidToolCalls' | 'outcomeReport'>,
   now: () => Date,
+  grade: EpisodeGrader = gradeEpisode,
 ): Promise<GradedEpisode> {
   const base = {
     id: spec.episodeId,
@@ -526,7 +542,7 @@ export async function runGradedEpisode(
       outcomeReport: config.outcomeReport,
       now,
     });
-    const outcome = gradeEpisode({
+    const outcome = await grade({
       domain,
       task,
       initialState: result.initialState,

@@ -12,7 +12,7 @@ import type { ModelAdmission } from '../../models/model-limiter.ts';
 import { RemoteSharedAdmission } from '../../models/shared-admission.ts';
 import { killLiveCommandAgents } from '../../agents/external-agent.ts';
 import { buildAgent, buildUser } from '../../runner/build.ts';
-import { domainFor, runGradedEpisode } from '../../runner/local-runner.ts';
+import { domainFor, gradeLater, runGradedEpisode } from '../../runner/local-runner.ts';
 import type { TaskProblem } from '../../schema/audit.ts';
 import { deferredToCheckPhase } from '../../util/check-phase.ts';
 import { modelParticipants } from '../participants.ts';
@@ -90,7 +90,8 @@ const tasks = new Map(setup.tasks.map((task) => [task.id, task]));
 const agents = new Map(config.agents.map((name) => [name, buildAgent(name, domain, factory)]));
 const user = buildUser(config.user, factory);
 const auditor = setup.audit ? createEpisodeAuditor({ domain, tasks: setup.tasks }) : undefined;
-// Audits made back to back at the next check phase, as the runner makes them (see deferredToCheckPhase).
+// Grades and audits made back to back at the next check phase, as the runner makes them (see deferredToCheckPhase).
+const grade = gradeLater();
 const auditLater = auditor && deferredToCheckPhase(auditor.auditWith);
 const problemsWanted = new Map<number, (problems: TaskProblem[]) => void>();
 const now = () => new Date();
@@ -98,7 +99,7 @@ let received = 0;
 
 async function runEpisode(id: number, spec: Extract<ToThread, { type: 'run' }>['spec']): Promise<void> {
   const task = tasks.get(spec.taskId)!;
-  const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user, config, now);
+  const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user, config, now, grade);
   const { record } = graded;
   if (!auditLater) return post({ type: 'done', id, record });
   const problems = await new Promise<TaskProblem[]>((resolve) => {
