@@ -3,10 +3,11 @@
  * until then runs back to back, in call order. Each call's promise settles with its own result
  * (a promise result is adopted) or its own error; one call that throws does not affect the others.
  *
- * Why: the per-episode audit run inside the microtask that graded its episode is interleaved with
- * the model I/O of the other episodes in flight. Against a 100 ms model at 256 episodes in flight,
- * audits made this way cost about a third of the CPU (0.027 against 0.085 ms per model call;
- * `bench/model-latency.ts --audit`, docs/scale.md); outside that microtask but one by one, half.
+ * Why: work done at the end of each episode (grading, the audit) inside the microtask that ended
+ * it runs among the model I/O of every other episode in flight, and costs several times what it
+ * costs done together. Against a 100 ms model at 256 episodes in flight, audits made this way cost
+ * about a third of the CPU (about 0.03 against 0.08 ms per model call; `bench/model-latency.ts
+ * --audit`, docs/scale.md); each in a `setImmediate` of its own, about half.
  */
 export function deferredToCheckPhase<Args extends unknown[], Result>(
   fn: (...args: Args) => Result,
