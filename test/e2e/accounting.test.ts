@@ -208,7 +208,8 @@ test('an interrupted run notes that its pass^k columns cover different tasks (te
   let runId: string;
   try {
     runId = (await createRun(store, { domain: 'helpdesk', agents: ['naive'], trials: 3, concurrency: 1 })).runId;
-    // Trials are the outer loop: stopping after 50 of 63 leaves 8 tasks with a third trial.
+    // Trials are the outer loop: stopping after 50 of 63 (or 51: the episode in flight when it stops
+    // is stored too) leaves 8 (or 9) of the 21 tasks with a third trial.
     const controller = new AbortController();
     const result = await executeRun(runId, { store, signal: controller.signal, onProgress: (p) => p.done >= 50 && controller.abort() });
     assert.equal(result.status, 'interrupted');
@@ -216,19 +217,16 @@ test('an interrupted run notes that its pass^k columns cover different tasks (te
     await store.close();
   }
   const json = JSON.parse(cli(['show', runId, '--json', '--db', db]).stdout);
-  assert.equal(json.episodes, 50);
-  assert.deepEqual(json.agents.naive.passKTasks, { '1': 21, '2': 21, '3': 8 });
-  assert.deepEqual(json.notes, [
-    'naive: pass^k columns cover different tasks (pass^3 over 8 tasks, pass^1–2 over 21 tasks); compare columns only over the same tasks',
-  ]);
+  assert.ok(json.episodes === 50 || json.episodes === 51, `${json.episodes} episodes stored`);
+  const third = json.episodes - 42;
+  assert.deepEqual(json.agents.naive.passKTasks, { '1': 21, '2': 21, '3': third });
+  const note = `naive: pass^k columns cover different tasks (pass^3 over ${third} tasks, pass^1–2 over 21 tasks)`;
+  assert.deepEqual(json.notes, [`${note}; compare columns only over the same tasks`]);
   const text = cli(['show', runId, '--db', db]);
   assert.match(text.stdout, /\[interrupted\]/);
-  assert.match(text.stdout, /Note: naive: pass\^k columns cover different tasks \(pass\^3 over 8 tasks, pass\^1–2 over 21 tasks\)/);
+  assert.ok(text.stdout.includes(`Note: ${note}`), text.stdout);
   const report = join(dir, 'report.html');
   const written = cli(['report', runId, '--output', report, '--db', db]);
   assert.equal(written.status, 0, written.stderr);
-  assert.match(
-    readFileSync(report, 'utf8'),
-    /Note: naive: pass\^k columns cover different tasks \(pass\^3 over 8 tasks, pass\^1–2 over 21 tasks\)/,
-  );
+  assert.ok(readFileSync(report, 'utf8').includes(`Note: ${note}`));
 });
