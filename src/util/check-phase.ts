@@ -12,21 +12,33 @@
 export function deferredToCheckPhase<Args extends unknown[], Result>(
   fn: (...args: Args) => Result,
 ): (...args: Args) => Promise<Awaited<Result>> {
-  let queue: { args: Args; resolve: (value: Result) => void; reject: (error: unknown) => void }[] = [];
-  const runQueued = () => {
-    const calls = queue;
-    queue = [];
-    for (const call of calls) {
+  const call = batchedAtCheckPhase<{ args: Args; resolve: (value: Result) => void; reject: (error: unknown) => void }>((calls) => {
+    for (const { args, resolve, reject } of calls) {
       try {
-        call.resolve(fn(...call.args));
+        resolve(fn(...args));
       } catch (error) {
-        call.reject(error);
+        reject(error);
       }
     }
-  };
+  });
   return (...args) =>
-    new Promise<Awaited<Result>>((resolve, reject) => {
-      queue.push({ args, resolve: resolve as (value: Result) => void, reject });
-      if (queue.length === 1) setImmediate(runQueued);
-    });
+    new Promise<Awaited<Result>>((resolve, reject) => call({ args, resolve: resolve as (value: Result) => void, reject }));
+}
+
+/**
+ * Collects items until the event loop's next check phase (`setImmediate`), then hands them to
+ * `flush` as one array, in the order they came; an item added while `flush` runs goes to the next
+ * batch. The episode threads post their messages with it (one message event per turn, not one per
+ * episode), and `deferredToCheckPhase` runs its calls with it.
+ */
+export function batchedAtCheckPhase<T>(flush: (batch: T[]) => void): (item: T) => void {
+  let pending: T[] = [];
+  const flushPending = () => {
+    const batch = pending;
+    pending = [];
+    flush(batch);
+  };
+  return (item) => {
+    if (pending.push(item) === 1) setImmediate(flushPending);
+  };
 }

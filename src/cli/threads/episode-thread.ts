@@ -14,14 +14,16 @@ import { killLiveCommandAgents } from '../../agents/external-agent.ts';
 import { buildAgent, buildUser } from '../../runner/build.ts';
 import { domainFor, gradeLater, runGradedEpisode } from '../../runner/local-runner.ts';
 import type { TaskProblem } from '../../schema/audit.ts';
-import { deferredToCheckPhase } from '../../util/check-phase.ts';
+import { batchedAtCheckPhase, deferredToCheckPhase } from '../../util/check-phase.ts';
 import { modelParticipants } from '../participants.ts';
-import { batchedSender, type EpisodeThreadSetup, type FromThread, type ToThread } from './thread-messages.ts';
+import type { EpisodeThreadSetup, FromThread, ToThread } from './thread-messages.ts';
 
 const port = parentPort;
 if (!port) throw new Error('episode-thread.ts runs as a worker thread (started by EpisodeThreads)');
 const setup = workerData as EpisodeThreadSetup;
-const post = batchedSender<FromThread>((batch) => port.postMessage(batch));
+// The episodes this thread finishes in one turn reach the main thread as one message, so their
+// saves share one SQLite commit (one fsync), as they do on one thread.
+const post = batchedAtCheckPhase<FromThread>((batch) => port.postMessage(batch));
 
 /**
  * Test hook (GROUNDWORK_THREAD_FAULT): `throw@K` makes thread K throw while starting; `exit@K:N`

@@ -9,7 +9,8 @@ import type { EpisodeSpec } from '../../runner/plan.ts';
 import type { TaskProblem } from '../../schema/audit.ts';
 import type { RunConfig } from '../../schema/run-config.ts';
 import type { Task } from '../../schema/task.ts';
-import { batchedSender, type EpisodeThreadSetup, type FromThread, type ToThread } from './thread-messages.ts';
+import type { EpisodeThreadSetup, FromThread, ToThread } from './thread-messages.ts';
+import { batchedAtCheckPhase } from '../../util/check-phase.ts';
 
 /** Options of `EpisodeThreads`. */
 export interface EpisodeThreadsOptions {
@@ -159,7 +160,7 @@ export class EpisodeThreads implements EpisodeExecutor {
       let readied!: EpisodeThread['readied'];
       const ready = new Promise<void>((resolve, reject) => (readied = { resolve, reject }));
       ready.catch(() => undefined); // reported through run() when nobody waits for ready()
-      const send = batchedSender<ToThread>((batch) => worker.postMessage(batch));
+      const send = batchedAtCheckPhase<ToThread>((batch) => worker.postMessage(batch));
       const thread: EpisodeThread = { index, worker, send, inFlight: new Map(), ready, readied };
       worker.on('message', (batch: FromThread[]) => {
         for (const message of batch) this.receive(thread, message);

@@ -40,21 +40,3 @@ export type FromThread =
   | { type: 'agent-stderr'; agent: string; line: string }
   /** The answer to `close`: no agent process of this thread is left. */
   | { type: 'closed'; killed: number };
-
-/**
- * A sender that posts the messages of one event-loop turn as one array: the episodes a thread
- * finishes together reach the main thread together, so their saves share one SQLite commit (one
- * fsync) as they do on one thread, and each side handles one message event per turn, not one per
- * episode.
- */
-export function batchedSender<T>(postBatch: (batch: T[]) => void): (message: T) => void {
-  let outbox: T[] = [];
-  const flush = () => {
-    const batch = outbox;
-    outbox = [];
-    postBatch(batch);
-  };
-  return (message) => {
-    if (outbox.push(message) === 1) setImmediate(flush);
-  };
-}
