@@ -131,6 +131,14 @@ interface LevelResult {
   throttle?: string;
   /** With --audit: milliseconds of the end-of-run summary (part of `seconds`). */
   summaryMs?: number;
+  /** When the first `c` episodes had ended (the first wave: ideal 5 × latency), ms after the start. */
+  firstWaveMs: number;
+  /**
+   * Efficiency between the first wave and the last (the episodes that ended after the c-th and up to
+   * the (n − c)-th, over the time between): the run without its start and drain, where every slot's
+   * episodes start at once and the harness's work on them comes at once; absent below 3 episodes per slot.
+   */
+  steadyEfficiency?: number;
   /** With --timing: the calls as this thread saw them (absent when the episodes ran on threads). */
   callTiming?: CallTiming;
 }
@@ -237,6 +245,7 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   const cpu = process.cpuUsage();
   const elu = performance.eventLoopUtilization();
   const started = performance.now();
+  const startedAt = Date.now();
   const callTimer = timing ? timeCalls(started) : undefined;
   // As `groundwork run`: the run's tasks read once (for its auditor) and handed to executeRun.
   const runTasks = await store.runTasks(runId);
@@ -260,6 +269,11 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   observer.disconnect();
   await executor?.close();
   const stats = await peer.stats();
+  // When each episode ended, from its trajectory (clock ms): the first wave and the steady state.
+  const ends: number[] = [];
+  for await (const record of store.iterateEpisodes(runId))
+    ends.push(Date.parse(record.trajectory.startedAt) + record.trajectory.durationMs - startedAt);
+  ends.sort((a, b) => a - b);
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   // (Optional call: the bench also runs against trees older than the throttle report, for before/after pairs.)
@@ -271,6 +285,8 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   };
   const episodesPerSecond = result.ran / seconds;
   const ideal = c / (CALLS_PER_EPISODE * (latencyMs / 1000));
+  const steadyEfficiency =
+    ends.length >= 3 * c ? (ends.length - 2 * c) / ((ends[ends.length - c - 1] - ends[c - 1]) / 1000) / ideal : undefined;
   return {
     concurrency: c,
     threads,
@@ -292,6 +308,8 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
     ...(report?.text ? { throttle: report.text } : {}),
     ...(callTiming ? { callTiming } : {}),
     ...(audited ? { summaryMs } : {}),
+    firstWaveMs: ends[Math.min(c, ends.length) - 1] ?? 0,
+    ...(steadyEfficiency !== undefined ? { steadyEfficiency } : {}),
   };
 }
 
@@ -470,6 +488,9 @@ try {
         console.log(
           `        first request ${r.callTiming.firstRequestMs.toFixed(1)} ms after executeRun; calls as seen here: mean ${r.callTiming.meanMs.toFixed(2)} ms, p99 ${r.callTiming.p99Ms.toFixed(2)} ms`,
         );
+      console.log(
+        `        first wave (${Math.min(r.concurrency, r.episodes)} episodes) ended at ${r.firstWaveMs.toFixed(0)} ms (ideal ${CALLS_PER_EPISODE * latencyMs})${r.steadyEfficiency !== undefined ? `; steady state (without the first and last waves) efficiency ${r.steadyEfficiency.toFixed(3)}` : ''}`,
+      );
       if (r.summaryMs !== undefined) console.log(`        end-of-run audit summary ${r.summaryMs.toFixed(1)} ms (in the run's time)`);
       if (r.throttle) console.log(`        ${r.throttle}`);
     }

@@ -1,6 +1,7 @@
 // When the runner grades and audits: not inside the microtask that ended the episode but at the
 // event loop's next check phase, the episodes that ended since graded (then audited) back to back
-// (it costs a third of the CPU at high concurrency: docs/scale.md), each audit stored with its episode.
+// (it costs a third of the CPU at high concurrency: docs/scale.md), each audit stored with its episode;
+// and not on the lane's way: the lane plays its next episode meanwhile.
 import assert from 'node:assert/strict';
 import { executionAsyncResource } from 'node:async_hooks';
 import { test } from 'node:test';
@@ -10,6 +11,44 @@ import { SqliteStore } from '../store/sqlite-store.ts';
 import { createTinyDomain } from '../testing/tiny-domain.ts';
 import type { Domain } from '../domains/domain.ts';
 import { createRun, executeRun } from './local-runner.ts';
+
+/** The tiny domain with its color task graded by a `colorIs` query that calls `onGrade` where it runs. */
+function tinyDomainGradedBy(onGrade: () => void, onTool: () => void = () => undefined): Domain {
+  const tiny = createTinyDomain();
+  return {
+    ...tiny,
+    tools: tiny.tools.map((tool) => ({
+      ...tool,
+      execute: (state, input) => {
+        onTool();
+        return tool.execute(state, input);
+      },
+    })),
+    queries: {
+      colorIs: (state, args) => {
+        onGrade();
+        return state.get('kv', 'color')?.value === args.value;
+      },
+    },
+    tasks: (selection) =>
+      tiny.tasks(selection).map((task) =>
+        task.id !== 'tiny-set-color' || task.expected.kind !== 'declared'
+          ? task
+          : {
+              ...task,
+              expected: {
+                ...task.expected,
+                alternatives: [
+                  {
+                    ...task.expected.alternatives[0]!,
+                    required: [{ kind: 'query', query: 'colorIs', args: { value: 'blue' }, equals: true }],
+                  },
+                ],
+              },
+            },
+      ),
+  };
+}
 
 test('episodes are audited at the next check phase, those graded in one turn back to back, each stored with its audit', async () => {
   const store = SqliteStore.open(':memory:');
@@ -54,35 +93,8 @@ test('episodes are audited at the next check phase, those graded in one turn bac
 });
 
 test('episodes are graded at the next check phase, those that ended in one turn back to back', async () => {
-  // The tiny domain with its color task graded by a query that notes where it runs.
   const graded: object[] = [];
-  const tiny = createTinyDomain();
-  const domain = {
-    ...tiny,
-    queries: {
-      colorIs: (state, args) => {
-        graded.push(executionAsyncResource());
-        return state.get('kv', 'color')?.value === args.value;
-      },
-    },
-    tasks: (selection) =>
-      tiny.tasks(selection).map((task) =>
-        task.id !== 'tiny-set-color' || task.expected.kind !== 'declared'
-          ? task
-          : {
-              ...task,
-              expected: {
-                ...task.expected,
-                alternatives: [
-                  {
-                    ...task.expected.alternatives[0]!,
-                    required: [{ kind: 'query', query: 'colorIs', args: { value: 'blue' }, equals: true }],
-                  },
-                ],
-              },
-            },
-      ),
-  } satisfies Domain;
+  const domain = tinyDomainGradedBy(() => graded.push(executionAsyncResource()));
   const domains = createDomainRegistry([]).register('tiny', () => domain);
   const store = SqliteStore.open(':memory:');
   const { runId } = await createRun(store, { domain: 'tiny', agents: ['oracle', 'noop'], trials: 4, concurrency: 8 }, { domains });
@@ -98,5 +110,59 @@ test('episodes are graded at the next check phase, those that ended in one turn 
     'every grade ran in a setImmediate callback',
   );
   assert.ok(new Set(graded).size < graded.length, 'some episodes that ended in one turn are graded in one check phase');
+  await store.close();
+});
+
+test('a lane plays its next episode while the last one is graded, audited and stored, with at most one save unsettled', async () => {
+  // One lane, so the order is the lane's: each episode's tool call ("play"), its grade, its audit,
+  // its save ("stored").
+  const events: string[] = [];
+  let auditing = false;
+  const domain = tinyDomainGradedBy(
+    () => events.push('grade'),
+    // The auditor replays the task's expected call once (its lint): not an episode's.
+    () => auditing || events.push('play'),
+  );
+  const domains = createDomainRegistry([]).register('tiny', () => domain);
+  const store = SqliteStore.open(':memory:');
+  const { runId, tasks } = await createRun(
+    store,
+    { domain: 'tiny', tasks: { ids: ['tiny-set-color'] }, agents: ['oracle'], trials: 6, concurrency: 1 },
+    { domains },
+  );
+  let auditor: EpisodeAuditor | undefined;
+  const result = await executeRun(runId, {
+    store,
+    domains,
+    auditEpisode: (graded, task, runDomain) => {
+      events.push('audit');
+      auditing = true;
+      try {
+        return (auditor ??= createEpisodeAuditor({ domain: runDomain, tasks })).audit(graded, task);
+      } finally {
+        auditing = false;
+      }
+    },
+    onProgress: ({ last }) => {
+      if (last) events.push('stored');
+    },
+  });
+  assert.equal(result.ran, 6);
+  assert.deepEqual(
+    ['play', 'grade', 'audit', 'stored'].map((kind) => events.filter((event) => event === kind).length),
+    [6, 6, 6, 6],
+  );
+  assert.ok(
+    events.indexOf('play', events.indexOf('play') + 1) < events.indexOf('grade'),
+    `the second episode is played before the first is graded (${events.join(' ')})`,
+  );
+  // When an episode starts, every episode before the one just played is stored (one save in flight).
+  events.forEach((event, at) => {
+    if (event !== 'play') return;
+    const before = events.slice(0, at);
+    const played = before.filter((e) => e === 'play').length;
+    const stored = before.filter((e) => e === 'stored').length;
+    assert.ok(stored >= played - 1, `episode ${played + 1} started with ${played - stored} earlier ones not stored (${events.join(' ')})`);
+  });
   await store.close();
 });

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Agent } from '../agents/agent.ts';
 import type { Domain } from '../domains/domain.ts';
 import { builtInDomains, type DomainRegistry } from '../domains/registry.ts';
-import { runEpisode } from '../episode/orchestrator.ts';
+import { runEpisode, type EpisodeResult } from '../episode/orchestrator.ts';
 import { initialStateFor } from '../domains/initial-state.ts';
 import { describeError, GroundworkError } from '../errors.ts';
 import { gradeEpisode } from '../grading/grade.ts';
@@ -274,11 +274,12 @@ export async function createRun(
 }
 
 /**
- * Runs a bounded pool of episode jobs, `concurrency` at a time. A job runs one episode and hands
- * back the promise of its storage (nothing when nothing is stored). Its lane starts the next
- * episode without waiting for that commit, so a model-bound episode's first call overlaps the
- * group commit's fsync, but holds at most one unsettled save. Resolves once every save has
- * settled; a save that fails stops the scheduling and rejects at once, as an awaited save did.
+ * Runs a bounded pool of episode jobs, `concurrency` at a time. A job plays one episode and hands
+ * back the promise of what follows (its grading, audit and storage; nothing when nothing is
+ * stored). Its lane starts the next episode without waiting for that, so a model-bound episode's
+ * first call goes out before the work on the last one (and on every episode that ended with it),
+ * but holds at most one unsettled save. Resolves once every save has settled; a save that fails
+ * stops the scheduling and rejects at once, as an awaited save did.
  */
 async function pool<T>(
   items: readonly T[],
@@ -421,10 +422,20 @@ async function executeLeased(
   const grade = gradeLater();
   const auditLater = options.auditEpisode && deferredToCheckPhase(options.auditEpisode);
 
+  // Durable when this resolves (the lane goes on meanwhile); progress counts stored episodes only.
+  const save = (spec: EpisodeSpec, record: EpisodeRecord, audit: EpisodeAudit | undefined) =>
+    store.saveEpisode(record, audit).then(() => {
+      done++;
+      options.onProgress?.({
+        done,
+        total: plan.length,
+        skipped,
+        last: { agent: spec.agent, taskId: spec.taskId, trial: spec.trial, reward: record.reward, termination: record.termination },
+      });
+    });
+
   await pool(todo, config.concurrency, executor ? AbortSignal.any([signal, failed.signal]) : signal, async (spec: EpisodeSpec) => {
     const task = tasksById.get(spec.taskId)!;
-    let record: EpisodeRecord;
-    let audit: EpisodeAudit | undefined;
     if (executor) {
       let executed: ExecutedEpisode;
       try {
@@ -434,24 +445,16 @@ async function executeLeased(
         failed.abort();
         return undefined;
       }
-      record = executed.record;
-      audit = executed.audit;
-      if (executed.auditError !== undefined) options.onAuditError?.(record.id, executed.auditError);
-    } else {
-      const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now, grade);
-      record = graded.record;
-      audit = await auditOf(graded, task, domain, options, auditLater);
+      if (executed.auditError !== undefined) options.onAuditError?.(executed.record.id, executed.auditError);
+      return { stored: save(spec, executed.record, executed.audit) };
     }
-    // Durable when this resolves (the lane goes on meanwhile); progress counts stored episodes only.
-    const stored = store.saveEpisode(record, audit).then(() => {
-      done++;
-      options.onProgress?.({
-        done,
-        total: plan.length,
-        skipped,
-        last: { agent: spec.agent, taskId: spec.taskId, trial: spec.trial, reward: record.reward, termination: record.termination },
-      });
-    });
+    // The lane starts its next episode as soon as this one is played: grading, the audit and the
+    // save follow meanwhile, so a model-bound lane's next request does not wait for the episodes
+    // graded and audited with this one (at c = 256 in step, all of them).
+    const played = await playEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
+    const stored = played
+      .graded(grade)
+      .then(async (graded) => save(spec, graded.record, await auditOf(graded, task, domain, options, auditLater)));
     return { stored };
   });
 
@@ -518,6 +521,28 @@ export async function runGradedEpisode(
   now: () => Date,
   grade: EpisodeGrader = gradeEpisode,
 ): Promise<GradedEpisode> {
+  return (await playEpisode(spec, task, domain, agent, user, config, now)).graded(grade);
+}
+
+/** An episode played to its end and not graded yet: `graded` grades it (never rejects for the episode's own failures). */
+export interface PlayedEpisode {
+  graded(grade?: EpisodeGrader): Promise<GradedEpisode>;
+}
+
+/**
+ * The first half of `runGradedEpisode`: the episode played, its grading left to the caller. The
+ * runner's lanes start their next episode here and grade, audit and store this one meanwhile, so
+ * a model-bound lane's next request never waits on that work (see `executeRun`).
+ */
+export async function playEpisode(
+  spec: EpisodeSpec,
+  task: Task,
+  domain: Domain,
+  agent: Agent,
+  user: UserSimulator,
+  config: Pick<RunConfig, 'maxSteps' | 'maxInvalidToolCalls' | 'outcomeReport'>,
+  now: () => Date,
+): Promise<PlayedEpisode> {
   const base = {
     id: spec.episodeId,
     runId: spec.runId,
@@ -528,8 +553,10 @@ export async function runGradedEpisode(
     family: task.family,
     split: task.split,
   };
+  const crashed = (error: unknown): GradedEpisode => ({ record: crashRecord(base, spec, domain, task, user, now, error) });
+  let result: EpisodeResult;
   try {
-    const result = await runEpisode({
+    result = await runEpisode({
       domain,
       task,
       agent,
@@ -542,63 +569,81 @@ export async function runGradedEpisode(
       outcomeReport: config.outcomeReport,
       now,
     });
-    const outcome = await grade({
-      domain,
-      task,
-      initialState: result.initialState,
-      finalState: result.finalState,
-      trajectory: result.trajectory,
-    });
-    return {
-      record: {
-        ...base,
-        reward: outcome.reward,
-        termination: result.trajectory.termination.reason,
-        trajectory: result.trajectory,
-        outcome,
-        createdAt: now().toISOString(),
-      },
-      initialState: result.initialState,
-      finalState: result.finalState,
-    };
   } catch (error) {
-    // A crash outside the participants (a bug, a broken domain): record it, never drop it.
-    const initial = (() => {
-      try {
-        return initialStateFor(domain, task).hash();
-      } catch {
-        return 'unknown';
-      }
-    })();
-    const trajectory: Trajectory = {
-      schemaVersion: TRAJECTORY_SCHEMA_VERSION,
-      episodeId: spec.episodeId,
-      taskId: spec.taskId,
-      domain: domain.name,
-      agent: spec.agent,
-      user: user.name,
-      trial: spec.trial,
-      seed: spec.seed,
-      events: [{ type: 'note', content: `episode crashed: ${describeError(error)}` }],
-      termination: { reason: 'infra_error', detail: describeError(error) },
-      finalChanges: {},
-      initialStateHash: initial,
-      finalStateHash: initial,
-      steps: 0,
-      usage: {},
-      participants: {},
-      startedAt: now().toISOString(),
-      durationMs: 0,
-    };
-    return {
-      record: {
-        ...base,
-        reward: 0,
-        termination: 'infra_error',
-        trajectory,
-        outcome: infraOutcome(`episode crashed: ${describeError(error)}`),
-        createdAt: now().toISOString(),
-      },
-    };
+    return { graded: async () => crashed(error) };
   }
+  return {
+    async graded(grade = gradeEpisode) {
+      try {
+        const outcome = await grade({
+          domain,
+          task,
+          initialState: result.initialState,
+          finalState: result.finalState,
+          trajectory: result.trajectory,
+        });
+        return {
+          record: {
+            ...base,
+            reward: outcome.reward,
+            termination: result.trajectory.termination.reason,
+            trajectory: result.trajectory,
+            outcome,
+            createdAt: now().toISOString(),
+          },
+          initialState: result.initialState,
+          finalState: result.finalState,
+        };
+      } catch (error) {
+        return crashed(error);
+      }
+    },
+  };
+}
+
+/** The `infra_error` record of an episode that crashed outside its participants (a bug, a broken domain): recorded, never dropped. */
+function crashRecord(
+  base: Omit<EpisodeRecord, 'reward' | 'termination' | 'trajectory' | 'outcome' | 'createdAt'>,
+  spec: EpisodeSpec,
+  domain: Domain,
+  task: Task,
+  user: UserSimulator,
+  now: () => Date,
+  error: unknown,
+): EpisodeRecord {
+  const initial = (() => {
+    try {
+      return initialStateFor(domain, task).hash();
+    } catch {
+      return 'unknown';
+    }
+  })();
+  const trajectory: Trajectory = {
+    schemaVersion: TRAJECTORY_SCHEMA_VERSION,
+    episodeId: spec.episodeId,
+    taskId: spec.taskId,
+    domain: domain.name,
+    agent: spec.agent,
+    user: user.name,
+    trial: spec.trial,
+    seed: spec.seed,
+    events: [{ type: 'note', content: `episode crashed: ${describeError(error)}` }],
+    termination: { reason: 'infra_error', detail: describeError(error) },
+    finalChanges: {},
+    initialStateHash: initial,
+    finalStateHash: initial,
+    steps: 0,
+    usage: {},
+    participants: {},
+    startedAt: now().toISOString(),
+    durationMs: 0,
+  };
+  return {
+    ...base,
+    reward: 0,
+    termination: 'infra_error',
+    trajectory,
+    outcome: infraOutcome(`episode crashed: ${describeError(error)}`),
+    createdAt: now().toISOString(),
+  };
 }
