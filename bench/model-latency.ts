@@ -4,7 +4,9 @@
  * the user stops) against a local OpenAI-compatible peer with a fixed latency, running in its own
  * process so its CPU is not counted here. Prints, per concurrency: episodes/s, the ideal
  * (c ÷ (5 × latency)), efficiency, the harness's CPU per model call, memory per concurrent
- * episode and the share of wall time spent in garbage collection.
+ * episode and the share of wall time spent in garbage collection; then when the first wave of c
+ * episodes ended, and (from 3 episodes per slot) the steady-state efficiency: the episodes that
+ * ended between the first wave and the last, over that time, start-up and drain left out.
  *
  * Run: node --max-semi-space-size=64 --expose-gc --import tsx bench/model-latency.ts [--levels 1,16,64,256]
  *      [--lanes 4] [--latency 100] [--limit N] [--threads 1,2] [--timing] [--json]
