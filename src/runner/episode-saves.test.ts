@@ -3,7 +3,8 @@
 // holds at most one unsettled save, counts progress only for stored episodes, and stops at once
 // when a save fails. Episodes run through an executor (`ExecuteRunOptions.runEpisodes`) that
 // plays them with the runner's own `runGradedEpisode`, so the test decides when each one ends;
-// saves go to a real SQLite store, held or failed on the way in.
+// saves go to a real SQLite store, held or failed on the way in. On the runner's own thread, where
+// a lane hands an episode's grade, audit and save on together, the same holds for failures and stops.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -199,5 +200,53 @@ describe('the runner stores episodes without holding up the next one', () => {
     for (let i = 1; i < turnAtStart.length; i++)
       assert.ok(turnAtStart[i] > turnAtStart[i - 1], `episodes ${i} and ${i + 1} started in the same turn: ${turnAtStart.join(', ')}`);
     await store.close();
+  });
+});
+
+describe("on the runner's own thread, where a lane goes on once an episode is played", () => {
+  it('a save that fails rejects the run at once and starts nothing more', async () => {
+    const { sqlite, store, saves, gates, runId } = await gatedRun(8, 2);
+    const run = executeRun(runId, { store });
+    // Each lane played two episodes and waits for the save of its first.
+    await until(() => saves.length === 4, 'both lanes to hand on two saves');
+    await sleep(20);
+    assert.equal(saves.length, 4);
+    gates[0].reject(new Error('disk full'));
+    await Promise.race([
+      assert.rejects(run, /disk full/),
+      sleep(1_000).then(() => assert.fail('the run did not reject while saves were in flight')),
+    ]);
+    for (const gate of gates.slice(1)) gate.resolve();
+    await sleep(50);
+    assert.equal(saves.length, 4, 'no episode was played after the failure');
+    assert.equal((await sqlite.listEpisodes(runId)).length, 3);
+    await sqlite.close();
+  });
+
+  it('a stop leaves the run interrupted with every played episode stored', async () => {
+    const { sqlite, store, saves, gates, runId } = await gatedRun(8, 2);
+    const stop = new AbortController();
+    const progress: RunProgress[] = [];
+    const run = executeRun(runId, { store, signal: stop.signal, onProgress: (p) => progress.push(p) });
+    await until(() => saves.length === 4, 'both lanes to hand on two saves');
+    stop.abort();
+    let ended = false;
+    void run.finally(() => {
+      ended = true;
+    });
+    // The lanes' first saves settle; their last ones are still in flight.
+    gates[0].resolve();
+    gates[1].resolve();
+    await sleep(20);
+    assert.equal(ended, false, 'the run waits for the saves in flight');
+    gates[2].resolve();
+    gates[3].resolve();
+    const result = await run;
+    assert.equal(result.status, 'interrupted');
+    assert.equal(result.ran, 4);
+    assert.equal(saves.length, 4);
+    assert.equal(progress.at(-1)?.done, 4);
+    assert.equal((await sqlite.listEpisodes(runId)).length, 4);
+    await sqlite.close();
   });
 });

@@ -451,7 +451,7 @@ async function executeLeased(
     // The lane starts its next episode as soon as this one is played: grading, the audit and the
     // save follow meanwhile, so a model-bound lane's next request does not wait for the episodes
     // graded and audited with this one (at c = 256 in step, all of them).
-    const played = await playEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
+    const played = await runUngradedEpisode(spec, task, domain, agents.get(spec.agent)!, user!, config, now);
     const stored = played
       .graded(grade)
       .then(async (graded) => save(spec, graded.record, await auditOf(graded, task, domain, options, auditLater)));
@@ -521,11 +521,11 @@ export async function runGradedEpisode(
   now: () => Date,
   grade: EpisodeGrader = gradeEpisode,
 ): Promise<GradedEpisode> {
-  return (await playEpisode(spec, task, domain, agent, user, config, now)).graded(grade);
+  return (await runUngradedEpisode(spec, task, domain, agent, user, config, now)).graded(grade);
 }
 
 /** An episode played to its end and not graded yet: `graded` grades it (never rejects for the episode's own failures). */
-export interface PlayedEpisode {
+export interface UngradedEpisode {
   graded(grade?: EpisodeGrader): Promise<GradedEpisode>;
 }
 
@@ -534,7 +534,7 @@ export interface PlayedEpisode {
  * runner's lanes start their next episode here and grade, audit and store this one meanwhile, so
  * a model-bound lane's next request never waits on that work (see `executeRun`).
  */
-export async function playEpisode(
+export async function runUngradedEpisode(
   spec: EpisodeSpec,
   task: Task,
   domain: Domain,
@@ -542,7 +542,7 @@ export async function playEpisode(
   user: UserSimulator,
   config: Pick<RunConfig, 'maxSteps' | 'maxInvalidToolCalls' | 'outcomeReport'>,
   now: () => Date,
-): Promise<PlayedEpisode> {
+): Promise<UngradedEpisode> {
   const base = {
     id: spec.episodeId,
     runId: spec.runId,
