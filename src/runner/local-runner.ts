@@ -96,6 +96,12 @@ export interface ExecutedEpisode {
 /** Runs, grades and audits one episode of a run away from the runner (see `ExecuteRunOptions.runEpisodes`). */
 export interface EpisodeExecutor {
   run(spec: EpisodeSpec, task: Task): Promise<ExecutedEpisode>;
+  /**
+   * The same in two steps, when the executor can tell: resolves once the episode is played, with
+   * its result still to come (`executed`). The runner then starts the lane's next episode at once,
+   * as it does on its own thread. A failure rejects whichever of the two is pending.
+   */
+  play?(spec: EpisodeSpec, task: Task): Promise<{ executed: Promise<ExecutedEpisode> }>;
   close(): Promise<void>;
 }
 
@@ -437,16 +443,33 @@ async function executeLeased(
   await pool(todo, config.concurrency, executor ? AbortSignal.any([signal, failed.signal]) : signal, async (spec: EpisodeSpec) => {
     const task = tasksById.get(spec.taskId)!;
     if (executor) {
+      // An executor that fails stops the scheduling; the run ends once the saves in flight settle.
+      const stop = (error: unknown) => {
+        failure ??= { error };
+        failed.abort();
+      };
+      const store = (executed: ExecutedEpisode) => {
+        if (executed.auditError !== undefined) options.onAuditError?.(executed.record.id, executed.auditError);
+        return save(spec, executed.record, executed.audit);
+      };
+      if (executor.play) {
+        let played: { executed: Promise<ExecutedEpisode> };
+        try {
+          played = await executor.play(spec, task);
+        } catch (error) {
+          stop(error);
+          return undefined;
+        }
+        return { stored: played.executed.then(store, stop) };
+      }
       let executed: ExecutedEpisode;
       try {
         executed = await executor.run(spec, task);
       } catch (error) {
-        failure ??= { error };
-        failed.abort();
+        stop(error);
         return undefined;
       }
-      if (executed.auditError !== undefined) options.onAuditError?.(executed.record.id, executed.auditError);
-      return { stored: save(spec, executed.record, executed.audit) };
+      return { stored: store(executed) };
     }
     // The lane starts its next episode as soon as this one is played: grading, the audit and the
     // save follow meanwhile, so a model-bound lane's next request does not wait for the episodes

@@ -12,7 +12,7 @@ import type { ModelAdmission } from '../../models/model-limiter.ts';
 import { RemoteSharedAdmission } from '../../models/shared-admission.ts';
 import { killLiveCommandAgents } from '../../agents/external-agent.ts';
 import { buildAgent, buildUser } from '../../runner/build.ts';
-import { domainFor, gradeLater, runGradedEpisode } from '../../runner/local-runner.ts';
+import { domainFor, gradeLater, runUngradedEpisode } from '../../runner/local-runner.ts';
 import type { TaskProblem } from '../../schema/audit.ts';
 import { batchedAtCheckPhase, deferredToCheckPhase } from '../../util/check-phase.ts';
 import { modelParticipants } from '../participants.ts';
@@ -101,7 +101,9 @@ let received = 0;
 
 async function runEpisode(id: number, spec: Extract<ToThread, { type: 'run' }>['spec']): Promise<void> {
   const task = tasks.get(spec.taskId)!;
-  const graded = await runGradedEpisode(spec, task, domain, agents.get(spec.agent)!, user, config, now, grade);
+  const played = await runUngradedEpisode(spec, task, domain, agents.get(spec.agent)!, user, config, now);
+  post({ type: 'played', id });
+  const graded = await played.graded(grade);
   const { record } = graded;
   if (!auditLater) return post({ type: 'done', id, record });
   const problems = await new Promise<TaskProblem[]>((resolve) => {
@@ -124,7 +126,7 @@ function receive(message: ToThread): void {
     case 'run':
       received++;
       if (fault?.kind === 'exit' && received >= fault.at) process.exit(3);
-      // runGradedEpisode never rejects for an episode's own failures: a rejection here is a bug, left
+      // runUngradedEpisode and graded never reject for an episode's own failures: a rejection here is a bug, left
       // unhandled so that it ends this thread and the main thread stops the run with its message.
       void runEpisode(message.id, message.spec);
       break;

@@ -38,6 +38,8 @@ export interface EpisodeThreadsOptions {
 /** An episode sent to a thread and not back yet. */
 interface InFlight {
   task: Task;
+  /** Settles `play` once the thread has played it (then undefined). */
+  played?: { resolve: () => void; reject: (error: Error) => void };
   resolve: (executed: ExecutedEpisode) => void;
   reject: (error: Error) => void;
   /** The problems it is audited with (asked for by the thread once graded), and the row they were counted from. */
@@ -81,8 +83,8 @@ function threadEntry(): { entry: URL | string; eval: boolean } {
 /**
  * Runs a local run's episodes on worker threads (`run --threads N`): each thread rebuilds the run's
  * domain, participants and auditor from the run's config and tasks, and runs, grades and audits the
- * episodes it is given; the main thread keeps the plan, the lease, storing, progress and the run
- * log. Model limits are shared through `admissions`. A thread that crashes rejects its episodes in
+ * episodes it is given, telling the main thread when each is played (its lane goes on) and then its
+ * result; the main thread keeps the plan, the lease, storing, progress and the run log. Model limits are shared through `admissions`. A thread that crashes rejects its episodes in
  * flight (the runner then stops the run, `interrupted`); the others finish theirs.
  */
 export class EpisodeThreads implements EpisodeExecutor {
@@ -97,13 +99,25 @@ export class EpisodeThreads implements EpisodeExecutor {
 
   /** Runs one episode on the thread with the fewest in flight (threads start on the first call). */
   run(spec: EpisodeSpec, task: Task): Promise<ExecutedEpisode> {
+    return this.play(spec, task).then(({ executed }) => executed);
+  }
+
+  /**
+   * `run` in two steps: resolves once the thread has played the episode (its `played` message),
+   * with the result (graded and audited there) still to come, so the runner's lane goes on.
+   */
+  play(spec: EpisodeSpec, task: Task): Promise<{ executed: Promise<ExecutedEpisode> }> {
     if (this.threads.length === 0) this.start();
     const live = this.threads.filter((thread) => !thread.failure);
     if (live.length === 0) return Promise.reject(this.threads[0].failure);
     const thread = live.reduce((least, candidate) => (candidate.inFlight.size < least.inFlight.size ? candidate : least));
     const id = this.nextId++;
-    return new Promise<ExecutedEpisode>((resolve, reject) => {
-      thread.inFlight.set(id, { task, resolve, reject });
+    return new Promise((playedResolve, playedReject) => {
+      const executed = new Promise<ExecutedEpisode>((resolve, reject) => {
+        thread.inFlight.set(id, { task, played: { resolve: () => playedResolve({ executed }), reject: playedReject }, resolve, reject });
+      });
+      // Rejected with the play too when the thread fails first; only the play's rejection is reported.
+      executed.catch(() => undefined);
       this.send(thread, { type: 'run', id, spec });
     });
   }
@@ -178,6 +192,12 @@ export class EpisodeThreads implements EpisodeExecutor {
       case 'ready':
         thread.readied.resolve();
         return;
+      case 'played': {
+        const episode = thread.inFlight.get(message.id);
+        episode?.played?.resolve();
+        if (episode) episode.played = undefined;
+        return;
+      }
       case 'graded': {
         const episode = thread.inFlight.get(message.id);
         if (!episode) return;
@@ -190,6 +210,7 @@ export class EpisodeThreads implements EpisodeExecutor {
         const episode = thread.inFlight.get(message.id);
         if (!episode) return;
         thread.inFlight.delete(message.id);
+        episode.played?.resolve();
         if (message.audit && episode.problems) this.options.auditor!().finish(message.record.id, episode.problems, message.audit);
         episode.resolve({
           record: message.record,
@@ -237,6 +258,7 @@ export class EpisodeThreads implements EpisodeExecutor {
     for (const episode of thread.inFlight.values()) {
       // Counted towards its task's problems, but never stored: it no longer counts.
       if (episode.row) this.options.auditor?.().forget(episode.row);
+      episode.played?.reject(thread.failure);
       episode.reject(thread.failure);
     }
     thread.inFlight.clear();

@@ -32,6 +32,8 @@ export type ToThread =
 export type FromThread =
   /** Set up: the run's domain, participants and auditor are built. */
   | { type: 'ready' }
+  /** Episode `id` is played: its lane may start its next episode (grade, audit and `done` follow). */
+  | { type: 'played'; id: number }
   /** Episode `id` is graded; to audit it the thread needs its task's problems (they depend on every thread's episodes). */
   | { type: 'graded'; id: number; row: { id: string; agent: string; taskId: string; reward: number; termination: string } }
   | { type: 'done'; id: number; record: EpisodeRecord; audit?: EpisodeAudit; auditError?: string }
