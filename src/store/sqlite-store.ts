@@ -483,8 +483,9 @@ export class SqliteStore implements Store {
    * Group commit (issue 16): the episodes saved within one turn of the event loop are committed in
    * ONE transaction, so one fsync of the WAL serves them all instead of one per episode (the wall at
    * high concurrency). Each promise resolves only after that COMMIT, so a resolved save is on disk
-   * as before (synchronous = FULL). Each episode (with its audit) is its own savepoint: one that
-   * fails rejects alone; a failed COMMIT rejects the whole group. Rows are inserted in call order.
+   * as before (synchronous = FULL). An episode (with its audit) that fails rejects alone (the group
+   * is then written again with a savepoint per episode); a failed COMMIT rejects the whole group.
+   * Rows are inserted in call order.
    */
   async saveEpisode(episode: EpisodeRecord, audit?: EpisodeAudit): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
@@ -498,6 +499,31 @@ export class SqliteStore implements Store {
     const group = this.pending;
     this.pending = [];
     if (group.length === 0) return;
+    // First the whole group in one transaction without savepoints: a savepoint per episode makes
+    // SQLite copy every page the episode touches into a statement journal first (about 20 pages,
+    // 40 system calls per episode once it spills to a file). Only when an episode's own insert fails
+    // is the group written again, each episode in its savepoint, so that it rejects alone.
+    let episodeFailed = false;
+    try {
+      const inserted = this.committed(() =>
+        group.map((item) => {
+          try {
+            return this.insertEpisode(item.episode, item.audit);
+          } catch (error) {
+            episodeFailed = true;
+            throw error;
+          }
+        }),
+      );
+      for (const [i, item] of group.entries()) item.resolve(inserted[i]);
+      return;
+    } catch (error) {
+      if (!episodeFailed) {
+        const failure = this.storeError('cannot store the episodes', error);
+        for (const item of group) item.reject(failure);
+        return;
+      }
+    }
     const saveOne = (this.saveOneEpisode ??= this.db.transaction((item: PendingEpisode): boolean =>
       this.insertEpisode(item.episode, item.audit),
     ));
