@@ -82,6 +82,37 @@ describe('an episode executor runs the episodes; the runner stores them', () => 
     await store.close();
   });
 
+  it('with play: a result that fails after its lane went on stops the run; every result still in flight is stored first', async () => {
+    const store = SqliteStore.open(':memory:');
+    const { runId, config } = await createRun(store, CONFIG);
+    const inner = executorOf(config);
+    let calls = 0;
+    let delivered = 0;
+    // Played here at once; its result comes 5 ms later (as a thread's graded, audited result does).
+    const executor: EpisodeExecutor = {
+      run: (spec, task) => inner.run(spec, task),
+      async play(spec, task) {
+        const call = ++calls;
+        const result = await inner.run(spec, task);
+        const executed = new Promise<ExecutedEpisode>((resolve, reject) =>
+          setTimeout(() => (call === 3 ? reject(new Error('the thread died')) : (delivered++, resolve(result))), 5),
+        );
+        return { executed };
+      },
+      close: inner.close,
+    };
+    await assert.rejects(executeRun(runId, { store, runEpisodes: executor }), /the thread died/);
+    const deliveredWhenStopped = delivered;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(delivered, deliveredWhenStopped, 'no result was still in flight when the run stopped');
+    assert.equal((await store.listEpisodes(runId)).length, delivered);
+    assert.equal((await store.getRun(runId))?.status, 'interrupted');
+    const resumed = await executeRun(runId, { store, runEpisodes: executorOf(config) });
+    assert.equal(resumed.ran, 16 - delivered);
+    assert.equal(resumed.status, 'finished');
+    await store.close();
+  });
+
   it("takes the run's tasks from its caller when given (not read again) and stores the same episodes", async () => {
     const episodesOf = async (given: boolean) => {
       const real = SqliteStore.open(':memory:');

@@ -229,3 +229,37 @@ test('group commit: saves of one tick commit together; a duplicate slot is false
   await store.close();
   assert.equal(await late, true);
 });
+
+test('group commit: a failure that rolls back the whole transaction rejects the whole group, and no save reports what is not stored', async () => {
+  const source = SqliteStore.openReadOnly(path);
+  const records: EpisodeRecord[] = [];
+  for (const row of episodes.slice(0, 3)) records.push((await source.getEpisode(runId, row.id))!);
+  const run = (await source.getRun(runId))!;
+  await source.close();
+  const target = tempDb();
+  const store = SqliteStore.open(target);
+  await store.createRun({ id: runId, config: run.config, tasks, planned: run.planned, createdAt: run.createdAt });
+  // As a full disk or an I/O error can: SQLite ends the whole transaction, not just the statement.
+  const raw = new Database(target);
+  raw.exec(`CREATE TRIGGER whole BEFORE INSERT ON episodes WHEN NEW.id = 'ep-rollback' BEGIN SELECT RAISE(ROLLBACK, 'rolled back'); END`);
+  raw.close();
+  const group = [records[0], { ...records[1], id: 'ep-rollback', trial: 50 }, records[2]];
+  const settled = await Promise.allSettled(
+    group.map((record, i) => store.saveEpisode(record, i === 1 ? undefined : audits.get(record.id))),
+  );
+  const stored = new Set((await store.listEpisodes(runId)).map((e) => e.id));
+  for (const [i, outcome] of settled.entries())
+    assert.equal(
+      outcome.status === 'fulfilled',
+      stored.has(group[i].id),
+      `${group[i].id}: ${outcome.status}, stored ${stored.has(group[i].id)}`,
+    );
+  assert.deepEqual(
+    settled.map((outcome) => outcome.status),
+    ['rejected', 'rejected', 'rejected'],
+  );
+  // The store goes on: the next group commits.
+  assert.equal(await store.saveEpisode(records[2], audits.get(records[2].id)), true);
+  assert.deepEqual(await store.getEpisodeAudit(records[2].id), audits.get(records[2].id));
+  await store.close();
+});

@@ -535,6 +535,9 @@ export class SqliteStore implements Store {
           try {
             outcomes.push(saveOne(item));
           } catch (error) {
+            // SQLite ended the whole transaction (a full disk, an I/O error): nothing of the group is
+            // stored, and what follows would commit on its own. The group fails as one.
+            if (!this.db.inTransaction) throw error;
             // Its savepoint was rolled back, with any goal items it wrote.
             this.goalItems.rollBack(mark);
             outcomes.push(this.storeError('cannot store the episode', error));
