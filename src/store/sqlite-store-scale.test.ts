@@ -194,15 +194,21 @@ test('attempts: recorded, updated in place, listed oldest first', async () => {
   await store.close();
 });
 
-test('group commit: saves of one tick commit together; a duplicate slot is false and a failing episode rejects alone', async () => {
+/** A new database holding only the shared run (no episodes), and the first `count` of its episode records. */
+async function emptyCopyOfRun(count: number): Promise<{ records: EpisodeRecord[]; target: string; store: SqliteStore }> {
   const source = SqliteStore.openReadOnly(path);
   const records: EpisodeRecord[] = [];
-  for (const row of episodes.slice(0, 6)) records.push((await source.getEpisode(runId, row.id))!);
+  for (const row of episodes.slice(0, count)) records.push((await source.getEpisode(runId, row.id))!);
   const run = (await source.getRun(runId))!;
   await source.close();
   const target = tempDb();
   const store = SqliteStore.open(target);
   await store.createRun({ id: runId, config: run.config, tasks, planned: run.planned, createdAt: run.createdAt });
+  return { records, target, store };
+}
+
+test('group commit: saves of one tick commit together; a duplicate slot is false and a failing episode rejects alone', async () => {
+  const { records, target, store } = await emptyCopyOfRun(6);
   const saves = [
     ...records.map((r) => store.saveEpisode(r, audits.get(r.id))),
     store.saveEpisode(records[0]),
@@ -231,14 +237,7 @@ test('group commit: saves of one tick commit together; a duplicate slot is false
 });
 
 test('group commit: a failure that rolls back the whole transaction rejects the whole group, and no save reports what is not stored', async () => {
-  const source = SqliteStore.openReadOnly(path);
-  const records: EpisodeRecord[] = [];
-  for (const row of episodes.slice(0, 3)) records.push((await source.getEpisode(runId, row.id))!);
-  const run = (await source.getRun(runId))!;
-  await source.close();
-  const target = tempDb();
-  const store = SqliteStore.open(target);
-  await store.createRun({ id: runId, config: run.config, tasks, planned: run.planned, createdAt: run.createdAt });
+  const { records, target, store } = await emptyCopyOfRun(3);
   // As a full disk or an I/O error can: SQLite ends the whole transaction, not just the statement.
   const raw = new Database(target);
   raw.exec(`CREATE TRIGGER whole BEFORE INSERT ON episodes WHEN NEW.id = 'ep-rollback' BEGIN SELECT RAISE(ROLLBACK, 'rolled back'); END`);
