@@ -27,6 +27,8 @@
  *             (src/models/http1-pool.ts), for a side-by-side pair
  *   --audit   audit each episode as it is graded and summarise the audits at the end, as `groundwork
  *             run` does (its time counted in the run's); default: no audits, the model path alone
+ *   --run-log  write the run's log as `groundwork run` does (src/cli/run-log.ts: a line per stored
+ *             episode, synced to disk); default: no log, the runner alone
  *   --timing  also the harness's own view of the model calls of each level (main thread only, via
  *             diagnostics_channel): time from executeRun to the first request, and each call from
  *             its request to the end of its response (mean, p99); off by default so the other
@@ -50,7 +52,8 @@ import { createHttpTransport, type TransportReply } from '../src/models/http-tra
 import { ModelHub } from '../src/models/model-hub.ts';
 import { SharedAdmissions } from '../src/models/shared-admission.ts';
 import type { ModelsConfig } from '../src/models/model-config.ts';
-import { createRun, domainFor, executeRun } from '../src/runner/local-runner.ts';
+import { createRun, domainFor, executeRun, type RunProgress } from '../src/runner/local-runner.ts';
+import { openRunLog } from '../src/cli/run-log.ts';
 import { SqliteStore } from '../src/store/sqlite-store.ts';
 
 const CALLS_PER_EPISODE = 5;
@@ -73,6 +76,8 @@ const alwaysThreads = process.argv.includes('--executor');
 const timing = process.argv.includes('--timing');
 /** Audits as `groundwork run` makes them: each episode's as it is graded, the summary at the end. */
 const audited = process.argv.includes('--audit');
+/** Log each stored episode as `groundwork run` does. */
+const withRunLog = process.argv.includes('--run-log');
 /** Direct calls through the provider's doGenerate instead of the chat-completions wire (one thread only). */
 const sdk = process.argv.includes('--sdk');
 /** Plain http: requests through node:http instead of the HTTP/1.1 pool (src/models/http1-pool.ts). */
@@ -251,6 +256,7 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   const callTimer = timing ? timeCalls(started) : undefined;
   // As `groundwork run`: the run's tasks read once (for its auditor) and handed to executeRun.
   const runTasks = await store.runTasks(runId);
+  const runLog = withRunLog ? openRunLog(join(dir, 'bench.db'), runId) : undefined;
   const result = await executeRun(runId, {
     store,
     participants: factory,
@@ -258,6 +264,7 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
     ...(executor ? { runEpisodes: executor } : {}),
     // The runner's own domain, as `groundwork run` passes it (the threads build theirs from the config).
     ...(audited ? { auditEpisode: (graded, task, domain) => auditorOf(domain).audit(graded, task) } : {}),
+    ...(runLog ? { onProgress: (p: RunProgress) => p.last && runLog.logger.info(p.last, 'episode stored') } : {}),
   });
   const summaryStarted = performance.now();
   if (audited) await summariseStoredRun(store, runId, auditor ? { auditor } : {});

@@ -162,6 +162,8 @@ export async function learnAction(options: LearnCommandOptions): Promise<void> {
       onEvent,
     });
     log?.logger.info({ session: session.id, status: session.status }, 'learn end');
+    // The log's last lines on disk before the results are reported (lines are synced in the background).
+    log?.sync();
     if (options.json) printJson(session);
     else process.stdout.write(`${formatLearningSession(session)}\n\nExperience: groundwork experience list --set ${session.id}\n`);
   } catch (error) {

@@ -364,6 +364,8 @@ export async function runAction(runFile: string | undefined, options: RunOptions
       logger.warn({ error: describeError(error) }, 'audit failed');
       if (!options.json) process.stderr.write(`audit failed: ${describeError(error)} (run groundwork audit ${runId})\n`);
     }
+    // The log's last lines on disk before the results are reported (lines are synced in the background).
+    log.sync();
     if (options.json) {
       printJson({
         ...summary,
