@@ -12,7 +12,7 @@ import { helpdeskTools } from '../domains/helpdesk/tools.ts';
 import { MODEL_CONVERSATION } from '../testing/model-conversation.ts';
 import { startOpenAIPeer } from '../testing/openai-peer.ts';
 import type { ModelPeer, PeerReply } from '../testing/peer-server.ts';
-import { chatCompletionsBody, probeChatCompletionsWire, readChatCompletion } from './chat-completions-wire.ts';
+import { chatCompletionsBody, probeChatCompletionsWire, readChatCompletion, StringJsonCache } from './chat-completions-wire.ts';
 import { directCallOptions, languageModelPrompt, prepareTools, readDirectResult } from './direct-call.ts';
 import type { ModelConfig } from './model-config.ts';
 import { ModelHub } from './model-hub.ts';
@@ -125,10 +125,29 @@ const prompts: {
     tools: strictTools,
     settings: { temperature: 0.7 },
   },
+  {
+    // Long strings (kept by the strings cache), repeated, with quotes, escapes, control characters and unicode.
+    name: 'long strings, repeated, escaped',
+    prompt: (() => {
+      const long = `Policy "quoted" \\ back\tslash\n${'é ✓ \u2028 \u0001 '.repeat(40)}`;
+      const rows = JSON.stringify(Array.from({ length: 12 }, (_, i) => ({ id: `p-${i}`, note: 'a "b" \\c' })));
+      return [
+        { role: 'system', content: long },
+        { role: 'user', content: [text(long)] },
+        { role: 'assistant', content: [text(long), call('c1', rows)] },
+        { role: 'tool', content: [result('c1', rows)] },
+        { role: 'user', content: [text(long), text(rows)] },
+        { role: 'assistant', content: [text(rows)] },
+      ] as LanguageModelV3Message[];
+    })(),
+    tools: helpdesk,
+    settings: { temperature: 0 },
+  },
 ];
 
 describe('the chat-completions wire against @ai-sdk/openai-compatible', () => {
   it('builds the request body the provider sends, byte for byte, for every prompt shape', async () => {
+    const strings = new StringJsonCache();
     for (const { name, prompt, tools, settings } of prompts) {
       const prepared = tools ? await prepareTools(tools) : undefined;
       const { model, sent } = capturing({ status: 200, body: JSON.stringify({ choices: [{ message: { content: 'x' } }] }) });
@@ -136,6 +155,14 @@ describe('the chat-completions wire against @ai-sdk/openai-compatible', () => {
       const toolsJson = new WeakMap();
       assert.equal(chatCompletionsBody('m-test', prompt, prepared, settings, toolsJson), sent[0].body, name);
       assert.equal(chatCompletionsBody('m-test', prompt, prepared, settings, toolsJson), sent[0].body, `${name} (tools JSON reused)`);
+      // With the strings cache: its first request, then one whose long strings it remembers.
+      for (const time of ['first', 'again']) {
+        assert.equal(
+          chatCompletionsBody('m-test', prompt, prepared, settings, toolsJson, strings),
+          sent[0].body,
+          `${name} (strings ${time})`,
+        );
+      }
     }
   });
 
@@ -391,6 +418,19 @@ describe('the wire through the hub, against a local OpenAI-compatible peer, on a
       ['Looking.|tool-calls|1', 'after a 429|stop|2', '|tool-calls|2', 'parts|stop|1', 'No.|content-filter|1', 'error', 'error'],
     );
     assert.match(JSON.stringify(on.results[5]), /HTTP 400: bad request: unknown model after 2 attempts/);
+  });
+
+  it('an error status is a failure even when its body reads as an answer', async () => {
+    const looksAnswered = JSON.stringify({ choices: [{ message: { content: 'all done' }, finish_reason: 'stop' }] });
+    const { on, off } = await both([
+      { kind: 'raw', status: 503, body: looksAnswered },
+      { kind: 'message', text: 'after the 503' },
+    ]);
+    assert.deepEqual(on.results, off.results);
+    assert.deepEqual(
+      on.results.map((r) => r.answer && `${r.answer.text}|${r.answer.attempts}`),
+      ['after the 503|2'],
+    );
   });
 
   it('the same failures for a dropped connection, a refused one, a timeout and a reply over the cap', async () => {

@@ -26,6 +26,8 @@ export interface ChatCompletionsWire {
   modelId: string;
   /** The JSON of each tool set this model was sent (see `chatCompletionsBody`). */
   toolsJson: ToolsJsonCache;
+  /** The JSON of the long strings its requests repeat (see `chatCompletionsBody`). */
+  stringsJson: StringJsonCache;
 }
 
 /** The JSON of prepared tool sets as the provider sends them, by tool set (null: one it drops). */
@@ -59,38 +61,61 @@ export function chatCompletionsBody(
   tools: PreparedTools | undefined,
   settings: WireSettings,
   toolsJson: ToolsJsonCache = new WeakMap(),
+  strings?: StringJsonCache,
 ): string | undefined {
-  const messages: unknown[] = [];
+  // Each message's JSON as JSON.stringify writes the object the provider builds: written out when
+  // its fields are strings (their long ones from `strings`: a conversation sends its system prompt
+  // and tool results again with every request), else by JSON.stringify itself.
+  const str = strings ? (text: string) => strings.json(text) : (text: string) => JSON.stringify(text);
+  const messages: string[] = [];
   for (const message of prompt) {
     if (message.providerOptions !== undefined) return undefined;
     switch (message.role) {
-      case 'system':
-        messages.push({ role: 'system', content: message.content });
+      case 'system': {
+        const { content } = message;
+        messages.push(
+          typeof content === 'string' ? `{"role":"system","content":${str(content)}}` : JSON.stringify({ role: 'system', content }),
+        );
         break;
+      }
       case 'user': {
         const { content } = message;
         for (const part of content) if (part.type !== 'text' || part.providerOptions !== undefined) return undefined;
         const texts = content as { text: string }[];
-        if (texts.length === 1) messages.push({ role: 'user', content: texts[0].text });
-        else messages.push({ role: 'user', content: texts.map((part) => ({ type: 'text', text: part.text })) });
+        if (texts.every((part) => typeof part.text === 'string')) {
+          messages.push(
+            texts.length === 1
+              ? `{"role":"user","content":${str(texts[0].text)}}`
+              : `{"role":"user","content":[${texts.map((part) => `{"type":"text","text":${str(part.text)}}`).join(',')}]}`,
+          );
+        } else if (texts.length === 1) messages.push(JSON.stringify({ role: 'user', content: texts[0].text }));
+        else messages.push(JSON.stringify({ role: 'user', content: texts.map((part) => ({ type: 'text', text: part.text })) }));
         break;
       }
       case 'assistant': {
         let text = '';
-        const toolCalls: unknown[] = [];
+        const toolCalls: { id: string; name: string; arguments: string | undefined }[] = [];
         for (const part of message.content) {
           if (part.providerOptions !== undefined) return undefined;
           if (part.type === 'text') text += part.text;
-          else if (part.type === 'tool-call') {
-            const args = toolCallArguments(part.input);
-            toolCalls.push({ id: part.toolCallId, type: 'function', function: { name: part.toolName, arguments: args } });
-          } else return undefined;
+          else if (part.type === 'tool-call')
+            toolCalls.push({ id: part.toolCallId, name: part.toolName, arguments: toolCallArguments(part.input) });
+          else return undefined;
         }
-        messages.push({
-          role: 'assistant',
-          content: toolCalls.length > 0 ? text || null : text,
-          tool_calls: toolCalls.length > 0 ? toolCalls : undefined,
-        });
+        if (toolCalls.length === 0) messages.push(`{"role":"assistant","content":${str(text)}}`);
+        else if (toolCalls.every((c) => typeof c.id === 'string' && typeof c.name === 'string' && typeof c.arguments === 'string')) {
+          const calls = toolCalls.map(
+            (c) => `{"id":${str(c.id)},"type":"function","function":{"name":${str(c.name)},"arguments":${str(c.arguments!)}}}`,
+          );
+          messages.push(`{"role":"assistant","content":${text ? str(text) : 'null'},"tool_calls":[${calls.join(',')}]}`);
+        } else
+          messages.push(
+            JSON.stringify({
+              role: 'assistant',
+              content: text || null,
+              tool_calls: toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })),
+            }),
+          );
         break;
       }
       case 'tool':
@@ -98,7 +123,11 @@ export function chatCompletionsBody(
           if (part.type !== 'tool-result' || part.providerOptions !== undefined) return undefined;
           const { output } = part;
           if (output.type !== 'text' && output.type !== 'error-text') return undefined;
-          messages.push({ role: 'tool', tool_call_id: part.toolCallId, content: output.value });
+          messages.push(
+            typeof part.toolCallId === 'string' && typeof output.value === 'string'
+              ? `{"role":"tool","tool_call_id":${str(part.toolCallId)},"content":${str(output.value)}}`
+              : JSON.stringify({ role: 'tool', tool_call_id: part.toolCallId, content: output.value }),
+          );
         }
         break;
       default:
@@ -112,10 +141,35 @@ export function chatCompletionsBody(
   let body = `{"model":${JSON.stringify(modelId)}`;
   if (settings.maxOutputTokens !== undefined) body += `,"max_tokens":${JSON.stringify(settings.maxOutputTokens)}`;
   if (settings.temperature !== undefined) body += `,"temperature":${JSON.stringify(settings.temperature)}`;
-  body += `,"messages":${JSON.stringify(messages)}`;
+  body += `,"messages":[${messages.join(',')}]`;
   if (toolsText !== undefined) body += `,"tools":${toolsText},"tool_choice":"auto"`;
   return `${body}}`;
 }
+
+/**
+ * JSON.stringify of the long strings a model's requests repeat (a system prompt, tool results),
+ * each made once while it is remembered; bounded (forgotten when full, then made again).
+ */
+export class StringJsonCache {
+  private readonly texts = new Map<string, string>();
+
+  /** JSON.stringify(text). */
+  json(text: string): string {
+    if (text.length < CACHED_STRING_LENGTH) return JSON.stringify(text);
+    let json = this.texts.get(text);
+    if (json === undefined) {
+      json = JSON.stringify(text);
+      if (this.texts.size >= CACHED_STRINGS) this.texts.clear();
+      this.texts.set(text, json);
+    }
+    return json;
+  }
+}
+
+/** Strings shorter than this are written each time (cheaper than looking them up). */
+const CACHED_STRING_LENGTH = 128;
+/** Strings a `StringJsonCache` remembers: every long string of a few hundred conversations in flight. */
+const CACHED_STRINGS = 4096;
 
 /** The JSON of a prepared tool set as the provider sends it (null: a tool it drops, left to it), made once per cache. */
 function wireToolsJson(tools: PreparedTools, cache: ToolsJsonCache): string | null {
@@ -345,7 +399,7 @@ export async function probeChatCompletionsWire(
       return { reason: "the provider's request body for the probe differs from the wire's" };
     if (!isDeepStrictEqual(await readDirectResult(ours, PROBE_TOOLS), theirs))
       return { reason: 'the provider reads the probe answer differently from the wire' };
-    return { wire: { url: sent.url, headers: sent.headers, modelId, toolsJson: new WeakMap() } };
+    return { wire: { url: sent.url, headers: sent.headers, modelId, toolsJson: new WeakMap(), stringsJson: new StringJsonCache() } };
   } catch (error) {
     return { reason: `the probe failed: ${(error as Error).message}` };
   }

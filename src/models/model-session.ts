@@ -279,20 +279,32 @@ export class ModelSession {
     settings: { temperature?: number; maxOutputTokens?: number },
   ): Promise<DirectResult> {
     const provider = this.languageModel as LanguageModelV3;
-    const body = chatCompletionsBody(wire.modelId, options.prompt, prepared, settings, wire.toolsJson);
+    const body = chatCompletionsBody(wire.modelId, options.prompt, prepared, settings, wire.toolsJson, wire.stringsJson);
     if (body === undefined) return readDirectResult(await provider.doGenerate(options), tools);
     let prefetched: NonNullable<CallState['prefetched']>;
     try {
       // Headers copied per request, as the provider builds them per call (a fetch may change what it is given).
-      const response = await this.fetch(wire.url, { method: 'POST', headers: { ...wire.headers }, body, signal: options.abortSignal });
-      prefetched = { response };
-      if (response.status === 200) {
-        const text = await response.text();
-        const read = readChatCompletion(text);
+      const init = { method: 'POST', headers: { ...wire.headers }, body, signal: options.abortSignal };
+      const exchanged = this.liveExchange(wire.url, init);
+      if (exchanged) {
+        // Live over the transport's bare exchange: the reply read and redacted as `fetch` reads it,
+        // and a Response built only for the provider (an error status, an answer the wire does not read).
+        const reply = await exchanged;
+        const text = await this.readTransportText(reply, this.maxReplyBytes());
+        const read = reply.status === 200 ? readChatCompletion(text) : undefined;
         if (read) return readDirectResult(read, tools);
-        prefetched = {
-          response: new ReplyResponse(text, { status: response.status, statusText: response.statusText, headers: response.headers }),
-        };
+        prefetched = { response: transportResponse(reply, text) };
+      } else {
+        const response = await this.fetch(wire.url, init);
+        prefetched = { response };
+        if (response.status === 200) {
+          const text = await response.text();
+          const read = readChatCompletion(text);
+          if (read) return readDirectResult(read, tools);
+          prefetched = {
+            response: new ReplyResponse(text, { status: response.status, statusText: response.statusText, headers: response.headers }),
+          };
+        }
       }
     } catch (error) {
       // A refused connection, a timeout, a reply over the cap: the provider wraps it as it always has.
@@ -516,6 +528,16 @@ export class ModelSession {
     return response;
   };
 
+  /**
+   * The transport's bare exchange of a request `fetch` would send live (no cassettes), or undefined:
+   * cassettes, or a base fetch without one (then `fetch` takes the request).
+   */
+  private liveExchange(input: string, init: RequestInit): Promise<TransportReply> | undefined {
+    const { deps } = this;
+    if (deps.mode !== 'live' && deps.cassettes) return undefined;
+    return deps.baseExchange?.(input, init);
+  }
+
   /** One request through the base fetch (its transport's bare exchange when it has one), the reply read and redacted. */
   private async request(input: Parameters<typeof globalThis.fetch>[0], init: RequestInit | undefined, maxBytes: number): Promise<Response> {
     const exchanged = this.deps.baseExchange?.(input, init);
@@ -576,6 +598,11 @@ export class ModelSession {
 
   /** `readReply` for the transport's bare reply: the same checks, errors and Response, one Headers built. */
   private async readTransportReply(reply: TransportReply, maxBytes: number): Promise<Response> {
+    return transportResponse(reply, await this.readTransportText(reply, maxBytes));
+  }
+
+  /** The body of a transport's bare reply, read with the cap and redacted (`readTransportReply` without its Response). */
+  private async readTransportText(reply: TransportReply, maxBytes: number): Promise<string> {
     const declared = Number(reply.header('content-length') ?? Number.NaN);
     if (declared > maxBytes) {
       reply.cancel();
@@ -583,11 +610,15 @@ export class ModelSession {
     }
     const read = await reply.read(maxBytes);
     if ('tooLarge' in read) throw tooLarge(maxBytes);
-    const text = this.deps.redactor.redactBody(read.body.toString('utf8'));
-    const { status, statusText } = reply;
-    if (NULL_BODY_STATUS.has(status)) return new Response(null, { status, statusText, headers: replyHeaders(reply, new Headers()) });
-    return new ReplyResponse(text, { status, statusText }, (headers) => replyHeaders(reply, headers));
+    return this.deps.redactor.redactBody(read.body.toString('utf8'));
   }
+}
+
+/** The Response of a transport's bare reply whose body was read (and redacted) as `text`. */
+function transportResponse(reply: TransportReply, text: string): Response {
+  const { status, statusText } = reply;
+  if (NULL_BODY_STATUS.has(status)) return new Response(null, { status, statusText, headers: replyHeaders(reply, new Headers()) });
+  return new ReplyResponse(text, { status, statusText }, (headers) => replyHeaders(reply, headers));
 }
 
 /** A reply over the cap: PROVIDER_FAILED, not retried (the same request would get the same answer). */

@@ -152,6 +152,10 @@ describe('secrets', () => {
     assert.equal(redactor.redactBody(redacted), redacted, 'a fixed point');
     const clean = '{"a":{"arguments":"{ \\"x\\" : 1 }"}}';
     assert.equal(JSON.parse(redactor.redactBody(clean)).a.arguments, '{ "x" : 1 }');
+    // A clean reply comes back as it came, layout and all (it is neither parsed nor written again).
+    const reply = '{\n  "id": "c1",\n  "choices": [ { "message": { "content": "Done, 2 grants revoked." } } ],\n  "n": 1.50\n}';
+    assert.equal(redactor.redactBody(reply), reply);
+    assert.equal(redactor.redactBody('not json, nothing secret'), 'not json, nothing secret');
   });
 
   it('stays linear on megabytes of hostile text', () => {
@@ -201,9 +205,13 @@ describe('secrets', () => {
       if (matches) assert.ok(PATTERN_ANCHORS.test(text), text);
       const redactor = new SecretRedactor();
       redactor.add('plain-KEY-0123456789');
-      const body = JSON.stringify({ a: text, [text]: [text, 1, { t: `{"k":${JSON.stringify(text)}}` }] });
-      // The raw-text shortcut gives what redacting string by string gives.
-      assert.equal(redactor.redactBody(body), JSON.stringify(redactor.redactJson(JSON.parse(body))), body);
+      const value = { a: text, [text]: [text, 1, { t: `{"k":${JSON.stringify(text)}}` }] };
+      // The raw-text shortcut gives what redacting string by string gives, whatever the body's layout.
+      for (const body of [JSON.stringify(value), JSON.stringify(value, null, 2)]) {
+        const redacted = redactor.redactBody(body);
+        assert.deepEqual(JSON.parse(redacted), redactor.redactJson(JSON.parse(body)), body);
+        assert.equal(redactor.redactBody(redacted), redacted, `a fixed point: ${body}`);
+      }
     }
   });
 });

@@ -111,16 +111,16 @@ export class SecretRedactor {
    * back (so a key escaped inside a JSON string is found too); anything else is redacted as text.
    */
   redactBody(text: string): string {
+    // Without \u or \/ escapes every decoded string (and every string nested in one) is made of the
+    // text's own characters, so a clean text has nothing to redact inside, JSON or not: it is
+    // returned as it came, not parsed and written again (most model replies, on every call).
+    if (this.plainSecrets && !text.includes('\\u') && !text.includes('\\/') && this.clean(text)) return text;
     let parsed: JsonValue;
     try {
       parsed = JSON.parse(text) as JsonValue;
     } catch {
       return this.redact(text);
     }
-    // Without \u or \/ escapes every decoded string (and every string nested in one) is made of the
-    // text's own characters, so a clean text has nothing to redact inside: the same output,
-    // without redacting string by string.
-    if (this.plainSecrets && !text.includes('\\u') && !text.includes('\\/') && this.clean(text)) return JSON.stringify(parsed);
     return JSON.stringify(this.redactJson(parsed));
   }
 
