@@ -151,6 +151,7 @@ export {
   genericClaims,
   verifyNoChange,
   toolCallsOf,
+  type ToolCallWithResult,
   pairResults,
   changedRecords,
   namesIn,

@@ -152,11 +152,19 @@ const WORD_CHAR = /[\p{L}\p{N}]/u;
 /** Whether a character is a letter or a digit. */
 const word = (c: string) => WORD_CHAR.test(c);
 
-/** Whether a lowercase text holds one of the cues as whole words ("yes" is not in "yesterday"). */
-function mentions(text: string, cues: readonly string[] | undefined): boolean {
-  return (cues ?? []).some((cue) => {
+/** Cues as `mentions` reads them: trimmed and lowercased, empty ones left out. */
+function phrasesOf(cues: readonly string[] | undefined): string[] {
+  const phrases: string[] = [];
+  for (const cue of cues ?? []) {
     const phrase = cue.trim().toLowerCase();
-    if (!phrase) return false;
+    if (phrase) phrases.push(phrase);
+  }
+  return phrases;
+}
+
+/** Whether a lowercase text holds one of the phrases (`phrasesOf`) as whole words ("yes" is not in "yesterday"). */
+function mentions(text: string, phrases: readonly string[]): boolean {
+  return phrases.some((phrase) => {
     for (let at = text.indexOf(phrase); at >= 0; at = text.indexOf(phrase, at + 1)) {
       const before = text[at - 1] ?? ' ';
       const after = text[at + phrase.length] ?? ' ';
@@ -204,6 +212,14 @@ export function trackGoalState(
   const chance: Record<string, boolean> = Object.fromEntries(items.map((item) => [item.id, askedByOf(item) === undefined]));
   const heard: Record<string, HeardAboutItem> = {};
   const unknownCues = items.filter((i) => i.category === 'policy').flatMap((i) => i.cues ?? []);
+  // Each item's phrases read once, not per user turn.
+  const prepared = items.map((item) => ({
+    item,
+    askedBy: phrasesOf(askedByOf(item)),
+    // No cues (an objective with an empty list too): pursued by the user's opening message.
+    cues: item.cues === undefined || (item.category === 'objectives' && item.cues.length === 0) ? undefined : phrasesOf(item.cues),
+    value: item.value?.toLowerCase(),
+  }));
   const timeline: GoalSnapshot[] = [];
   let agentText: string[] = [];
   let turn = 0;
@@ -218,13 +234,13 @@ export function trackGoalState(
     const asked = questions(agentTurn.toLowerCase());
     agentText = [];
     const said = event.content.toLowerCase();
-    const flagged = new Set(violations.get(eventIndex) ?? []);
-    for (const item of items) {
-      if (!chance[item.id] && asked && mentions(asked, askedByOf(item))) chance[item.id] = true;
+    const flagged = violations.get(eventIndex) ?? [];
+    for (const { item, askedBy, cues, value } of prepared) {
+      if (!chance[item.id] && asked && mentions(asked, askedBy)) chance[item.id] = true;
       switch (item.category) {
         case 'profile':
         case 'policy':
-          if (flagged.has(item.id)) status[item.id] = 'MISALIGNED';
+          if (flagged.includes(item.id)) status[item.id] = 'MISALIGNED';
           break;
         case 'objectives':
         case 'requirements': {
@@ -233,16 +249,14 @@ export function trackGoalState(
             if (reading === 'done') heard[item.id] = 'done';
             else if (reading === 'refusal' || reading === 'blocked') heard[item.id] = 'blocked';
           }
-          const cues = item.category === 'objectives' && (item.cues ?? []).length === 0 ? undefined : item.cues;
+          if (status[item.id] !== 'INCOMPLETE') break;
           const pursued =
-            cues === undefined
-              ? turn === 0 && said.trim() !== ''
-              : mentions(said, cues) || (item.value !== undefined && said.includes(item.value.toLowerCase()));
-          if (status[item.id] === 'INCOMPLETE' && pursued) status[item.id] = 'ATTEMPTED';
+            cues === undefined ? turn === 0 && said.trim() !== '' : mentions(said, cues) || (value !== undefined && said.includes(value));
+          if (pursued) status[item.id] = 'ATTEMPTED';
           break;
         }
         case 'preferences':
-          if (mentions(said, item.cues)) status[item.id] = 'ALIGNED';
+          if (mentions(said, cues ?? [])) status[item.id] = 'ALIGNED';
           break;
       }
     }

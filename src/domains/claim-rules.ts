@@ -93,12 +93,34 @@ export function pairResults(events: readonly TrajectoryEvent[]): Map<number, Ext
   return out;
 }
 
-/** The agent's tool calls of the trajectory with their results (parsed JSON when possible); the user's own calls are left out. */
-export function toolCallsOf(
-  events: readonly TrajectoryEvent[],
-): { name: string; arguments: Record<string, unknown>; result?: unknown; isError: boolean; content: string }[] {
+/** An agent's tool call with its result, as `toolCallsOf` reads it. */
+export interface ToolCallWithResult {
+  name: string;
+  arguments: Record<string, unknown>;
+  /** The result parsed as JSON, when it parses and is not an error. */
+  result?: unknown;
+  isError: boolean;
+  content: string;
+}
+
+/**
+ * The agent's tool calls of the trajectory with their results (parsed JSON when possible); the
+ * user's own calls are left out. Read once per event list and length: claim rules ask for them
+ * claim after claim (every result parsed each time, before).
+ */
+export function toolCallsOf(events: readonly TrajectoryEvent[]): readonly Readonly<ToolCallWithResult>[] {
+  const known = toolCallsByEvents.get(events);
+  if (known && known.length === events.length) return known.calls;
+  const calls = readToolCalls(events);
+  toolCallsByEvents.set(events, { length: events.length, calls });
+  return calls;
+}
+
+const toolCallsByEvents = new WeakMap<readonly TrajectoryEvent[], { length: number; calls: readonly Readonly<ToolCallWithResult>[] }>();
+
+function readToolCalls(events: readonly TrajectoryEvent[]): readonly Readonly<ToolCallWithResult>[] {
   const results = pairResults(events);
-  const out: ReturnType<typeof toolCallsOf> = [];
+  const out: ToolCallWithResult[] = [];
   for (const [eventIndex, event] of events.entries()) {
     if (event.type !== 'tool_call' || event.actor === 'user') continue;
     const result = results.get(eventIndex);
@@ -116,7 +138,7 @@ export function toolCallsOf(
         : {};
     out.push({ name: event.name, arguments: args, result: parsed, isError: result?.isError ?? true, content: result?.content ?? '' });
   }
-  return out;
+  return Object.freeze(out.map((call) => Object.freeze(call)));
 }
 
 /** How many records the episode changed (from the stored final changes). */
@@ -185,13 +207,37 @@ export function genericClaims(
 export function namesIn(text: string, state: TableState, table: string, field = 'name'): { id: string; name: string }[] {
   const lower = text.toLowerCase();
   const found: { id: string; name: string }[] = [];
-  for (const key of state.keys(table)) {
-    const name = state.get(table, key)?.[field];
-    if (typeof name === 'string' && name.length > 2 && lower.includes(name.toLowerCase())) found.push({ id: key, name });
+  // The table's rows (in `keys` order) and their names lowercased once per row list: claims look
+  // up names in clause, sentence and message, episode after episode, over the same initial state.
+  const rows = state.rows(table);
+  const lowered = lowerNames(rows, field);
+  let keys: string[] | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const name = rows[i][field];
+    if (typeof name !== 'string' || name.length <= 2) continue;
+    // A record edited in place keeps its place in the list: its name is lowercased again.
+    const known = lowered[i];
+    if (lower.includes(known?.name === name ? known.lower : name.toLowerCase())) found.push({ id: (keys ??= state.keys(table))[i], name });
   }
   found.sort((a, b) => b.name.length - a.name.length);
   // Drop names contained in a longer one found ("Q3 Forecast" inside "Q3 Forecast - Draft").
   return found.filter((f, i) => !found.slice(0, i).some((g) => g.name.toLowerCase().includes(f.name.toLowerCase())));
+}
+
+/** Each row's name (of `field`) and its lowercase, by row list and field (undefined: no name). */
+const lowerNamesByRows = new WeakMap<readonly object[], Map<string, ({ name: string; lower: string } | undefined)[]>>();
+function lowerNames(rows: readonly Readonly<Record<string, unknown>>[], field: string): ({ name: string; lower: string } | undefined)[] {
+  let byField = lowerNamesByRows.get(rows);
+  if (!byField) lowerNamesByRows.set(rows, (byField = new Map()));
+  let names = byField.get(field);
+  if (!names) {
+    names = rows.map((row) => {
+      const name = row[field];
+      return typeof name === 'string' ? { name, lower: name.toLowerCase() } : undefined;
+    });
+    byField.set(field, names);
+  }
+  return names;
 }
 
 /**

@@ -15,6 +15,7 @@ export {
   genericClaims,
   verifyNoChange,
   toolCallsOf,
+  type ToolCallWithResult,
   pairResults,
   changedRecords,
   namesIn,

@@ -240,12 +240,6 @@ function verify(claim: ExtractedClaim, context: ClaimContext): ClaimVerdict {
     case 'offboard': {
       const id = targetId(claim, context, 'person');
       if (!id) return unverifiable('person');
-      const accounts = q(context, 'activeAccounts', { person_id: id }) as string[];
-      const grants = q(context, 'activeGrants', { person_id: id }) as string[];
-      const files = final
-        .rows('files')
-        .filter((f) => f.ownerId === id)
-        .map((f) => String(f.id));
       if (claim.action === 'disable_accounts' && claim.singular) {
         const disabled = context.initialState
           .rows('accounts')
@@ -254,13 +248,23 @@ function verify(claim: ExtractedClaim, context: ClaimContext): ClaimVerdict {
           ? { verdict: 'verified', evidence: `account ${disabled.map((a) => a.id).join(', ')} of ${id} disabled` }
           : { verdict: 'contradicted', evidence: `no account of ${id} was disabled` };
       }
+      // Only what the claimed action covers is read from the state.
       const left: string[] = [];
-      if (claim.action !== 'revoke_grants' && claim.action !== 'transfer_files' && accounts.length)
-        left.push(`active accounts ${accounts.join(', ')}`);
-      if ((claim.action === 'revoke_grants' || claim.action === 'offboard') && grants.length)
-        left.push(`active grants ${grants.join(', ')}`);
-      if ((claim.action === 'transfer_files' || claim.action === 'offboard') && files.length)
-        left.push(`files still owned ${files.join(', ')}`);
+      if (claim.action !== 'revoke_grants' && claim.action !== 'transfer_files') {
+        const accounts = q(context, 'activeAccounts', { person_id: id }) as string[];
+        if (accounts.length) left.push(`active accounts ${accounts.join(', ')}`);
+      }
+      if (claim.action === 'revoke_grants' || claim.action === 'offboard') {
+        const grants = q(context, 'activeGrants', { person_id: id }) as string[];
+        if (grants.length) left.push(`active grants ${grants.join(', ')}`);
+      }
+      if (claim.action === 'transfer_files' || claim.action === 'offboard') {
+        const files = final
+          .rows('files')
+          .filter((f) => f.ownerId === id)
+          .map((f) => String(f.id));
+        if (files.length) left.push(`files still owned ${files.join(', ')}`);
+      }
       return left.length === 0
         ? { verdict: 'verified', evidence: `${id}: ${claim.asserted} holds in the final state` }
         : { verdict: 'contradicted', evidence: `${id} still has ${left.join('; ')}` };

@@ -47,27 +47,35 @@ export const helpdeskQueries: Record<string, DomainQuery> = {
   /** Is the feature on for this tenant? */
   featureEnabledFor: (state, args) => featureEnabledFor(state, str(args, 'flag_id'), str(args, 'tenant_id')),
   /** Tenants for which the feature is on. */
-  tenantsWithFeature: (state, args) => state.keys('tenants').filter((tenantId) => featureEnabledFor(state, str(args, 'flag_id'), tenantId)),
+  tenantsWithFeature: (state, args) => {
+    const flagId = str(args, 'flag_id');
+    return state.keys('tenants').filter((tenantId) => featureEnabledFor(state, flagId, tenantId));
+  },
   /** Does the person hold an active grant on the resource (at this level, when given)? */
-  hasActiveGrant: (state, args) =>
-    state
+  hasActiveGrant: (state, args) => {
+    const personId = str(args, 'person_id');
+    const resourceId = str(args, 'resource_id');
+    return state
       .rows('grants')
       .some(
         (g) =>
-          g.personId === str(args, 'person_id') &&
-          g.resourceId === str(args, 'resource_id') &&
+          g.personId === personId &&
+          g.resourceId === resourceId &&
           g.status === 'active' &&
           (args.level === undefined || g.level === args.level),
-      ),
+      );
+  },
   /** Is there a pending approval request for this person and resource (at this level, when given), addressed to the owner? */
   pendingApproval: (state, args) => {
-    const resource = state.get('resources', str(args, 'resource_id'));
+    const personId = str(args, 'person_id');
+    const resourceId = str(args, 'resource_id');
+    const resource = state.get('resources', resourceId);
     return state
       .rows('approvals')
       .some(
         (a) =>
-          a.personId === str(args, 'person_id') &&
-          a.resourceId === str(args, 'resource_id') &&
+          a.personId === personId &&
+          a.resourceId === resourceId &&
           a.status === 'pending' &&
           resource !== undefined &&
           a.approverId === resource.ownerId &&
@@ -75,19 +83,26 @@ export const helpdeskQueries: Record<string, DomainQuery> = {
       );
   },
   /** Ids of the person's accounts still active. */
-  activeAccounts: (state, args) =>
-    state
+  activeAccounts: (state, args) => {
+    const personId = str(args, 'person_id');
+    return state
       .rows('accounts')
-      .filter((a) => a.personId === str(args, 'person_id') && a.status === 'active')
-      .map((a) => String(a.id)),
+      .filter((a) => a.personId === personId && a.status === 'active')
+      .map((a) => String(a.id));
+  },
   /** Ids of the person's grants still active. */
-  activeGrants: (state, args) =>
-    state
+  activeGrants: (state, args) => {
+    const personId = str(args, 'person_id');
+    return state
       .rows('grants')
-      .filter((g) => g.personId === str(args, 'person_id') && g.status === 'active')
-      .map((g) => String(g.id)),
+      .filter((g) => g.personId === personId && g.status === 'active')
+      .map((g) => String(g.id));
+  },
   /** Is the customer under an active legal hold? */
-  underLegalHold: (state, args) => state.rows('legal_holds').some((h) => h.customerId === str(args, 'customer_id') && h.active === true),
+  underLegalHold: (state, args) => {
+    const customerId = str(args, 'customer_id');
+    return state.rows('legal_holds').some((h) => h.customerId === customerId && h.active === true);
+  },
   /** Value of an audit/oversight setting. */
   settingValue: (state, args) => (state.get('settings', str(args, 'id'))?.value as JsonValue) ?? null,
   /** Any record, by table and key (null when absent). */
