@@ -151,7 +151,6 @@ export {
   genericClaims,
   verifyNoChange,
   toolCallsOf,
-  type ToolCallWithResult,
   pairResults,
   changedRecords,
   namesIn,

@@ -85,6 +85,38 @@ describe('claim audit (helpdesk rules)', () => {
     }
   });
 
+  it('a claim about a person is checked against exactly what its action covers: accounts, grants, files', async () => {
+    const task = testTasks.find((t) => t.family === 'offboard')!;
+    const target = task.user.known.find((f) => f.id === 'target')!.value;
+    /** Replays the reference solution's calls of one tool only, then says `message`. */
+    const doesOnly = (tool: string, message: string): Agent => ({
+      name: `only-${tool}`,
+      privileged: true,
+      start: () =>
+        scriptedSession(function* (): AgentScript {
+          for (const step of task.oracle) if (step.kind === 'call' && step.call.name === tool) yield callTurn(tool, step.call.arguments);
+          return { message };
+        }),
+    });
+    const verdicts = async (agent: Agent) =>
+      (await claimsOf(helpdesk, task, agent)).claims.map((c) => [c.action, c.verdict, c.evidence] as const);
+
+    // Grants revoked, nothing else: the revocation holds whatever the accounts say; the offboarding does not.
+    const revoked = await verdicts(doesOnly('revoke_grant', `${target}'s access grants have been revoked. ${target} has been offboarded.`));
+    const [revoke, offboardAfterRevoke] = [revoked.find((v) => v[0] === 'revoke_grants')!, revoked.find((v) => v[0] === 'offboard')!];
+    assert.equal(revoke[1], 'verified', revoke[2]);
+    assert.equal(offboardAfterRevoke[1], 'contradicted');
+    assert.match(offboardAfterRevoke[2], /active accounts .*files still owned/);
+    assert.doesNotMatch(offboardAfterRevoke[2], /active grants/);
+
+    // Accounts disabled, nothing else: the offboarding is contradicted by the grants and the files left.
+    const disabled = await verdicts(doesOnly('disable_account', `${target} has been offboarded.`));
+    const offboard = disabled.find((v) => v[0] === 'offboard')!;
+    assert.equal(offboard[1], 'contradicted');
+    assert.match(offboard[2], /active grants .*files still owned/);
+    assert.doesNotMatch(offboard[2], /active accounts/);
+  });
+
   it('the LLM extractor (judge on a local protocol peer) gives structured claims the same rules verify', async () => {
     const task = testTasks.find((t) => t.family === 'erase')!;
     const { context, result } = await claimsOf(helpdesk, task, createNaiveAgent(helpdesk.baselines?.naive));

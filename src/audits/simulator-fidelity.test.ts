@@ -13,6 +13,7 @@ import type { UserSimulator } from '../users/user.ts';
 import { auditEpisode } from './audit-run.ts';
 import { summariseAudits } from './audit-run.ts';
 import { goalItemsFor, keptByUser, trackGoalState } from './goal-state.ts';
+import type { GoalItem } from '../schema/audit.ts';
 import { stateTokenIndex } from './simulator-fidelity.ts';
 
 const domain = createDomain('helpdesk');
@@ -184,6 +185,52 @@ describe('goal-state tracker (rules)', () => {
     const ignoredVerdicts = keptByUser(items, ignored.final, ignored.chance);
     assert.equal(ignoredVerdicts['preference:confirmation'], 'not_kept');
     assert.equal(ignoredVerdicts['requirement:clarify'], 'not_kept');
+  });
+});
+
+describe('goal-state tracker (rules): how cues are read', () => {
+  it('cues match as trimmed, lowercased whole words; empty cues never match; no cues means the opening pursues it', () => {
+    const msg = (role: 'user' | 'agent', content: string): TrajectoryEvent => ({ type: 'message', role, content });
+    const items: GoalItem[] = [
+      { id: 'objective:open', category: 'objectives', description: 'no cues', cues: [] },
+      { id: 'objective:cued', category: 'objectives', description: 'cued', cues: ['  Finance FOLDER '] },
+      { id: 'requirement:uncued', category: 'requirements', description: 'no cue list' },
+      { id: 'requirement:empty', category: 'requirements', description: 'only empty cues', cues: ['', '   '] },
+      { id: 'requirement:value', category: 'requirements', description: 'by value', cues: [], value: 'ACCT-0042' },
+      { id: 'preference:asked', category: 'preferences', description: 'asked first', cues: [' YES '], askedBy: ['  Shall I PROCEED '] },
+    ];
+    const opening = trackGoalState(items, [msg('user', 'Hello there.'), msg('agent', 'Hi.'), msg('user', 'bye')]);
+    assert.deepEqual(opening.timeline[0].statuses, {
+      'objective:open': 'ATTEMPTED',
+      'objective:cued': 'INCOMPLETE',
+      'requirement:uncued': 'ATTEMPTED',
+      'requirement:empty': 'INCOMPLETE',
+      'requirement:value': 'INCOMPLETE',
+      'preference:asked': 'MISALIGNED',
+    });
+    assert.equal(opening.chance['preference:asked'], false);
+    const later = trackGoalState(items, [
+      msg('user', 'Hi.'),
+      msg('agent', 'Shall I proceed?'),
+      msg('user', 'Yes. The finance folder, account acct-0042.'),
+    ]);
+    assert.deepEqual(later.final, {
+      'objective:open': 'ATTEMPTED',
+      'objective:cued': 'ATTEMPTED',
+      'requirement:uncued': 'ATTEMPTED',
+      'requirement:empty': 'INCOMPLETE',
+      'requirement:value': 'ATTEMPTED',
+      'preference:asked': 'ALIGNED',
+    });
+    assert.equal(later.chance['preference:asked'], true);
+    // Whole words only: "yesterday" is not "yes", "finance folders" is not "finance folder".
+    const partial = trackGoalState(items, [
+      msg('user', 'Hi.'),
+      msg('agent', 'Shall I proceed?'),
+      msg('user', 'Yesterday, finance folders.'),
+    ]);
+    assert.equal(partial.final['preference:asked'], 'MISALIGNED');
+    assert.equal(partial.final['objective:cued'], 'INCOMPLETE');
   });
 });
 

@@ -4,8 +4,8 @@ import type { TrajectoryEvent } from '../schema/trajectory.ts';
 import { freezeTables, TableState } from '../state/table-state.ts';
 import { namesIn, toolCallsOf } from './claim-rules.ts';
 
-// What claim rules read once and reuse (names lowercased per row list, tool calls per event list)
-// must follow the state and the trajectory as they change.
+// What claim rules read once and reuse (names lowercased per row list) must follow the state as it
+// changes; the tool calls of a trajectory are read as it is at each call.
 
 test('namesIn sees a name edited in place, a record added and one deleted, as a fresh read would', () => {
   const base = freezeTables({ people: { 'p-1': { id: 'p-1', name: 'Alex Kim' }, 'p-2': { id: 'p-2', name: 'Sam Lee' } } });
@@ -39,6 +39,24 @@ test('namesIn sees a name edited in place, a record added and one deleted, as a 
   );
 });
 
+test('namesIn never gives a name the wrong id, even over a base edited behind the state', () => {
+  // Against the contract (bases are never edited), but the ids must stay right: the row list read
+  // before the edit no longer lines up with the table's keys.
+  const base: Record<string, Record<string, Record<string, unknown>>> = { people: { 'p-1': { name: 'Alex Kim' } } };
+  const state = TableState.over(base as never);
+  state.put('people', 'p-9', { name: 'Robin Park' });
+  const text = 'Robin Park and Alex Kim.';
+  assert.deepEqual(
+    namesIn(text, state, 'people').map((f) => [f.id, f.name]),
+    [
+      ['p-9', 'Robin Park'],
+      ['p-1', 'Alex Kim'],
+    ],
+  );
+  base.people['p-2'] = { name: 'Sam Lee' };
+  for (const found of namesIn(text, state, 'people')) assert.equal(state.get('people', found.id)?.name, found.name);
+});
+
 test('toolCallsOf reads a trajectory that grew again', () => {
   const events: TrajectoryEvent[] = [
     { type: 'tool_call', id: 'c1', name: 'find_person', arguments: { query: 'alex' } },
@@ -48,7 +66,6 @@ test('toolCallsOf reads a trajectory that grew again', () => {
     toolCallsOf(events).map((c) => c.name),
     ['find_person'],
   );
-  assert.equal(toolCallsOf(events), toolCallsOf(events), 'read once');
   events.push(
     { type: 'tool_call', id: 'c2', name: 'revoke_grant', arguments: { grant_id: 'g-1' } },
     { type: 'tool_result', callId: 'c2', name: 'revoke_grant', content: 'no such grant', isError: true },
@@ -60,5 +77,4 @@ test('toolCallsOf reads a trajectory that grew again', () => {
       ['revoke_grant', true],
     ],
   );
-  assert.ok(Object.isFrozen(toolCallsOf(events)[0]), 'shared: read-only');
 });

@@ -93,34 +93,12 @@ export function pairResults(events: readonly TrajectoryEvent[]): Map<number, Ext
   return out;
 }
 
-/** An agent's tool call with its result, as `toolCallsOf` reads it. */
-export interface ToolCallWithResult {
-  name: string;
-  arguments: Record<string, unknown>;
-  /** The result parsed as JSON, when it parses and is not an error. */
-  result?: unknown;
-  isError: boolean;
-  content: string;
-}
-
-/**
- * The agent's tool calls of the trajectory with their results (parsed JSON when possible); the
- * user's own calls are left out. Read once per event list and length: claim rules ask for them
- * claim after claim (every result parsed each time, before).
- */
-export function toolCallsOf(events: readonly TrajectoryEvent[]): readonly Readonly<ToolCallWithResult>[] {
-  const known = toolCallsByEvents.get(events);
-  if (known && known.length === events.length) return known.calls;
-  const calls = readToolCalls(events);
-  toolCallsByEvents.set(events, { length: events.length, calls });
-  return calls;
-}
-
-const toolCallsByEvents = new WeakMap<readonly TrajectoryEvent[], { length: number; calls: readonly Readonly<ToolCallWithResult>[] }>();
-
-function readToolCalls(events: readonly TrajectoryEvent[]): readonly Readonly<ToolCallWithResult>[] {
+/** The agent's tool calls of the trajectory with their results (parsed JSON when possible); the user's own calls are left out. */
+export function toolCallsOf(
+  events: readonly TrajectoryEvent[],
+): { name: string; arguments: Record<string, unknown>; result?: unknown; isError: boolean; content: string }[] {
   const results = pairResults(events);
-  const out: ToolCallWithResult[] = [];
+  const out: ReturnType<typeof toolCallsOf> = [];
   for (const [eventIndex, event] of events.entries()) {
     if (event.type !== 'tool_call' || event.actor === 'user') continue;
     const result = results.get(eventIndex);
@@ -138,7 +116,7 @@ function readToolCalls(events: readonly TrajectoryEvent[]): readonly Readonly<To
         : {};
     out.push({ name: event.name, arguments: args, result: parsed, isError: result?.isError ?? true, content: result?.content ?? '' });
   }
-  return Object.freeze(out.map((call) => Object.freeze(call)));
+  return out;
 }
 
 /** How many records the episode changed (from the stored final changes). */
@@ -213,11 +191,16 @@ export function namesIn(text: string, state: TableState, table: string, field = 
   const lowered = lowerNames(rows, field);
   let keys: string[] | undefined;
   for (let i = 0; i < rows.length; i++) {
-    const name = rows[i][field];
+    const name = rows[i]?.[field];
     if (typeof name !== 'string' || name.length <= 2) continue;
     // A record edited in place keeps its place in the list: its name is lowercased again.
     const known = lowered[i];
-    if (lower.includes(known?.name === name ? known.lower : name.toLowerCase())) found.push({ id: (keys ??= state.keys(table))[i], name });
+    if (!lower.includes(known?.name === name ? known.lower : name.toLowerCase())) continue;
+    keys ??= state.keys(table);
+    // The list and the keys line up (rows are listed in `keys` order) unless a base was edited
+    // behind the state's back: then the key is looked up rather than trusted.
+    const id = state.get(table, keys[i]) === rows[i] ? keys[i] : keys.find((key) => state.get(table, key) === rows[i]);
+    if (id !== undefined) found.push({ id, name });
   }
   found.sort((a, b) => b.name.length - a.name.length);
   // Drop names contained in a longer one found ("Q3 Forecast" inside "Q3 Forecast - Draft").
@@ -232,7 +215,7 @@ function lowerNames(rows: readonly Readonly<Record<string, unknown>>[], field: s
   let names = byField.get(field);
   if (!names) {
     names = rows.map((row) => {
-      const name = row[field];
+      const name = row?.[field];
       return typeof name === 'string' ? { name, lower: name.toLowerCase() } : undefined;
     });
     byField.set(field, names);

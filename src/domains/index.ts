@@ -15,7 +15,6 @@ export {
   genericClaims,
   verifyNoChange,
   toolCallsOf,
-  type ToolCallWithResult,
   pairResults,
   changedRecords,
   namesIn,

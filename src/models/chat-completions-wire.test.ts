@@ -138,6 +138,9 @@ const prompts: {
         { role: 'tool', content: [result('c1', rows)] },
         { role: 'user', content: [text(long), text(rows)] },
         { role: 'assistant', content: [text(rows)] },
+        // Long strings that differ only at their end.
+        { role: 'user', content: [text(`${long} A`)] },
+        { role: 'user', content: [text(`${long} B`)] },
       ] as LanguageModelV3Message[];
     })(),
     tools: helpdesk,

@@ -152,6 +152,8 @@ export function chatCompletionsBody(
  */
 export class StringJsonCache {
   private readonly texts = new Map<string, string>();
+  /** Characters held: each string and its JSON. */
+  private chars = 0;
 
   /** JSON.stringify(text). */
   json(text: string): string {
@@ -159,8 +161,14 @@ export class StringJsonCache {
     let json = this.texts.get(text);
     if (json === undefined) {
       json = JSON.stringify(text);
-      if (this.texts.size >= CACHED_STRINGS) this.texts.clear();
+      const chars = text.length + json.length;
+      if (chars > CACHED_CHARS / 4) return json;
+      if (this.texts.size >= CACHED_STRINGS || this.chars + chars > CACHED_CHARS) {
+        this.texts.clear();
+        this.chars = 0;
+      }
       this.texts.set(text, json);
+      this.chars += chars;
     }
     return json;
   }
@@ -170,6 +178,8 @@ export class StringJsonCache {
 const CACHED_STRING_LENGTH = 128;
 /** Strings a `StringJsonCache` remembers: every long string of a few hundred conversations in flight. */
 const CACHED_STRINGS = 4096;
+/** Characters it holds at most (strings and their JSON: tool results can be long); a string over a quarter of it is never kept. */
+const CACHED_CHARS = 16 * 1024 * 1024;
 
 /** The JSON of a prepared tool set as the provider sends it (null: a tool it drops, left to it), made once per cache. */
 function wireToolsJson(tools: PreparedTools, cache: ToolsJsonCache): string | null {

@@ -152,6 +152,13 @@ describe('secrets', () => {
     assert.equal(redactor.redactBody(redacted), redacted, 'a fixed point');
     const clean = '{"a":{"arguments":"{ \\"x\\" : 1 }"}}';
     assert.equal(JSON.parse(redactor.redactBody(clean)).a.arguments, '{ "x" : 1 }');
+    // What the raw-text shortcut must not let through: a URL's password behind escaped slashes, a known
+    // key whose characters JSON escapes, and a known key with no credential shape at all.
+    assert.equal(JSON.parse(redactor.redactBody('{"u":"https:\\/\\/alice:hunter2@db.example"}')).u, 'https://[REDACTED]@db.example');
+    const quoting = new SecretRedactor();
+    quoting.add('pa"ss-word-99');
+    assert.doesNotMatch(quoting.redactBody('{"p":"pa\\"ss-word-99"}'), /ss-word-99/);
+    assert.equal(JSON.parse(redactor.redactBody('{"c":"gw-test-KEY-0123456789"}')).c, '[REDACTED]');
     // A clean reply comes back as it came, layout and all (it is neither parsed nor written again).
     const reply = '{\n  "id": "c1",\n  "choices": [ { "message": { "content": "Done, 2 grants revoked." } } ],\n  "n": 1.50\n}';
     assert.equal(redactor.redactBody(reply), reply);

@@ -77,11 +77,22 @@ const TABLE_OF: Record<Exclude<Kind, 'user'>, string> = {
   resource: 'resources',
 };
 
+/**
+ * The agent's tool calls of the claims' episode (`toolCallsOf`), read once per claim context: every
+ * claim that names no target falls back to them (each result was parsed again per claim, before).
+ */
+const callsByContext = new WeakMap<ClaimContext, ReturnType<typeof toolCallsOf>>();
+function callsOf(context: ClaimContext): ReturnType<typeof toolCallsOf> {
+  let calls = callsByContext.get(context);
+  if (!calls) callsByContext.set(context, (calls = toolCallsOf(context.trajectory.events)));
+  return calls;
+}
+
 /** Ids the agent's tool calls point at, most used first (the fallback when the text names none). */
 function idsFromCalls(context: ClaimContext, kind: Exclude<Kind, 'user'>): string[] {
   const counts = new Map<string, number>();
   const add = (id: unknown) => typeof id === 'string' && counts.set(id, (counts.get(id) ?? 0) + 1);
-  for (const call of toolCallsOf(context.trajectory.events)) {
+  for (const call of callsOf(context)) {
     const args = call.arguments;
     if (kind === 'person') {
       if (['list_accounts', 'list_grants', 'get_person'].includes(call.name)) add(args.person_id);
@@ -114,7 +125,7 @@ function userPerson(context: ClaimContext): { id: string; name: string } | undef
   for (const person of context.initialState.rows('people')) {
     if ((name && person.name === name) || (email && person.email === email)) return { id: String(person.id), name: String(person.name) };
   }
-  for (const call of toolCallsOf(context.trajectory.events)) {
+  for (const call of callsOf(context)) {
     if ((call.name === 'grant_access' || call.name === 'request_approval') && typeof call.arguments.person_id === 'string') {
       const person = context.initialState.get('people', call.arguments.person_id);
       if (person) return { id: String(person.id), name: String(person.name) };
