@@ -1,5 +1,5 @@
 import { syncDirectory } from '../util/sync-directory.ts';
-import { existsSync, fsync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { existsSync, fstatSync, fsync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { GroundworkError } from '../errors.ts';
@@ -41,8 +41,9 @@ export function openRunLog(storeLocation: string, runId: string, options: { logD
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${runId}.log`);
   const isNew = !existsSync(path);
-  const fd = openSync(path, 'a');
+  const fd = openSync(path, 'a+');
   if (isNew) syncDirectory(dir);
+  else dropTornTail(fd, path);
   // Each line is written at once, and synced off the main thread: one fsync at a time on libuv's
   // thread pool, covering every line written before it started, so lines logged while one runs
   // share the next. A line is on disk within about two syncs of being written, and a failed run's
@@ -100,4 +101,37 @@ export function openRunLog(storeLocation: string, runId: string, options: { logD
   };
   const logger = pino({ base: { runId }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
   return { logger, path, sync };
+}
+
+/**
+ * A log cut off by a crash can end in a torn line: part of a line, or zeros where the file system
+ * had grown the file but not yet written its data (ext4 after a power loss). Appending after it
+ * would leave the damage in the middle of the log; the tail after the last complete line is cut off
+ * first (and that cut synced), so a resumed run's log reads as JSON lines again.
+ */
+function dropTornTail(fd: number, path: string): void {
+  try {
+    const size = fstatSync(fd).size;
+    let end = size;
+    const chunk = Buffer.alloc(64 * 1024);
+    // Back to the last newline (the end of the last complete line), chunk by chunk.
+    while (end > 0) {
+      const start = Math.max(0, end - chunk.length);
+      const read = readSync(fd, chunk, 0, end - start, start);
+      const newline = chunk.subarray(0, read).lastIndexOf(0x0a);
+      if (newline >= 0) {
+        end = start + newline + 1;
+        break;
+      }
+      end = start;
+    }
+    if (end === size) return;
+    ftruncateSync(fd, end);
+    fsyncSync(fd);
+  } catch (error) {
+    throw new GroundworkError('STORE_FAILED', `cannot repair the end of the run log ${path}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check the disk holding it, or move the log aside and resume again',
+    });
+  }
 }

@@ -106,7 +106,11 @@ test('a file system that fails mid-run loses no committed episode, and the run l
     // The log holds the run's start and every episode it reported stored — each one in the database.
     const logPath = join(mnt, 'logs', `${runId}.log`);
     assert.ok(existsSync(logPath), `log files: ${readdirSync(join(mnt, 'logs')).join(', ')}`);
-    const lines = readFileSync(logPath, 'utf8')
+    // A crash may tear the log's end: part of a line, or zeros where ext4 had grown the file but not
+    // written it. Only the end: every complete line before it must read.
+    const text = readFileSync(logPath, 'utf8');
+    const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+    const lines = complete
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { msg: string; agent?: string; taskId?: string; trial?: number });
@@ -127,6 +131,11 @@ test('a file system that fails mid-run loses no committed episode, and the run l
     const out = JSON.parse(resumed.stdout);
     assert.equal(out.episodes, planned);
     assert.equal(out.skipped, stored.size);
+    // The resumed run cut the torn end off before appending: its log reads as JSON lines again.
+    const resumedLog = readFileSync(logPath, 'utf8');
+    assert.ok(resumedLog.startsWith(complete));
+    assert.ok(resumedLog.endsWith('\n'));
+    for (const line of resumedLog.split('\n').filter(Boolean)) JSON.parse(line);
   } finally {
     spawnSync('umount', [mnt]);
     spawnSync('losetup', ['-d', loop]);
