@@ -464,7 +464,8 @@ export class ModelSession {
       return prefetched.response;
     }
     const maxBytes = this.maxReplyBytes();
-    if (deps.mode === 'live' || !deps.cassettes) return this.request(input, init, maxBytes);
+    const store = deps.cassettes;
+    if (this.sendsLive() || !store) return this.request(input, init, maxBytes);
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const bodyText = typeof init?.body === 'string' ? init.body : '';
     let rawBody: JsonValue;
@@ -485,7 +486,6 @@ export class ModelSession {
     }
     const { role, trial, seed } = this.context;
     const key = cassetteKey({ model: this.model.name, provider: this.model.provider, body, role, trial, seed, occurrence });
-    const store = deps.cassettes;
 
     if (deps.mode === 'replay') {
       const cassette = await store.load(role, trial, key);
@@ -528,14 +528,17 @@ export class ModelSession {
     return response;
   };
 
+  /** Whether `fetch` sends a request as it is: no cassettes to record it in or replay it from. */
+  private sendsLive(): boolean {
+    return this.deps.mode === 'live' || !this.deps.cassettes;
+  }
+
   /**
-   * The transport's bare exchange of a request `fetch` would send live (no cassettes), or undefined:
-   * cassettes, or a base fetch without one (then `fetch` takes the request).
+   * The transport's bare exchange of a request `fetch` would send live, or undefined: cassettes, or
+   * a base fetch without one (then `fetch` takes the request).
    */
   private liveExchange(input: string, init: RequestInit): Promise<TransportReply> | undefined {
-    const { deps } = this;
-    if (deps.mode !== 'live' && deps.cassettes) return undefined;
-    return deps.baseExchange?.(input, init);
+    return this.sendsLive() ? this.deps.baseExchange?.(input, init) : undefined;
   }
 
   /** One request through the base fetch (its transport's bare exchange when it has one), the reply read and redacted. */
