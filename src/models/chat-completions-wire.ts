@@ -138,12 +138,17 @@ export function chatCompletionsBody(
   if (toolsText === null) return undefined;
   // JSON.stringify of { model, max_tokens, temperature, messages, tools, tool_choice } (undefined
   // fields left out), with the tools' JSON made once per tool set: most of a request's bytes.
-  let body = `{"model":${JSON.stringify(modelId)}`;
-  if (settings.maxOutputTokens !== undefined) body += `,"max_tokens":${JSON.stringify(settings.maxOutputTokens)}`;
-  if (settings.temperature !== undefined) body += `,"temperature":${JSON.stringify(settings.temperature)}`;
-  body += `,"messages":[${messages.join(',')}]`;
-  if (toolsText !== undefined) body += `,"tools":${toolsText},"tool_choice":"auto"`;
-  return `${body}}`;
+  // Written by one join, so the body is one flat string made once: a body built by `+` is flattened
+  // again by the first reader that needs its bytes (its length in UTF-8, for Content-Length).
+  const parts = [`{"model":${JSON.stringify(modelId)}`];
+  if (settings.maxOutputTokens !== undefined) parts.push(`,"max_tokens":${JSON.stringify(settings.maxOutputTokens)}`);
+  if (settings.temperature !== undefined) parts.push(`,"temperature":${JSON.stringify(settings.temperature)}`);
+  parts.push(',"messages":[');
+  for (let i = 0; i < messages.length; i++) parts.push(i === 0 ? messages[i] : `,${messages[i]}`);
+  parts.push(']');
+  if (toolsText !== undefined) parts.push(',"tools":', toolsText, ',"tool_choice":"auto"');
+  parts.push('}');
+  return parts.join('');
 }
 
 /**

@@ -50,3 +50,32 @@ test('search tools match every word of the query, in any case, order and spacing
     assert.ok(both.includes(String(rows[0].id)));
   }
 });
+
+test('a row the episode wrote is searched by its text now, after the same search over the base', () => {
+  const domain = createHelpdeskDomain();
+  const { tables, hash } = domain.base();
+  for (const { tool, table, text } of SEARCHES) {
+    const state = TableState.over(tables, hash);
+    const ids = () => (JSON.parse(executeToolCall(domain, state, tool, { query: 'zebrafinch' }).content) as Row[]).map((r) => String(r.id));
+    const first = state.rows(table as never)[0] as unknown as Row;
+    const before = text(first);
+    // Searched once over the base: its rows' texts are known.
+    assert.deepEqual(ids(), [], `${tool}: nothing named zebrafinch in the base`);
+    executeToolCall(domain, state, tool, { query: before.split(/[\s@.]+/)[0] });
+    // Renamed by the episode, then renamed again in place (the record the episode owns).
+    const written = state.mutable(table as never, String(first.id)) as unknown as Row;
+    written.name = 'Zebrafinch One';
+    assert.deepEqual(ids(), [String(first.id)], `${tool}: found by its new name`);
+    written.name = 'Plain Two';
+    assert.deepEqual(ids(), [], `${tool}: not found by the name it no longer has`);
+    assert.deepEqual(
+      (JSON.parse(executeToolCall(domain, state, tool, { query: 'plain two' }).content) as Row[]).map((r) => String(r.id)),
+      [String(first.id)],
+      `${tool}: found by the name it has now`,
+    );
+    // The base is untouched: a fresh state over it finds the old text.
+    const fresh = TableState.over(tables, hash);
+    const old = (JSON.parse(executeToolCall(domain, fresh, tool, { query: before }).content) as Row[]).map((r) => String(r.id));
+    assert.ok(old.includes(String(first.id)), `${tool}: the base row keeps its text`);
+  }
+});

@@ -27,14 +27,36 @@ function needMutable<Table extends HelpdeskTable>(state: HelpdeskState, table: T
   return record;
 }
 
-/** Whether a text holds every word of the query, case-insensitive (the words split once per search, not per row). */
-function matcher(query: string): (text: unknown) => boolean {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  return (text) => {
-    const haystack = String(text).toLowerCase();
-    return words.every((word) => haystack.includes(word));
+/**
+ * A search over rows by a text made of each row (`textOf`): the rows whose text holds every word of
+ * the query, case-insensitive. The lowercased text of a frozen row (the domain's shared base, which
+ * cannot change) is made once and kept; a row an episode wrote is read fresh each time. Agents search
+ * the same base rows in episode after episode.
+ */
+function searcher<Row extends object>(
+  textOf: (row: Readonly<Row>) => unknown,
+): (rows: readonly Readonly<Row>[], query: string) => Readonly<Row>[] {
+  const lowered = new WeakMap<object, string>();
+  const lowerTextOf = (row: Readonly<Row>): string => {
+    if (!Object.isFrozen(row)) return String(textOf(row)).toLowerCase();
+    let text = lowered.get(row);
+    if (text === undefined) lowered.set(row, (text = String(textOf(row)).toLowerCase()));
+    return text;
+  };
+  return (rows, query) => {
+    // The words split once per search, not per row.
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    return rows.filter((row) => {
+      const text = lowerTextOf(row);
+      return words.every((word) => text.includes(word));
+    });
   };
 }
+
+const searchPeople = searcher<Person>((p) => `${p.name} ${p.email}`);
+const searchResources = searcher<HelpdeskRecords['resources']>((r) => r.name);
+const searchCustomers = searcher<HelpdeskRecords['customers']>((c) => c.name);
+const searchFlags = searcher<HelpdeskRecords['feature_flags']>((f) => `${f.name} ${f.id}`);
 
 /** Next free id like `g-0042` for records the agent creates (deterministic from state). */
 function nextId(state: HelpdeskState, table: HelpdeskTable, prefix: string, width: number): string {
@@ -68,11 +90,7 @@ export const helpdeskTools: DomainTool[] = [
     kind: 'read',
     input: z.object({ query: z.string().min(1).describe('Name, part of a name, or email') }),
     execute: (state, { query }) => {
-      const matches = matcher(query);
-      return state
-        .rows('people')
-        .filter((p) => matches(`${p.name} ${p.email}`))
-        .map(personSummary);
+      return searchPeople(state.rows('people'), query).map(personSummary);
     },
   }),
   tool({
@@ -120,11 +138,10 @@ export const helpdeskTools: DomainTool[] = [
     kind: 'read',
     input: z.object({ query: z.string().min(1) }),
     execute: (state, { query }) => {
-      const matches = matcher(query);
-      return state
-        .rows('resources')
-        .filter((r) => matches(r.name))
-        .map((r) => ({ ...r, ownerName: state.get('people', r.ownerId)?.name ?? null }));
+      return searchResources(state.rows('resources'), query).map((r) => ({
+        ...r,
+        ownerName: state.get('people', r.ownerId)?.name ?? null,
+      }));
     },
   }),
   tool({
@@ -154,8 +171,7 @@ export const helpdeskTools: DomainTool[] = [
     kind: 'read',
     input: z.object({ query: z.string().min(1) }),
     execute: (state, { query }) => {
-      const matches = matcher(query);
-      return state.rows('customers').filter((c) => matches(c.name));
+      return searchCustomers(state.rows('customers'), query);
     },
   }),
   tool({
@@ -191,8 +207,7 @@ export const helpdeskTools: DomainTool[] = [
     kind: 'read',
     input: z.object({ query: z.string().min(1) }),
     execute: (state, { query }) => {
-      const matches = matcher(query);
-      return state.rows('feature_flags').filter((f) => matches(`${f.name} ${f.id}`));
+      return searchFlags(state.rows('feature_flags'), query);
     },
   }),
   tool({
