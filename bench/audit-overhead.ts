@@ -248,8 +248,9 @@ if (process.argv[2] === '--child') {
       // over the store it once was), beside what the audits made with the episodes add.
       const endOfRun = median(times['per-episode'].audit);
       const share = endOfRun / none;
+      const played = median(times['per-episode'].total.map((total, i) => total - times['per-episode'].audit[i]));
       console.log(
-        `  end-of-run audit ${endOfRun.toFixed(0)} ms = ${(share * 100).toFixed(1)}% of the run without audits (target < 10%: ${share < 0.1 ? 'met' : 'missed'}); with the audits made as episodes are graded, the run takes ${(((median(times['per-episode'].total) - none) / none) * 100).toFixed(1)}% longer`,
+        `  end-of-run audit ${endOfRun.toFixed(0)} ms = ${(share * 100).toFixed(1)}% of the run without audits (target < 10%: ${share < 0.1 ? 'met' : 'missed'}); the audits made as episodes are graded add ${(((played - none) / none) * 100).toFixed(1)}% before it`,
       );
     }
     if (threadStarts.length > 0)

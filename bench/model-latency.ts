@@ -11,6 +11,7 @@
  * Run: node --max-semi-space-size=64 --expose-gc --import tsx bench/model-latency.ts [--levels 1,16,64,256]
  *      [--lanes 4] [--latency 100] [--limit N] [--threads 1,2] [--timing] [--targets] [--json]
  *      (--max-semi-space-size=64 as bin/groundwork.js runs `groundwork`)
+ *   --no-warm-up  no warm-up run (c = 16, as many episodes per slot as the measured levels) before them
  *   --lanes   episodes per concurrent slot at each level (episodes = max(32, lanes × c))
  *   --limit   configure the model with limits.concurrency N (default: no limit in the config,
  *             i.e. the model's default limit)
@@ -34,7 +35,8 @@
  *             its request to the end of its response (mean, p99); off by default so the other
  *             columns are measured without the subscriber
  *   --targets  the issue's targets on `groundwork run`'s own path: --levels 16,64,256 --lanes 12
- *             --audit --run-log (levels and lanes can still be given), then each target beside its
+ *             --audit --run-log (levels and lanes can still be given), each level in a fresh process
+ *             (after the warm-up run, unless --no-warm-up), then each target beside its
  *             measurement (efficiency at each level; CPU per call where the harness limits the run,
  *             c = 256; heap and rss per episode in flight at c = 256); in --json as `targets`
  *   --breakdown   instead of runs: CPU per model call of each layer (node:http, fetch, the http
@@ -70,16 +72,20 @@ function argument(name: string, fallback: string): string {
   return at >= 0 && process.argv[at + 1] !== undefined ? process.argv[at + 1] : fallback;
 }
 /**
- * The issue's targets as docs/scale.md reads them: `groundwork run`'s own path (audits and run log),
- * 12 episodes per slot (6 s of ideal time; see "Which runs the targets are read on"), c = 16, 64, 256.
+ * The issue's targets as docs/scale.md reads them ("The issue's targets"): `groundwork run`'s own
+ * path on one thread (audits and run log), 12 episodes per slot (6 s of ideal time), c = 16, 64, 256.
  */
 const targets = process.argv.includes('--targets');
+/** --targets runs each level in a child process of this script, which gets its level with --target-level. */
+const targetLevel = targets && process.argv.includes('--target-level') ? Number(argument('target-level', '')) : undefined;
 const levels =
-  process.env.GW_TARGET_LEVEL !== undefined
-    ? [Number(process.env.GW_TARGET_LEVEL)]
+  targetLevel !== undefined
+    ? [targetLevel]
     : argument('levels', targets ? '16,64,256' : '1,16,64,256')
         .split(',')
         .map(Number);
+/** Without the warm-up run before the measured levels (a run as `groundwork run` starts: code not yet compiled). */
+const warmUp = !process.argv.includes('--no-warm-up');
 const lanes = Number(argument('lanes', targets ? '12' : '4'));
 const latencyMs = Number(argument('latency', '100'));
 const limit = process.argv.includes('--limit') ? Number(argument('limit', '0')) : undefined;
@@ -323,6 +329,7 @@ async function runLevel(url: string, c: number, threads: number, peer: { stats()
   const cpuAt = (ms: number): number | undefined => {
     const at = startedAt + ms;
     const after = cpuSamples.findIndex((sample) => sample.at >= at);
+    if (after === 0 && cpuSamples[0].at === at) return cpuSamples[0].us;
     if (after <= 0) return undefined;
     const [a, b] = [cpuSamples[after - 1], cpuSamples[after]];
     return a.us + ((b.us - a.us) * (at - a.at)) / Math.max(1, b.at - a.at);
@@ -544,9 +551,9 @@ if (process.argv.includes('--breakdown')) {
   process.exit(0);
 }
 
-const results = targets && process.env.GW_TARGET_LEVEL === undefined ? levelsInFreshProcesses() : await measureLevels();
+const results = targets && targetLevel === undefined ? levelsInFreshProcesses() : await measureLevels();
 const checks = targets ? targetChecks(results) : undefined;
-if (process.env.GW_TARGET_LEVEL !== undefined) console.log(JSON.stringify(results));
+if (targetLevel !== undefined) console.log(JSON.stringify(results));
 else if (asJson)
   console.log(
     JSON.stringify(
@@ -572,7 +579,7 @@ async function measureLevels(): Promise<LevelResult[]> {
   const peer = await startPeerProcess();
   try {
     // Warm-up (JIT, connection pool), not reported.
-    await runLevel(peer.url, 16, 1, peer);
+    if (warmUp) await runLevel(peer.url, 16, 1, peer);
     const measured: LevelResult[] = [];
     for (const c of levels)
       for (const threads of threadCounts) {
@@ -588,22 +595,27 @@ async function measureLevels(): Promise<LevelResult[]> {
 }
 
 /**
- * --targets: each level in a process of its own (this script again, with the same Node options), as
- * one `groundwork run` per concurrency would start: a level measured after others in the same process
- * inherits their compiled code and grown heap (c = 256 after 16 and 64: about 0.27 against 0.30 ms
- * of CPU per call).
+ * --targets: each level in a process of its own (this script again, with the same Node options and
+ * arguments), after the usual warm-up run unless --no-warm-up: a level measured after others in the
+ * same process inherits their compiled code and grown heap (c = 256 after 16 and 64: about 0.27
+ * against 0.30 ms of CPU per call).
  */
 function levelsInFreshProcesses(): LevelResult[] {
   const measured: LevelResult[] = [];
   for (const c of levels) {
-    const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-      env: { ...process.env, GW_TARGET_LEVEL: String(c) },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    if (child.status !== 0) throw new Error(`the run at c = ${c} failed (exit ${child.status ?? child.signal})`);
-    measured.push(...(JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '[]') as LevelResult[]));
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2), '--target-level', String(c)],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 },
+    );
+    if (child.error || child.status !== 0)
+      throw new Error(`the run at c = ${c} failed: ${child.error?.message ?? `exit ${child.status ?? child.signal}`}`);
+    const last = child.stdout.trimEnd().split('\n').at(-1) ?? '';
+    try {
+      measured.push(...(JSON.parse(last) as LevelResult[]));
+    } catch {
+      throw new Error(`the run at c = ${c} printed no results (its last line: ${JSON.stringify(last.slice(0, 200))})`);
+    }
   }
   return measured;
 }
