@@ -400,8 +400,6 @@ function targetChecks(results: LevelResult[]): TargetCheck[] {
       checks.push(check(`CPU ms per model call, whole run, ${at}`, r.cpuMsPerCall, '≤', 0.3));
       if (r.steadyCpuMsPerCall !== undefined)
         checks.push(check(`CPU ms per model call, steady state, ${at}`, r.steadyCpuMsPerCall, '≤', 0.3));
-    }
-    if (r.concurrency >= 256) {
       checks.push(check(`heap MB per episode in flight, ${at}`, r.heapMbPerEpisode, '≤', 1));
       checks.push(check(`rss MB per episode in flight, ${at}`, r.rssMbPerEpisode, '≤', 1));
     }
